@@ -1,0 +1,88 @@
+"""Core commands: validate, plan, run, demo. Each parses options and calls one library function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from boroughkit.cli._errors import translate_errors
+
+
+@click.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@translate_errors
+def validate(config: Path) -> None:
+    """Check a pipeline CONFIG file without reading any data."""
+    from boroughkit import load_config
+
+    loaded = load_config(config)
+    click.echo(f"{config}: valid ({loaded.config.release.method}, "
+               f"{len(loaded.config.release.tables)} table(s))")
+
+
+@click.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@translate_errors
+def plan(config: Path) -> None:
+    """Show what a release of CONFIG will do, cost and how accurate it will be; spends nothing."""
+    from boroughkit import build_plan, load_config
+
+    click.echo(build_plan(load_config(config)).describe())
+
+
+@click.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--reports", type=click.Path(path_type=Path), default=None,
+              help="Folder for risk reports of refused releases (default: beside the config).")
+@translate_errors
+def run(config: Path, reports: Path | None) -> None:
+    """Run CONFIG end to end and publish its release to the catalogue."""
+    from boroughkit import build_plan, load_config, run_pipeline
+
+    result = run_pipeline(build_plan(load_config(config)), reports_dir=reports)
+    click.echo(result.summary)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for the demo borough's data and catalogue.")
+@click.option("--residents", "n_residents", type=int, default=200_000, show_default=True,
+              help="Number of demo residents to generate.")
+@click.pass_context
+@translate_errors
+def demo(context: click.Context, out: Path | None, n_residents: int) -> None:
+    """Run the demo: build the demo borough and residents, run configs/, publish to OUT."""
+    if context.invoked_subcommand is not None:
+        return
+    if out is None:
+        raise click.UsageError("give --out DIR for the demo's files")
+    from boroughkit.pipeline.demo import run_demo
+
+    result = run_demo(out, n_residents=n_residents, echo=click.echo)
+    click.echo(result.describe())
+
+
+@demo.command("residents")
+@click.option("--geography", "geography", default="builtin:demo", show_default=True,
+              help="A geography bundle folder, or builtin:demo.")
+@click.option("--n", "n", type=int, required=True, help="Number of residents.")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Output file (.parquet or .csv).")
+@click.option("--seed", type=int, default=None, help="Seed for reproducible demo data.")
+@translate_errors
+def demo_residents(geography: str, n: int, out: Path, seed: int | None) -> None:
+    """Write synthetic demo resident records for a geography bundle (not real people)."""
+    from boroughkit.pipeline.demo import write_demo_residents
+
+    path, persons, rows = write_demo_residents(geography, n, out, seed=seed)
+    click.echo(f"Wrote {rows} synthetic record(s) for {persons} demo resident(s) to {path}")
+
+
+def register(group: click.Group) -> None:
+    """Attach every command to the root group."""
+    for command in (validate, plan, run, demo):
+        group.add_command(command)
+    from boroughkit.cli.geography import geography
+
+    group.add_command(geography)

@@ -1,0 +1,157 @@
+"""Load a pipeline config: YAML → validated models, with errors that name file, line and fix."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from boroughkit.config.models import PipelineConfig
+from boroughkit.config.yaml_source import Location, YamlDocument, read_yaml
+from boroughkit.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated config and where it came from (relative paths resolve against base_dir)."""
+
+    config: PipelineConfig
+    path: Path | None
+    base_dir: Path
+
+    def resolve(self, path: Path) -> Path:
+        """An input or output path made absolute relative to the config file's folder."""
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> LoadedConfig:
+    """Read and validate a pipeline config file.
+
+    ``overrides`` maps dotted keys (``"publish.to"``) to values that replace the file's; the demo
+    uses it to point example configs at generated data.
+    """
+    path = Path(path)
+    document = read_yaml(path)
+    if not isinstance(document.data, dict):
+        raise ConfigError(f"{path}:1: the config must be a mapping of keys such as name, source")
+    data = document.data
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(data, dotted.split("."), value)
+    try:
+        config = PipelineConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, document), fix=_first_fix(error, document)) from None
+    return LoadedConfig(config=config, path=path.resolve(), base_dir=path.resolve().parent)
+
+
+def _set_dotted(data: dict[str, Any], keys: list[str], value: Any) -> None:
+    for key in keys[:-1]:
+        data = data.setdefault(key, {})
+    data[keys[-1]] = value
+
+
+def _describe(error: ValidationError, document: YamlDocument) -> str:
+    problems = [_one_problem(item, document) for item in error.errors()]
+    head = f"{document.path}: {len(problems)} problem(s) in the config"
+    return "\n".join([head, *(f"  {problem}" for problem in problems)])
+
+
+def _first_fix(error: ValidationError, document: YamlDocument) -> str:
+    hints = [_hint(item, document) for item in error.errors()]
+    return next((hint for hint in hints if hint), "see configs/ for valid examples")
+
+
+def _yaml_location(location: Location, data: Any) -> Location:
+    """Drop pydantic's union-tag parts so the location matches the YAML keys."""
+    kept: list[str | int] = []
+    for part in location:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+            kept.append(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+            kept.append(part)
+    return tuple(kept)
+
+
+def _one_problem(item: Any, document: YamlDocument) -> str:
+    location = _yaml_location(tuple(item["loc"]), document.data)
+    line = document.line_of(location)
+    key = _dotted(item["loc"])
+    message = item["msg"]
+    if item["type"] == "extra_forbidden":
+        allowed = sorted(_model_at(tuple(item["loc"][:-1])).model_fields)
+        message = f"unknown key; allowed here: {', '.join(allowed)}"
+    hint = _hint(item, document)
+    suffix = f" ({hint})" if hint else ""
+    return f"line {line}: {key}: {message}{suffix}"
+
+
+def _dotted(loc: Any) -> str:
+    """``release.tables[0].levels[1]``, without pydantic's union tags."""
+    text = ""
+    for index, part in enumerate(loc):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not (index == 1 and loc[0] == "release" and "-" in str(part)):
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _hint(item: Any, document: YamlDocument) -> str:
+    loc = tuple(item["loc"])
+    if item["type"] == "extra_forbidden":
+        allowed = list(_model_at(loc[:-1]).model_fields)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        return f"did you mean '{close[0]}'?" if close else ""
+    if item["type"] in {"literal_error", "union_tag_invalid", "enum"}:
+        expected = re.findall(r"'([^']*)'", str((item.get("ctx") or {}).get("expected", "")))
+        close = difflib.get_close_matches(str(item.get("input")), expected, n=1)
+        return f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(expected)}"
+    return ""
+
+
+def _model_at(location: Location) -> type[BaseModel]:
+    """The pydantic model that validates the mapping at ``location``."""
+    model: type[BaseModel] = PipelineConfig
+    pending: Any = None
+    for part in location:
+        candidates = _models_in(pending) if pending is not None else []
+        if candidates:
+            model = next((c for c in candidates if _tag_of(c) == part), candidates[0])
+            pending = None
+            if _tag_of(model) == part:
+                continue
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return model
+        pending = field.annotation
+        inner = _models_in(pending)
+        if len(inner) == 1:
+            model, pending = inner[0], None
+    return model
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        found += _models_in(arg)
+    if isinstance(annotation, types.UnionType):
+        return found
+    return found
+
+
+def _tag_of(model: type[BaseModel]) -> Any:
+    field = model.model_fields.get("method")
+    args = typing.get_args(field.annotation) if field else ()
+    return args[0] if args else None

@@ -1,0 +1,175 @@
+"""Typed models of a boroughkit pipeline config (YAML).
+
+Every model forbids unknown keys so that a misspelt key is an error with a suggestion, never a
+silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+Level = Literal["oa", "lsoa", "msoa", "ward", "borough"]
+LEVEL_ORDER: tuple[str, ...] = ("oa", "lsoa", "msoa", "ward", "borough")
+
+
+def _exact_fraction(value: Any) -> Fraction:
+    # Through str() so that YAML's 0.1 becomes exactly 1/10, not the nearest binary float.
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Fraction):
+        raise ValueError("must be a number such as 0.5 or a fraction such as 1/3")
+    try:
+        result = Fraction(str(value).strip())
+    except (ValueError, ZeroDivisionError) as error:
+        raise ValueError("must be a number such as 0.5 or a fraction such as 1/3") from error
+    if result < 0:
+        raise ValueError("must not be negative")
+    return result
+
+
+ExactNumber = Annotated[Fraction, BeforeValidator(_exact_fraction)]
+Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
+
+
+class Strict(BaseModel):
+    """Base of every config model: unknown keys are errors; values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class ColumnSchema(Strict):
+    """A declared input column; category values declared here are public group keys."""
+
+    type: Literal["id", "category", "integer", "number", "boolean", "string", "date"] = "string"
+    values: list[str] | None = None
+    min: float | None = None
+    max: float | None = None
+    description: str = ""
+
+
+class SourceConfig(Strict):
+    """Where the resident records come from and who the privacy unit is."""
+
+    path: Path
+    format: Literal["auto", "csv", "parquet", "excel"] = "auto"
+    privacy_unit: str = "person_id"
+    household: str | None = None
+    opt_outs: Path | None = None
+    opt_out_column: str | None = None
+    columns: dict[str, ColumnSchema] = Field(default_factory=dict)
+    identifiers: list[str] = Field(default_factory=list)
+
+
+class GeocodeConfig(Strict):
+    """How records find their 2021 Output Area: exactly one of the methods."""
+
+    oa: str | None = None
+    postcode: str | None = None
+    postcode_lookup: Path | None = None
+    x: str | None = None
+    y: str | None = None
+    crs: Literal["EPSG:27700", "EPSG:4326"] = "EPSG:27700"
+    max_unmatched_share: float = Field(default=0.05, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_method(self) -> GeocodeConfig:
+        methods = [m for m, on in (("oa", self.oa), ("postcode", self.postcode), ("x/y", self.x))
+                   if on]
+        if len(methods) != 1:
+            raise ValueError("give exactly one of: oa, postcode, or x and y")
+        if (self.x is None) != (self.y is None):
+            raise ValueError("coordinates need both x and y")
+        return self
+
+
+class GeographyConfig(Strict):
+    """The geography bundle and how to geocode records onto it."""
+
+    boundaries: str = "builtin:demo"
+    geocode: GeocodeConfig
+
+
+class BudgetConfig(Strict):
+    """A zCDP privacy budget for one release; `lifetime` sets the dataset's ledger total."""
+
+    rho: ExactNumber
+    lifetime: ExactNumber | None = None
+
+
+class DPTableConfig(Strict):
+    """One table of counts by area × category columns."""
+
+    name: Name
+    count_by: list[str] = Field(default_factory=list)
+    levels: list[Level] = Field(default_factory=lambda: ["oa", "ward", "borough"], min_length=1)
+    weight: ExactNumber = Fraction(1)
+    level_split: dict[Level, ExactNumber] | None = None
+    max_categories_per_person: int = Field(default=1, ge=1, le=50)
+
+    @field_validator("levels")
+    @classmethod
+    def _unique_levels(cls, levels: list[str]) -> list[str]:
+        if len(set(levels)) != len(levels):
+            raise ValueError("a level is listed twice")
+        return sorted(levels, key=LEVEL_ORDER.index)
+
+    @model_validator(mode="after")
+    def _split_covers_levels(self) -> DPTableConfig:
+        if self.level_split is not None:
+            missing = [level for level in self.levels if not self.level_split.get(level)]
+            if missing:
+                raise ValueError(f"level_split needs a positive share for {', '.join(missing)}")
+        return self
+
+
+class DPTablesRelease(Strict):
+    """Differentially private tables through OpenDP (zCDP, discrete Gaussian)."""
+
+    method: Literal["dp-tables"]
+    budget: BudgetConfig
+    tables: list[DPTableConfig] = Field(min_length=1)
+
+    @field_validator("tables")
+    @classmethod
+    def _unique_names(cls, tables: list[DPTableConfig]) -> list[DPTableConfig]:
+        names = [table.name for table in tables]
+        if len(set(names)) != len(names):
+            raise ValueError("two tables share a name")
+        return tables
+
+
+ReleaseConfig = Annotated[DPTablesRelease, Field(discriminator="method")]
+
+
+class DisclosureConfig(Strict):
+    """Disclosure gate settings (UK practice by default)."""
+
+    min_cell: int = Field(default=10, ge=1)
+    min_area_population: int = Field(default=100, ge=0)
+
+
+class PublishConfig(Strict):
+    """Where and how the release is written."""
+
+    to: Path = Path("catalogue")
+    formats: list[Literal["parquet", "geojson", "csv"]] = Field(
+        default_factory=lambda: ["parquet", "geojson", "csv"]
+    )
+    licence: Literal["OGL-3.0", "CC-BY-4.0", "CC0-1.0"] = "OGL-3.0"
+    publisher: str = "Demo Borough Council"
+
+
+class PipelineConfig(Strict):
+    """A whole pipeline: load → geocode → release → gate → publish."""
+
+    name: Name
+    description: str = ""
+    source: SourceConfig
+    geography: GeographyConfig = Field(
+        default_factory=lambda: GeographyConfig(geocode=GeocodeConfig(oa="oa_code"))
+    )
+    release: ReleaseConfig
+    disclosure: DisclosureConfig = Field(default_factory=DisclosureConfig)
+    publish: PublishConfig = Field(default_factory=PublishConfig)

@@ -1,0 +1,349 @@
+"""The disclosure gate's report: every check, pass or fail, with the cells that failed.
+
+`GateReport` is written as machine-readable ``risk-report.json`` and a plain-English
+``risk-report.md`` for the approver, structured around the ICO's motivated intruder test: for
+each check, who could try what with which public information, and why the check answers it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "boroughkit.risk-report/1"
+_MAX_LISTED = 50
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failing (or noteworthy) item of a check: a cell, an area, a file, a value."""
+
+    where: dict[str, Any]
+    rule: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check of the gate.
+
+    ``category`` names the kind of check (e.g. ``"geographic-differencing"``) so the report can
+    explain the intruder scenario it answers; ``metrics`` holds the numbers it measured.
+    """
+
+    name: str
+    passed: bool
+    summary: str
+    findings: tuple[Finding, ...] = ()
+    # Why this check matters, in words an approver can read (motivated intruder framing).
+    rationale: str = ""
+    superseded_by_dp: bool = False
+    category: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """Something changed in the release so that it could pass: cells suppressed, rounded…"""
+
+    action: str
+    count: int
+    reason: str
+    where: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IntruderScenario:
+    """The motivated intruder question a kind of check answers, in plain English."""
+
+    who: str
+    attempt: str
+    public_information: str
+    answer: str
+
+
+_SCENARIOS: dict[str, IntruderScenario] = {
+    "small-cells": IntruderScenario(
+        "a neighbour, relative or journalist",
+        "look up a table cell for their street's area and see that only one or two residents "
+        "fall in it",
+        "the published table and what they already know about who lives nearby",
+        "counts from 1 to just below the threshold are withheld or protected, so no published "
+        "figure describes a handful of identifiable residents"),
+    "dominance": IntruderScenario(
+        "a rival, landlord or local business",
+        "work out one large contributor's amount from a total that they dominate",
+        "the published sum and their own contribution",
+        "totals where one or two contributors make up most of the amount are withheld"),
+    "area-population": IntruderScenario(
+        "anyone living in or near a small area",
+        "treat figures for a tiny area as figures about the few people they know live there",
+        "the area's boundary on a map and local knowledge",
+        "every published area has at least the minimum number of residents"),
+    "suppression-audit": IntruderScenario(
+        "a numerate member of the public with a spreadsheet",
+        "recover a withheld cell from the row and column totals that were published",
+        "all the other cells and totals of the same table",
+        "the withheld cells are solved for their tightest possible range; the check fails if "
+        "any range is narrow enough to reveal the true value"),
+    "geographic-differencing": IntruderScenario(
+        "someone comparing two maps published for the same data (for example wards and a "
+        "housing estate)",
+        "subtract one published area from an overlapping one to get figures for the small "
+        "sliver left over",
+        "the boundaries of both areas and both published tables",
+        "every sliver left by overlapping areas is tested: it must hold enough residents and "
+        "no derived count may fall below the threshold"),
+    "release-differencing": IntruderScenario(
+        "someone comparing this release with an earlier one of the same data",
+        "subtract the old figures from the new to isolate the residents who changed, or the "
+        "strip of land where an area's boundary moved",
+        "the earlier release, still in the public catalogue",
+        "areas that changed shape and cells that changed by a small number between releases "
+        "of the same date are tested"),
+    "record-k-anonymity": IntruderScenario(
+        "an acquaintance who knows a resident's age, sex and area",
+        "find the one record in the extract that matches those details",
+        "what anyone knows about a neighbour or colleague",
+        "every record shares its combination of those details with enough other records"),
+    "record-uniques": IntruderScenario(
+        "an acquaintance or a data broker",
+        "link a record that is one of a kind on known details to a named person",
+        "social media, the electoral register and local knowledge",
+        "the share of one-of-a-kind records is measured and limited"),
+    "record-households": IntruderScenario(
+        "a neighbour",
+        "recognise a household by its make-up (the ages and sexes of the people living there)",
+        "who lives next door",
+        "households sharing an address are tested together, not only one person at a time"),
+    "record-exact-matches": IntruderScenario(
+        "anyone holding or guessing a real resident's details",
+        "find that resident copied unchanged into a synthetic or sampled extract",
+        "the resident's own details",
+        "output records are compared with the real input; copies of unusual real residents "
+        "fail the check"),
+    "leaks": IntruderScenario(
+        "anyone who downloads the files",
+        "search the files, their column names and metadata for ids, UPRNs, postcodes, names "
+        "or free text that came from residents' records",
+        "the published files themselves",
+        "every published file is searched for every distinctive value of the input, "
+        "including a planted canary string"),
+    "declared-outputs": IntruderScenario(
+        "anyone who downloads the files",
+        "use a column that was never meant to be published, such as an exact date of birth",
+        "the published files",
+        "only the columns declared for the release may appear in an output file"),
+    "differential-privacy": IntruderScenario(
+        "an intruder with any amount of other information",
+        "use the published figures, alone or with other releases, to learn about one resident",
+        "anything at all",
+        "differential privacy bounds how much any one resident can change what is published; "
+        "the privacy budget ledger adds up every release of the same data"),
+}
+_KEYWORDS = (
+    ("differencing", "geographic-differencing"), ("release", "release-differencing"),
+    ("k-anonymity", "record-k-anonymity"), ("unique", "record-uniques"),
+    ("household", "record-households"), ("cop", "record-exact-matches"),
+    ("leak", "leaks"), ("identifier", "leaks"), ("dominance", "dominance"),
+    ("p%", "dominance"), ("population", "area-population"),
+    ("enough residents", "area-population"), ("column", "declared-outputs"), ("suppress", "suppression-audit"),
+    ("audit", "suppression-audit"), ("threshold", "small-cells"), ("cell", "small-cells"),
+    ("privacy", "differential-privacy"),
+)
+
+
+def scenario_for(check: CheckResult) -> IntruderScenario | None:
+    """The intruder scenario of ``check``: by its category, else guessed from its name."""
+    if check.category in _SCENARIOS:
+        return _SCENARIOS[check.category]
+    name = check.name.lower()
+    for keyword, category in _KEYWORDS:
+        if keyword in name:
+            return _SCENARIOS[category]
+    return None
+
+
+@dataclass
+class GateReport:
+    """All checks of one gate run, the changes made to pass them, and notes for the approver."""
+
+    release_id: str
+    method: str
+    checks: list[CheckResult] = field(default_factory=list)
+    adjustments: list[Adjustment] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """True when every check passed."""
+        return all(check.passed for check in self.checks)
+
+    def failures(self) -> list[CheckResult]:
+        """The checks that failed."""
+        return [check for check in self.checks if not check.passed]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: every check, every failing item with its coordinates and rule."""
+        failing = [
+            {"check": check.name, "rule": finding.rule, "where": finding.where,
+             "detail": finding.detail}
+            for check in self.failures()
+            for finding in check.findings
+        ]
+        return {
+            "schema": SCHEMA,
+            "release_id": self.release_id,
+            "method": self.method,
+            "passed": self.passed,
+            "counts": {"checks": len(self.checks), "failed": len(self.failures()),
+                       "failing_items": len(failing)},
+            "checks": [asdict(check) for check in self.checks],
+            "failing_items": failing,
+            "adjustments": [asdict(adjustment) for adjustment in self.adjustments],
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GateReport:
+        """Rebuild a report from :meth:`to_json` output (e.g. an earlier release's report)."""
+        checks = [
+            CheckResult(**{**check, "findings": tuple(Finding(**f) for f in check["findings"])})
+            for check in data.get("checks", [])
+        ]
+        return cls(
+            release_id=data["release_id"],
+            method=data["method"],
+            checks=checks,
+            adjustments=[Adjustment(**item) for item in data.get("adjustments", [])],
+            notes=list(data.get("notes", [])),
+        )
+
+    def to_markdown(self) -> str:
+        """A plain-English report for a non-specialist approver."""
+        failed = self.failures()
+        if self.passed:
+            verdict = (f"**All {len(self.checks)} checks passed.** The release can go to a named "
+                       "approver, who should read this report before signing it off.")
+        else:
+            verdict = (f"**{len(failed)} of {len(self.checks)} checks failed. This release must "
+                       "not be published as it stands;** nothing has been written to the "
+                       "catalogue.")
+        lines = [f"# Disclosure risk report: {self.release_id}", "", verdict, "",
+                 f"Method: `{self.method}`.", ""]
+        lines += ["## In short", "", "| Check | Result | What it found |", "|---|---|---|"]
+        lines += [f"| {_cell(c.name)} | {_status(c)} | {_cell(c.summary)} |" for c in self.checks]
+        lines += ["", "## What was changed before publication", ""]
+        if self.adjustments:
+            for item in self.adjustments:
+                where = f" ({_where(item.where)})" if item.where else ""
+                lines.append(f"- {item.action}: {item.count}{where}, because {item.reason}")
+        else:
+            lines.append("Nothing was changed: the figures are as the method above produced them.")
+        lines += ["", *_INTRO]
+        for number, check in enumerate(self.checks, start=1):
+            lines += _check_section(number, check)
+        lines += ["## What happens next", ""]
+        lines.append(_NEXT_PASSED if self.passed else _NEXT_FAILED)
+        if self.notes:
+            lines += ["", "## Notes", "", *(f"- {note}" for note in self.notes)]
+        return "\n".join(lines) + "\n"
+
+    def to_console(self, *, max_findings: int = 3) -> str:
+        """A short summary for the terminal: verdict, one line per check, first failing items."""
+        verdict = "PASSED" if self.passed else "FAILED"
+        lines = [f"Disclosure gate {verdict} for {self.release_id} "
+                 f"({len(self.failures())} of {len(self.checks)} checks failed)"]
+        for check in self.checks:
+            lines.append(f"  {'ok  ' if check.passed else 'FAIL'}  {check.name}")
+            if not check.passed:
+                for finding in check.findings[:max_findings]:
+                    lines.append(f"          - {finding.detail}")
+                if len(check.findings) > max_findings:
+                    lines.append(f"          - … {len(check.findings) - max_findings} more")
+        for item in self.adjustments:
+            lines.append(f"  changed: {item.action} {item.count} ({item.reason})")
+        return "\n".join(lines)
+
+    def write(self, folder: Path) -> tuple[Path, Path]:
+        """Write ``risk-report.json`` and ``risk-report.md`` into ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        json_path = folder / "risk-report.json"
+        md_path = folder / "risk-report.md"
+        json_path.write_text(json.dumps(self.to_json(), indent=2, default=str), encoding="utf-8")
+        md_path.write_text(self.to_markdown(), encoding="utf-8")
+        return json_path, md_path
+
+
+_INTRO = [
+    "## The motivated intruder test",
+    "",
+    "The Information Commissioner's Office asks whether a *motivated intruder* could identify "
+    "someone from published data: a person with no specialist skills or inside access, but "
+    "determined, able to search the internet, libraries and public records, and to ask around. "
+    "Each check below takes one way such a person could try, and tests whether it would work "
+    "on this release.",
+    "",
+]
+_NEXT_PASSED = (
+    "A named approver reads this report and signs the release off; only then is it published. "
+    "Passing the checks shows that the known ways of identifying residents were tested; the "
+    "approver decides whether anything about the data or its context needs more care."
+)
+_NEXT_FAILED = (
+    "Fix the causes listed above (coarser areas, a higher threshold, fewer or broader "
+    "categories, removing the leaked values) and run the release again. The full list of "
+    "failing items, with where each one is, is in risk-report.json."
+)
+
+
+def _check_section(number: int, check: CheckResult) -> list[str]:
+    lines = [f"### {number}. {check.name}: {_status(check)}", ""]
+    scenario = scenario_for(check)
+    if scenario is not None:
+        lines += [
+            f"- **Who might try:** {scenario.who}.",
+            f"- **What they could try:** {scenario.attempt}.",
+            f"- **With which public information:** {scenario.public_information}.",
+            f"- **Why this check answers it:** {scenario.answer}.",
+        ]
+    if check.rationale:
+        lines.append(f"- **Why it matters here:** {check.rationale}")
+    lines.append(f"- **What we found:** {check.summary}")
+    lines.append(f"- **What it means:** {_meaning(check)}")
+    lines.append("")
+    if check.findings and not check.passed:
+        lines += ["Items that failed:", ""]
+        for finding in check.findings[:_MAX_LISTED]:
+            lines.append(f"- {finding.detail} ({_where(finding.where)}; rule: {finding.rule})")
+        if len(check.findings) > _MAX_LISTED:
+            lines.append(f"- … and {len(check.findings) - _MAX_LISTED} more "
+                         "(all are listed in risk-report.json)")
+        lines.append("")
+    return lines
+
+
+def _meaning(check: CheckResult) -> str:
+    if check.superseded_by_dp:
+        return ("this risk is covered by the differential privacy guarantee, which holds "
+                "whatever else an intruder knows or combines.")
+    if check.passed:
+        return "this way of identifying residents does not work on this release."
+    return ("this way of identifying residents would work on this release, so it must not be "
+            "published until the items below are fixed.")
+
+
+def _status(check: CheckResult) -> str:
+    if check.superseded_by_dp:
+        return "covered by differential privacy"
+    return "passed" if check.passed else "**FAILED**"
+
+
+def _where(where: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in where.items())
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

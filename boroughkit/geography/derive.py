@@ -1,0 +1,134 @@
+"""Polygons the user did not supply: parents dissolved from children, approximate OAs.
+
+Boundary frames here have columns ``code, approximate, geometry`` in EPSG:4326.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from boroughkit.geography.levels import CODE_COLUMNS, NESTED_LEVELS, Level
+from boroughkit.geography.tessellation import generators_within, polygonal_part, voronoi_cells
+
+WGS84 = "EPSG:4326"
+#: For each level that can be derived, the levels it can be dissolved from, preferred first.
+DISSOLVE_SOURCES: dict[Level, tuple[Level, ...]] = {
+    "lsoa": ("oa",),
+    "msoa": ("lsoa", "oa"),
+    "borough": ("msoa", "lsoa", "oa", "ward"),
+}
+
+
+def _frame(codes: list[str], geometries: list[object], approximate: list[bool]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"code": codes, "approximate": approximate}, geometry=geometries, crs=WGS84
+    )
+
+
+def dissolve(
+    children: gpd.GeoDataFrame, child_level: Level, parent_level: Level, lookup: pd.DataFrame
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Parent polygons as unions of their children; warns about parents with missing children."""
+    pairs = lookup[[CODE_COLUMNS[child_level], CODE_COLUMNS[parent_level]]].drop_duplicates()
+    parent_of = dict(zip(pairs.iloc[:, 0], pairs.iloc[:, 1], strict=True))
+    expected = pairs.groupby(CODE_COLUMNS[parent_level]).size()
+    grouped = children.assign(parent=children["code"].map(parent_of)).groupby("parent", sort=True)
+    codes, geometries, approximate, incomplete = [], [], [], []
+    for parent, members in grouped:
+        codes.append(str(parent))
+        geometries.append(polygonal_part(shapely.union_all(members.geometry.array)))
+        approximate.append(bool(members["approximate"].any()))
+        if len(members) < expected[parent]:
+            incomplete.append(str(parent))
+    warnings = []
+    if incomplete:
+        warnings.append(
+            f"{parent_level} polygons derived from {child_level} polygons are incomplete for "
+            f"{', '.join(incomplete[:5])}{' …' if len(incomplete) > 5 else ''} "
+            f"(some {child_level} polygons are missing)"
+        )
+    return _frame(codes, geometries, approximate), warnings
+
+
+def dissolve_missing_levels(
+    polygons: dict[Level, gpd.GeoDataFrame], lookup: pd.DataFrame
+) -> tuple[list[str], list[str]]:
+    """Add LSOA, MSOA and borough polygons by dissolving finer ones, in place; notes, warnings."""
+    notes: list[str] = []
+    warnings: list[str] = []
+    for target, sources in DISSOLVE_SOURCES.items():
+        source = next((level for level in sources if level in polygons), None)
+        if target in polygons or source is None:
+            continue
+        polygons[target], problems = dissolve(polygons[source], source, target, lookup)
+        notes.append(f"{target} polygons derived by dissolving the {source} polygons")
+        warnings.extend(problems)
+    return notes, warnings
+
+
+def _cells_for_parent(
+    points: np.ndarray, parent_metric: object, parent: object, to_wgs84: object
+) -> list[object]:
+    if len(points) == 1:
+        return [parent]
+    # Centroids outside a generalised parent polygon are pulled 1 m inside it.
+    generators = generators_within(points, parent_metric, inset=1.0)  # type: ignore[arg-type]
+    cells = voronoi_cells(generators, parent_metric)  # type: ignore[arg-type]
+    # Transform the unclipped cells, then clip with the parent's own coordinates so the
+    # cells tile exactly the polygon that is stored for the parent.
+    cells_wgs84 = gpd.GeoSeries(cells, crs=to_wgs84).to_crs(WGS84).array
+    clipped = shapely.intersection(cells_wgs84, parent)
+    return [polygonal_part(shapely.make_valid(cell)) for cell in clipped]
+
+
+def approximate_oa_polygons(
+    centroids: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, parent_level: Level, lookup: pd.DataFrame
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """OA polygons as Voronoi cells of OA centroids, each clipped to its parent's polygon.
+
+    Cells are computed in a metric CRS (UTM zone of the data) so distances are true. The cells
+    of one parent tile that parent. OAs with no centroid or no parent polygon get no polygon
+    and are named in the returned warnings.
+    """
+    metric = centroids.estimate_utm_crs()
+    centroid_xy = centroids.to_crs(metric)
+    point_of = dict(zip(centroid_xy["code"], shapely.get_coordinates(centroid_xy.geometry.array), strict=True))
+    parent_metric = dict(zip(parents["code"], parents.to_crs(metric).geometry.array, strict=True))
+    parent_wgs84 = dict(zip(parents["code"], parents.geometry.array, strict=True))
+    oa_parent = lookup[["oa_code", CODE_COLUMNS[parent_level]]]
+    codes: list[str] = []
+    geometries: list[object] = []
+    no_centroid: list[str] = []
+    no_parent: list[str] = []
+    for parent_code, members in oa_parent.groupby(CODE_COLUMNS[parent_level], sort=True):
+        oas = [code for code in members["oa_code"] if code in point_of]
+        no_centroid.extend(code for code in members["oa_code"] if code not in point_of)
+        if parent_code not in parent_wgs84:
+            no_parent.extend(oas)
+            continue
+        if not oas:
+            continue
+        points = np.array([point_of[code] for code in oas])
+        cells = _cells_for_parent(points, parent_metric[parent_code], parent_wgs84[parent_code], metric)
+        codes.extend(oas)
+        geometries.extend(cells)
+    warnings = []
+    if no_centroid:
+        warnings.append(
+            f"{len(no_centroid)} OA(s) have no centroid, so no approximate polygon "
+            f"(e.g. {', '.join(sorted(no_centroid)[:5])})"
+        )
+    if no_parent:
+        warnings.append(
+            f"{len(no_parent)} OA(s) have no {parent_level} polygon to clip to, so no approximate "
+            f"polygon (e.g. {', '.join(sorted(no_parent)[:5])})"
+        )
+    return _frame(codes, geometries, [True] * len(codes)), warnings
+
+
+def finest_parent_level(polygons: dict[Level, gpd.GeoDataFrame]) -> Level | None:
+    """The finest level above OA with polygons, to clip approximate OA cells to."""
+    return next((level for level in NESTED_LEVELS[1:] if level in polygons), None)

@@ -1,0 +1,93 @@
+"""The area levels boroughkit publishes at, and how they relate to each other.
+
+OA → LSOA → MSOA → borough nest exactly. Wards are assigned to OAs by a best-fit lookup, so a
+ward is a set of OAs but does not nest in (or contain) LSOAs or MSOAs.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, cast, get_args
+
+from boroughkit.errors import ConfigError
+
+Level = Literal["oa", "lsoa", "msoa", "ward", "borough"]
+
+LEVELS: tuple[Level, ...] = cast(tuple[Level, ...], get_args(Level))
+
+#: Levels that nest exactly, finest first.
+NESTED_LEVELS: tuple[Level, ...] = ("oa", "lsoa", "msoa", "borough")
+
+LEVEL_DISPLAY_NAMES: dict[Level, str] = {
+    "oa": "Output Area",
+    "lsoa": "Lower layer Super Output Area",
+    "msoa": "Middle layer Super Output Area",
+    "ward": "Electoral ward",
+    "borough": "Borough",
+}
+
+#: Lookup column holding each level's area code (the OA column is the key of the lookup).
+CODE_COLUMNS: dict[Level, str] = {
+    "oa": "oa_code",
+    "lsoa": "lsoa_code",
+    "msoa": "msoa_code",
+    "ward": "ward_code",
+    "borough": "borough_code",
+}
+
+#: Lookup column holding each level's area name (OAs have no names; their code is used).
+NAME_COLUMNS: dict[Level, str | None] = {
+    "oa": None,
+    "lsoa": "lsoa_name",
+    "msoa": "msoa_name",
+    "ward": "ward_name",
+    "borough": "borough_name",
+}
+
+#: Every column of a bundle's lookup, in order.
+LOOKUP_COLUMNS: tuple[str, ...] = (
+    "oa_code",
+    "lsoa_code",
+    "lsoa_name",
+    "msoa_code",
+    "msoa_name",
+    "ward_code",
+    "ward_name",
+    "borough_code",
+    "borough_name",
+    "population",
+    "households",
+)
+
+#: Pattern of an ONS 2021 Output Area code in England or Wales.
+ONS_OA_CODE_PATTERN = r"^[EW]00\d{6}$"
+
+
+def check_level(level: str) -> Level:
+    """Return ``level`` as a :data:`Level`, or raise a ConfigError listing the allowed levels."""
+    if level not in LEVELS:
+        raise ConfigError(
+            f"unknown geography level {level!r}",
+            fix=f"use one of: {', '.join(LEVELS)}",
+        )
+    return cast(Level, level)
+
+
+def display_name(level: str) -> str:
+    """The human name of a level, e.g. ``"Electoral ward"`` for ``"ward"``."""
+    return LEVEL_DISPLAY_NAMES[check_level(level)]
+
+
+def parent_levels(level: str) -> tuple[Level, ...]:
+    """Levels that exactly contain ``level`` (coarser nested levels); empty for wards."""
+    checked = check_level(level)
+    if checked not in NESTED_LEVELS:
+        return ()
+    return NESTED_LEVELS[NESTED_LEVELS.index(checked) + 1 :]
+
+
+def child_levels(level: str) -> tuple[Level, ...]:
+    """Levels that nest exactly inside ``level`` (finer nested levels); OAs only for wards."""
+    checked = check_level(level)
+    if checked == "ward":
+        return ("oa",)
+    return NESTED_LEVELS[: NESTED_LEVELS.index(checked)]

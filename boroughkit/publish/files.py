@@ -1,0 +1,112 @@
+"""Write one published table as Parquet, CSV and RFC 7946 GeoJSON, each saying what it is."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+from shapely.geometry import mapping
+from shapely.geometry.polygon import orient
+
+STATISTICS = ("count", "sum", "mean")
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """A file of the release as listed in the manifest."""
+
+    path: str  # relative to the release folder
+    format: str
+    table: str
+    level: str
+    sha256: str
+    rows: int
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_parquet(frame: pd.DataFrame, path: Path, metadata: Mapping[str, str]) -> None:
+    """Plain Parquet with the release's description in the key-value metadata."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    extra = {f"boroughkit.{key}".encode(): value.encode() for key, value in metadata.items()}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
+    pq.write_table(table, path)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV with a header, UTF-8."""
+    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def _rfc7946_geometry(geometry: shapely.Geometry) -> dict[str, object]:
+    # RFC 7946: counter-clockwise exterior rings, lon/lat, and ~6 decimals (about 10 cm).
+    if geometry.geom_type == "Polygon":
+        geometry = orient(geometry, 1.0)
+    elif geometry.geom_type == "MultiPolygon":
+        geometry = shapely.MultiPolygon([orient(part, 1.0) for part in geometry.geoms])
+    geometry = shapely.set_precision(geometry, 1e-6) if not geometry.is_empty else geometry
+    return dict(mapping(geometry))
+
+
+def wide_properties(frame: pd.DataFrame, category_columns: Sequence[str],
+                    statistic: str) -> pd.DataFrame:
+    """One row per area; each category cell becomes ``count[col=value]`` (and its error)."""
+    keys = frame[list(category_columns)].astype(str).agg(",".join, axis=1) if category_columns \
+        else pd.Series("all", index=frame.index)
+    labels = keys.map(lambda key: "all" if set(key.split(",")) == {"Total"} else key)
+    if category_columns:
+        names = [",".join(f"{c}={v}" for c, v in zip(category_columns, key.split(","), strict=True))
+                 if key != "all" else "all" for key in labels]
+    else:
+        names = list(labels)
+    frame = frame.assign(_cell=names)
+    error_columns = [c for c in ("moe95", "noise_sd") if c in frame.columns]
+    wide = frame.pivot(index="area_code", columns="_cell", values=[statistic, *error_columns])
+    wide.columns = [f"{stat}[{cell}]" for stat, cell in wide.columns]
+    return wide.reset_index()
+
+
+def write_geojson(frame: pd.DataFrame, boundaries: gpd.GeoDataFrame, path: Path, *,
+                  category_columns: Sequence[str], statistic: str,
+                  properties: Mapping[str, object]) -> int:
+    """An RFC 7946 FeatureCollection, one feature per area with its values as properties."""
+    wide = wide_properties(frame, category_columns, statistic)
+    names = frame.drop_duplicates("area_code").set_index("area_code")["area_name"]
+    shapes = boundaries.set_index("code")
+    features = []
+    for record in wide.to_dict(orient="records"):
+        code = record.pop("area_code")
+        props: dict[str, object] = {"area_code": code, "area_name": names[code],
+                                    "level": frame["level"].iloc[0]}
+        props.update({k: _plain(v) for k, v in record.items()})
+        props["geometry_approximate"] = bool(shapes.loc[code, "approximate"])
+        features.append({"type": "Feature", "id": code, "properties": props,
+                         "geometry": _rfc7946_geometry(shapes.loc[code, "geometry"])})
+    collection = {"type": "FeatureCollection", **{k: v for k, v in properties.items()},
+                  "features": features}
+    path.write_text(json.dumps(collection, ensure_ascii=False, allow_nan=False), encoding="utf-8")
+    return len(features)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    return value
