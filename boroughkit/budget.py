@@ -61,6 +61,8 @@ class Rho:
     Supports ``+`` and ``-`` with other budgets (a negative result is refused: budgets cannot be
     negative), ``*`` and ``/`` by an exact number, ``Rho / Rho`` as an exact ratio, ordering and
     equality with budgets and exact numbers, and :meth:`split` into parts that sum exactly.
+    Floats take no part in arithmetic or comparison (``Rho(1) + 0.1`` is a TypeError): read them
+    with :meth:`parse` first, which is where their decimal meaning is fixed.
     """
 
     __slots__ = ("_value",)
@@ -125,7 +127,8 @@ class Rho:
         standard = rho + 2 * math.sqrt(rho * log_inv_delta)
         if not tight:
             return standard
-        return min(standard, _tight_epsilon(rho, log_inv_delta))
+        # With a large δ the bound can dip below 0; (0, δ)-DP then holds and is the honest claim.
+        return max(0.0, min(standard, _tight_epsilon(rho, log_inv_delta)))
 
     def __str__(self) -> str:
         decimal = _exact_decimal(self._value)

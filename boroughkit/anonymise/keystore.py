@@ -20,11 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from boroughkit.errors import DataError
 
-KEY_RANGE = 256
+_SCHEMA = pa.schema([("person_id", pa.string()), ("record_key", pa.uint8())])
 _STORE_FIX = (
     "restore the key store from its backup; never edit it by hand (a new store changes the "
     "perturbation of every later table)"
@@ -39,7 +40,7 @@ class KeyStore:
 
     def __len__(self) -> int:
         """How many person ids hold a key."""
-        return len(self._read())
+        return self._read().num_rows
 
     def keys_for(self, person_ids: pd.Series) -> pd.Series:
         """The record key of each id (same index), drawing and saving keys for ids not seen yet.
@@ -47,62 +48,52 @@ class KeyStore:
         Ids are compared by their text form (the integer 17 and the text "17" are one person).
         Concurrent callers are serialised with a lock file so no drawn key is ever lost.
         """
-        ids = _canonical_ids(person_ids)
-        wanted = pd.Index(pd.unique(ids.to_numpy()))
+        encoded = pc.dictionary_encode(_canonical_ids(person_ids))
+        wanted = encoded.dictionary  # each distinct id once; encoded.indices maps rows to it
         with self._locked():
             store = self._read()
-            known = pd.Index(store["person_id"].to_numpy())
-            new_ids = wanted[known.get_indexer(wanted) < 0]
-            if len(new_ids):
-                fresh = np.frombuffer(secrets.token_bytes(len(new_ids)), dtype=np.uint8)
-                store = pd.concat(
-                    [store, pd.DataFrame({"person_id": new_ids, "record_key": fresh})],
-                    ignore_index=True,
+            positions = pc.index_in(wanted, value_set=store.column("person_id")).to_numpy(
+                zero_copy_only=False
+            )
+            unseen = np.isnan(positions)
+            if unseen.any():
+                fresh = np.frombuffer(secrets.token_bytes(int(unseen.sum())), dtype=np.uint8)
+                addition = pa.table(
+                    {"person_id": pc.filter(wanted, pa.array(unseen)), "record_key": fresh},
+                    schema=_SCHEMA,
                 )
+                positions[unseen] = store.num_rows + np.arange(len(fresh))
+                store = pa.concat_tables([store, addition])
                 self._write(store)
-        positions = pd.Index(store["person_id"].to_numpy()).get_indexer(ids.to_numpy())
-        keys = store["record_key"].to_numpy(np.int64)[positions]
-        return pd.Series(keys, index=person_ids.index, name="record_key", dtype="int64")
+        keys = store.column("record_key").to_numpy().astype(np.int64)
+        per_id = keys[positions.astype(np.int64)]
+        return pd.Series(
+            per_id[encoded.indices.to_numpy()], index=person_ids.index, name="record_key"
+        )
 
-    def _read(self) -> pd.DataFrame:
+    def _read(self) -> pa.Table:
         """The stored ids and keys (empty when the file does not exist yet), validated."""
         if not self.path.exists():
-            return pd.DataFrame(
-                {"person_id": pd.Series(dtype=object), "record_key": pd.Series(dtype=np.uint8)}
-            )
+            return _SCHEMA.empty_table()
         try:
-            frame = pq.read_table(self.path).to_pandas()
+            table = pq.read_table(self.path)
         except (OSError, pa.ArrowException) as error:
             raise DataError(
                 f"{self.path}: key store unreadable ({error})", fix=_STORE_FIX
             ) from error
-        if list(frame.columns) != ["person_id", "record_key"]:
+        if not table.schema.equals(_SCHEMA):
             raise DataError(
-                f"{self.path}: key store columns are {list(frame.columns)}, "
-                "expected ['person_id', 'record_key']",
+                f"{self.path}: key store schema is {table.schema.to_string()!r}, expected "
+                "person_id: string, record_key: uint8",
                 fix=_STORE_FIX,
             )
-        keys = pd.to_numeric(frame["record_key"], errors="coerce")
-        bad = keys.isna() | (keys < 0) | (keys >= KEY_RANGE) | frame["person_id"].isna()
-        bad |= frame["person_id"].duplicated()
-        if bad.any():
-            raise DataError(
-                f"{self.path}: {int(bad.sum())} key store row(s) are missing, repeated or out of "
-                f"0..255, e.g. rows {', '.join(map(str, frame.index[bad][:5]))}",
-                fix=_STORE_FIX,
-            )
-        return pd.DataFrame(
-            {"person_id": frame["person_id"].astype(object), "record_key": keys.astype(np.uint8)}
-        )
+        # ids are unique by construction (only unseen ids are ever appended)
+        if table.column("person_id").null_count or table.column("record_key").null_count:
+            raise DataError(f"{self.path}: key store has empty rows", fix=_STORE_FIX)
+        return table.combine_chunks()
 
-    def _write(self, store: pd.DataFrame) -> None:
+    def _write(self, table: pa.Table) -> None:
         """Replace the file atomically: readers see the old store or the new one, never a mix."""
-        table = pa.table(
-            {
-                "person_id": pa.array(store["person_id"], pa.string()),
-                "record_key": pa.array(store["record_key"], pa.uint8()),
-            }
-        )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
         try:
@@ -135,7 +126,7 @@ class KeyStore:
             yield  # the lock is released when the file is closed
 
 
-def _canonical_ids(person_ids: pd.Series) -> pd.Series:
+def _canonical_ids(person_ids: pd.Series) -> pa.Array:
     """Person ids as text; a DataError names the column and rows of missing or decimal ids."""
     name = person_ids.name if person_ids.name is not None else "person id"
     missing = person_ids.isna().to_numpy()
@@ -150,7 +141,10 @@ def _canonical_ids(person_ids: pd.Series) -> pd.Series:
             f"column '{name}' holds decimal numbers, which are not stable person ids",
             fix="read the id column as text (or as whole numbers)",
         )
-    return person_ids.astype(str)
+    if pd.api.types.is_integer_dtype(person_ids.dtype):
+        # arrow's integer-to-text cast gives the same text as str(), without Python objects
+        return pc.cast(pa.array(person_ids.to_numpy(np.int64)), pa.string())
+    return pa.array(person_ids.astype(str).to_numpy(object), type=pa.string())
 
 
 def _fsync_directory(folder: Path) -> None:

@@ -275,6 +275,6 @@ def _whole_keys(support: np.ndarray, probabilities: np.ndarray, variance: float)
         integrality=np.r_[np.ones(k), np.zeros(k + 2)],
         bounds=Bounds(0, np.r_[np.full(k, KEY_RANGE), np.full(k + 2, np.inf)]),
     )
-    if not result.success:  # cannot happen for a valid support; kept as a guard
+    if result.x is None:  # cannot happen for a valid support; kept as a guard
         raise ConfigError(f"could not allocate cell keys on {support.tolist()}: {result.message}")
     return np.rint(result.x[:k]).astype(np.int64)

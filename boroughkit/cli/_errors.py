@@ -38,7 +38,9 @@ def translate_errors(command: F) -> F:
             return command(*args, **kwargs)
         except BoroughkitError as error:
             context = click.get_current_context(silent=True)
-            verbose = bool(context and context.find_root().obj and context.find_root().obj.get("verbose"))
+            verbose = bool(
+                context and context.find_root().obj and context.find_root().obj.get("verbose")
+            )
             if verbose:
                 traceback.print_exc(file=sys.stderr)
             raise CommandFailed(error) from error

@@ -17,8 +17,10 @@ def validate(config: Path) -> None:
     from boroughkit import load_config
 
     loaded = load_config(config)
-    click.echo(f"{config}: valid ({loaded.config.release.method}, "
-               f"{len(loaded.config.release.tables)} table(s))")
+    click.echo(
+        f"{config}: valid ({loaded.config.release.method}, "
+        f"{len(loaded.config.release.tables)} table(s))"
+    )
 
 
 @click.command()
@@ -33,8 +35,12 @@ def plan(config: Path) -> None:
 
 @click.command()
 @click.argument("config", type=click.Path(path_type=Path))
-@click.option("--reports", type=click.Path(path_type=Path), default=None,
-              help="Folder for risk reports of refused releases (default: beside the config).")
+@click.option(
+    "--reports",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for risk reports of refused releases (default: beside the config).",
+)
 @translate_errors
 def run(config: Path, reports: Path | None) -> None:
     """Run CONFIG end to end and publish its release to the catalogue."""
@@ -45,10 +51,20 @@ def run(config: Path, reports: Path | None) -> None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Folder for the demo borough's data and catalogue.")
-@click.option("--residents", "n_residents", type=int, default=200_000, show_default=True,
-              help="Number of demo residents to generate.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for the demo borough's data and catalogue.",
+)
+@click.option(
+    "--residents",
+    "n_residents",
+    type=int,
+    default=200_000,
+    show_default=True,
+    help="Number of demo residents to generate.",
+)
 @click.pass_context
 @translate_errors
 def demo(context: click.Context, out: Path | None, n_residents: int) -> None:
@@ -64,11 +80,17 @@ def demo(context: click.Context, out: Path | None, n_residents: int) -> None:
 
 
 @demo.command("residents")
-@click.option("--geography", "geography", default="builtin:demo", show_default=True,
-              help="A geography bundle folder, or builtin:demo.")
+@click.option(
+    "--geography",
+    "geography",
+    default="builtin:demo",
+    show_default=True,
+    help="A geography bundle folder, or builtin:demo.",
+)
 @click.option("--n", "n", type=int, required=True, help="Number of residents.")
-@click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Output file (.parquet or .csv).")
+@click.option(
+    "--out", type=click.Path(path_type=Path), required=True, help="Output file (.parquet or .csv)."
+)
 @click.option("--seed", type=int, default=None, help="Seed for reproducible demo data.")
 @translate_errors
 def demo_residents(geography: str, n: int, out: Path, seed: int | None) -> None:

@@ -71,12 +71,11 @@ def _yaml_location(location: Location, data: Any) -> Location:
     """Drop pydantic's union-tag parts so the location matches the YAML keys."""
     kept: list[str | int] = []
     for part in location:
-        if isinstance(data, dict) and part in data:
+        if (isinstance(data, dict) and part in data) or (isinstance(data, list) and isinstance(part, int) and part < len(data)):
             data = data[part]
-            kept.append(part)
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
-            data = data[part]
-            kept.append(part)
+        else:
+            continue
+        kept.append(part)
     return tuple(kept)
 
 

@@ -14,6 +14,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 Level = Literal["oa", "lsoa", "msoa", "ward", "borough"]
 LEVEL_ORDER: tuple[str, ...] = ("oa", "lsoa", "msoa", "ward", "borough")
+DEFAULT_LEVELS: tuple[Level, ...] = ("oa", "ward", "borough")
+PublishFormat = Literal["parquet", "geojson", "csv"]
+ALL_FORMATS: tuple[PublishFormat, ...] = ("parquet", "geojson", "csv")
 
 
 def _exact_fraction(value: Any) -> Fraction:
@@ -75,8 +78,9 @@ class GeocodeConfig(Strict):
 
     @model_validator(mode="after")
     def _one_method(self) -> GeocodeConfig:
-        methods = [m for m, on in (("oa", self.oa), ("postcode", self.postcode), ("x/y", self.x))
-                   if on]
+        methods = [
+            m for m, on in (("oa", self.oa), ("postcode", self.postcode), ("x/y", self.x)) if on
+        ]
         if len(methods) != 1:
             raise ValueError("give exactly one of: oa, postcode, or x and y")
         if (self.x is None) != (self.y is None):
@@ -103,7 +107,7 @@ class DPTableConfig(Strict):
 
     name: Name
     count_by: list[str] = Field(default_factory=list)
-    levels: list[Level] = Field(default_factory=lambda: ["oa", "ward", "borough"], min_length=1)
+    levels: list[Level] = Field(default_factory=lambda: list(DEFAULT_LEVELS), min_length=1)
     weight: ExactNumber = Fraction(1)
     level_split: dict[Level, ExactNumber] | None = None
     max_categories_per_person: int = Field(default=1, ge=1, le=50)
@@ -154,9 +158,7 @@ class PublishConfig(Strict):
     """Where and how the release is written."""
 
     to: Path = Path("catalogue")
-    formats: list[Literal["parquet", "geojson", "csv"]] = Field(
-        default_factory=lambda: ["parquet", "geojson", "csv"]
-    )
+    formats: list[PublishFormat] = Field(default_factory=lambda: list(ALL_FORMATS))
     licence: Literal["OGL-3.0", "CC-BY-4.0", "CC0-1.0"] = "OGL-3.0"
     publisher: str = "Demo Borough Council"
 

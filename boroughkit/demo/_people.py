@@ -8,22 +8,21 @@ from boroughkit.demo._places import HouseholdLayout
 from boroughkit.demo.schema import COUNCIL_TAX_BANDS, MAX_AGE, TENURES
 
 _ADULT_AGES = np.arange(18, MAX_AGE + 1)
-# Share of household reference persons per age band (lower bound, share): families and singles
-# differ, singles being older on average.
-_FAMILY_REFERENCE_BANDS = ((18, 0.06), (25, 0.22), (35, 0.26), (45, 0.2), (55, 0.12), (65, 0.08),
-                           (75, 0.045), (85, 0.015))  # fmt: skip
-_SINGLE_REFERENCE_BANDS = ((18, 0.06), (25, 0.16), (35, 0.13), (45, 0.15), (55, 0.16), (65, 0.15),
-                           (75, 0.13), (85, 0.06))  # fmt: skip
+# Household reference persons by age band (lower bounds), in families and living alone: those
+# living alone are older on average.
+_REFERENCE_BAND_LOWER = (18, 25, 35, 45, 55, 65, 75, 85)
+_FAMILY_REFERENCE_SHARES = (0.06, 0.22, 0.26, 0.2, 0.12, 0.08, 0.045, 0.015)
+_SINGLE_REFERENCE_SHARES = (0.06, 0.16, 0.13, 0.15, 0.16, 0.15, 0.13, 0.06)
 _TENURE_SHARES = np.array([0.22, 0.36, 0.23, 0.19])  # about 42% of households rent
 _BAND_SHARES = np.array([0.04, 0.18, 0.42, 0.26, 0.07, 0.02, 0.008, 0.002])
 
 
-def _age_weights(bands: tuple[tuple[int, float], ...]) -> np.ndarray:
+def _age_weights(band_shares: tuple[float, ...]) -> np.ndarray:
     """Per-year weights over ages 18..MAX_AGE, uniform within a band and tapering after 85."""
-    lowers = np.array([lower for lower, _ in bands])
-    shares = np.array([share for _, share in bands])
+    lowers = np.array(_REFERENCE_BAND_LOWER)
+    shares = np.array(band_shares)
     band_of_age = np.searchsorted(lowers, _ADULT_AGES, side="right") - 1
-    width = np.bincount(band_of_age, minlength=len(bands))
+    width = np.bincount(band_of_age, minlength=len(lowers))
     weights = shares[band_of_age] / width[band_of_age]
     weights *= np.where(_ADULT_AGES > 85, np.exp(-(_ADULT_AGES - 85) / 5.0), 1.0)
     return weights / weights.sum()
@@ -36,47 +35,52 @@ def person_ages_and_sexes(
 
     The reference person is an adult; the second member is usually a partner of similar age;
     further members are mostly children, with adult children and lodgers now and then.
+    Each role's ages are drawn only for the persons in that role, to keep big runs lean.
     """
     n_households = len(layout.household_size)
     single = layout.household_size == 1
     reference_age = np.where(
         single,
-        rng.choice(_ADULT_AGES, size=n_households, p=_age_weights(_SINGLE_REFERENCE_BANDS)),
-        rng.choice(_ADULT_AGES, size=n_households, p=_age_weights(_FAMILY_REFERENCE_BANDS)),
+        rng.choice(_ADULT_AGES, size=n_households, p=_age_weights(_SINGLE_REFERENCE_SHARES)),
+        rng.choice(_ADULT_AGES, size=n_households, p=_age_weights(_FAMILY_REFERENCE_SHARES)),
     )
     reference_female = rng.random(n_households) < 0.52
-    n_persons = len(layout.person_household)
-    ref_age = reference_age[layout.person_household]
-    ref_female = reference_female[layout.person_household]
-    position = layout.person_position
-    size = layout.household_size[layout.person_household]
-    draw = rng.random(n_persons)
+    ages = reference_age[layout.person_household]
+    female = reference_female[layout.person_household]  # still the reference person's sex
 
-    partner_chance = np.where(size == 2, 0.62, 0.72)
-    is_partner = (position == 1) & (draw < partner_chance)
-    is_lodger = (position >= 1) & ~is_partner & ((ref_age < 20) | (rng.random(n_persons) < 0.1))
-    is_child = (position >= 1) & ~is_partner & ~is_lodger
+    member = np.flatnonzero(layout.person_position >= 1)
+    ref_age = ages[member]
+    second = layout.person_position[member] == 1
+    partner_chance = np.where(
+        layout.household_size[layout.person_household[member]] == 2, 0.62, 0.72
+    )
+    role_draw = rng.random(len(member))
+    is_partner = second & (role_draw < partner_chance)
+    is_lodger = ~is_partner & ((ref_age < 20) | (rng.random(len(member)) < 0.1))
+    is_child = ~is_partner & ~is_lodger
 
-    partner_age = ref_age + np.rint(rng.normal(-1.5, 4.0, n_persons)).astype(np.int64)
+    # Partners: similar age, and of the opposite sex in nineteen homes out of twenty.
+    partner_age = ref_age[is_partner] + np.rint(rng.normal(-1.5, 4.0, int(is_partner.sum())))
+    ages[member[is_partner]] = partner_age.astype(np.int64)
+    same_sex = rng.random(int(is_partner.sum())) < 0.05
+    female[member[is_partner]] ^= ~same_sex
+
     # Children of a parent under 60 are mostly minors; older parents' children are adults.
-    oldest_minor = np.clip(ref_age - 18, 0, 17)
-    minor_age = np.floor(rng.random(n_persons) * (oldest_minor + 1)).astype(np.int64)
-    adult_child = (ref_age >= 60) | ((ref_age >= 42) & (rng.random(n_persons) < 0.15))
-    adult_child_age = ref_age - rng.integers(20, 41, n_persons)
-    child_age = np.where(adult_child, np.maximum(adult_child_age, 16), minor_age)
-    lodger_age = rng.choice(_ADULT_AGES, size=n_persons, p=_age_weights(_FAMILY_REFERENCE_BANDS))
+    child_parent_age = ref_age[is_child]
+    n_children = len(child_parent_age)
+    oldest_minor = np.clip(child_parent_age - 18, 0, 17)
+    minor_age = np.floor(rng.random(n_children) * (oldest_minor + 1)).astype(np.int64)
+    adult_child = (child_parent_age >= 60) | (
+        (child_parent_age >= 42) & (rng.random(n_children) < 0.15)
+    )
+    adult_child_age = np.maximum(child_parent_age - rng.integers(20, 41, n_children), 16)
+    ages[member[is_child]] = np.where(adult_child, adult_child_age, minor_age)
 
-    ages = np.select(
-        [position == 0, is_partner, is_child, is_lodger],
-        [ref_age, partner_age, child_age, lodger_age],
-    )
-    ages = np.clip(ages, 0, MAX_AGE).astype(np.int64)
-    female = np.where(
-        position == 0,
-        ref_female,
-        np.where(is_partner, ref_female ^ (draw < 0.95 * partner_chance), draw < 0.49),
-    )
-    return ages, female
+    lodger_weights = _age_weights(_FAMILY_REFERENCE_SHARES)
+    ages[member[is_lodger]] = rng.choice(_ADULT_AGES, size=int(is_lodger.sum()), p=lodger_weights)
+    not_partner = member[~is_partner]
+    female[not_partner] = rng.random(len(not_partner)) < 0.49
+    return np.clip(ages, 0, MAX_AGE).astype(np.int64), female
 
 
 def household_tenure(
@@ -128,15 +132,17 @@ def calibrated_intercepts(
 ) -> np.ndarray:
     """Per-category intercepts so a softmax choice over ``effects`` hits ``target_shares``."""
     sample = effects
-    if len(effects) > 100_000:
+    if len(effects) > 50_000:
         # A random subsample pins the intercepts to well under a percentage point.
-        sample = effects[rng.choice(len(effects), 100_000, replace=False)]
+        sample = effects[rng.choice(len(effects), 50_000, replace=False)]
     intercepts = np.log(target_shares)
     if len(sample) == 0:
         return intercepts
     for _ in range(40):
         logits = sample + intercepts
         probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probabilities /= probabilities.sum(axis=1, keepdims=True)
-        intercepts = intercepts + np.log(target_shares / probabilities.mean(axis=0))
+        shares = (probabilities / probabilities.sum(axis=1, keepdims=True)).mean(axis=0)
+        if np.abs(shares - target_shares).max() < 1e-4:
+            break
+        intercepts = intercepts + np.log(target_shares / shares)
     return intercepts

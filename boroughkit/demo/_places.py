@@ -42,7 +42,7 @@ def persons_per_area(population: np.ndarray | None, n: int, rng: np.random.Gener
         weights = np.where(known, weights, np.median(weights[known]))
     else:
         # No census counts: gentle random variation so that areas are not all identical.
-        weights = rng.gamma(shape=8.0, scale=1.0 / 8.0, size=n_areas)
+        weights = rng.gamma(shape=20.0, scale=1.0 / 20.0, size=n_areas)
     quotas = n * weights / weights.sum()
     counts = np.floor(quotas).astype(np.int64)
     shortfall = n - int(counts.sum())
@@ -104,11 +104,12 @@ def household_layout(
     """
     n_persons = int(counts.sum())
     person_area = np.repeat(np.arange(len(counts)), counts)
-    cdfs = _size_cdfs(target_means)
-    uniform = rng.random(n_persons)
-    sizes = np.ones(n_persons, dtype=np.int64)
-    for upper in range(cdfs.shape[1] - 1):
-        sizes += uniform >= cdfs[person_area, upper]
+    # Offsetting each area's cumulative shares by its index turns all per-area inverse-CDF
+    # look-ups into one search of a single sorted array.
+    thresholds = _size_cdfs(target_means)[:, :-1]
+    offset_thresholds = (np.arange(len(counts))[:, None] + thresholds).ravel()
+    found = np.searchsorted(offset_thresholds, person_area + rng.random(n_persons), side="right")
+    sizes = 1 + found - thresholds.shape[1] * person_area
     area_first_person = np.concatenate(([0], np.cumsum(counts)[:-1]))
     running = np.cumsum(sizes)
     before_area = (running - sizes)[area_first_person[counts > 0]]

@@ -15,6 +15,7 @@ from boroughkit.demo.schema import MAX_RENT_ARREARS_GBP, SERVICE_FLAGS, TENURES
 
 _SOCIAL, _PRIVATE = TENURES.index("social_rented"), TENURES.index("private_rented")
 _MORTGAGE = TENURES.index("owned_mortgage")
+_CALIBRATION_SAMPLE = 50_000
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,19 @@ def _calibrated_draw(
     chosen = effects[eligible]
     if len(chosen) == 0 or rate <= 0:
         return flags
-    sample = chosen if len(chosen) <= 100_000 else rng.choice(chosen, 100_000, replace=False)
-    low, high = -30.0, 30.0
-    for _ in range(50):  # bisection: the mean probability rises with the intercept
-        middle = 0.5 * (low + high)
-        low, high = (middle, high) if _sigmoid(sample + middle).mean() < rate else (low, middle)
-    flags[eligible] = rng.random(len(chosen)) < _sigmoid(chosen + 0.5 * (low + high))
+    # A subsample pins the intercept far more tightly than the draws themselves vary.
+    sample = (
+        chosen if len(chosen) <= _CALIBRATION_SAMPLE else rng.choice(chosen, _CALIBRATION_SAMPLE)
+    )
+    intercept = float(np.log(rate / (1.0 - rate)) - np.median(sample))
+    for _ in range(30):  # Newton steps on the mean probability, which rises with the intercept
+        probability = _sigmoid(sample + intercept)
+        gap = float(probability.mean()) - rate
+        if abs(gap) < 1e-6:
+            break
+        slope = max(float((probability * (1.0 - probability)).mean()), 1e-6)
+        intercept -= float(np.clip(gap / slope, -2.0, 2.0))
+    flags[eligible] = rng.random(len(chosen)) < _sigmoid(chosen + intercept)
     return flags
 
 
@@ -87,7 +95,8 @@ def service_flags(context: PersonContext, rng: np.random.Generator) -> dict[str,
     hp_household = _household_case(home_effect, household, everyone, 0.01, rng)
     renting_share = max(float(renting.sum()) / max(len(age), 1), 1e-9)
     ta_effect = need + 0.6 * private + 0.3 * (np.minimum(context.household_size, 6) - 3)
-    ta_rate = min(0.01 / renting_share, 0.9)
+    # Renting homes are larger than average: 0.8% of them holds about 1% of people.
+    ta_rate = min(0.008 / renting_share, 0.9)
     ta_household = _household_case(ta_effect, household, renting, ta_rate, rng)
 
     # Adult social care: ~3% of adults, mostly 65+, otherwise adults with a disability.

@@ -99,13 +99,13 @@ def generate_residents(
     person = order[row_person]
     row_household = household[person]
 
-    person_ids = fixed_width_strings("R", unique_numbers(n, 10**8, 10**9, rng), 9)
-    uprns = fixed_width_strings(
-        "99", unique_numbers(len(layout.household_size), 0, 10**10, rng), 10
-    )
+    person_numbers = unique_numbers(n, 10**8, 10**9, rng)
+    household_numbers = unique_numbers(len(layout.household_size), 0, 10**10, rng)
     columns: dict[str, object] = {
-        "person_id": _arrow_strings(person_ids.take(person)),
-        "uprn": _arrow_strings(uprns.take(row_household)),
+        "person_id": _arrow_strings(fixed_width_strings("R", person_numbers, 9, rows=person)),
+        "uprn": _arrow_strings(
+            fixed_width_strings("99", household_numbers, 10, rows=row_household)
+        ),
         "oa_code": pd.Categorical.from_codes(layout.person_area[person], categories=oa_codes),
     }
     if postcodes is not None:

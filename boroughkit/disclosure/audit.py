@@ -28,8 +28,367 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
-from boroughkit.disclosure import propagation
 from boroughkit.disclosure.report import CheckResult, Finding
 from boroughkit.disclosure.rules import RuleSettings
 from boroughkit.disclosure.tables import KEY_COLUMNS, CellTable, Relations, build_relations
 from boroughkit.errors import DataError
+
+_TOL = 1e-6
+_WITNESS_ROUNDS = 3
+#: Below this many suppressed cells every interval is solved exactly; above, screens decide.
+EXACT_LIMIT = 2000
+_METHODS = np.array(["propagation", "witness", "lp", "single-relation", "unrelated",
+                     "structural-zero"])
+_PROPAGATION, _WITNESS, _LP, _SINGLE, _UNRELATED, _STRUCTURAL = range(6)
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Every suppressed cell with the interval an intruder can prove, and the gate's verdict.
+
+    ``intervals`` has one row per suppressed cell: ``cell`` (row in the CellTable), the key
+    columns, ``rule``, ``lower``, ``upper``, ``width``, ``required``, ``exact`` (False when the
+    interval is an outer bound: the true intruder interval is inside it), ``method``, ``safe``.
+    """
+
+    intervals: pd.DataFrame
+    check: CheckResult
+
+    @property
+    def passed(self) -> bool:
+        """True when no suppressed cell is recovered or narrowed below its protection width."""
+        return self.check.passed
+
+
+@dataclass(frozen=True)
+class _Component:
+    """One independent block of the intruder's system: unknown cells linked by relations."""
+
+    matrix: sparse.csr_array
+    rhs: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    truth: np.ndarray
+    integer: np.ndarray
+    required: np.ndarray
+    target: np.ndarray
+
+
+def audit_suppression(cells: CellTable, lookup: pd.DataFrame, settings: RuleSettings, *,
+                      relations: Relations | None = None,
+                      custom_levels: Mapping[str, pd.Series] | None = None,
+                      linked_totals: Sequence[Sequence[str]] = (),
+                      exact_intervals: bool | None = None, integer_programs: bool = False,
+                      workers: int = 1) -> AuditResult:
+    """Attack every suppressed cell of a release with everything it publishes.
+
+    ``exact_intervals`` solves every interval by LP (default: only when at most
+    :data:`EXACT_LIMIT` cells are suppressed); ``workers`` > 1 solves components in parallel.
+    """
+    if relations is None:
+        relations = build_relations(cells, lookup, custom_levels=custom_levels,
+                                    linked_totals=linked_totals)
+    intervals = intruder_intervals(cells, relations, settings, exact_intervals=exact_intervals,
+                                   integer_programs=integer_programs, workers=workers)
+    return AuditResult(intervals, _check_result(intervals, settings, relations))
+
+
+def intruder_intervals(cells: CellTable, relations: Relations, settings: RuleSettings, *,
+                       exact_intervals: bool | None = None, integer_programs: bool = False,
+                       workers: int = 1, cache: dict[bytes, tuple[np.ndarray, ...]] | None = None,
+                       ) -> pd.DataFrame:
+    """The interval an intruder can prove for each suppressed cell (see :class:`AuditResult`).
+
+    ``cache`` (a dict kept by the caller) reuses component results between calls on the same
+    cells whose suppression only grew, as secondary suppression does.
+    """
+    frame = cells.frame
+    n_cells, n_columns = relations.n_cells, relations.matrix.shape[1]
+    structural = frame["structural_zero"].to_numpy(bool)
+    unknown = np.ones(n_columns, dtype=bool)
+    unknown[:n_cells] = cells.suppressed & ~structural
+    truth = np.full(n_columns, np.nan)
+    truth[:n_cells] = frame["value"].to_numpy(float)
+    if (truth[:n_cells] < 0).any():
+        raise DataError("cells: negative values", fix="the audit assumes non-negative cells")
+    matrix = relations.matrix.tocsc()
+    rhs = relations.rhs - matrix[:, ~unknown] @ truth[~unknown]
+    _check_consistent(relations, truth, unknown)
+    columns = np.flatnonzero(unknown)
+    sub = matrix[:, columns].tocsr()
+    rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+    sub, rhs = sub[rows], rhs[rows]
+    is_cell = columns < n_cells
+    integer = np.zeros(columns.size, dtype=bool)
+    integer[is_cell] = frame["measure"].to_numpy()[columns[is_cell]] == "count"
+    required = np.zeros(columns.size)
+    required[is_cell] = np.maximum(settings.protection_width,
+                                   settings.protection_percent / 100 * truth[columns[is_cell]])
+    lower, upper = _propagate(sub, rhs, integer)
+    exact = np.zeros(columns.size, dtype=bool)
+    method = np.full(columns.size, _PROPAGATION)
+    narrow = (upper - lower < required - _TOL) | (upper - lower <= _TOL)
+    if exact_intervals is None:
+        exact_intervals = int(is_cell.sum()) <= EXACT_LIMIT
+    target = is_cell & (exact_intervals | ~narrow)
+    _solve_components(sub, rhs, lower, upper, truth[columns], integer, required, target,
+                      exact, method, columns, exact_intervals, integer_programs, workers, cache)
+    return _intervals_frame(frame, columns[is_cell], lower[is_cell], upper[is_cell],
+                            required[is_cell], exact[is_cell], method[is_cell])
+
+
+def _check_consistent(relations: Relations, truth: np.ndarray, unknown: np.ndarray) -> None:
+    """The published relations must hold for the true values, or the audit proves nothing."""
+    matrix = relations.matrix
+    hidden = np.isnan(truth)
+    complete = (abs(matrix) @ hidden.astype(float)) == 0
+    values = np.nan_to_num(truth)
+    residual = np.abs(matrix @ values - relations.rhs)
+    scale = 1 + abs(matrix) @ np.abs(values)
+    bad = np.flatnonzero(complete & (residual > _TOL * scale))
+    if bad.size:
+        kinds = sorted(set(relations.kind[bad]))
+        raise DataError(f"cells: {bad.size} published relations do not add up ({kinds}), e.g. "
+                        f"relation {bad[0]} is off by {residual[bad[0]]:g}",
+                        fix="audit exact (unperturbed, unrounded) tables; perturbation or "
+                        "rounding breaks the sums the attack relies on")
+
+
+def _propagate(matrix: sparse.csr_array, rhs: np.ndarray, integer: np.ndarray,
+               rounds: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """Valid bounds of each unknown from each relation in turn, repeated to a fixed point."""
+    coo = matrix.tocoo()
+    rows, cols, coefs = coo.row, coo.col, coo.data
+    n_rows, n_cols = matrix.shape
+    lower, upper = np.zeros(n_cols), np.full(n_cols, np.inf)
+    for _ in range(rounds):
+        with np.errstate(invalid="ignore"):
+            low_term = np.where(coefs > 0, coefs * lower[cols], coefs * upper[cols])
+            high_term = np.where(coefs > 0, coefs * upper[cols], coefs * lower[cols])
+        others_low = _sum_of_others(rows, low_term, n_rows, -np.inf)
+        others_high = _sum_of_others(rows, high_term, n_rows, np.inf)
+        span_low, span_high = rhs[rows] - others_high, rhs[rows] - others_low
+        with np.errstate(invalid="ignore"):
+            new_lower = np.where(coefs > 0, span_low, span_high) / coefs
+            new_upper = np.where(coefs > 0, span_high, span_low) / coefs
+        tighter_lower, tighter_upper = lower.copy(), upper.copy()
+        np.maximum.at(tighter_lower, cols, np.nan_to_num(new_lower, nan=-np.inf))
+        np.minimum.at(tighter_upper, cols, np.nan_to_num(new_upper, nan=np.inf))
+        tighter_lower[integer] = np.ceil(tighter_lower[integer] - _TOL) + 0.0
+        tighter_upper[integer] = np.floor(tighter_upper[integer] + _TOL)
+        scale = _TOL * (1 + np.abs(np.where(np.isfinite(upper), upper, lower)))
+        moved = (tighter_lower > lower + scale) | (tighter_upper < upper - scale)
+        lower, upper = tighter_lower, tighter_upper
+        if not moved.any():
+            break
+    if (lower > upper + _TOL * (1 + np.abs(lower))).any():
+        raise DataError("cells: the published values contradict the relations between them",
+                        fix="audit exact (unperturbed, unrounded) tables")
+    return lower, np.maximum(upper, lower)
+
+
+def _sum_of_others(rows: np.ndarray, terms: np.ndarray, n_rows: int, infinity: float,
+                   ) -> np.ndarray:
+    infinite = np.isinf(terms)
+    finite = np.where(infinite, 0.0, terms)
+    total = np.bincount(rows, finite, n_rows)[rows] - finite
+    infinite_others = np.bincount(rows, infinite, n_rows)[rows] - infinite
+    return np.where(infinite_others > 0, infinity, total)
+
+
+def _solve_components(sub: sparse.csr_array, rhs: np.ndarray, lower: np.ndarray,
+                      upper: np.ndarray, truth: np.ndarray, integer: np.ndarray,
+                      required: np.ndarray, target: np.ndarray, exact: np.ndarray,
+                      method: np.ndarray, columns: np.ndarray, exact_all: bool,
+                      integer_programs: bool, workers: int,
+                      cache: dict[bytes, tuple[np.ndarray, ...]] | None) -> None:
+    """Decide the targets component by component, updating the arrays in place."""
+    n_rows = sub.shape[0]
+    graph = sparse.bmat([[None, sub.T], [sub, None]], format="csr")
+    _, labels = connected_components(graph, directed=False)
+    col_labels, row_labels = labels[n_rows:], labels[:n_rows]
+    rows_per_label = np.bincount(row_labels, minlength=labels.max() + 1)
+    unrelated = rows_per_label[col_labels] == 0
+    single = rows_per_label[col_labels] == 1
+    exact[unrelated | single] = True
+    method[unrelated] = _UNRELATED
+    method[single] = _SINGLE
+    wanted = np.unique(col_labels[target & (rows_per_label[col_labels] > 1)])
+    col_groups = _groups(col_labels, wanted)
+    row_groups = _groups(row_labels, wanted)
+    jobs, keys = [], []
+    for label in wanted:
+        cols, rows = col_groups[label], row_groups[label]
+        key = columns[cols].tobytes() + bytes([exact_all, integer_programs])
+        if cache is not None and key in cache:
+            _store(cache[key], cols, lower, upper, exact, method)
+            continue
+        block = sub[rows][:, cols]
+        jobs.append((_Component(block, rhs[rows], lower[cols], upper[cols], truth[cols],
+                                integer[cols], required[cols], target[cols]),
+                     exact_all, integer_programs))
+        keys.append((key, cols))
+    if workers > 1 and len(jobs) > 1:
+        order = np.argsort([-job[0].matrix.nnz for job in jobs])
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+            solved = dict(zip(order, pool.map(_solve_job, [jobs[i] for i in order]),
+                              strict=True))
+        results = [solved[i] for i in range(len(jobs))]
+    else:
+        results = [_solve_job(job) for job in jobs]
+    for (key, cols), result in zip(keys, results, strict=True):
+        if cache is not None:
+            cache[key] = result
+        _store(result, cols, lower, upper, exact, method)
+
+
+def _groups(labels: np.ndarray, wanted: np.ndarray) -> dict[int, np.ndarray]:
+    order = np.argsort(labels, kind="stable")
+    starts = np.searchsorted(labels[order], wanted, side="left")
+    ends = np.searchsorted(labels[order], wanted, side="right")
+    return {int(label): order[s:e] for label, s, e in zip(wanted, starts, ends, strict=True)}
+
+
+def _store(result: tuple[np.ndarray, ...], cols: np.ndarray, lower: np.ndarray,
+           upper: np.ndarray, exact: np.ndarray, method: np.ndarray) -> None:
+    lower[cols], upper[cols], exact[cols], method[cols] = result
+
+
+def _solve_job(job: tuple[_Component, bool, bool]) -> tuple[np.ndarray, ...]:
+    """Prove safe by witness tables what can be, then solve the rest exactly by LP."""
+    comp, exact_all, integer_programs = job
+    lower, upper = comp.lower.copy(), comp.upper.copy()
+    exact = np.zeros(lower.size, dtype=bool)
+    method = np.full(lower.size, _PROPAGATION)
+    todo = comp.target.copy()
+    gained_up, gained_down = np.zeros(lower.size), np.zeros(lower.size)
+    for _ in range(0 if exact_all else _WITNESS_ROUNDS):
+        cells = np.flatnonzero(todo)
+        if cells.size == 0:
+            break
+        for direction, gained in ((1, gained_up), (-1, gained_down)):
+            gained[cells] = np.maximum(gained[cells],
+                                       _witness(comp, cells, direction, integer_programs))
+        movable = np.where(comp.integer, np.floor(gained_up + _TOL), gained_up) \
+            + np.where(comp.integer, np.floor(gained_down + _TOL), gained_down)
+        proven = todo & (movable >= comp.required - _TOL) & (movable > _TOL)
+        method[proven] = _WITNESS
+        todo &= ~proven
+        if not proven.any():
+            break
+    for cell in np.flatnonzero(todo):
+        low, low_exact = _optimise(comp, cell, 1.0, integer_programs)
+        high, high_exact = _optimise(comp, cell, -1.0, integer_programs)
+        if comp.integer[cell]:
+            low, high = np.ceil(low - _TOL) + 0.0, np.floor(high + _TOL) + 0.0
+        lower[cell], upper[cell] = max(low, lower[cell]), min(high, upper[cell])
+        exact[cell], method[cell] = low_exact and high_exact, _LP
+    return lower, upper, exact, method
+
+
+def _integrality(comp: _Component, integer_programs: bool, extra: int = 0) -> np.ndarray | None:
+    if not integer_programs:
+        return None
+    return np.r_[comp.integer.astype(int), np.zeros(extra, dtype=int)]
+
+
+def _optimise(comp: _Component, cell: int, sense: float,
+              integer_programs: bool) -> tuple[float, bool]:
+    """min (sense=1) or max (sense=-1) of one cell; the propagated bound if the solver balks."""
+    cost = np.zeros(comp.lower.size)
+    cost[cell] = sense
+    result = milp(cost, constraints=LinearConstraint(comp.matrix, comp.rhs, comp.rhs),
+                  bounds=Bounds(comp.lower, comp.upper),
+                  integrality=_integrality(comp, integer_programs))
+    fallback = comp.lower[cell] if sense > 0 else comp.upper[cell]
+    if result.status == 0 and result.fun is not None:
+        return float(sense * result.fun), True
+    if result.status == 3 and sense < 0:
+        return np.inf, True
+    return float(fallback), False
+
+
+def _witness(comp: _Component, cells: np.ndarray, direction: int,
+             integer_programs: bool) -> np.ndarray:
+    """How far one feasible table moves each of ``cells`` up (1) or down (-1), capped at need.
+
+    Any feasible table is something the intruder cannot rule out, so a cell moved by ``r`` up
+    in one and ``l`` down in another has an interval at least ``r + l`` wide.
+    """
+    n_rows, n_vars, n_moves = comp.matrix.shape[0], comp.lower.size, cells.size
+    equalities = sparse.hstack([comp.matrix, sparse.csr_array((n_rows, n_moves))])
+    pick = sparse.csr_array((np.full(n_moves, -float(direction)), (np.arange(n_moves), cells)),
+                            shape=(n_moves, n_vars))
+    moves = sparse.hstack([pick, sparse.eye_array(n_moves)])
+    result = milp(np.r_[np.zeros(n_vars), -np.ones(n_moves)],
+                  constraints=[LinearConstraint(equalities, comp.rhs, comp.rhs),
+                               LinearConstraint(moves, -np.inf, -direction * comp.truth[cells])],
+                  bounds=Bounds(np.r_[comp.lower, np.zeros(n_moves)],
+                                np.r_[comp.upper, comp.required[cells]]),
+                  integrality=_integrality(comp, integer_programs, n_moves))
+    if result.status != 0 or result.x is None:
+        return np.zeros(n_moves)
+    return np.clip(result.x[n_vars:], 0.0, None)
+
+
+def _intervals_frame(frame: pd.DataFrame, cells: np.ndarray, lower: np.ndarray,
+                     upper: np.ndarray, required: np.ndarray, exact: np.ndarray,
+                     method: np.ndarray) -> pd.DataFrame:
+    structural = np.flatnonzero(frame["structural_zero"].to_numpy(bool)
+                                & (frame["status"].to_numpy() == "suppressed"))
+    cells = np.r_[cells, structural]
+    n_extra = structural.size
+    result = frame.iloc[cells][[*KEY_COLUMNS, "rule"]].reset_index(drop=True)
+    result.insert(0, "cell", cells)
+    result["lower"] = np.r_[lower, np.zeros(n_extra)]
+    result["upper"] = np.r_[upper, np.zeros(n_extra)]
+    result["width"] = result["upper"] - result["lower"]
+    result["required"] = np.r_[required, np.zeros(n_extra)]
+    result["exact"] = np.r_[exact, np.ones(n_extra, dtype=bool)]
+    result["method"] = _METHODS[np.r_[method, np.full(n_extra, _STRUCTURAL)]]
+    width = result["width"].to_numpy()
+    structural_zero = result["method"].eq("structural-zero").to_numpy()
+    result["safe"] = structural_zero | ((width >= result["required"].to_numpy() - _TOL)
+                                        & (width > _TOL))
+    return result.sort_values("cell", ignore_index=True)
+
+
+def _check_result(intervals: pd.DataFrame, settings: RuleSettings,
+                  relations: Relations) -> CheckResult:
+    """One finding per suppressed cell, failures first."""
+    failing = ~intervals["safe"]
+    recovered = failing & (intervals["width"] <= _TOL)
+    findings = [Finding({key: row[key] for key in KEY_COLUMNS}, row["rule"] or "suppressed",
+                        _detail(row))
+                for row in pd.concat([intervals[failing], intervals[~failing]]
+                                     ).to_dict("records")]
+    summary = (f"{len(intervals)} suppressed cells attacked with all {relations.matrix.shape[0]}"
+               " public relations of the release (areas sum to their parents, categories to"
+               f" their totals). {int(recovered.sum())} can be recovered exactly and"
+               f" {int((failing & ~recovered).sum())} narrowed below the protection width of"
+               f" {settings.protection_width:g}. Intervals are linear-programming bounds, rounded"
+               " inward to whole numbers for counts.")
+    return CheckResult(
+        "Attack on suppressed cells", not failing.any(), summary, tuple(findings),
+        rationale="a withheld cell protects nobody if it can be worked out from the totals,"
+        " the other areas and the other tables published beside it",
+        category="suppression-audit",
+        metrics={"suppressed_cells": len(intervals), "recovered_exactly": int(recovered.sum()),
+                 "below_protection": int(failing.sum()),
+                 "protection_width": settings.protection_width,
+                 "methods": intervals["method"].value_counts().to_dict()})
+
+
+def _detail(row: dict[str, object]) -> str:
+    interval = f"[{row['lower']:g}, {row['upper']:g}]"
+    if not row["safe"]:
+        if float(row["width"]) <= _TOL:  # type: ignore[arg-type]
+            return f"recovered exactly: an intruder can compute it as {row['lower']:g}"
+        bound = "exactly" if row["exact"] else "at least"
+        return (f"an intruder can narrow it {bound} to {interval}, narrower than"
+                f" {row['required']:g}")
+    if row["method"] == "structural-zero":
+        return "structural zero: known to be 0 by definition, not disclosive"
+    if row["exact"]:
+        return f"an intruder can only narrow it to {interval}"
+    return (f"interval proven at least {row['required']:g} wide (outer bounds {interval})")

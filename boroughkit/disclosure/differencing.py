@@ -21,8 +21,7 @@ the sliver (a derivable small cell; zero is not a disclosure by this rule).
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations_with_replacement
 from typing import Any
@@ -32,13 +31,23 @@ import pandas as pd
 from scipy import sparse
 
 from boroughkit.disclosure._slivers import (
-    AreaSets,
     Sliver,
     area_label,
     exactly_derivable,
     find_slivers,
     is_union_of_areas,
+    oa_index,
 )
+from boroughkit.disclosure.area_sets import (
+    AreaSets,
+    areas_from_lookup,
+    custom_areas_from_lists,
+    custom_areas_from_polygons,
+    names_from_lookup,
+    oa_counts_from_records,
+    population_series,
+)
+from boroughkit.disclosure.release_differencing import ReleaseSnapshot, check_cross_release
 from boroughkit.disclosure.report import CheckResult, Finding
 from boroughkit.errors import ConfigError, DataError
 
@@ -74,7 +83,7 @@ def check_geographic_differencing(
     ``"estates"``) to area code → OA codes. ``publications`` default to one table published at
     every definition. ``names`` (definition → code → name) make the findings readable.
     """
-    population = _population_series(oa_population)
+    population = population_series(oa_population)
     publications = list(publications or [Publication("all tables", tuple(areas))])
     small_areas: dict[frozenset[str], tuple[Sliver, list[str]]] = {}
     cell_findings: list[Finding] = []
@@ -107,8 +116,12 @@ def check_geographic_differencing(
             "one another; the leftover piece may describe only a few households."
         ),
         category="geographic-differencing",
-        metrics={"slivers": counted["slivers"], "no_gain": counted["no_gain"],
-                 "small_slivers": len(population_findings), "small_cells": len(cell_findings)},
+        metrics={
+            "slivers": counted["slivers"],
+            "no_gain": counted["no_gain"],
+            "small_slivers": len(population_findings),
+            "small_cells": len(cell_findings),
+        },
     )
 
 
@@ -125,10 +138,14 @@ def _slivers_with_gain(
     published = {d: areas[d] for d in publication.definitions}
     slivers = find_slivers(published, combinations_with_replacement(publication.definitions, 2))
     counted["slivers"] += len(slivers)
+    indices = {definition: oa_index(members) for definition, members in published.items()}
     gains = [
         sliver
         for sliver in slivers
-        if not any(is_union_of_areas(sliver.oas, members) for members in published.values())
+        if not any(
+            is_union_of_areas(sliver.oas, members, indices[definition])
+            for definition, members in published.items()
+        )
     ]
     counted["no_gain"] += len(slivers) - len(gains)
     derivable = exactly_derivable([s.oas for s in gains], published)
@@ -165,8 +182,10 @@ def _population_finding(
     return Finding(
         where={**_where(sliver), "tables": tables, "population": residents},
         rule="differencing-min-population",
-        detail=(f"{sliver.describe(names)} {len(sliver.oas)} OA(s) with {residents} residents "
-                f"(minimum {min_population})"),
+        detail=(
+            f"{sliver.describe(names)} {len(sliver.oas)} OA(s) with {residents} residents "
+            f"(minimum {min_population})"
+        ),
     )
 
 
@@ -192,12 +211,16 @@ def _derivable_cells(
     findings = []
     for index, column in zip(*np.nonzero((totals >= 1) & (totals < min_cell)), strict=True):
         sliver, category = slivers[index], str(counts.columns[column])
-        findings.append(Finding(
-            where={**_where(sliver), "table": publication.name, "category": category},
-            rule="differencing-small-cell",
-            detail=(f"{sliver.describe(names)} {len(sliver.oas)} OA(s) where {category!r} of "
-                    f"table {publication.name!r} counts 1 to {min_cell - 1}"),
-        ))
+        findings.append(
+            Finding(
+                where={**_where(sliver), "table": publication.name, "category": category},
+                rule="differencing-small-cell",
+                detail=(
+                    f"{sliver.describe(names)} {len(sliver.oas)} OA(s) where {category!r} of "
+                    f"table {publication.name!r} counts 1 to {min_cell - 1}"
+                ),
+            )
+        )
     return findings
 
 
@@ -214,73 +237,16 @@ def _where(sliver: Sliver) -> dict[str, Any]:
     return where
 
 
-def _population_series(oa_population: Mapping[str, int] | pd.Series) -> pd.Series:
-    series = pd.Series(oa_population, dtype="object") if isinstance(oa_population, Mapping) \
-        else oa_population
-    series.index = series.index.astype(str)
-    unknown = series[pd.isna(series)]
-    if len(unknown):
-        raise DataError(
-            f"the population of {len(unknown)} OA(s) is unknown "
-            f"(e.g. {', '.join(unknown.index[:5])})",
-            fix="count residents from the records with oa_counts_from_records(records, 'oa_code')",
-        )
-    return pd.to_numeric(series).astype("int64")
-
-
-def oa_counts_from_records(
-    records: pd.DataFrame, oa_column: str, by: Sequence[str] = ()
-) -> pd.Series | pd.DataFrame:
-    """Counts of records per OA: a Series (no ``by``) or OA × category DataFrame.
-
-    Categories of several ``by`` columns are labelled ``"a / b"``. Records without an OA are
-    not counted (the geocoding report accounts for them).
-    """
-    missing = [c for c in (oa_column, *by) if c not in records.columns]
-    if missing:
-        raise DataError(f"records lack column(s) {', '.join(missing)}",
-                        fix="name the OA column and category columns of the records")
-    located = records[records[oa_column].notna()]
-    if not by:
-        return located.groupby(located[oa_column].astype(str)).size().rename("population")
-    labels = located[list(by)].astype(str).agg(" / ".join, axis=1)
-    table = pd.crosstab(located[oa_column].astype(str), labels)
-    table.columns.name = None
-    return table
-
-
-def areas_from_lookup(lookup: pd.DataFrame, levels: Iterable[str]) -> dict[str, dict[str, frozenset[str]]]:
-    """Standard levels of a bundle lookup as area code → OA set (e.g. ``bundle.lookup``)."""
-    result: dict[str, dict[str, frozenset[str]]] = {}
-    for level in levels:
-        column = f"{level}_code"
-        if column not in lookup.columns:
-            raise ConfigError(f"the lookup has no column {column!r} for level {level!r}",
-                              fix="use levels among oa, lsoa, msoa, ward, borough")
-        grouped: defaultdict[str, set[str]] = defaultdict(set)
-        for oa, code in zip(lookup["oa_code"].astype(str), lookup[column].astype(str),
-                            strict=True):
-            grouped[code].add(oa)
-        result[level] = {code: frozenset(oas) for code, oas in sorted(grouped.items())}
-    return result
-
-
-def names_from_lookup(lookup: pd.DataFrame, levels: Iterable[str]) -> dict[str, dict[str, str]]:
-    """Area names per level from a bundle lookup (OAs are named by their code)."""
-    result: dict[str, dict[str, str]] = {}
-    for level in levels:
-        name_column = f"{level}_name"
-        code = lookup[f"{level}_code"].astype(str)
-        name = lookup[name_column].astype(str) if name_column in lookup.columns else code
-        result[level] = dict(zip(code, name, strict=True))
-    return result
-
-
 __all__ = [
+    "AreaSets",
     "Publication",
+    "ReleaseSnapshot",
     "area_label",
     "areas_from_lookup",
+    "check_cross_release",
     "check_geographic_differencing",
+    "custom_areas_from_lists",
+    "custom_areas_from_polygons",
     "names_from_lookup",
     "oa_counts_from_records",
 ]

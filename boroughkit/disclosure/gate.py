@@ -25,11 +25,18 @@ def check_output_columns(files: Sequence[Path], allowed: set[str]) -> CheckResul
         if path.suffix == ".parquet":
             for column in pq.read_schema(path).names:
                 if column not in allowed:
-                    findings.append(Finding({"file": path.name, "column": column},
-                                            "declared-outputs", "column is not a declared output"))
+                    findings.append(
+                        Finding(
+                            {"file": path.name, "column": column},
+                            "declared-outputs",
+                            "column is not a declared output",
+                        )
+                    )
     return CheckResult(
-        "Only declared columns are published", not findings,
-        f"{len(files)} file(s) checked; {len(findings)} undeclared column(s).", tuple(findings),
+        "Only declared columns are published",
+        not findings,
+        f"{len(files)} file(s) checked; {len(findings)} undeclared column(s).",
+        tuple(findings),
         rationale="a column of the input that is not needed for the table could identify people.",
     )
 
@@ -44,8 +51,9 @@ def distinctive(values: Iterable[object]) -> set[str]:
     return result
 
 
-def check_identifier_leaks(files: Sequence[Path], identifiers: Mapping[str, Iterable[object]]
-                           ) -> CheckResult:
+def check_identifier_leaks(
+    files: Sequence[Path], identifiers: Mapping[str, Iterable[object]]
+) -> CheckResult:
     """Fail when any identifier value (ids, UPRNs, postcodes) appears in any output file."""
     secrets = {kind: distinctive(values) for kind, values in identifiers.items()}
     findings = []
@@ -55,12 +63,19 @@ def check_identifier_leaks(files: Sequence[Path], identifiers: Mapping[str, Iter
         for kind, values in secrets.items():
             hits = tokens & values
             if hits:
-                findings.append(Finding({"file": path.name, "identifier": kind},
-                                        "no-identifiers", f"{len(hits)} {kind} value(s) found"))
+                findings.append(
+                    Finding(
+                        {"file": path.name, "identifier": kind},
+                        "no-identifiers",
+                        f"{len(hits)} {kind} value(s) found",
+                    )
+                )
     return CheckResult(
-        "No identifier reaches an output file", not findings,
+        "No identifier reaches an output file",
+        not findings,
         f"{sum(len(v) for v in secrets.values())} identifier values searched in "
-        f"{len(files)} file(s).", tuple(findings),
+        f"{len(files)} file(s).",
+        tuple(findings),
         rationale="an id, UPRN or postcode in a published file would point at a household.",
     )
 
@@ -72,12 +87,17 @@ def check_min_population(areas: pd.DataFrame, minimum: int) -> CheckResult:
     """
     small = areas[areas["population"] < minimum]
     findings = tuple(
-        Finding({"level": row.level, "area_code": row.code}, "min-area-population",
-                f"{row.name} has {int(row.population)} residents (minimum {minimum})")
+        Finding(
+            {"level": row.level, "area_code": row.code},
+            "min-area-population",
+            f"{row.name} has {row.population} residents (minimum {minimum})",
+        )
         for row in small.itertuples()
     )
     return CheckResult(
-        "Every published area has enough residents", not findings,
-        f"{len(areas)} area(s) checked against a minimum of {minimum} residents.", findings,
+        "Every published area has enough residents",
+        not findings,
+        f"{len(areas)} area(s) checked against a minimum of {minimum} residents.",
+        findings,
         rationale="figures for a very small area are close to figures about individuals.",
     )

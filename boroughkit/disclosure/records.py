@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from boroughkit.disclosure._rowkeys import class_sizes, household_signatures, json_value, row_keys
 from boroughkit.disclosure.report import CheckResult, Finding
 from boroughkit.errors import ConfigError, DataError
-
-_MISSING = "\x00<missing>"
 
 
 @dataclass(frozen=True)
@@ -40,30 +38,6 @@ class RecordRiskLimits:
     max_unique_household_share: float = 0.01
     max_exact_match_share: float = 0.01
     max_unique_reproduced: int = 0
-
-
-def row_keys(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """One uint64 hash per row of ``frame[columns]``, equal for rows with equal values."""
-    _require_columns(frame, columns)
-    canonical = pd.DataFrame(index=pd.RangeIndex(len(frame)))
-    for position, column in enumerate(columns):
-        values = frame[column]
-        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-            # Adding 0.0 turns -0.0 into 0.0 so that equal numbers hash equally.
-            numbers = pd.to_numeric(values, errors="coerce").astype("float64") + 0.0
-            canonical[position] = numbers.to_numpy()
-        else:
-            text = values.astype("string").fillna(_MISSING)
-            canonical[position] = text.to_numpy(dtype=object)
-    hashed = pd.util.hash_pandas_object(canonical, index=False)
-    return np.asarray(hashed.to_numpy(), dtype=np.uint64)
-
-
-def class_sizes(frame: pd.DataFrame, quasi_identifiers: Sequence[str]) -> np.ndarray:
-    """For each record, how many records (itself included) share its QI combination."""
-    keys = row_keys(frame, quasi_identifiers)
-    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    return np.asarray(counts[inverse], dtype=np.int64)
 
 
 def check_k_anonymity(
@@ -100,8 +74,13 @@ def check_k_anonymity(
             "record when few records share those details."
         ),
         category="record-k-anonymity",
-        metrics={"records": len(records), "min_k_found": smallest_k, "min_k_required": min_k,
-                 "records_below_k": int(below.sum()), "share_below_k": share},
+        metrics={
+            "records": len(records),
+            "min_k_found": smallest_k,
+            "min_k_required": min_k,
+            "records_below_k": int(below.sum()),
+            "share_below_k": share,
+        },
     )
 
 
@@ -126,31 +105,6 @@ def check_sample_uniques(
         category="record-uniques",
         metrics={"records": len(records), "unique_records": uniques, "unique_share": share},
     )
-
-
-def household_signatures(
-    records: pd.DataFrame, household: str, quasi_identifiers: Sequence[str]
-) -> pd.Series:
-    """One uint64 per household summarising the multiset of its members' QI combinations.
-
-    Records with no household id count as one-person households.
-    """
-    _require_columns(records, [household])
-    member_keys = row_keys(records, quasi_identifiers)
-    # A second hash spreads member keys before summing, so the sum (mod 2**64) is an
-    # order-free fingerprint of the members; distinct households collide with odds near 2**-64.
-    spread = pd.util.hash_array(member_keys)
-    ids = records[household].astype("string").to_numpy(dtype=object)
-    missing = pd.isna(ids)
-    ids[missing] = [f"{_MISSING}{position}" for position in np.flatnonzero(missing)]
-    codes, uniques = pd.factorize(ids)
-    order = np.argsort(codes, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
-    with np.errstate(over="ignore"):
-        sums = np.add.reduceat(spread[order], starts) if len(order) else spread[:0]
-        sizes = np.diff(np.r_[starts, len(order)]).astype(np.uint64)
-        signature = sums + sizes * np.uint64(0x9E3779B97F4A7C15)
-    return pd.Series(signature, index=pd.Index(uniques, name=household), name="signature")
 
 
 def check_household_uniques(
@@ -182,8 +136,11 @@ def check_household_uniques(
             "on the household's make-up even when each person alone is common."
         ),
         category="record-households",
-        metrics={"households": len(signatures), "unique_households": unique_households,
-                 "unique_household_share": share},
+        metrics={
+            "households": len(signatures),
+            "unique_households": unique_households,
+            "unique_household_share": share,
+        },
     )
 
 
@@ -203,7 +160,11 @@ def check_exact_matches(
     equal to an input row on all those columns, and on the QIs; input rows unique on the QIs
     that appear verbatim in the output (findings give their input row labels, never values).
     """
-    shared = list(columns) if columns is not None else [c for c in output if c in source]
+    shared = (
+        list(columns)
+        if columns is not None
+        else [str(c) for c in output.columns if c in source.columns]
+    )
     if not shared:
         raise DataError(
             "the output and input records share no column to compare",
@@ -218,7 +179,7 @@ def check_exact_matches(
     reproduced = unique_rows[np.isin(src_full[unique_rows], out_full)]
     findings = tuple(
         Finding(
-            {"input_row": _json_value(source.index[position])},
+            {"input_row": json_value(source.index[position])},
             "unique-record-reproduced",
             "an input record unique on the quasi-identifiers appears verbatim in the output",
         )
@@ -241,9 +202,13 @@ def check_exact_matches(
             "resident as surely as publishing the record itself."
         ),
         category="record-exact-matches",
-        metrics={"output_rows": len(output), "exact_match_share": full_share,
-                 "qi_match_share": qi_share, "input_qi_uniques": len(unique_rows),
-                 "unique_reproduced": len(reproduced)},
+        metrics={
+            "output_rows": len(output),
+            "exact_match_share": full_share,
+            "qi_match_share": qi_share,
+            "input_qi_uniques": len(unique_rows),
+            "unique_reproduced": len(reproduced),
+        },
     )
 
 
@@ -258,18 +223,33 @@ def assess_record_risk(
     """Run every record-level check that applies to ``output`` with ``limits``."""
     limits = limits or RecordRiskLimits()
     results = [
-        check_k_anonymity(output, quasi_identifiers, min_k=limits.min_k,
-                          max_share_below_k=limits.max_share_below_k),
+        check_k_anonymity(
+            output,
+            quasi_identifiers,
+            min_k=limits.min_k,
+            max_share_below_k=limits.max_share_below_k,
+        ),
         check_sample_uniques(output, quasi_identifiers, max_unique_share=limits.max_unique_share),
     ]
     if household is not None:
-        results.append(check_household_uniques(
-            output, household, quasi_identifiers,
-            max_unique_share=limits.max_unique_household_share))
+        results.append(
+            check_household_uniques(
+                output,
+                household,
+                quasi_identifiers,
+                max_unique_share=limits.max_unique_household_share,
+            )
+        )
     if source is not None:
-        results.append(check_exact_matches(
-            output, source, quasi_identifiers, max_match_share=limits.max_exact_match_share,
-            max_unique_reproduced=limits.max_unique_reproduced))
+        results.append(
+            check_exact_matches(
+                output,
+                source,
+                quasi_identifiers,
+                max_match_share=limits.max_exact_match_share,
+                max_unique_reproduced=limits.max_unique_reproduced,
+            )
+        )
     return results
 
 
@@ -287,30 +267,9 @@ def _class_findings(
     small = small.drop_duplicates().sort_values("_k", kind="stable").head(max_findings)
     return tuple(
         Finding(
-            {column: _json_value(row[column]) for column in quasi_identifiers},
+            {column: json_value(row[column]) for column in quasi_identifiers},
             "k-anonymity",
             f"{int(row['_k'])} record(s) share this combination (at least {min_k} required)",
         )
         for _, row in small.iterrows()
     )
-
-
-def _json_value(value: Any) -> Any:
-    if value is None or (not isinstance(value, str | bytes) and pd.isna(value)):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value if isinstance(value, int | float | str | bool) else str(value)
-
-
-def _require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
-    if not columns:
-        raise ConfigError("no quasi-identifier columns were given",
-                          fix="declare the quasi-identifiers, e.g. [age_band, sex, ward_code]")
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise DataError(
-            f"records lack column(s) {', '.join(map(repr, missing))} "
-            f"(they have {', '.join(map(str, frame.columns))})",
-            fix="name existing columns as quasi-identifiers or household id",
-        )

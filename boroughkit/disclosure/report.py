@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from boroughkit.disclosure.intruder import scenario_for
+
 SCHEMA = "boroughkit.risk-report/1"
 _MAX_LISTED = 50
 
@@ -54,118 +56,6 @@ class Adjustment:
     where: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class IntruderScenario:
-    """The motivated intruder question a kind of check answers, in plain English."""
-
-    who: str
-    attempt: str
-    public_information: str
-    answer: str
-
-
-_SCENARIOS: dict[str, IntruderScenario] = {
-    "small-cells": IntruderScenario(
-        "a neighbour, relative or journalist",
-        "look up a table cell for their street's area and see that only one or two residents "
-        "fall in it",
-        "the published table and what they already know about who lives nearby",
-        "counts from 1 to just below the threshold are withheld or protected, so no published "
-        "figure describes a handful of identifiable residents"),
-    "dominance": IntruderScenario(
-        "a rival, landlord or local business",
-        "work out one large contributor's amount from a total that they dominate",
-        "the published sum and their own contribution",
-        "totals where one or two contributors make up most of the amount are withheld"),
-    "area-population": IntruderScenario(
-        "anyone living in or near a small area",
-        "treat figures for a tiny area as figures about the few people they know live there",
-        "the area's boundary on a map and local knowledge",
-        "every published area has at least the minimum number of residents"),
-    "suppression-audit": IntruderScenario(
-        "a numerate member of the public with a spreadsheet",
-        "recover a withheld cell from the row and column totals that were published",
-        "all the other cells and totals of the same table",
-        "the withheld cells are solved for their tightest possible range; the check fails if "
-        "any range is narrow enough to reveal the true value"),
-    "geographic-differencing": IntruderScenario(
-        "someone comparing two maps published for the same data (for example wards and a "
-        "housing estate)",
-        "subtract one published area from an overlapping one to get figures for the small "
-        "sliver left over",
-        "the boundaries of both areas and both published tables",
-        "every sliver left by overlapping areas is tested: it must hold enough residents and "
-        "no derived count may fall below the threshold"),
-    "release-differencing": IntruderScenario(
-        "someone comparing this release with an earlier one of the same data",
-        "subtract the old figures from the new to isolate the residents who changed, or the "
-        "strip of land where an area's boundary moved",
-        "the earlier release, still in the public catalogue",
-        "areas that changed shape and cells that changed by a small number between releases "
-        "of the same date are tested"),
-    "record-k-anonymity": IntruderScenario(
-        "an acquaintance who knows a resident's age, sex and area",
-        "find the one record in the extract that matches those details",
-        "what anyone knows about a neighbour or colleague",
-        "every record shares its combination of those details with enough other records"),
-    "record-uniques": IntruderScenario(
-        "an acquaintance or a data broker",
-        "link a record that is one of a kind on known details to a named person",
-        "social media, the electoral register and local knowledge",
-        "the share of one-of-a-kind records is measured and limited"),
-    "record-households": IntruderScenario(
-        "a neighbour",
-        "recognise a household by its make-up (the ages and sexes of the people living there)",
-        "who lives next door",
-        "households sharing an address are tested together, not only one person at a time"),
-    "record-exact-matches": IntruderScenario(
-        "anyone holding or guessing a real resident's details",
-        "find that resident copied unchanged into a synthetic or sampled extract",
-        "the resident's own details",
-        "output records are compared with the real input; copies of unusual real residents "
-        "fail the check"),
-    "leaks": IntruderScenario(
-        "anyone who downloads the files",
-        "search the files, their column names and metadata for ids, UPRNs, postcodes, names "
-        "or free text that came from residents' records",
-        "the published files themselves",
-        "every published file is searched for every distinctive value of the input, "
-        "including a planted canary string"),
-    "declared-outputs": IntruderScenario(
-        "anyone who downloads the files",
-        "use a column that was never meant to be published, such as an exact date of birth",
-        "the published files",
-        "only the columns declared for the release may appear in an output file"),
-    "differential-privacy": IntruderScenario(
-        "an intruder with any amount of other information",
-        "use the published figures, alone or with other releases, to learn about one resident",
-        "anything at all",
-        "differential privacy bounds how much any one resident can change what is published; "
-        "the privacy budget ledger adds up every release of the same data"),
-}
-_KEYWORDS = (
-    ("differencing", "geographic-differencing"), ("release", "release-differencing"),
-    ("k-anonymity", "record-k-anonymity"), ("unique", "record-uniques"),
-    ("household", "record-households"), ("cop", "record-exact-matches"),
-    ("leak", "leaks"), ("identifier", "leaks"), ("dominance", "dominance"),
-    ("p%", "dominance"), ("population", "area-population"),
-    ("enough residents", "area-population"), ("column", "declared-outputs"), ("suppress", "suppression-audit"),
-    ("audit", "suppression-audit"), ("threshold", "small-cells"), ("cell", "small-cells"),
-    ("privacy", "differential-privacy"),
-)
-
-
-def scenario_for(check: CheckResult) -> IntruderScenario | None:
-    """The intruder scenario of ``check``: by its category, else guessed from its name."""
-    if check.category in _SCENARIOS:
-        return _SCENARIOS[check.category]
-    name = check.name.lower()
-    for keyword, category in _KEYWORDS:
-        if keyword in name:
-            return _SCENARIOS[category]
-    return None
-
-
 @dataclass
 class GateReport:
     """All checks of one gate run, the changes made to pass them, and notes for the approver."""
@@ -188,8 +78,12 @@ class GateReport:
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict: every check, every failing item with its coordinates and rule."""
         failing = [
-            {"check": check.name, "rule": finding.rule, "where": finding.where,
-             "detail": finding.detail}
+            {
+                "check": check.name,
+                "rule": finding.rule,
+                "where": finding.where,
+                "detail": finding.detail,
+            }
             for check in self.failures()
             for finding in check.findings
         ]
@@ -198,8 +92,11 @@ class GateReport:
             "release_id": self.release_id,
             "method": self.method,
             "passed": self.passed,
-            "counts": {"checks": len(self.checks), "failed": len(self.failures()),
-                       "failing_items": len(failing)},
+            "counts": {
+                "checks": len(self.checks),
+                "failed": len(self.failures()),
+                "failing_items": len(failing),
+            },
             "checks": [asdict(check) for check in self.checks],
             "failing_items": failing,
             "adjustments": [asdict(adjustment) for adjustment in self.adjustments],
@@ -225,24 +122,28 @@ class GateReport:
         """A plain-English report for a non-specialist approver."""
         failed = self.failures()
         if self.passed:
-            verdict = (f"**All {len(self.checks)} checks passed.** The release can go to a named "
-                       "approver, who should read this report before signing it off.")
+            verdict = (
+                f"**All {len(self.checks)} checks passed.** The release can go to a named "
+                "approver, who should read this report before signing it off."
+            )
         else:
-            verdict = (f"**{len(failed)} of {len(self.checks)} checks failed. This release must "
-                       "not be published as it stands;** nothing has been written to the "
-                       "catalogue.")
-        lines = [f"# Disclosure risk report: {self.release_id}", "", verdict, "",
-                 f"Method: `{self.method}`.", ""]
+            verdict = (
+                f"**{len(failed)} of {len(self.checks)} checks failed. This release must "
+                "not be published as it stands;** nothing has been written to the "
+                "catalogue."
+            )
+        lines = [
+            f"# Disclosure risk report: {self.release_id}",
+            "",
+            verdict,
+            "",
+            f"Method: `{self.method}`.",
+            "",
+        ]
         lines += ["## In short", "", "| Check | Result | What it found |", "|---|---|---|"]
         lines += [f"| {_cell(c.name)} | {_status(c)} | {_cell(c.summary)} |" for c in self.checks]
-        lines += ["", "## What was changed before publication", ""]
-        if self.adjustments:
-            for item in self.adjustments:
-                where = f" ({_where(item.where)})" if item.where else ""
-                lines.append(f"- {item.action}: {item.count}{where}, because {item.reason}")
-        else:
-            lines.append("Nothing was changed: the figures are as the method above produced them.")
-        lines += ["", *_INTRO]
+        lines += ["", "## What was changed before publication", "", *self._changes(), ""]
+        lines += _INTRO
         for number, check in enumerate(self.checks, start=1):
             lines += _check_section(number, check)
         lines += ["## What happens next", ""]
@@ -251,11 +152,27 @@ class GateReport:
             lines += ["", "## Notes", "", *(f"- {note}" for note in self.notes)]
         return "\n".join(lines) + "\n"
 
+    def _changes(self) -> list[str]:
+        lines = []
+        for item in self.adjustments:
+            where = f" ({_where(item.where)})" if item.where else ""
+            lines.append(f"- {item.action}: {item.count}{where}, because {item.reason}.")
+        for check in self.checks:
+            # Passing checks that list items acted on them (e.g. cells they suppressed).
+            if check.passed and check.findings:
+                lines.append(
+                    f"- {check.name}: {len(check.findings)} item(s), e.g. "
+                    f"{check.findings[0].detail} ({_where(check.findings[0].where)})."
+                )
+        return lines or ["Nothing was changed: the figures are as the method above produced them."]
+
     def to_console(self, *, max_findings: int = 3) -> str:
         """A short summary for the terminal: verdict, one line per check, first failing items."""
         verdict = "PASSED" if self.passed else "FAILED"
-        lines = [f"Disclosure gate {verdict} for {self.release_id} "
-                 f"({len(self.failures())} of {len(self.checks)} checks failed)"]
+        lines = [
+            f"Disclosure gate {verdict} for {self.release_id} "
+            f"({len(self.failures())} of {len(self.checks)} checks failed)"
+        ]
         for check in self.checks:
             lines.append(f"  {'ok  ' if check.passed else 'FAIL'}  {check.name}")
             if not check.passed:
@@ -310,29 +227,35 @@ def _check_section(number: int, check: CheckResult) -> list[str]:
             f"- **Why this check answers it:** {scenario.answer}.",
         ]
     if check.rationale:
-        lines.append(f"- **Why it matters here:** {check.rationale}")
+        lines.append(f"- **Why it matters here:** {check.rationale.rstrip('.')}.")
     lines.append(f"- **What we found:** {check.summary}")
     lines.append(f"- **What it means:** {_meaning(check)}")
     lines.append("")
-    if check.findings and not check.passed:
-        lines += ["Items that failed:", ""]
+    if check.findings:
+        lines += ["Items that failed:" if not check.passed else "Items acted on:", ""]
         for finding in check.findings[:_MAX_LISTED]:
             lines.append(f"- {finding.detail} ({_where(finding.where)}; rule: {finding.rule})")
         if len(check.findings) > _MAX_LISTED:
-            lines.append(f"- … and {len(check.findings) - _MAX_LISTED} more "
-                         "(all are listed in risk-report.json)")
+            lines.append(
+                f"- … and {len(check.findings) - _MAX_LISTED} more "
+                "(all are listed in risk-report.json)"
+            )
         lines.append("")
     return lines
 
 
 def _meaning(check: CheckResult) -> str:
     if check.superseded_by_dp:
-        return ("this risk is covered by the differential privacy guarantee, which holds "
-                "whatever else an intruder knows or combines.")
+        return (
+            "this risk is covered by the differential privacy guarantee, which holds "
+            "whatever else an intruder knows or combines."
+        )
     if check.passed:
         return "this way of identifying residents does not work on this release."
-    return ("this way of identifying residents would work on this release, so it must not be "
-            "published until the items below are fixed.")
+    return (
+        "this way of identifying residents would work on this release, so it must not be "
+        "published until the items below are fixed."
+    )
 
 
 def _status(check: CheckResult) -> str:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
@@ -77,7 +76,7 @@ def _open(path: Path, label: str, warnings: list[str]) -> gpd.GeoDataFrame:
 
 def _suggest_crs(frame: gpd.GeoDataFrame) -> str:
     minx, miny, maxx, maxy = frame.total_bounds
-    if -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90:
+    if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
         return "EPSG:4326 (the coordinates look like longitude/latitude)"
     return "EPSG:27700 (British National Grid eastings/northings in metres)"
 
@@ -89,7 +88,9 @@ def _declare_crs(
     if assume is not None:
         declared = parse_crs(assume, what=f"CRS declared for {path}")
         if frame.crs is not None and not CRS(frame.crs).equals(declared):
-            warnings.append(f"{path} says its CRS is {frame.crs.to_string()}; used {assume} as declared")
+            warnings.append(
+                f"{path} says its CRS is {frame.crs.to_string()}; used {assume} as declared"
+            )
         frame = frame.set_crs(declared, allow_override=True)
     if frame.crs is None:
         raise GeographyError(
@@ -102,13 +103,18 @@ def _declare_crs(
             raise GeographyError(
                 f"{path} says it is in {frame.crs.to_string()} (degrees) but its coordinates "
                 f"reach {reach:.0f}, so they are not longitude/latitude",
-                fix=f"declare the real CRS with {option}={path}@EPSG:27700 if it is British National Grid",
+                fix=f"declare the real CRS, e.g. {option}={path}@EPSG:27700 for British "
+                "National Grid",
             )
     return frame
 
 
 def _code_column(
-    frame: gpd.GeoDataFrame, level: Level, path: Path, known: set[str], column_map: Mapping[str, str]
+    frame: gpd.GeoDataFrame,
+    level: Level,
+    path: Path,
+    known: set[str],
+    column_map: Mapping[str, str],
 ) -> str:
     columns = [str(column) for column in frame.columns if column != frame.geometry.name]
     folded = {column.casefold(): column for column in columns}
@@ -167,9 +173,12 @@ def _check_geometry(
         raise GeographyError(
             f"{path}: {level} features cannot be used as {expected}: {', '.join(problems[:10])}"
             + (" …" if len(problems) > 10 else ""),
-            fix=f"fix or replace those features (e.g. QGIS 'Fix geometries') and import again{hint}",
+            fix="fix or replace those features (e.g. QGIS 'Fix geometries') and import "
+            f"again{hint}",
         )
-    checked = gpd.GeoDataFrame({"code": frame["code"].to_numpy()}, geometry=geometries, crs=frame.crs)
+    checked = gpd.GeoDataFrame(
+        {"code": frame["code"].to_numpy()}, geometry=geometries, crs=frame.crs
+    )
     return checked, repaired
 
 
@@ -207,7 +216,9 @@ def read_geometry_file(
     kept = gpd.GeoDataFrame({"code": codes[keep].to_numpy()}, geometry=frame.geometry.array[keep])
     kept = kept.set_crs(frame.crs).to_crs(WGS84)
     kept, repaired = _check_geometry(kept, path, level, points=points)
-    read = GeometryRead(frame=kept, code_column=code_column, year=_year(code_column), warnings=warnings)
+    read = GeometryRead(
+        frame=kept, code_column=code_column, year=_year(code_column), warnings=warnings
+    )
     if repaired:
         read.warnings.append(f"repaired invalid {level} polygons in {path}: {', '.join(repaired)}")
     if kept["code"].duplicated().any():

@@ -115,12 +115,12 @@ class GeographyBundle:
         grouped = self.lookup.groupby(code_column, sort=True)
         population = grouped["population"].sum(min_count=1).astype("Int64")
         complete = grouped["population"].count() == grouped.size()
-        population = population.where(complete, pd.NA)
+        population = population.mask(~complete)
         frame = pd.DataFrame(
             {
                 "code": population.index.astype(str),
                 "name": grouped[name_column].first().astype(str).to_numpy(),
-                "population": population.to_numpy(),
+                "population": population.array,
             }
         )
         return frame.reset_index(drop=True)

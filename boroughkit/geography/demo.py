@@ -49,7 +49,9 @@ def _outline(rng: np.random.Generator) -> BaseGeometry:
         + 0.08 * np.sin(3 * angles + phases[1])
         + 0.05 * np.sin(5 * angles + phases[2])
     )
-    return shapely.Polygon(np.column_stack([1.3 * radius * np.cos(angles), radius * np.sin(angles)]))
+    return shapely.Polygon(
+        np.column_stack([1.3 * radius * np.cos(angles), radius * np.sin(angles)])
+    )
 
 
 def _sample_inside(rng: np.random.Generator, region: BaseGeometry, count: int) -> np.ndarray:
@@ -83,7 +85,9 @@ def _to_lon_lat(geometry: BaseGeometry) -> BaseGeometry:
     )
 
 
-def _draw_oas(rng: np.random.Generator) -> tuple[list[BaseGeometry], list[int], list[int], BaseGeometry]:
+def _draw_oas(
+    rng: np.random.Generator,
+) -> tuple[list[BaseGeometry], list[int], list[int], BaseGeometry]:
     """OA cells (km) with the index of their LSOA and MSOA, and the borough outline."""
     outline = _outline(rng)
     msoas = _split(rng, outline, MSOA_COUNT, iterations=4)
@@ -106,7 +110,10 @@ def _draw_oas(rng: np.random.Generator) -> tuple[list[BaseGeometry], list[int], 
 
 
 def build_demo_bundle() -> GeographyBundle:
-    """Build the demo borough from scratch (deterministic; prefer ``open_bundle("builtin:demo")``)."""
+    """Build the demo borough from scratch (deterministic).
+
+    Prefer ``open_bundle("builtin:demo")``, which builds it once per process.
+    """
     rng = np.random.default_rng(DEMO_SEED)
     oa_cells_km, oa_lsoa, oa_msoa, outline = _draw_oas(rng)
     ward_regions = _split(rng, outline, WARD_COUNT, iterations=4)
@@ -131,7 +138,13 @@ def build_demo_bundle() -> GeographyBundle:
 
 def demo_lookup_sizes() -> dict[str, int]:
     """The intended number of areas per level of the demo borough."""
-    return {"oa": OA_COUNT, "lsoa": LSOA_COUNT, "msoa": MSOA_COUNT, "ward": WARD_COUNT, "borough": 1}
+    return {
+        "oa": OA_COUNT,
+        "lsoa": LSOA_COUNT,
+        "msoa": MSOA_COUNT,
+        "ward": WARD_COUNT,
+        "borough": 1,
+    }
 
 
 __all__ = ["DEMO_OA_CODE_PATTERN", "build_demo_bundle", "demo_lookup_sizes"]

@@ -1,13 +1,13 @@
-"""Frames of the demo borough: lookup (codes, invented names, populations), boundaries, postcodes."""
+"""Frames of the demo borough: lookup (codes, names, populations), boundaries, postcodes."""
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-import geopandas as gpd
 from boroughkit.geography.levels import CODE_COLUMNS, NAME_COLUMNS
 from boroughkit.geography.tessellation import planar_partition
 
@@ -98,7 +98,9 @@ def _frame(codes: list[str], names: list[str], geometries: list[BaseGeometry]) -
     )
 
 
-def boundary_frames(lookup: pd.DataFrame, oa_cells: list[BaseGeometry]) -> dict[str, gpd.GeoDataFrame]:
+def boundary_frames(
+    lookup: pd.DataFrame, oa_cells: list[BaseGeometry]
+) -> dict[str, gpd.GeoDataFrame]:
     """Polygons for every level; every level above OA is the union of its OAs."""
     oa_geometry = planar_partition(oa_cells)
     frames = {"oa": _frame(list(lookup["oa_code"]), list(lookup["oa_code"]), oa_geometry)}
@@ -108,8 +110,7 @@ def boundary_frames(lookup: pd.DataFrame, oa_cells: list[BaseGeometry]) -> dict[
         codes = list(groups.groups)
         names = [str(groups.get_group(code)[name_column].iloc[0]) for code in codes]
         geometries = [
-            shapely.union_all([oa_geometry[i] for i in groups.indices[code]])
-            for code in codes
+            shapely.union_all([oa_geometry[i] for i in groups.indices[code]]) for code in codes
         ]
         frames[level] = _frame([str(code) for code in codes], names, geometries)
     return frames
@@ -126,6 +127,7 @@ def postcode_frame(rng: np.random.Generator, lookup: pd.DataFrame) -> pd.DataFra
     districts = (msoa_numbers - 1) // 3 + 1
     units = [a + b for a in _UNIT_LETTERS for b in _UNIT_LETTERS]
     inward = np.array([f"{sector}{unit}" for sector in range(10) for unit in units])
+    oa_codes = lookup["oa_code"].to_numpy()
     rows: list[tuple[str, str]] = []
     for district in np.unique(districts):
         members = np.flatnonzero(districts == district)
@@ -134,5 +136,5 @@ def postcode_frame(rng: np.random.Generator, lookup: pd.DataFrame) -> pd.DataFra
         starts = np.concatenate([[0], np.cumsum(per_oa[members])])
         for position, member in enumerate(members):
             for code in inward[chosen[starts[position] : starts[position + 1]]]:
-                rows.append((f"{POSTCODE_AREA}{district} {code}", str(lookup["oa_code"].iloc[member])))
+                rows.append((f"{POSTCODE_AREA}{district} {code}", str(oa_codes[member])))
     return pd.DataFrame(rows, columns=["postcode", "oa_code"])

@@ -9,6 +9,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
 
 from boroughkit.geography.levels import CODE_COLUMNS, NESTED_LEVELS, Level
 from boroughkit.geography.tessellation import generators_within, polygonal_part, voronoi_cells
@@ -18,7 +20,8 @@ WGS84 = "EPSG:4326"
 DISSOLVE_SOURCES: dict[Level, tuple[Level, ...]] = {
     "lsoa": ("oa",),
     "msoa": ("lsoa", "oa"),
-    "borough": ("msoa", "lsoa", "oa", "ward"),
+    # LSOAs first: approximate OAs are clipped to LSOAs, so OAs then nest in the borough too.
+    "borough": ("lsoa", "oa", "msoa", "ward"),
 }
 
 
@@ -70,22 +73,29 @@ def dissolve_missing_levels(
 
 
 def _cells_for_parent(
-    points: np.ndarray, parent_metric: object, parent: object, to_wgs84: object
-) -> list[object]:
+    points: np.ndarray, parent_metric: BaseGeometry, parent: BaseGeometry, to_wgs84: Transformer
+) -> list[BaseGeometry]:
+    """Cells of one parent's OAs: Voronoi in metres, clipped to the parent in EPSG:4326."""
     if len(points) == 1:
         return [parent]
     # Centroids outside a generalised parent polygon are pulled 1 m inside it.
-    generators = generators_within(points, parent_metric, inset=1.0)  # type: ignore[arg-type]
-    cells = voronoi_cells(generators, parent_metric)  # type: ignore[arg-type]
+    generators = generators_within(points, parent_metric, inset=1.0)
+    cells = voronoi_cells(generators, parent_metric)
     # Transform the unclipped cells, then clip with the parent's own coordinates so the
     # cells tile exactly the polygon that is stored for the parent.
-    cells_wgs84 = gpd.GeoSeries(cells, crs=to_wgs84).to_crs(WGS84).array
+    cells_wgs84 = shapely.transform(
+        np.asarray(cells, dtype=object),
+        lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1])),
+    )
     clipped = shapely.intersection(cells_wgs84, parent)
     return [polygonal_part(shapely.make_valid(cell)) for cell in clipped]
 
 
 def approximate_oa_polygons(
-    centroids: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, parent_level: Level, lookup: pd.DataFrame
+    centroids: gpd.GeoDataFrame,
+    parents: gpd.GeoDataFrame,
+    parent_level: Level,
+    lookup: pd.DataFrame,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """OA polygons as Voronoi cells of OA centroids, each clipped to its parent's polygon.
 
@@ -94,8 +104,11 @@ def approximate_oa_polygons(
     and are named in the returned warnings.
     """
     metric = centroids.estimate_utm_crs()
+    to_wgs84 = Transformer.from_crs(metric, WGS84, always_xy=True)
     centroid_xy = centroids.to_crs(metric)
-    point_of = dict(zip(centroid_xy["code"], shapely.get_coordinates(centroid_xy.geometry.array), strict=True))
+    point_of = dict(
+        zip(centroid_xy["code"], shapely.get_coordinates(centroid_xy.geometry.array), strict=True)
+    )
     parent_metric = dict(zip(parents["code"], parents.to_crs(metric).geometry.array, strict=True))
     parent_wgs84 = dict(zip(parents["code"], parents.geometry.array, strict=True))
     oa_parent = lookup[["oa_code", CODE_COLUMNS[parent_level]]]
@@ -112,7 +125,9 @@ def approximate_oa_polygons(
         if not oas:
             continue
         points = np.array([point_of[code] for code in oas])
-        cells = _cells_for_parent(points, parent_metric[parent_code], parent_wgs84[parent_code], metric)
+        cells = _cells_for_parent(
+            points, parent_metric[parent_code], parent_wgs84[parent_code], to_wgs84
+        )
         codes.extend(oas)
         geometries.extend(cells)
     warnings = []

@@ -59,8 +59,8 @@ def check_column_map(column_map: Mapping[str, str]) -> None:
 
 
 def _line_numbers(mask: pd.Series, limit: int = 5) -> str:
-    # Data rows start on line 2 of a CSV (line 1 is the header).
-    lines = [str(int(position) + 2) for position in mask.to_numpy().nonzero()[0][:limit]]
+    # The index is the row's position in the file; data rows start on line 2 (after the header).
+    lines = [str(int(row) + 2) for row in mask.index[mask.to_numpy()][:limit]]
     return ", ".join(lines) + (" …" if int(mask.sum()) > limit else "")
 
 
@@ -115,7 +115,8 @@ def _clean(read: LookupRead, path: Path) -> None:
     frame = read.frame
     for column in LOOKUP_COLUMNS:
         if column in _COUNT_COLUMNS:
-            text = frame[column].astype("string").str.strip().replace("", pd.NA)
+            text = frame[column].astype("string").str.strip()
+            text = text.mask(text == "")
             numbers = pd.to_numeric(text, errors="coerce")
             bad = (numbers.isna() & text.notna()) | (numbers < 0) | (numbers % 1 != 0)
             bad = bad.fillna(False).astype(bool)
@@ -138,14 +139,17 @@ def _clean(read: LookupRead, path: Path) -> None:
     duplicated = frame["oa_code"].duplicated(keep=False)
     if duplicated.any():
         raise GeographyError(
-            f"lookup file {path}: OA codes appear more than once, lines {_line_numbers(duplicated)}",
+            f"lookup file {path}: OA codes appear more than once, "
+            f"lines {_line_numbers(duplicated)}",
             fix="keep one row per OA (each OA has one best-fit ward)",
         )
     check_nesting(frame, source=f"lookup file {path}")
 
 
 def _filter_boroughs(read: LookupRead, path: Path, boroughs: Sequence[str] | None) -> None:
-    present = sorted(read.frame["borough_code"].unique())
+    # Filter before other checks: a national file may have gaps in other boroughs' rows.
+    codes = read.frame["borough_code"].astype("string").str.strip()
+    present = sorted(code for code in codes.dropna().unique() if code)
     if boroughs:
         unknown = [code for code in boroughs if code not in present]
         if unknown:
@@ -154,12 +158,13 @@ def _filter_boroughs(read: LookupRead, path: Path, boroughs: Sequence[str] | Non
                 f"(it covers {len(present)}, e.g. {', '.join(present[:5])})",
                 fix="check the borough code (e.g. E09000002 for Barking and Dagenham)",
             )
-        read.frame = read.frame[read.frame["borough_code"].isin(boroughs)].reset_index(drop=True)
+        read.frame = read.frame[codes.isin(boroughs).fillna(False).to_numpy()].copy()
         read.notes.append(f"kept the {len(read.frame)} OAs of {', '.join(boroughs)}")
     elif len(present) > 1:
         raise GeographyError(
             f"lookup file {path} covers {len(present)} boroughs "
-            f"({', '.join(present[:5])}{' …' if len(present) > 5 else ''}); a bundle is one borough",
+            f"({', '.join(present[:5])}{' …' if len(present) > 5 else ''}); "
+            "a bundle is one borough",
             fix="choose it with --borough CODE (repeat the option to keep several)",
         )
 
@@ -186,9 +191,10 @@ def read_lookup(
     """Read and check an OA lookup; a GeographyError names the file, column and lines."""
     raw = _read(path)
     read = _select_columns(raw, path, column_map)
-    _clean(read, path)
     _filter_boroughs(read, path, boroughs)
     if read.frame.empty:
         raise GeographyError(f"lookup file {path} has no rows", fix="supply a non-empty lookup")
+    _clean(read, path)
+    read.frame = read.frame.reset_index(drop=True)
     _detect_pattern(read)
     return read

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from boroughkit.errors import ConfigError
@@ -16,15 +16,16 @@ BUILTIN_PREFIX = "builtin:"
 BUILTIN_BUNDLES: dict[str, Callable[[], GeographyBundle]] = {"demo": build_demo_bundle}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _builtin(name: str) -> GeographyBundle:
     # A pure, deterministic build: caching it is a speed-up, not shared privacy state.
     return BUILTIN_BUNDLES[name]()
 
 
 def open_bundle(ref: str | Path, base_dir: Path | str | None = None) -> GeographyBundle:
-    """Open ``"builtin:demo"`` or a bundle folder (a relative folder is resolved against ``base_dir``).
+    """Open ``"builtin:demo"`` or a bundle folder.
 
+    A relative folder is resolved against ``base_dir`` (the config's folder, say) when given.
     Each call returns an independent copy, so callers may modify its frames freely.
     """
     text = str(ref)

@@ -59,9 +59,7 @@ def _hash_frame(digest: Any, label: str, frame: pd.DataFrame) -> None:
 
 def _with_wkb(frame: gpd.GeoDataFrame, columns: list[str]) -> pd.DataFrame:
     plain = pd.DataFrame(frame[columns]).copy()
-    plain["wkb"] = shapely.to_wkb(
-        frame.geometry.array, hex=True, byte_order=1, output_dimension=2
-    )
+    plain["wkb"] = shapely.to_wkb(frame.geometry.array, hex=True, byte_order=1, output_dimension=2)
     return plain
 
 
@@ -76,7 +74,9 @@ def compute_fingerprint(
     _hash_frame(digest, "lookup", lookup.sort_values("oa_code"))
     for level in sorted(boundaries):
         frame = boundaries[level].sort_values("code")
-        _hash_frame(digest, f"boundaries/{level}", _with_wkb(frame, ["code", "name", "approximate"]))
+        _hash_frame(
+            digest, f"boundaries/{level}", _with_wkb(frame, ["code", "name", "approximate"])
+        )
     if postcodes is not None:
         _hash_frame(digest, "postcodes", postcodes.sort_values(["postcode", "oa_code"]))
     if centroids is not None:
@@ -190,8 +190,7 @@ def read_bundle(folder: Path) -> StoredParts:
         raise GeographyError(f"{info_file}: 'info' is not an object", fix=_REBUILD)
     levels = [str(level) for level in info.get("polygon_levels", [])]
     boundaries = {
-        level: _read_table(folder / "boundaries" / f"{level}.parquet", geo=True)
-        for level in levels
+        level: _read_table(folder / "boundaries" / f"{level}.parquet", geo=True) for level in levels
     }
     postcodes = None
     if "postcodes.parquet" in files:

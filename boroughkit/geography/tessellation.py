@@ -44,6 +44,8 @@ def generators_within(points: np.ndarray, region: BaseGeometry, inset: float = 0
     for index in np.flatnonzero(outside):
         nearest = shapely.shortest_line(target, geometries[index])
         adjusted[index] = shapely.get_coordinates(nearest)[0]
+    if len({(x, y) for x, y in adjusted.tolist()}) == len(adjusted):
+        return adjusted
     anchor = np.asarray(region.representative_point().coords[0])
     extent = max(np.ptp(np.asarray(region.bounds).reshape(2, 2), axis=0).max(), 1e-9)
     for _ in range(len(adjusted)):
@@ -103,13 +105,14 @@ def planar_partition(cells: list[BaseGeometry]) -> list[BaseGeometry]:
     owner = np.full(len(faces), -1, dtype=int)
     face_index, cell_index = tree.query(points, predicate="within")
     # Where a face lies in two cells (an overlap sliver) the lower index wins, deterministically.
-    for face, cell in sorted(zip(face_index.tolist(), cell_index.tolist(), strict=True), reverse=True):
+    for face, cell in sorted(
+        zip(face_index.tolist(), cell_index.tolist(), strict=True), reverse=True
+    ):
         owner[face] = cell
     for face in np.flatnonzero(owner < 0):
         owner[face] = int(tree.query_nearest(points[face])[0])  # a gap sliver
     return [
-        polygonal_part(shapely.union_all(faces[owner == index]))
-        for index in range(len(cell_array))
+        polygonal_part(shapely.union_all(faces[owner == index])) for index in range(len(cell_array))
     ]
 
 

@@ -45,7 +45,7 @@ def normalise_parts(
 ) -> NormalisedParts:
     """Check every part of a bundle and return copies in canonical form."""
     clean_lookup = normalise_lookup(lookup)
-    clean_boundaries = {
+    clean_boundaries: dict[str, gpd.GeoDataFrame] = {
         level: normalise_boundary(level, boundaries[level], clean_lookup)
         for level in LEVELS
         if level in boundaries
@@ -115,7 +115,11 @@ def normalise_lookup(lookup: pd.DataFrame) -> pd.DataFrame:
 
 def check_nesting(frame: pd.DataFrame, *, source: str = "bundle lookup") -> None:
     """Raise unless every LSOA lies in one MSOA and every MSOA and ward in one borough."""
-    pairs = (("lsoa_code", "msoa_code"), ("msoa_code", "borough_code"), ("ward_code", "borough_code"))
+    pairs = (
+        ("lsoa_code", "msoa_code"),
+        ("msoa_code", "borough_code"),
+        ("ward_code", "borough_code"),
+    )
     for child, parent in pairs:
         parents = frame.groupby(child)[parent].nunique()
         broken = parents[parents > 1]
@@ -203,9 +207,7 @@ def normalise_postcodes(postcodes: pd.DataFrame) -> pd.DataFrame:
 def normalise_centroids(centroids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """OA centroid points as ``oa_code, geometry`` in EPSG:4326, sorted by code."""
     if "oa_code" not in centroids.columns or centroids.crs is None:
-        raise GeographyError(
-            "bundle centroids need an 'oa_code' column and a CRS", fix=_FIX
-        )
+        raise GeographyError("bundle centroids need an 'oa_code' column and a CRS", fix=_FIX)
     frame = gpd.GeoDataFrame(centroids[["oa_code", "geometry"]].copy(), geometry="geometry")
     frame = frame.to_crs(WGS84)
     frame["oa_code"] = frame["oa_code"].astype(str).astype(object)

@@ -25,16 +25,21 @@ class DemoResult:
 
     def describe(self) -> str:
         """Where everything is, for the console."""
-        lines = ["", f"Demo complete. Synthetic residents: {self.residents}",
-                 f"Catalogue: {self.catalogue}"]
+        lines = [
+            "",
+            f"Demo complete. Synthetic residents: {self.residents}",
+            f"Catalogue: {self.catalogue}",
+        ]
         for result in self.runs:
-            lines.append(f"  {result.release_id}: {len(result.files)} files in "
-                         f"{result.release_dir}")
+            lines.append(
+                f"  {result.release_id}: {len(result.files)} files in {result.release_dir}"
+            )
         return "\n".join(lines)
 
 
-def write_demo_residents(geography: str, n: int, out: Path, *,
-                         seed: int | None = None) -> tuple[Path, int, int]:
+def write_demo_residents(
+    geography: str, n: int, out: Path, *, seed: int | None = None
+) -> tuple[Path, int, int]:
     """Generate ``n`` synthetic residents for a bundle and write them; returns path, persons,
     rows."""
     from boroughkit.demo import generate_residents, person_count, write_residents
@@ -52,13 +57,20 @@ def example_configs(folder: Path = EXAMPLE_CONFIGS) -> list[Path]:
     """The example pipeline configs shipped in ``configs/``."""
     configs = sorted(folder.glob("demo-*.yaml"))
     if not configs:
-        raise ConfigError(f"{folder}: no demo-*.yaml configs found",
-                          fix="run the demo from a checkout of the boroughkit repository")
+        raise ConfigError(
+            f"{folder}: no demo-*.yaml configs found",
+            fix="run the demo from a checkout of the boroughkit repository",
+        )
     return configs
 
 
-def run_demo(out: Path, *, n_residents: int = 200_000, configs: list[Path] | None = None,
-             echo: Callable[[str], None] = print) -> DemoResult:
+def run_demo(
+    out: Path,
+    *,
+    n_residents: int = 200_000,
+    configs: list[Path] | None = None,
+    echo: Callable[[str], None] = print,
+) -> DemoResult:
     """Build demo residents under ``out`` and run every example config into ``out/catalogue``."""
     out = out.resolve()
     residents = out / "residents.parquet"
@@ -67,8 +79,9 @@ def run_demo(out: Path, *, n_residents: int = 200_000, configs: list[Path] | Non
     result = DemoResult(out, residents, out / "catalogue")
     for config in configs or example_configs():
         echo(f"Running {config.name} …")
-        loaded = load_config(config, overrides={"source.path": str(residents),
-                                                "publish.to": str(result.catalogue)})
+        loaded = load_config(
+            config, overrides={"source.path": str(residents), "publish.to": str(result.catalogue)}
+        )
         run = run_pipeline(build_plan(loaded), reports_dir=out / "reports")
         echo(run.summary)
         result.runs.append(run)

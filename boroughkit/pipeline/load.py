@@ -29,16 +29,20 @@ def _format_of(path: Path, declared: str) -> str:
     suffix = path.suffix.lower()
     formats = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "excel"}
     if suffix not in formats:
-        raise ConfigError(f"{path}: cannot tell the file format from '{suffix}'",
-                          fix="set source.format to csv, parquet or excel")
+        raise ConfigError(
+            f"{path}: cannot tell the file format from '{suffix}'",
+            fix="set source.format to csv, parquet or excel",
+        )
     return formats[suffix]
 
 
 def read_table(path: Path, fmt: str = "auto", columns: list[str] | None = None) -> pd.DataFrame:
     """Read a CSV (UTF-8), Parquet or Excel file with identifiers kept as text."""
     if not path.exists():
-        raise DataError(f"{path}: file not found", fix="check source.path (relative paths are "
-                        "resolved against the config file's folder)")
+        raise DataError(
+            f"{path}: file not found",
+            fix="check source.path (relative paths are resolved against the config file's folder)",
+        )
     kind = _format_of(path, fmt)
     if kind == "parquet":
         available = pq.read_schema(path).names
@@ -48,8 +52,10 @@ def read_table(path: Path, fmt: str = "auto", columns: list[str] | None = None) 
         try:
             frame = pd.read_excel(path, dtype=str)
         except ImportError as error:
-            raise ConfigError("reading Excel needs the openpyxl package",
-                              fix="pip install openpyxl, or export the sheet as CSV") from error
+            raise ConfigError(
+                "reading Excel needs the openpyxl package",
+                fix="pip install openpyxl, or export the sheet as CSV",
+            ) from error
     else:
         frame = _read_csv(path)
     _require(path, list(frame.columns), columns or [])
@@ -58,8 +64,7 @@ def read_table(path: Path, fmt: str = "auto", columns: list[str] | None = None) 
 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, dtype=str, encoding="utf-8", keep_default_na=False,
-                           na_values=[""])
+        return pd.read_csv(path, dtype=str, encoding="utf-8", keep_default_na=False, na_values=[""])
     except UnicodeDecodeError as error:
         raise DataError(
             f"{path}: not UTF-8 text (byte {error.start} cannot be decoded)",
@@ -80,8 +85,9 @@ def _require(path: Path, available: list[str], wanted: list[str]) -> None:
             )
 
 
-def load_records(source: SourceConfig, path: Path, columns: list[str],
-                 opt_outs: Path | None) -> LoadedRecords:
+def load_records(
+    source: SourceConfig, path: Path, columns: list[str], opt_outs: Path | None
+) -> LoadedRecords:
     """Read ``columns`` of the records at ``path`` and drop residents on the opt-out register."""
     frame = read_table(path, source.format, columns)
     if frame.empty:
@@ -89,23 +95,28 @@ def load_records(source: SourceConfig, path: Path, columns: list[str],
     unit = source.privacy_unit
     if frame[unit].isna().any():
         rows = list(frame.index[frame[unit].isna()][:5])
-        raise DataError(f"{path}: column '{unit}' is empty in rows {rows} (0-based)",
-                        fix="every record needs its privacy unit id")
+        raise DataError(
+            f"{path}: column '{unit}' is empty in rows {rows} (0-based)",
+            fix="every record needs its privacy unit id",
+        )
     frame[unit] = frame[unit].astype(str)
     input_rows = len(frame)
     if opt_outs is not None:
         frame = _remove_opt_outs(frame, source, opt_outs)
     if frame.empty:
-        raise DataError(f"{path}: every record is on the opt-out register",
-                        fix="check the opt-out file")
+        raise DataError(
+            f"{path}: every record is on the opt-out register", fix="check the opt-out file"
+        )
     return LoadedRecords(frame.reset_index(drop=True), path, input_rows, input_rows - len(frame))
 
 
 def _remove_opt_outs(frame: pd.DataFrame, source: SourceConfig, register: Path) -> pd.DataFrame:
     key = source.opt_out_column or source.privacy_unit
     if key not in frame.columns:
-        raise DataError(f"opt-outs match on column '{key}', which was not loaded",
-                        fix="set source.opt_out_column to the privacy unit or household column")
+        raise DataError(
+            f"opt-outs match on column '{key}', which was not loaded",
+            fix="set source.opt_out_column to the privacy unit or household column",
+        )
     table = read_table(register)
     column = key if key in table.columns else table.columns[0]
     opted_out = set(table[column].dropna().astype(str).str.strip())

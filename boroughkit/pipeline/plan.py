@@ -7,6 +7,7 @@ can tune a release with ``boroughkit plan`` first.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -55,20 +56,27 @@ class Plan:
     def describe(self) -> str:
         """A human-readable summary for ``boroughkit plan``."""
         config = self.loaded.config
-        lines = [f"Release '{config.name}' ({self.method}), total budget rho = {_show(self.rho)}",
-                 "Steps: " + " → ".join(self.steps), ""]
+        lines = [
+            f"Release '{config.name}' ({self.method}), total budget rho = {_show(self.rho)}",
+            "Steps: " + " → ".join(self.steps),
+            "",
+        ]
         for table in self.tables:
             by = ", ".join(table.count_by) or "(area only)"
-            lines.append(f"Table {table.name}: counts by area × {by}; rho = {_show(table.rho)};"
-                         f" at most {table.max_categories_per_person} cell(s) per person per level")
+            lines.append(
+                f"Table {table.name}: counts by area × {by}; rho = {_show(table.rho)};"
+                f" at most {table.max_categories_per_person} cell(s) per person per level"
+            )
             for level in table.levels:
-                lines.append(f"  {level.level:<8} rho = {_show(level.rho):<10} noise sd = "
-                             f"{level.sigma:8.3f}   expected moe95 = ±{level.expected_moe95:.1f}")
+                lines.append(
+                    f"  {level.level:<8} rho = {_show(level.rho):<10} noise sd = "
+                    f"{level.sigma:8.3f}   expected moe95 = ±{level.expected_moe95:.1f}"
+                )
         lines += ["", "Nothing has been read, drawn or spent."]
         return "\n".join(lines)
 
 
-def default_level_split(levels: tuple[str, ...] | list[str]) -> dict[str, Fraction]:
+def default_level_split(levels: Sequence[str]) -> dict[str, Fraction]:
     """Equal shares of a table's budget across its levels (exact fractions summing to 1)."""
     return {level: Fraction(1, len(levels)) for level in levels}
 
@@ -85,10 +93,12 @@ def _table_plan(table: DPTableConfig, rho: Fraction) -> TablePlan:
     levels = []
     for level in table.levels:
         level_rho = rho * split.get(level, Fraction(0)) / total_weight
-        levels.append(LevelPlan(level, level_rho,
-                                level_sigma(level_rho, table.max_categories_per_person)))
-    return TablePlan(table.name, tuple(table.count_by), table.max_categories_per_person, rho,
-                     tuple(levels))
+        levels.append(
+            LevelPlan(level, level_rho, level_sigma(level_rho, table.max_categories_per_person))
+        )
+    return TablePlan(
+        table.name, tuple(table.count_by), table.max_categories_per_person, rho, tuple(levels)
+    )
 
 
 def build_plan(loaded: LoadedConfig) -> Plan:

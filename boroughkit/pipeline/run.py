@@ -45,15 +45,24 @@ class RunResult:
 def _needed_columns(plan: Plan) -> list[str]:
     config = plan.loaded.config
     geocode = config.geography.geocode
-    wanted = [config.source.privacy_unit, config.source.household, geocode.oa, geocode.postcode,
-              geocode.x, geocode.y, config.source.opt_out_column, *config.source.identifiers]
+    wanted = [
+        config.source.privacy_unit,
+        config.source.household,
+        geocode.oa,
+        geocode.postcode,
+        geocode.x,
+        geocode.y,
+        config.source.opt_out_column,
+        *config.source.identifiers,
+    ]
     for table in plan.tables:
         wanted += list(table.count_by)
     return list(dict.fromkeys(column for column in wanted if column))
 
 
-def run_pipeline(plan: Plan, context: RunContext | None = None, *,
-                 reports_dir: Path | None = None) -> RunResult:
+def run_pipeline(
+    plan: Plan, context: RunContext | None = None, *, reports_dir: Path | None = None
+) -> RunResult:
     """Run ``plan`` and publish its release into the catalogue, or raise without publishing."""
     context = context or RunContext()
     loaded, config = plan.loaded, plan.loaded.config
@@ -69,41 +78,67 @@ def run_pipeline(plan: Plan, context: RunContext | None = None, *,
     release_id = context.new_release_id(config.name)
     with staged_release(catalogue, release_id) as staging:
         files = _write_tables(staging, plan, releases, bundle)
-        document = manifest_mod.build(plan, release_id, context, bundle, records, geocoded,
-                                      releases, __version__)
+        document = manifest_mod.build(
+            plan, release_id, context, bundle, records, geocoded, releases, __version__
+        )
         manifest_path = write_manifest(staging, document, files)
-        report = _gate(plan, release_id, [*(staging / f.path for f in files), manifest_path],
-                       records.frame, bundle, releases)
+        report = _gate(
+            plan,
+            release_id,
+            [*(staging / f.path for f in files), manifest_path],
+            records.frame,
+            bundle,
+            releases,
+        )
         report.write(staging)
         if not report.passed:
             kept = _keep_report(staging, reports_dir or loaded.base_dir / "reports", release_id)
             raise DisclosureError(
                 f"the disclosure gate failed ({len(report.failures())} check(s)); nothing was "
-                f"published. Report: {kept}", fix="read the report, change the config, run again",
-                report_path=str(kept))
+                f"published. Report: {kept}",
+                fix="read the report, change the config, run again",
+                report_path=str(kept),
+            )
         final = commit_release(catalogue, staging, release_id)
     summary = manifest_mod.analyst_summary(release_id, final, records, geocoded, files)
     return RunResult(release_id, final, files, report, summary)
 
 
-def _release_tables(plan: Plan, frame: pd.DataFrame, bundle: Any, context: RunContext,
-                    source: Path) -> list[TableRelease]:
+def _release_tables(
+    plan: Plan, frame: pd.DataFrame, bundle: Any, context: RunContext, source: Path
+) -> list[TableRelease]:
     config = plan.loaded.config
     declared = {name: column.values for name, column in config.source.columns.items()}
-    areas = {level: bundle.areas(level).reset_index(drop=True) for level in
-             ("oa", "lsoa", "msoa", "ward", "borough")}
+    areas = {
+        level: bundle.areas(level).reset_index(drop=True)
+        for level in ("oa", "lsoa", "msoa", "ward", "borough")
+    }
     oa_codes = areas["oa"]["code"]
-    index = {level: pd.Index(areas[level]["code"]).get_indexer(
-        bundle.oa_to_level(level).reindex(oa_codes).to_numpy()) for level in areas}
+    index = {
+        level: pd.Index(areas[level]["code"]).get_indexer(
+            bundle.oa_to_level(level).reindex(oa_codes).to_numpy()
+        )
+        for level in areas
+    }
     rng = context.rng_factory()
-    return [release_dp_table(frame, areas=areas, oa_to_area=index, plan=table,
-                             grid=counts.category_grid(table.count_by, declared),
-                             person=config.source.privacy_unit, rng=rng, source=str(source))
-            for table in plan.tables]
+    return [
+        release_dp_table(
+            frame,
+            areas=areas,
+            oa_to_area=index,
+            plan=table,
+            grid=counts.category_grid(table.count_by, declared),
+            person=config.source.privacy_unit,
+            rng=rng,
+            source=str(source),
+        )
+        for table in plan.tables
+    ]
 
 
-def _write_tables(staging: Path, plan: Plan, releases: list[TableRelease],
-                  bundle: Any) -> list[WrittenFile]:
+def _write_tables(
+    staging: Path, plan: Plan, releases: list[TableRelease], bundle: Any
+) -> list[WrittenFile]:
     config = plan.loaded.config
     metadata = manifest_mod.file_metadata(plan, bundle)
     files: list[WrittenFile] = []
@@ -111,21 +146,41 @@ def _write_tables(staging: Path, plan: Plan, releases: list[TableRelease],
         for level in release.levels:
             boundaries = bundle.boundaries.get(level) if bundle.has_polygons(level) else None
             files += write_table_files(
-                staging, table=release.plan.name, level=level, frame=level_frame(release, level),
-                category_columns=release.grid.columns, statistic="count",
-                formats=config.publish.formats, boundaries=boundaries, file_metadata=metadata)
+                staging,
+                table=release.plan.name,
+                level=level,
+                frame=level_frame(release, level),
+                category_columns=release.grid.columns,
+                statistic="count",
+                formats=config.publish.formats,
+                boundaries=boundaries,
+                file_metadata=metadata,
+            )
     return files
 
 
-def _gate(plan: Plan, release_id: str, paths: list[Path], records: pd.DataFrame, bundle: Any,
-          releases: list[TableRelease]) -> GateReport:
+def _gate(
+    plan: Plan,
+    release_id: str,
+    paths: list[Path],
+    records: pd.DataFrame,
+    bundle: Any,
+    releases: list[TableRelease],
+) -> GateReport:
     config = plan.loaded.config
     allowed = {"area_code", "area_name", "level", "count", "noise_sd", "moe95"}
     for table in plan.tables:
         allowed |= set(table.count_by)
-    identifier_columns = [c for c in (config.source.privacy_unit, config.source.household,
-                                      config.geography.geocode.postcode,
-                                      *config.source.identifiers) if c and c in records]
+    identifier_columns = [
+        c
+        for c in (
+            config.source.privacy_unit,
+            config.source.household,
+            config.geography.geocode.postcode,
+            *config.source.identifiers,
+        )
+        if c and c in records
+    ]
     secrets = {column: records[column].dropna().unique() for column in identifier_columns}
     populations = _published_populations(bundle, releases, records, config.source.privacy_unit)
     report = GateReport(release_id, plan.method)
@@ -137,8 +192,9 @@ def _gate(plan: Plan, release_id: str, paths: list[Path], records: pd.DataFrame,
     return report
 
 
-def _published_populations(bundle: Any, releases: list[TableRelease], records: pd.DataFrame,
-                           person: str) -> pd.DataFrame:
+def _published_populations(
+    bundle: Any, releases: list[TableRelease], records: pd.DataFrame, person: str
+) -> pd.DataFrame:
     """Residents of each published area: the bundle's (public) figures when it has them."""
     frames = []
     for level in sorted({level for release in releases for level in release.levels}):

@@ -21,8 +21,9 @@ class GeocodedRecords:
     description: str
 
 
-def geocode_records(frame: pd.DataFrame, bundle: Any, loaded: LoadedConfig,
-                    source: Path) -> GeocodedRecords:
+def geocode_records(
+    frame: pd.DataFrame, bundle: Any, loaded: LoadedConfig, source: Path
+) -> GeocodedRecords:
     """Attach each record's OA; count unmatched rows per reason; refuse too many unmatched."""
     from boroughkit.geography import geocode
     from boroughkit.pipeline.load import read_table
@@ -31,18 +32,25 @@ def geocode_records(frame: pd.DataFrame, bundle: Any, loaded: LoadedConfig,
     lookup = None
     if settings.postcode_lookup is not None:
         lookup = read_table(loaded.resolve(settings.postcode_lookup))
-    result = geocode(frame, bundle, oa_column=settings.oa, postcode_column=settings.postcode,
-                     postcode_lookup=lookup, x_column=settings.x, y_column=settings.y,
-                     crs=settings.crs)
+    result = geocode(
+        frame,
+        bundle,
+        oa_column=settings.oa,
+        postcode_column=settings.postcode,
+        postcode_lookup=lookup,
+        x_column=settings.x,
+        y_column=settings.y,
+        crs=settings.crs,
+    )
     unmatched = {reason: int(n) for reason, n in result.unmatched.items() if n}
     share = sum(unmatched.values()) / max(len(frame), 1)
     if share > settings.max_unmatched_share:
         details = "; ".join(
             f"{reason}: {count} row(s), e.g. rows {result.examples.get(reason, [])[:5]}"
-            for reason, count in unmatched.items())
+            for reason, count in unmatched.items()
+        )
         raise DataError(
-            f"{source}: {share:.1%} of records could not be placed in an Output Area "
-            f"({details})",
+            f"{source}: {share:.1%} of records could not be placed in an Output Area ({details})",
             fix="correct the area column (codes like those of the geography bundle), or raise "
             "geography.geocode.max_unmatched_share if these records may be left out",
         )

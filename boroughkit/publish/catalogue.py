@@ -11,6 +11,7 @@ of a killed run is ignored and swept by the next run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -50,8 +51,10 @@ def staged_release(catalogue: Path, release_id: str) -> Iterator[Path]:
     try:
         staging.mkdir(parents=True, exist_ok=False)
     except OSError as error:
-        raise PublishError(f"{staging}: cannot create the staging folder ({error})",
-                           fix="check the catalogue path and its permissions") from error
+        raise PublishError(
+            f"{staging}: cannot create the staging folder ({error})",
+            fix="check the catalogue path and its permissions",
+        ) from error
     try:
         yield staging
     finally:
@@ -65,8 +68,10 @@ def commit_release(catalogue: Path, staging: Path, release_id: str) -> Path:
     """Move a complete staging folder into ``releases/`` with one atomic rename."""
     target = release_dir(catalogue, release_id)
     if target.exists():
-        raise PublishError(f"{target}: a release with this id already exists",
-                           fix="run again; release ids are unique per run")
+        raise PublishError(
+            f"{target}: a release with this id already exists",
+            fix="run again; release ids are unique per run",
+        )
     releases_dir(catalogue).mkdir(parents=True, exist_ok=True)
     _fsync_tree(staging)
     os.rename(staging, target)
@@ -92,7 +97,5 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _remove_if_empty(folder: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         folder.rmdir()
-    except OSError:
-        pass

@@ -64,27 +64,44 @@ def _rfc7946_geometry(geometry: shapely.Geometry) -> dict[str, object]:
     return dict(mapping(geometry))
 
 
-def wide_properties(frame: pd.DataFrame, category_columns: Sequence[str],
-                    statistic: str) -> pd.DataFrame:
+def wide_properties(
+    frame: pd.DataFrame, category_columns: Sequence[str], statistic: str
+) -> pd.DataFrame:
     """One row per area; each category cell becomes ``count[col=value]`` (and its error)."""
-    keys = frame[list(category_columns)].astype(str).agg(",".join, axis=1) if category_columns \
+    keys = (
+        frame[list(category_columns)].astype(str).agg(",".join, axis=1)
+        if category_columns
         else pd.Series("all", index=frame.index)
+    )
     labels = keys.map(lambda key: "all" if set(key.split(",")) == {"Total"} else key)
     if category_columns:
-        names = [",".join(f"{c}={v}" for c, v in zip(category_columns, key.split(","), strict=True))
-                 if key != "all" else "all" for key in labels]
+        names = [
+            ",".join(f"{c}={v}" for c, v in zip(category_columns, key.split(","), strict=True))
+            if key != "all"
+            else "all"
+            for key in labels
+        ]
     else:
         names = list(labels)
     frame = frame.assign(_cell=names)
     error_columns = [c for c in ("moe95", "noise_sd") if c in frame.columns]
     wide = frame.pivot(index="area_code", columns="_cell", values=[statistic, *error_columns])
-    wide.columns = [f"{stat}[{cell}]" for stat, cell in wide.columns]
+    wide.columns = [f"{pair[0]}[{pair[1]}]" for pair in wide.columns]
+    if statistic == "count":  # the pivot made them floats; counts are integers
+        counted = [c for c in wide.columns if c.startswith("count[")]
+        wide[counted] = wide[counted].round().astype("int64")
     return wide.reset_index()
 
 
-def write_geojson(frame: pd.DataFrame, boundaries: gpd.GeoDataFrame, path: Path, *,
-                  category_columns: Sequence[str], statistic: str,
-                  properties: Mapping[str, object]) -> int:
+def write_geojson(
+    frame: pd.DataFrame,
+    boundaries: gpd.GeoDataFrame,
+    path: Path,
+    *,
+    category_columns: Sequence[str],
+    statistic: str,
+    properties: Mapping[str, object],
+) -> int:
     """An RFC 7946 FeatureCollection, one feature per area with its values as properties."""
     wide = wide_properties(frame, category_columns, statistic)
     names = frame.drop_duplicates("area_code").set_index("area_code")["area_name"]
@@ -92,14 +109,26 @@ def write_geojson(frame: pd.DataFrame, boundaries: gpd.GeoDataFrame, path: Path,
     features = []
     for record in wide.to_dict(orient="records"):
         code = record.pop("area_code")
-        props: dict[str, object] = {"area_code": code, "area_name": names[code],
-                                    "level": frame["level"].iloc[0]}
-        props.update({k: _plain(v) for k, v in record.items()})
+        props: dict[str, object] = {
+            "area_code": code,
+            "area_name": names[code],
+            "level": frame["level"].iloc[0],
+        }
+        props.update({str(k): _plain(v) for k, v in record.items()})
         props["geometry_approximate"] = bool(shapes.loc[code, "approximate"])
-        features.append({"type": "Feature", "id": code, "properties": props,
-                         "geometry": _rfc7946_geometry(shapes.loc[code, "geometry"])})
-    collection = {"type": "FeatureCollection", **{k: v for k, v in properties.items()},
-                  "features": features}
+        features.append(
+            {
+                "type": "Feature",
+                "id": code,
+                "properties": props,
+                "geometry": _rfc7946_geometry(shapes.loc[code, "geometry"]),
+            }
+        )
+    collection = {
+        "type": "FeatureCollection",
+        **{k: v for k, v in properties.items()},
+        "features": features,
+    }
     path.write_text(json.dumps(collection, ensure_ascii=False, allow_nan=False), encoding="utf-8")
     return len(features)
 

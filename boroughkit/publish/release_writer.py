@@ -13,10 +13,14 @@ import pandas as pd
 from boroughkit.publish.files import WrittenFile, sha256_of, write_csv, write_geojson, write_parquet
 
 LICENCES = {
-    "OGL-3.0": ("Open Government Licence v3.0",
-                "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"),
-    "CC-BY-4.0": ("Creative Commons Attribution 4.0",
-                  "https://creativecommons.org/licenses/by/4.0/"),
+    "OGL-3.0": (
+        "Open Government Licence v3.0",
+        "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+    ),
+    "CC-BY-4.0": (
+        "Creative Commons Attribution 4.0",
+        "https://creativecommons.org/licenses/by/4.0/",
+    ),
     "CC0-1.0": ("CC0 1.0 Universal", "https://creativecommons.org/publicdomain/zero/1.0/"),
 }
 
@@ -27,9 +31,18 @@ def licence_block(licence_id: str, attribution: Sequence[str]) -> dict[str, Any]
     return {"id": licence_id, "title": title, "url": url, "attribution": list(attribution)}
 
 
-def write_table_files(folder: Path, *, table: str, level: str, frame: pd.DataFrame,
-                      category_columns: Sequence[str], statistic: str, formats: Sequence[str],
-                      boundaries: Any, file_metadata: Mapping[str, str]) -> list[WrittenFile]:
+def write_table_files(
+    folder: Path,
+    *,
+    table: str,
+    level: str,
+    frame: pd.DataFrame,
+    category_columns: Sequence[str],
+    statistic: str,
+    formats: Sequence[str],
+    boundaries: Any,
+    file_metadata: Mapping[str, str],
+) -> list[WrittenFile]:
     """Write one table at one level in each requested format; GeoJSON only where geometry
     exists for the level."""
     (folder / table).mkdir(parents=True, exist_ok=True)
@@ -42,23 +55,27 @@ def write_table_files(folder: Path, *, table: str, level: str, frame: pd.DataFra
         write_csv(frame, folder / f"{base}.csv")
         written.append(_entry(folder, f"{base}.csv", "csv", table, level, len(frame)))
     if "geojson" in formats and boundaries is not None:
-        rows = write_geojson(frame, boundaries, folder / f"{base}.geojson",
-                             category_columns=category_columns, statistic=statistic,
-                             properties={"name": f"{table} by {level}", **file_metadata})
+        rows = write_geojson(
+            frame,
+            boundaries,
+            folder / f"{base}.geojson",
+            category_columns=category_columns,
+            statistic=statistic,
+            properties={"name": f"{table} by {level}", **file_metadata},
+        )
         written.append(_entry(folder, f"{base}.geojson", "geojson", table, level, rows))
     return written
 
 
-def _entry(folder: Path, relative: str, fmt: str, table: str, level: str,
-           rows: int) -> WrittenFile:
+def _entry(folder: Path, relative: str, fmt: str, table: str, level: str, rows: int) -> WrittenFile:
     return WrittenFile(relative, fmt, table, level, sha256_of(folder / relative), rows)
 
 
-def write_manifest(folder: Path, manifest: Mapping[str, Any],
-                   files: Sequence[WrittenFile]) -> Path:
+def write_manifest(folder: Path, manifest: Mapping[str, Any], files: Sequence[WrittenFile]) -> Path:
     """Write ``manifest.json`` listing every file with its checksum and row count."""
     document = {**manifest, "files": [asdict(item) for item in files]}
     path = folder / "manifest.json"
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
     return path

@@ -25,8 +25,10 @@ def test_decimal_budget_is_exact_not_binary_float(write_config):
 
 
 def test_unknown_key_names_line_allowed_keys_and_suggestion(write_config):
-    text = ("name: x\nsource:\n  path: r.parquet\n  privacy_unt: person_id\n"
-            "release:\n  method: dp-tables\n  budget: {rho: 0.5}\n  tables: [{name: t}]\n")
+    text = (
+        "name: x\nsource:\n  path: r.parquet\n  privacy_unt: person_id\n"
+        "release:\n  method: dp-tables\n  budget: {rho: 0.5}\n  tables: [{name: t}]\n"
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(text))
     message = str(caught.value)
@@ -63,7 +65,9 @@ def test_wrong_type_is_reported_with_key(write_config):
 
 def test_duplicate_key_rejected_with_both_lines(write_config):
     text = "name: a\nname: b\n"
-    with pytest.raises(ConfigError, match=r"line|:2: duplicate key 'name' \(first given on line 1\)"):
+    with pytest.raises(
+        ConfigError, match=r"line|:2: duplicate key 'name' \(first given on line 1\)"
+    ):
         load_config(write_config(text))
 
 

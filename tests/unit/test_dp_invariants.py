@@ -27,8 +27,11 @@ def test_opendp_is_imported_in_one_adapter_only():
     for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             if any(name.startswith("opendp") for name in names):
                 importers.append(path.relative_to(PACKAGE).as_posix())
     assert set(importers) <= {"anonymise/opendp_adapter.py", "synth/dp_marginals.py"}

@@ -13,8 +13,9 @@ from tests.conftest import minimal_config
 def test_plan_splits_budget_exactly_across_tables_and_levels(write_config):
     config = minimal_config()
     config["release"]["budget"] = {"rho": "1/3"}
-    config["release"]["tables"].append({"name": "second", "count_by": [], "weight": 2,
-                                        "levels": ["ward", "borough"]})
+    config["release"]["tables"].append(
+        {"name": "second", "count_by": [], "weight": 2, "levels": ["ward", "borough"]}
+    )
     plan = build_plan(load_config(write_config(config)))
     assert sum(level.rho for table in plan.tables for level in table.levels) == Fraction(1, 3)
     assert plan.tables[1].rho == 2 * plan.tables[0].rho

@@ -1,0 +1,111 @@
+"""A release on the real Barking and Dagenham geography imported from ONS files."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from boroughkit.cli import main
+from tests.conftest import GEO
+
+pytestmark = pytest.mark.skipif(not GEO.exists(), reason="../shared/data is not beside the repo")
+
+
+@pytest.fixture(scope="module")
+def lbbd_release(tmp_path_factory):
+    work = tmp_path_factory.mktemp("lbbd")
+    runner = CliRunner()
+    imported = runner.invoke(
+        main,
+        [
+            "geography",
+            "import",
+            "--lookup",
+            str(GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv"),
+            "--boundaries",
+            f"ward={GEO / 'wards22_bsc_lbbd.geojson'}",
+            "--boundaries",
+            f"lsoa={GEO / 'lsoa21_bsc_lbbd.geojson'}",
+            "--boundaries",
+            f"msoa={GEO / 'msoa21_bsc_lbbd.geojson'}",
+            "--centroids",
+            str(GEO / "oa21_pwc_points_lbbd.geojson"),
+            "--out",
+            str(work / "lbbd"),
+        ],
+    )
+    assert imported.exit_code == 0, imported.output
+    residents = runner.invoke(
+        main,
+        [
+            "demo",
+            "residents",
+            "--geography",
+            str(work / "lbbd"),
+            "--n",
+            "30000",
+            "--out",
+            str(work / "residents.csv"),
+        ],
+    )
+    assert residents.exit_code == 0, residents.output
+    config = {
+        "name": "lbbd-tenure",
+        "source": {
+            "path": "residents.csv",
+            "privacy_unit": "person_id",
+            "household": "uprn",
+            "columns": {
+                "tenure": {
+                    "type": "category",
+                    "values": [
+                        "owned_outright",
+                        "owned_mortgage",
+                        "social_rented",
+                        "private_rented",
+                    ],
+                }
+            },
+        },
+        "geography": {"boundaries": "lbbd", "geocode": {"oa": "oa_code"}},
+        "release": {
+            "method": "dp-tables",
+            "budget": {"rho": 0.5},
+            "tables": [
+                {"name": "tenure", "count_by": ["tenure"], "levels": ["oa", "ward", "borough"]}
+            ],
+        },
+        "publish": {"to": "catalogue"},
+    }
+    (work / "lbbd.yaml").write_text(yaml.safe_dump(config))
+    ran = runner.invoke(main, ["run", str(work / "lbbd.yaml")])
+    assert ran.exit_code == 0, ran.output
+    (release,) = (work / "catalogue" / "releases").iterdir()
+    return release
+
+
+def test_all_581_oas_and_19_wards_are_published(lbbd_release):
+    oa = pd.read_parquet(lbbd_release / "tenure" / "tenure_oa.parquet")
+    ward = pd.read_parquet(lbbd_release / "tenure" / "tenure_ward.parquet")
+    lookup = pd.read_csv(GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv")
+    assert set(oa["area_code"]) == set(lookup["oa21cd"]) and oa["area_code"].nunique() == 581
+    assert set(ward["area_code"]) == set(lookup["wd22cd"]) and ward["area_code"].nunique() == 19
+    assert set(ward["area_name"]) == set(lookup["wd22nm"])
+
+
+def test_geojson_and_manifest_flag_approximate_oa_shapes(lbbd_release):
+    wards = gpd.read_file(lbbd_release / "tenure" / "tenure_ward.geojson")
+    assert len(wards) == 19 and wards.geometry.is_valid.all()
+    assert not wards["geometry_approximate"].any()
+    oas = gpd.read_file(lbbd_release / "tenure" / "tenure_oa.geojson")
+    assert len(oas) == 581 and oas["geometry_approximate"].all()
+    manifest = json.loads((lbbd_release / "manifest.json").read_text())
+    assert manifest["geography"]["oa_geometry_approximate"] is True
+    assert any(
+        "Office for National Statistics" in line for line in manifest["licence"]["attribution"]
+    )

@@ -1,0 +1,365 @@
+"""The privacy ledger: budgets per dataset, reservations, refusals, and tamper detection."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from boroughkit.budget import Rho
+from boroughkit.errors import BudgetError, ConfigError
+from boroughkit.ledger import LEDGER_FILENAME, Ledger, Reservation, default_ledger_path
+
+
+def ticking_clock(
+    start: datetime = datetime(2025, 3, 1, 9, 0, tzinfo=UTC),
+) -> Callable[[], datetime]:
+    """A clock that moves one minute per call, so entry times are predictable."""
+    ticks = itertools.count()
+    return lambda: start + timedelta(minutes=next(ticks))
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    book = Ledger(tmp_path / "catalogue" / LEDGER_FILENAME, clock=ticking_clock(), user="tester")
+    book.init("council-tax", Rho(1), by="alice")
+    return book
+
+
+def sql(path: Path, *statements: str) -> None:
+    """Edit the ledger file behind the ledger's back, as someone with sqlite3 could."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        for statement in statements:
+            connection.execute(statement)
+    finally:
+        connection.close()
+
+
+UNGUARD = ("DROP TRIGGER ledger_entries_no_update", "DROP TRIGGER ledger_entries_no_delete")
+REGUARD = (
+    "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON entries "
+    "BEGIN SELECT RAISE(ABORT, 'the privacy ledger is append-only'); END",
+    "CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON entries "
+    "BEGIN SELECT RAISE(ABORT, 'the privacy ledger is append-only'); END",
+)
+
+
+def test_default_path_is_inside_the_catalogue(tmp_path: Path) -> None:
+    assert default_ledger_path(tmp_path) == tmp_path / "privacy-ledger.sqlite"
+
+
+def test_new_dataset_has_its_whole_budget(ledger: Ledger) -> None:
+    status = ledger.status("council-tax")
+    assert (status.total, status.spent, status.in_flight, status.remaining) == (1, 0, 0, 1)
+    assert ledger.datasets() == ["council-tax"]
+    assert ledger.has_dataset("council-tax") and not ledger.has_dataset("housing")
+    assert [entry.kind for entry in status.entries] == ["init"]
+
+
+def test_reserve_commit_and_cancel_move_budget(ledger: Ledger) -> None:
+    first = ledger.reserve("council-tax", "r1", Rho("0.3"), tables=["a", "b"], by="bob")
+    second = ledger.reserve("council-tax", "r2", Rho("0.25"), tables=["a"], by="bob")
+    status = ledger.status("council-tax")
+    assert (status.spent, status.in_flight, status.remaining) == (0, Rho("0.55"), Rho("0.45"))
+    assert status.in_flight_releases == ("r1", "r2")
+    first.commit()
+    second.cancel("disclosure gate failed")
+    status = ledger.status("council-tax")
+    assert (status.spent, status.in_flight, status.remaining) == (Rho("0.3"), 0, Rho("0.7"))
+    assert (first.state, second.state) == ("committed", "cancelled")
+    assert [entry.kind for entry in status.entries] == [
+        "init",
+        "reserve",
+        "reserve",
+        "commit",
+        "cancel",
+    ]
+    assert status.entries[-1].reason == "disclosure gate failed"
+
+
+def test_entries_record_who_when_where_and_what(tmp_path: Path) -> None:
+    start = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    book = Ledger(tmp_path / "l.sqlite", clock=ticking_clock(start), user="svc-publisher")
+    book.init("d", Rho("1/2"), by="alice")
+    book.reserve("d", "rel-7", Rho("1/8"), tables=["t1", "t2"], by="pipeline").commit()
+    init, reserve, commit = book.status("d").entries
+    assert (init.actor, init.rho, init.at) == ("alice", Rho("0.5"), start)
+    assert reserve.release_id == "rel-7" and reserve.tables == ("t1", "t2")
+    assert reserve.rho == Rho("0.125") and reserve.actor == "pipeline"
+    assert reserve.os_user == "svc-publisher" and reserve.pid == os.getpid() and reserve.host
+    assert reserve.at == start + timedelta(minutes=1) and commit.at == start + timedelta(minutes=2)
+    assert [entry.seq for entry in (init, reserve, commit)] == [1, 2, 3]
+    assert reserve.prev_hash == init.hash and commit.prev_hash == reserve.hash
+
+
+def test_naive_clock_times_are_taken_as_utc(tmp_path: Path) -> None:
+    book = Ledger(tmp_path / "l.sqlite", clock=lambda: datetime(2025, 6, 1, 12, 0), user="u")
+    book.init("d", Rho(1), by="a")
+    assert book.status("d").entries[0].at == datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def test_overspend_is_refused_with_the_numbers_and_the_fix(ledger: Ledger) -> None:
+    ledger.reserve("council-tax", "r1", Rho("0.5"), tables=["a"], by="bob").commit()
+    ledger.reserve("council-tax", "stale-run", Rho("0.3"), tables=["a"], by="bob")
+    with pytest.raises(BudgetError) as caught:
+        ledger.reserve("council-tax", "r3", Rho("0.25"), tables=["a"], by="bob")
+    text = str(caught.value)
+    expected = ["requested ρ = 0.25", "spent 0.5", "in flight 0.3", "remaining 0.2", "lifetime 1"]
+    expected += ["stale-run", "ledger cancel", "ledger init", "at most 0.2"]
+    for fragment in expected:
+        assert fragment in text
+    assert caught.value.exit_code == 4
+    # The refusal charged nothing.
+    assert ledger.status("council-tax").remaining == Rho("0.2")
+
+
+def test_ten_exact_splits_of_a_half_are_all_accepted(tmp_path: Path) -> None:
+    book = Ledger(tmp_path / "l.sqlite", user="u")
+    book.init("d", Rho.parse(0.5), by="a")
+    for name, part in Rho.parse(0.5).split({f"t{i}": 1 for i in range(10)}).items():
+        book.reserve("d", name, part, tables=[name], by="a").commit()
+    assert book.status("d").remaining == 0
+    with pytest.raises(BudgetError, match="remaining 0 "):
+        book.reserve("d", "one-more", Rho("1e-30"), tables=["x"], by="a")
+
+
+def test_float_budgets_do_not_drift(tmp_path: Path) -> None:
+    book = Ledger(tmp_path / "l.sqlite", user="u")
+    book.init("d", 0.5, by="a")  # type: ignore[arg-type]
+    for i in range(5):
+        book.reserve("d", f"r{i}", 0.1, tables=["t"], by="a").commit()  # type: ignore[arg-type]
+    assert book.status("d").remaining == 0  # five float tenths are exactly a half
+    other = Ledger(tmp_path / "other.sqlite", user="u")
+    other.init("d", Rho.parse(0.5), by="a")
+    with pytest.raises(BudgetError, match="would overspend"):
+        other.reserve("d", "r", Rho.parse(0.5000000000000003), tables=["t"], by="a")
+    other.reserve("d", "r", Rho.parse(0.5), tables=["t"], by="a")
+
+
+def test_failed_run_inside_the_reservation_charges_nothing(ledger: Ledger) -> None:
+    with pytest.raises(RuntimeError, match="noise step crashed"):  # noqa: SIM117
+        with ledger.reserve("council-tax", "r1", Rho("0.4"), tables=["a"], by="bob"):
+            raise RuntimeError("noise step crashed")
+    status = ledger.status("council-tax")
+    assert (status.spent, status.in_flight, status.remaining) == (0, 0, 1)
+    assert status.entries[-1].kind == "cancel"
+    assert "noise step crashed" in (status.entries[-1].reason or "")
+
+
+def test_successful_block_without_commit_stays_in_flight_until_cancelled(ledger: Ledger) -> None:
+    with ledger.reserve("council-tax", "r1", Rho("0.4"), tables=["a"], by="bob") as reservation:
+        assert reservation.rho == Rho("0.4") and reservation.release_id == "r1"
+    assert ledger.status("council-tax").in_flight == Rho("0.4")
+    ledger.cancel_stale("council-tax", "r1", reason="run killed", by="admin")
+    assert ledger.status("council-tax").remaining == 1
+    with pytest.raises(BudgetError, match="cancelled"):
+        reservation.commit()  # a cancelled release must not be published
+
+
+def test_release_ids_are_not_reused_while_held_or_spent(ledger: Ledger) -> None:
+    held = ledger.reserve("council-tax", "r1", Rho("0.1"), tables=["a"], by="bob")
+    with pytest.raises(BudgetError, match="already in_flight"):
+        ledger.reserve("council-tax", "r1", Rho("0.1"), tables=["a"], by="bob")
+    held.cancel("retry")
+    retry = ledger.reserve("council-tax", "r1", Rho("0.1"), tables=["a"], by="bob")
+    retry.commit()
+    with pytest.raises(BudgetError, match="already committed"):
+        ledger.reserve("council-tax", "r1", Rho("0.1"), tables=["a"], by="bob")
+    with pytest.raises(BudgetError, match="committed"):
+        retry.commit()
+    with pytest.raises(BudgetError, match="not reserved"):
+        ledger.cancel_stale("council-tax", "never", reason="x", by="admin")
+    assert ledger.status("council-tax").spent == Rho("0.1")
+
+
+def test_lifetime_budget_is_set_once(ledger: Ledger) -> None:
+    with pytest.raises(BudgetError, match="refusing to set ρ = 2"):
+        ledger.init("council-tax", Rho(2), by="alice")
+    with pytest.raises(BudgetError, match="set once"):
+        ledger.init("council-tax", Rho(1), by="alice")
+    ledger.ensure("council-tax", Rho(1), by="pipeline")  # same total: nothing to do
+    with pytest.raises(BudgetError, match="already has lifetime budget ρ = 1"):
+        ledger.ensure("council-tax", Rho("1.5"), by="pipeline")
+    ledger.ensure("housing", Rho("0.5"), by="pipeline")
+    assert ledger.datasets() == ["council-tax", "housing"]
+    assert len(ledger.status("council-tax").entries) == 1
+    assert ledger.status("housing").total == Rho("0.5")
+
+
+def test_unknown_dataset_says_how_to_create_it(ledger: Ledger) -> None:
+    with pytest.raises(BudgetError, match="ledger init") as caught:
+        ledger.reserve("housing", "r1", Rho("0.1"), tables=["a"], by="bob")
+    assert "housing" in str(caught.value)
+    with pytest.raises(BudgetError, match="no lifetime budget"):
+        ledger.status("housing")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda b: b.reserve("council-tax", "r", Rho(0), tables=["a"], by="x"), "positive"),
+        (lambda b: b.reserve("council-tax", "r", "-1", tables=["a"], by="x"), "invalid"),
+        (lambda b: b.reserve("council-tax", "r", Rho(1), tables="a", by="x"), "list of table"),
+        (lambda b: b.reserve("council-tax", " ", Rho(1), tables=["a"], by="x"), "release id"),
+        (lambda b: b.init("", Rho(1), by="x"), "dataset"),
+        (lambda b: b.init("d", Rho(1), by=""), "by"),
+        (lambda b: b.cancel_stale("council-tax", "r", reason="", by="x"), "reason"),
+    ],
+)
+def test_invalid_arguments_are_config_errors(
+    ledger: Ledger, call: Callable[[Ledger], object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        call(ledger)
+    assert len(ledger.status("council-tax").entries) == 1
+
+
+def test_reading_a_missing_ledger_does_not_create_it(tmp_path: Path) -> None:
+    book = Ledger(tmp_path / "nowhere" / "l.sqlite")
+    assert book.datasets() == []
+    with pytest.raises(BudgetError, match="no lifetime budget"):
+        book.status("d")
+    with pytest.raises(BudgetError, match="no privacy ledger"):
+        book.verify()
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_file_that_is_not_a_ledger_is_refused(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(BudgetError, match="cannot be used"):
+        Ledger(garbage).init("d", Rho(1), by="a")
+    other = tmp_path / "other.sqlite"
+    sql(
+        other, "CREATE TABLE meta (key TEXT, value TEXT)", "INSERT INTO meta VALUES ('format', 'x')"
+    )
+    with pytest.raises(BudgetError, match="not a boroughkit privacy ledger"):
+        Ledger(other).init("d", Rho(1), by="a")
+
+
+def test_edits_are_blocked_by_the_append_only_guards(ledger: Ledger) -> None:
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        sql(ledger.path, "UPDATE entries SET rho = '100' WHERE seq = 1")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        sql(ledger.path, "DELETE FROM entries")
+    ledger.verify()
+
+
+def _spend_some(ledger: Ledger) -> None:
+    for i in range(4):
+        ledger.reserve("council-tax", f"r{i}", Rho("0.2"), tables=["a"], by="bob").commit()
+
+
+def test_verify_names_an_edited_entry_and_spending_stops(ledger: Ledger) -> None:
+    _spend_some(ledger)
+    ledger.verify()
+    # Someone lowers the cost of release r1 to win budget back.
+    sql(ledger.path, *UNGUARD, "UPDATE entries SET rho = '0.0001' WHERE seq = 4", *REGUARD)
+    with pytest.raises(BudgetError, match=r"entry #4 \(reserve .* 'r1'\) does not match its hash"):
+        ledger.verify()
+    with pytest.raises(BudgetError, match="#4"):
+        ledger.reserve("council-tax", "r9", Rho("0.1"), tables=["a"], by="bob")
+    with pytest.raises(BudgetError, match="#4"):
+        ledger.status("council-tax")
+
+
+def test_verify_detects_a_deleted_entry(ledger: Ledger) -> None:
+    _spend_some(ledger)
+    sql(ledger.path, *UNGUARD, "DELETE FROM entries WHERE seq = 3", *REGUARD)
+    with pytest.raises(BudgetError, match=r"entry #4 .* entries were deleted"):
+        ledger.verify()
+
+
+def test_verify_detects_the_newest_entry_deleted(ledger: Ledger) -> None:
+    _spend_some(ledger)
+    last = len(ledger.status("council-tax").entries)
+    sql(ledger.path, *UNGUARD, f"DELETE FROM entries WHERE seq = {last}", *REGUARD)
+    with pytest.raises(BudgetError, match="last entries were deleted"):
+        ledger.verify()
+
+
+def test_verify_detects_removed_guards(ledger: Ledger) -> None:
+    sql(ledger.path, *UNGUARD)
+    with pytest.raises(BudgetError, match="guards were removed"):
+        ledger.verify()
+
+
+def test_head_changes_with_every_entry(ledger: Ledger) -> None:
+    before = ledger.head()
+    ledger.reserve("council-tax", "r1", Rho("0.2"), tables=["a"], by="bob")
+    assert ledger.head() != before
+    assert ledger.head() == ledger.status("council-tax").entries[-1].hash
+
+
+def test_status_as_epsilon_converts_each_budget(ledger: Ledger) -> None:
+    ledger.reserve("council-tax", "r1", Rho("0.25"), tables=["a"], by="bob").commit()
+    status = ledger.status("council-tax")
+    epsilon = status.as_epsilon(delta=1e-6)
+    assert epsilon.delta == 1e-6
+    assert epsilon.total == Rho(1).to_epsilon(1e-6)
+    assert epsilon.spent == Rho("0.25").to_epsilon(1e-6)
+    assert epsilon.in_flight == 0
+    assert epsilon.remaining == Rho("0.75").to_epsilon(1e-6)
+    assert status.as_epsilon(tight=True).total < status.as_epsilon().total
+
+
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["reserve", "commit", "cancel", "fail"]),
+        st.integers(0, 5),
+        st.fractions(min_value=Fraction(1, 20), max_value=1, max_denominator=100),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(operations)
+def test_ledger_matches_a_simple_model(steps: list[tuple[str, int, Fraction]]) -> None:
+    """Random operations: the ledger agrees with a dictionary model and never overspends."""
+    with tempfile.TemporaryDirectory() as folder:
+        book = Ledger(Path(folder) / "l.sqlite", user="u")
+        book.init("d", Rho(1), by="a")
+        held: dict[str, Reservation] = {}
+        committed: set[str] = set()
+        spent = Fraction(0)
+        for action, number, cost in steps:
+            release = f"r{number}"
+            in_flight = sum((r.rho.value for r in held.values()), Fraction(0))
+            if action in ("reserve", "fail"):
+                fits = release not in held and release not in committed
+                fits = fits and spent + in_flight + cost <= 1
+                try:
+                    reservation = book.reserve("d", release, Rho(cost), tables=["t"], by="a")
+                except BudgetError:
+                    assert not fits
+                else:
+                    assert fits
+                    if action == "reserve":
+                        held[release] = reservation
+                    else:
+                        with pytest.raises(KeyError), reservation:
+                            raise KeyError(release)
+            elif release in held and action == "commit":
+                reservation = held.pop(release)
+                reservation.commit()
+                spent += reservation.rho.value
+                committed.add(release)
+            elif release in held:
+                held.pop(release)
+                book.cancel_stale("d", release, reason="test", by="a")
+            status = book.status("d")
+            assert status.spent == spent
+            assert status.in_flight == sum((r.rho.value for r in held.values()), Fraction(0))
+            assert status.spent + status.in_flight + status.remaining == status.total
+        book.verify()
