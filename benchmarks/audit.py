@@ -48,10 +48,10 @@ def synthetic_release(lookup: pd.DataFrame, target_cells: int, seed: int = 7) ->
     n_areas = sum(lookup[f"{level}_code"].nunique() for level in LEVELS)
     frames, total = [], 0
     while total < target_cells:
-        n_categories = int(rng.integers(4, 21))
+        n_categories = int(rng.integers(3, 13))
         # A service reaching 5–60 % of residents, split unevenly over its categories.
-        reached = rng.binomial(lookup["population"].to_numpy(), rng.uniform(0.05, 0.6))
-        shares = rng.dirichlet(np.full(n_categories, 0.8))
+        reached = rng.binomial(lookup["population"].to_numpy(), rng.uniform(0.2, 0.9))
+        shares = rng.dirichlet(np.full(n_categories, 2.0))
         oa_counts = np.array([rng.multinomial(n, shares) for n in reached])
         names = [f"c{i:02d}" for i in range(n_categories)]
         counts = pd.DataFrame(oa_counts, columns=names)

@@ -22,7 +22,7 @@ from types import TracebackType
 
 from boroughkit import ledger_store as store
 from boroughkit.budget import Rho
-from boroughkit.errors import BudgetError, ConfigError
+from boroughkit.errors import BoroughkitError, BudgetError, ConfigError
 from boroughkit.ledger_store import EpsilonStatus, LedgerEntry, LedgerStatus, replay
 
 __all__ = [
@@ -36,11 +36,17 @@ __all__ = [
 ]
 
 LEDGER_FILENAME = "privacy-ledger.sqlite"
+_REASON_LIMIT = 1000
 
 
 def default_ledger_path(catalogue: Path) -> Path:
-    """Where a catalogue keeps its ledger: ``<catalogue>/privacy-ledger.sqlite``."""
-    return Path(catalogue) / LEDGER_FILENAME
+    """Where a catalogue's ledger lives: beside it, ``<catalogue>.privacy-ledger.sqlite``.
+
+    Beside, not inside: the catalogue is what gets published, and the ledger names the staff
+    who ran each release; and a refused run must leave the catalogue byte for byte as it was.
+    """
+    catalogue = Path(catalogue)
+    return catalogue.parent / f"{catalogue.name}.{LEDGER_FILENAME}"
 
 
 class Ledger:
@@ -160,7 +166,7 @@ class Ledger:
     ) -> None:
         _check_text("by", by)
         if kind == "cancel":
-            _check_text("reason", reason or "")
+            _check_text("reason", reason or "", limit=_REASON_LIMIT)
         with store.write_transaction(self.path) as connection:
             state = replay(dataset, store.read_entries(connection, dataset), self.path)
             current = state.releases.get(release_id, "not reserved")
@@ -202,13 +208,14 @@ class Ledger:
         store.append(connection, fields)
 
 
-@dataclass
+@dataclass(eq=False)
 class Reservation:
     """Budget held for one release run.
 
     As a context manager it cancels itself if the block raises (the run charges nothing);
-    ``commit()`` must be called explicitly once the release succeeded. Leaving the block without
-    either keeps the budget in flight, the safe side, until ``cancel_stale`` releases it.
+    ``commit()`` must be called explicitly once the release succeeded, and *before* the release
+    becomes visible: a failure after publishing must not give the budget back. Leaving the block
+    without either keeps the budget in flight, the safe side, until ``cancel_stale`` releases it.
     """
 
     ledger: Ledger = field(repr=False)
@@ -241,8 +248,8 @@ class Reservation:
         if exc is None or self.state != "in_flight":
             return
         try:
-            self.cancel(reason=repr(exc))
-        except BudgetError as error:  # the budget stays in flight: the safe side
+            self.cancel(reason=repr(exc)[:_REASON_LIMIT])
+        except BoroughkitError as error:  # the budget stays in flight: the safe side
             exc.add_note(f"the reservation could not be cancelled: {error}")
 
 
@@ -276,10 +283,10 @@ def _login_name() -> str:
         return f"uid-{os.getuid()}"
 
 
-def _check_text(what: str, value: str) -> None:
-    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+def _check_text(what: str, value: str, *, limit: int = 200) -> None:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise ConfigError(
-            f"{what} must be a non-empty text of at most 200 characters, got {value!r}",
+            f"{what} must be a non-empty text of at most {limit} characters, got {value!r:.300}",
             fix=f"give a {what} such as 'council-tax-support'",
         )
 

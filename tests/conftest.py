@@ -48,7 +48,7 @@ def minimal_config(**overrides: object) -> dict:
         "geography": {"boundaries": "builtin:demo", "geocode": {"oa": "oa_code"}},
         "release": {
             "method": "dp-tables",
-            "budget": {"rho": 0.5},
+            "budget": {"rho": 0.5, "lifetime": 10},
             "tables": [
                 {"name": "tenure", "count_by": ["tenure"], "levels": ["oa", "ward", "borough"]}
             ],

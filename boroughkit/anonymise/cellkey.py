@@ -91,8 +91,7 @@ def perturb_counts(
     suppressed = perturbed < threshold
     rounded = (perturbed + rounding_base // 2) // rounding_base * rounding_base
     table = cells.copy()
-    table["count"] = pd.array(np.where(suppressed, 0, rounded), dtype="Int64")
-    table.loc[suppressed, "count"] = pd.NA
+    table["count"] = pd.arrays.IntegerArray(rounded.astype(np.int64), mask=suppressed)
     table["status"] = np.where(suppressed, "suppressed", "published")
     return CellKeyResult(table, threshold, rounding_base, ptable.label)
 

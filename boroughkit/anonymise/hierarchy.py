@@ -29,39 +29,30 @@ from boroughkit.errors import DataError
 LEVEL_ORDER: tuple[str, ...] = ("oa", "lsoa", "msoa", "ward", "borough")
 CODE_COLUMN: dict[str, str] = {level: f"{level}_code" for level in LEVEL_ORDER}
 
-# Relative ridge on the normal matrix: makes it positive definite when the requested levels do
-# not identify every atom (e.g. ward and MSOA only), while moving identified values by ~1e-9.
-_RIDGE = 1e-9
+# Eigenvalues below this fraction of the largest are the directions the levels do not identify.
+_RANK_TOLERANCE = 1e-10
 
 
 @dataclass(frozen=True)
 class AtomDesign:
     """Atoms of a set of requested levels and the areas each atom belongs to.
 
-    ``area_of_atom[level]`` gives, for every atom, the index of its area in
-    ``codes[level]`` (codes sorted). Levels present: the requested ones, the borough, and OA only
-    when requested. ``chain`` lists the exact parent levels below the borough (coarse to fine);
-    ``cross`` is ``"ward"`` when the ward is requested beside a chain, else ``None``.
+    Levels present: the requested ones and the borough. ``codes[level]`` are the level's area
+    codes, sorted; ``area_of_atom[level]`` gives each atom's area index in them and
+    ``members[level]`` is the 0/1 matrix (areas × atoms) that sums atoms into areas. ``chain``
+    lists the exact parent levels below the borough, coarse to fine; ``cross`` is ``"ward"``
+    when the ward is requested beside a chain of LSOA/MSOA, else ``None``.
     """
 
     requested: tuple[str, ...]
     codes: Mapping[str, list[str]]
     area_of_atom: Mapping[str, np.ndarray]
-    atom_of_oa: np.ndarray
+    members: Mapping[str, scipy.sparse.csr_matrix]
     chain: tuple[str, ...]
     cross: str | None
     piece_of_atom: np.ndarray
     n_pieces: int
     n_atoms: int
-
-    def membership(self, level: str) -> scipy.sparse.csr_matrix:
-        """The 0/1 matrix (areas × atoms) summing atoms into the areas of ``level``."""
-        areas = self.area_of_atom[level]
-        n_atoms = len(areas)
-        return scipy.sparse.csr_matrix(
-            (np.ones(n_atoms), (areas, np.arange(n_atoms))),
-            shape=(len(self.codes[level]), n_atoms),
-        )
 
     def parent_index(self, level: str, parent_level: str) -> np.ndarray:
         """For each area of ``level``, the index of the ``parent_level`` area holding it."""
@@ -75,7 +66,7 @@ def order_levels(levels: Sequence[str]) -> tuple[str, ...]:
     unknown = sorted(set(levels) - set(LEVEL_ORDER))
     if unknown:
         raise DataError(
-            f"unknown geography level(s) {unknown} in the measurements",
+            f"unknown geography level(s) {unknown}",
             fix=f"use levels among {', '.join(LEVEL_ORDER)}",
         )
     return tuple(level for level in LEVEL_ORDER if level in set(levels))
@@ -85,58 +76,78 @@ def build_design(lookup: pd.DataFrame, levels: Sequence[str]) -> AtomDesign:
     """Group the OAs of ``lookup`` into atoms for the requested ``levels``."""
     requested = order_levels(levels)
     keyed = tuple(level for level in LEVEL_ORDER if level in requested or level == "borough")
-    columns = [CODE_COLUMN[level] for level in keyed]
-    missing = [column for column in [CODE_COLUMN["oa"], *columns] if column not in lookup.columns]
-    if missing:
-        raise DataError(
-            f"the geography lookup has no column(s) {missing}",
-            fix="pass the bundle lookup (one row per OA with oa_code ... borough_code)",
-        )
-    frame = lookup[columns].astype(str)
-    blank = frame.isna().any(axis=1) | (frame == "").any(axis=1)
-    if blank.any():
-        rows = list(np.flatnonzero(blank.to_numpy())[:5])
-        raise DataError(f"the geography lookup has empty area codes in rows {rows}")
+    frame = _code_frame(lookup, keyed)
+    _check_nesting(frame, requested)
     codes: dict[str, list[str]] = {}
     area_of_oa: dict[str, np.ndarray] = {}
-    for level, column in zip(keyed, columns, strict=True):
-        uniques, inverse = np.unique(frame[column].to_numpy(), return_inverse=True)
+    for level in keyed:
+        index, uniques = pd.factorize(frame[CODE_COLUMN[level]], sort=True)
         codes[level] = [str(code) for code in uniques]
-        area_of_oa[level] = inverse.astype(np.int64)
-    key = np.column_stack([area_of_oa[level] for level in keyed])
-    _, first_oa, atom_of_oa = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    atom_of_oa = atom_of_oa.reshape(-1).astype(np.int64)
+        area_of_oa[level] = index.astype(np.int64)
+    first_oa, _ = _group_rows(np.column_stack([area_of_oa[level] for level in keyed]))
     area_of_atom = {level: area_of_oa[level][first_oa] for level in keyed}
+    n_atoms = len(first_oa)
+    members = {
+        level: scipy.sparse.csr_matrix(
+            (np.ones(n_atoms), (areas, np.arange(n_atoms))), shape=(len(codes[level]), n_atoms)
+        )
+        for level, areas in area_of_atom.items()
+    }
     chain = tuple(level for level in ("msoa", "lsoa") if level in requested)
     if not chain and "ward" in requested:
         chain = ("ward",)
     cross = "ward" if "ward" in requested and chain != ("ward",) else None
     piece_levels = [level for level in keyed if level != "oa"]
-    piece_key = np.column_stack([area_of_atom[level] for level in piece_levels])
-    _, piece_of_atom = np.unique(piece_key, axis=0, return_inverse=True)
-    piece_of_atom = piece_of_atom.reshape(-1).astype(np.int64)
-    _check_nesting(frame, requested)
+    _, piece_of_atom = _group_rows(np.column_stack([area_of_atom[lv] for lv in piece_levels]))
     return AtomDesign(
         requested=requested,
         codes=codes,
         area_of_atom=area_of_atom,
-        atom_of_oa=atom_of_oa,
+        members=members,
         chain=chain,
         cross=cross,
         piece_of_atom=piece_of_atom,
         n_pieces=int(piece_of_atom.max()) + 1,
-        n_atoms=len(first_oa),
+        n_atoms=n_atoms,
     )
+
+
+def _group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First row of each distinct key row, and each row's group index (groups in key order)."""
+    _, first, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return first, group.reshape(-1).astype(np.int64)
+
+
+def _code_frame(lookup: pd.DataFrame, keyed: tuple[str, ...]) -> pd.DataFrame:
+    """The lookup's code columns for ``keyed`` levels as strings, checked for gaps."""
+    columns = [CODE_COLUMN[level] for level in keyed]
+    missing = [column for column in columns if column not in lookup.columns]
+    if missing:
+        raise DataError(
+            f"the geography lookup has no column(s) {missing}",
+            fix="pass the bundle lookup: one row per OA with oa_code ... borough_code",
+        )
+    if len(lookup) == 0:
+        raise DataError("the geography lookup has no OAs", fix="pass the bundle's lookup")
+    frame = lookup[columns]
+    blank = frame.isna().any(axis=1) | (frame.astype(str).apply(lambda c: c.str.strip()) == "").any(
+        axis=1
+    )
+    if blank.any():
+        rows = [int(row) for row in np.flatnonzero(blank.to_numpy())[:5]]
+        raise DataError(
+            f"the geography lookup has empty area codes in rows {rows}",
+            fix="fill every code column of the lookup for every OA",
+        )
+    return frame.astype(str)
 
 
 def _check_nesting(frame: pd.DataFrame, requested: tuple[str, ...]) -> None:
     """Raise a DataError when an LSOA, MSOA or ward spans two parents in the lookup."""
     pairs = [("lsoa", "msoa"), ("lsoa", "borough"), ("msoa", "borough"), ("ward", "borough")]
     for child, parent in pairs:
-        if child not in requested:
-            continue
         child_column, parent_column = CODE_COLUMN[child], CODE_COLUMN[parent]
-        if parent_column not in frame.columns:
+        if child not in requested or parent_column not in frame.columns:
             continue
         spans = frame.groupby(child_column)[parent_column].nunique()
         split = spans[spans > 1]
@@ -173,7 +184,7 @@ def fit_gls(
     weights = {level: 1.0 / sigmas[level] ** 2 for level in values}
     finest = next((lv for lv in values if len(design.codes[lv]) == design.n_atoms), None)
     right = sum(
-        weights[level] * (design.membership(level).T @ np.asarray(measured, dtype=float))
+        weights[level] * (design.members[level].T @ np.asarray(measured, dtype=float))
         for level, measured in values.items()
     )
     if finest is None:
@@ -182,21 +193,23 @@ def fit_gls(
 
 
 def _fit_dense(design: AtomDesign, weights: Mapping[str, float], right: np.ndarray) -> GlsFit:
-    """GLS with a Cholesky factor of the full normal matrix (few atoms)."""
-    normal = sum(
-        weight * (design.membership(level).T @ design.membership(level)).toarray()
-        for level, weight in weights.items()
-    )
-    normal = np.asarray(normal)
-    normal[np.diag_indices(design.n_atoms)] += _RIDGE * float(np.mean(np.diag(normal)))
-    factor = scipy.linalg.cholesky(normal, lower=True, check_finite=False)
-    atoms = scipy.linalg.cho_solve((factor, True), right, check_finite=False)
+    """GLS with an eigendecomposition of the full normal matrix (few atoms).
+
+    The pseudo-inverse keeps area estimates exact when the levels do not identify every atom
+    (e.g. wards and MSOAs only); the unidentified splits of atoms are then the smallest ones.
+    """
+    normal = np.zeros((design.n_atoms, design.n_atoms))
+    for level, weight in weights.items():
+        normal += weight * (design.members[level].T @ design.members[level]).toarray()
+    eigenvalues, eigenvectors = scipy.linalg.eigh(normal, check_finite=False)
+    kept = eigenvalues > _RANK_TOLERANCE * eigenvalues.max()
+    # N^+ = Q_k diag(1/lambda_k) Q_k'; its square root factor gives the variances.
+    root = eigenvectors[:, kept] / np.sqrt(eigenvalues[kept])
+    atoms = root @ (root.T @ right)
     variance = {}
     for level in design.area_of_atom:
-        # diag(A N^-1 A') = squared column norms of L^-1 A' with N = L L'.
-        member = design.membership(level).toarray().T
-        solved = scipy.linalg.solve_triangular(factor, member, lower=True, check_finite=False)
-        variance[level] = np.einsum("ij,ij->j", solved, solved)
+        projected = design.members[level] @ root
+        variance[level] = np.einsum("ij,ij->i", projected, projected)
     return GlsFit(atoms=atoms, variance=variance)
 
 
@@ -209,11 +222,11 @@ def _fit_woodbury(
     if not coarse:
         atoms = right / scale
         variance = {
-            level: np.asarray(design.membership(level).sum(axis=1)).ravel() / scale
+            level: np.asarray(design.members[level].sum(axis=1)).ravel() / scale
             for level in design.area_of_atom
         }
         return GlsFit(atoms=atoms, variance=variance)
-    stacked = scipy.sparse.vstack([design.membership(level) for level in coarse]).tocsr()
+    stacked = scipy.sparse.vstack([design.members[level] for level in coarse]).tocsr()
     inverse_weight = np.concatenate(
         [np.full(len(design.codes[level]), scale / weights[level]) for level in coarse]
     )
@@ -226,7 +239,7 @@ def _fit_woodbury(
     atoms = (right - correction) / scale
     variance = {}
     for level in design.area_of_atom:
-        member = design.membership(level)
+        member = design.members[level]
         sizes = np.asarray(member.sum(axis=1)).ravel()
         crossed = (stacked @ member.T).toarray()
         solved = scipy.linalg.solve_triangular(factor, crossed, lower=True, check_finite=False)

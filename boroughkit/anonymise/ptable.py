@@ -47,6 +47,14 @@ class PTable:
     parameters: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        shape = self.pvalues.shape
+        if len(shape) != 2 or shape[0] <= CYCLE or shape[1] != KEY_RANGE:
+            raise DataError(
+                f"ptable {self.label}: shape {shape} is not (max_pcv + 1, 256) with max_pcv ≥ 250"
+            )
+        perturbed = np.arange(shape[0])[:, None] + self.pvalues
+        if perturbed.min() < 0 or self.pvalues[0].any():
+            raise DataError(f"ptable {self.label}: it makes negative counts or perturbs zeros")
         self.pvalues.setflags(write=False)  # a ptable is a value; nobody may edit it in place
 
     @property

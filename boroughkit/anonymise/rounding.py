@@ -71,6 +71,67 @@ def simplex_project(values: np.ndarray, parent: np.ndarray, targets: np.ndarray)
     return projected
 
 
+def fit_two_partitions(
+    values: np.ndarray,
+    first: tuple[np.ndarray, np.ndarray],
+    second: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Values ``>= 0`` near ``values`` with given sums over two crossing partitions.
+
+    ``first`` and ``second`` are ``(group of each child, target sums)``, e.g. LSOAs and wards
+    over their common pieces, with equal grand totals. Per column: the least move meeting both
+    sets of sums (least squares on the children), then children that went negative are held at
+    0 and the rest moved again, until none is negative. If the sums cannot then be met (a group
+    left with no free child), the column falls back to a projection on the first partition
+    alone, whose sums are exact.
+    """
+    result = np.empty_like(values)
+    for column in range(values.shape[1]):
+        result[:, column] = _fit_column(
+            values[:, column], first[0], first[1][:, column], second[0], second[1][:, column]
+        )
+    return result
+
+
+def _fit_column(
+    values: np.ndarray,
+    first_group: np.ndarray,
+    first_target: np.ndarray,
+    second_group: np.ndarray,
+    second_target: np.ndarray,
+) -> np.ndarray:
+    """:func:`fit_two_partitions` for one column."""
+    n_first = len(first_target)
+    targets = np.concatenate([first_target, second_target])
+    scale = _TOLERANCE * (1.0 + float(np.abs(targets).max(initial=0.0)))
+    free = np.ones(len(values), dtype=bool)
+    fitted = values.copy()
+    for _ in range(len(values)):
+        columns = np.flatnonzero(free)
+        design = np.zeros((len(targets), len(columns)))
+        design[first_group[columns], np.arange(len(columns))] = 1.0
+        design[n_first + second_group[columns], np.arange(len(columns))] = 1.0
+        residual = design @ values[columns] - targets
+        if np.abs(residual).max(initial=0.0) > scale:
+            # One sum is implied by the others (equal totals): lstsq takes the rank defect.
+            multiplier = np.linalg.lstsq(design @ design.T, residual, rcond=None)[0]
+            fitted = np.zeros_like(values)
+            fitted[columns] = values[columns] - design.T @ multiplier
+        else:
+            fitted = np.where(free, values, 0.0)
+        negative = fitted < -scale
+        if not negative.any():
+            break
+        free &= ~negative
+    fitted = np.maximum(fitted, 0.0)
+    sums = np.zeros(len(targets))
+    np.add.at(sums, first_group, fitted)
+    np.add.at(sums, n_first + second_group, fitted)
+    if np.abs(sums - targets).max(initial=0.0) <= scale:
+        return fitted
+    return simplex_project(values[:, None], first_group, first_target[:, None])[:, 0]
+
+
 def round_within_groups(
     values: np.ndarray,
     group: np.ndarray,

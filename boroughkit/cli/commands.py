@@ -106,5 +106,7 @@ def register(group: click.Group) -> None:
     for command in (validate, plan, run, demo):
         group.add_command(command)
     from boroughkit.cli.geography import geography
+    from boroughkit.cli.ledger import ledger
 
     group.add_command(geography)
+    group.add_command(ledger)

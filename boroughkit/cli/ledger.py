@@ -24,13 +24,13 @@ def _where(command: F) -> F:
     command = click.option(
         "--catalogue",
         type=click.Path(file_okay=False, path_type=Path),
-        help="Catalogue folder; its ledger is DIR/privacy-ledger.sqlite.",
+        help="Catalogue folder; its ledger is the file DIR.privacy-ledger.sqlite beside it.",
     )(command)
     return click.option(
         "--ledger",
         "ledger_path",
         type=click.Path(dir_okay=False, path_type=Path),
-        help="The ledger file (e.g. catalogue/privacy-ledger.sqlite).",
+        help="The ledger file (e.g. catalogue.privacy-ledger.sqlite).",
     )(command)
 
 

@@ -71,11 +71,13 @@ def _yaml_location(location: Location, data: Any) -> Location:
     """Drop pydantic's union-tag parts so the location matches the YAML keys."""
     kept: list[str | int] = []
     for part in location:
-        if (isinstance(data, dict) and part in data) or (isinstance(data, list) and isinstance(part, int) and part < len(data)):
-            data = data[part]
+        if isinstance(data, dict):
+            found = part in data
         else:
-            continue
-        kept.append(part)
+            found = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if found:
+            data = data[part]
+            kept.append(part)
     return tuple(kept)
 
 

@@ -56,6 +56,8 @@ class SourceConfig(Strict):
     """Where the resident records come from and who the privacy unit is."""
 
     path: Path
+    # The ledger's dataset: releases from the same records share one lifetime budget.
+    dataset: Name | None = None
     format: Literal["auto", "csv", "parquet", "excel"] = "auto"
     privacy_unit: str = "person_id"
     household: str | None = None
@@ -158,6 +160,7 @@ class PublishConfig(Strict):
     """Where and how the release is written."""
 
     to: Path = Path("catalogue")
+    ledger: Path | None = None
     formats: list[PublishFormat] = Field(default_factory=lambda: list(ALL_FORMATS))
     licence: Literal["OGL-3.0", "CC-BY-4.0", "CC0-1.0"] = "OGL-3.0"
     publisher: str = "Demo Borough Council"

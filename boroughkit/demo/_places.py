@@ -29,14 +29,15 @@ class HouseholdLayout:
     household_size: np.ndarray
 
 
-def persons_per_area(population: np.ndarray | None, n: int, rng: np.random.Generator) -> np.ndarray:
+def persons_per_area(population: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """Exactly ``n`` persons split over the areas, proportional to ``population`` when known.
 
     Largest-remainder rounding keeps every area within one person of its exact share. Unknown
-    populations take the median of the known ones; with none known the weights are uniform-ish.
+    (NaN) populations take the median of the known ones; with none known the weights are
+    uniform-ish.
     """
-    n_areas = 0 if population is None else len(population)
-    weights = np.asarray(population, dtype=float) if population is not None else np.array([])
+    n_areas = len(population)
+    weights = np.asarray(population, dtype=float)
     known = np.isfinite(weights)
     if known.any() and weights[known].sum() > 0:
         weights = np.where(known, weights, np.median(weights[known]))
@@ -149,4 +150,4 @@ def household_postcodes(
     codes = np.full(len(household_area), -1, dtype=np.int64)
     has_postcode = available > 0
     codes[has_postcode] = codes_sorted[pick[has_postcode].astype(np.int64)]
-    return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype="string"))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories))

@@ -50,13 +50,13 @@ def checked_oa_codes(lookup: pd.DataFrame) -> pd.Index:
             f"(e.g. {duplicated[:_SHOWN]})",
             fix="keep one row per Output Area",
         )
-    return pd.Index(codes.to_numpy(object), name="oa_code")
+    return pd.Index(codes.to_numpy(object))
 
 
-def population_of(lookup: pd.DataFrame) -> np.ndarray | None:
-    """Usual residents per OA as floats (NaN where unknown), or None without the column."""
+def population_of(lookup: pd.DataFrame) -> np.ndarray:
+    """Usual residents per OA as floats, NaN where unknown (everywhere without the column)."""
     if "population" not in lookup.columns:
-        return None
+        return np.full(len(lookup), np.nan)
     population = pd.to_numeric(lookup["population"], errors="coerce")
     values = population.to_numpy(dtype=float, na_value=np.nan)
     negative = np.flatnonzero(values < 0)

@@ -29,8 +29,11 @@ RAW_TEXT = "text"
 _GEOMETRY_KEYS = {"coordinates", "arcs", "bbox"}
 
 
-def file_segments(path: Path) -> Iterator[tuple[str, str]]:
-    """Yield ``(location, text)`` pairs covering everything a downloader of ``path`` can read."""
+def file_segments(path: Path) -> Iterator[tuple[str, list[str]]]:
+    """Yield ``(location, texts)`` pairs covering everything a downloader of ``path`` can read.
+
+    A data column gives its distinct values; a plain-text file gives one text, its whole body.
+    """
     suffix = path.suffix.lower()
     readers = {
         ".parquet": _parquet,
@@ -50,21 +53,21 @@ def file_segments(path: Path) -> Iterator[tuple[str, str]]:
         except (pa.ArrowException, ValueError, UnicodeDecodeError, OSError, StopIteration):
             pass
     text = path.read_bytes().decode("utf-8", errors="replace")
-    yield RAW_TEXT, html.unescape(text) if suffix in (".html", ".htm") else text
+    yield RAW_TEXT, [html.unescape(text) if suffix in (".html", ".htm") else text]
 
 
-def _parquet(path: Path) -> Iterator[tuple[str, str]]:
+def _parquet(path: Path) -> Iterator[tuple[str, list[str]]]:
     parquet = pq.ParquetFile(path)
     schema = parquet.schema_arrow
-    yield "column names", "\n".join(_field_names(schema))
+    yield "column names", _field_names(schema)
     metadata = schema.metadata or {}
     for key, value in metadata.items():
         name = key.decode("utf-8", errors="replace")
-        yield f"metadata {name}", f"{name}\n{value.decode('utf-8', errors='replace')}"
+        yield f"metadata {name}", [name, value.decode("utf-8", errors="replace")]
     for field in schema:
         for key, value in (field.metadata or {}).items():
-            text = f"{key.decode('utf-8', 'replace')}\n{value.decode('utf-8', 'replace')}"
-            yield f"metadata of column {field.name}", text
+            texts = [key.decode("utf-8", "replace"), value.decode("utf-8", "replace")]
+            yield f"metadata of column {field.name}", texts
     yield from arrow_segments(parquet.read(), skip=_geometry_columns(metadata))
 
 
@@ -88,13 +91,13 @@ def _field_names(schema: pa.Schema) -> list[str]:
     return names
 
 
-def _csv(path: Path) -> Iterator[tuple[str, str]]:
+def _csv(path: Path) -> Iterator[tuple[str, list[str]]]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     with path.open(newline="", encoding="utf-8-sig") as handle:
         header = next(csv.reader(handle, delimiter=delimiter))
     if len(set(header)) != len(header):
         raise ValueError("repeated column names")
-    yield "column names", "\n".join(header)
+    yield "column names", header
     options = pa_csv.ConvertOptions(
         column_types={name: pa.string() for name in header}, strings_can_be_null=False
     )
@@ -104,11 +107,11 @@ def _csv(path: Path) -> Iterator[tuple[str, str]]:
     yield from arrow_segments(table, skip=set())
 
 
-def arrow_segments(table: pa.Table, *, skip: set[str]) -> Iterator[tuple[str, str]]:
-    """One segment per column: its distinct values as text, one per line."""
+def arrow_segments(table: pa.Table, *, skip: set[str]) -> Iterator[tuple[str, list[str]]]:
+    """One segment per column: its distinct values as text."""
     for name in table.column_names:
         if name not in skip:
-            yield f"column {name}", "\n".join(_column_strings(table.column(name)))
+            yield f"column {name}", _column_strings(table.column(name))
 
 
 def _column_strings(column: pa.ChunkedArray) -> list[str]:
@@ -130,15 +133,15 @@ def _column_strings(column: pa.ChunkedArray) -> list[str]:
 
 
 def _float_strings(values: np.ndarray) -> list[str]:
-    values = values[~np.isnan(values)]
-    # Whole numbers are written as integers so a UPRN stored as 100023456789.0 is still found.
+    # An identifier is never a fraction: only whole numbers are kept, written as integers so
+    # that a UPRN stored as 100023456789.0 is still found. (The digits of fractions would only
+    # collide with numeric ids by chance.)
+    values = values[np.isfinite(values)]
     whole = (values == np.floor(values)) & (np.abs(values) < 1e18)
-    return [str(v) for v in values[whole].astype(np.int64).tolist()] + [
-        repr(float(v)) for v in values[~whole]
-    ]
+    return [str(v) for v in values[whole].astype(np.int64).tolist()]
 
 
-def _json(path: Path) -> Iterator[tuple[str, str]]:
+def _json(path: Path) -> Iterator[tuple[str, list[str]]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     values: defaultdict[str, list[str]] = defaultdict(list)
     keys: set[str] = set()
@@ -154,9 +157,9 @@ def _json(path: Path) -> Iterator[tuple[str, str]]:
             stack.extend((item, f"{where}[]") for item in node)
         elif node is not None:
             values[where].append(_json_scalar(node))
-    yield "keys", "\n".join(sorted(keys))
+    yield "keys", sorted(keys)
     for where, texts in sorted(values.items()):
-        yield f"key {where}", "\n".join(texts)
+        yield f"key {where}", texts
 
 
 def _json_scalar(value: Any) -> str:

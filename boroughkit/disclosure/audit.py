@@ -203,10 +203,11 @@ def _solve_components(sub: sparse.csr_array, rhs: np.ndarray, lower: np.ndarray,
                       integer_programs: bool, workers: int,
                       cache: dict[bytes, tuple[np.ndarray, ...]] | None) -> None:
     """Decide the targets component by component, updating the arrays in place."""
-    n_rows = sub.shape[0]
+    n_cols = sub.shape[1]
+    # Nodes 0..n_cols-1 are unknown cells, then one node per relation.
     graph = sparse.bmat([[None, sub.T], [sub, None]], format="csr")
     _, labels = connected_components(graph, directed=False)
-    col_labels, row_labels = labels[n_rows:], labels[:n_rows]
+    col_labels, row_labels = labels[:n_cols], labels[n_cols:]
     rows_per_label = np.bincount(row_labels, minlength=labels.max() + 1)
     unrelated = rows_per_label[col_labels] == 0
     single = rows_per_label[col_labels] == 1

@@ -51,7 +51,6 @@ from boroughkit.disclosure.release_differencing import ReleaseSnapshot, check_cr
 from boroughkit.disclosure.report import CheckResult, Finding
 from boroughkit.errors import ConfigError, DataError
 
-_MAX_OAS_LISTED = 60
 
 
 @dataclass(frozen=True)
@@ -232,7 +231,7 @@ def _where(sliver: Sliver) -> dict[str, Any]:
         "second": f"{sliver.definition_b}:{sliver.code_b}",
         "derivable": "exact" if sliver.exact else "overlay",
         "oa_count": len(oas),
-        "oa_codes": oas[:_MAX_OAS_LISTED],
+        "oa_codes": oas,
     }
     return where
 

@@ -8,8 +8,8 @@ Matching, case-insensitive throughout:
 
 - a value that is one token (letters and digits, optionally joined by ``- _ ' . @ / +``) must
   equal a whole token of the file, or a run of letters and digits inside one (``P-000123``
-  exposes ``000123``); file tokens go into a set intersected with the set of secrets, so
-  200,000 ids cost one pass over each file;
+  exposes ``000123``; a decimal number exposes only its whole part); file tokens go into a set
+  intersected with the set of secrets, so 200,000 ids cost one pass over each file;
 - a postcode kind (its name contains ``postcode``) is compared with every postcode-shaped string
   of the file after removing spaces, so ``rm9 6xx`` finds ``RM96XX``;
 - a value of several words must appear as the same words in the same order;
@@ -23,106 +23,32 @@ or digits only with at least ``min_digits`` (8; a borough's population has 6 dig
 phrase of at least ``min_phrase_length`` (10) characters, or is a full postcode or a canary.
 Values equal to a ``public_values`` entry (area names, category labels) are not searched either.
 Both kinds of skipped value are counted in the summary. Findings never show a secret: they give
-its kind and the first 12 hex digits of its SHA-256 (of the case-folded value).
+its kind and :func:`secret_digest` (12 hex digits of the SHA-256 of the case-folded value).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from boroughkit.disclosure._published_text import RAW_TEXT, file_segments
+from boroughkit.disclosure._secrets import (
+    TOKEN,
+    Hit,
+    SecretIndex,
+    build_secret_index,
+    secret_digest,
+    secrets_from_records,
+)
 from boroughkit.disclosure.report import CheckResult, Finding
 from boroughkit.errors import DataError
 
-_TOKEN = re.compile(r"[^\W_]+(?:[-_'.@/+][^\W_]+)*")
 _WORD = re.compile(r"[^\W_]+")
 _POSTCODE = re.compile(r"(?<![A-Z0-9])([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})(?![A-Z0-9])")
-_FULL_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}")
 _CHUNK = 4_000_000
-
-
-@dataclass(frozen=True)
-class _Secret:
-    kind: str
-    digest: str
-
-
-@dataclass
-class SecretIndex:
-    """The distinctive secrets, ready for matching, and counts of what was left out."""
-
-    tokens: dict[str, _Secret] = field(default_factory=dict)
-    postcodes: dict[str, _Secret] = field(default_factory=dict)
-    phrases: dict[str, list[tuple[tuple[str, ...], int, _Secret]]] = field(default_factory=dict)
-    canaries: list[tuple[str, _Secret]] = field(default_factory=list)
-    searched: Counter[str] = field(default_factory=Counter)
-    too_short: Counter[str] = field(default_factory=Counter)
-    public: Counter[str] = field(default_factory=Counter)
-
-
-def build_secret_index(
-    secrets: Mapping[str, Iterable[Any]],
-    *,
-    public_values: Iterable[str] = (),
-    min_length: int = 6,
-    min_digits: int = 8,
-    min_phrase_length: int = 10,
-) -> SecretIndex:
-    """Sort each secret value into the matcher for its shape (see the module docstring)."""
-    public = {str(value).strip().casefold() for value in public_values}
-    index = SecretIndex()
-    for kind, values in secrets.items():
-        for raw in values:
-            text = _as_text(raw)
-            if not text:
-                continue
-            folded = " ".join(text.casefold().split())
-            secret = _Secret(kind, hashlib.sha256(folded.encode()).hexdigest()[:12])
-            compact = folded.replace(" ", "").upper()
-            if "canary" in kind.lower():
-                index.canaries.append((folded, secret))
-            elif folded in public:
-                index.public[kind] += 1
-                continue
-            elif "postcode" in kind.lower() and _FULL_POSTCODE.fullmatch(compact):
-                index.postcodes.setdefault(compact, secret)
-            elif not _add_by_shape(
-                index, folded, secret, min_length, min_digits, min_phrase_length
-            ):
-                index.too_short[kind] += 1
-                continue
-            index.searched[kind] += 1
-    return index
-
-
-def _add_by_shape(
-    index: SecretIndex,
-    folded: str,
-    secret: _Secret,
-    min_length: int,
-    min_digits: int,
-    min_phrase_length: int,
-) -> bool:
-    words = _TOKEN.findall(folded)
-    if len(words) == 1:
-        word = words[0]
-        letters, digits = any(c.isalpha() for c in word), any(c.isdigit() for c in word)
-        needed = 4 if letters and digits else min_length if letters else min_digits
-        if len(word) < needed:
-            return False
-        index.tokens.setdefault(word, secret)
-        return True
-    if len(words) < 2 or len(" ".join(words)) < min_phrase_length:
-        return False
-    anchor = max(range(len(words)), key=lambda position: len(words[position]))
-    index.phrases.setdefault(words[anchor], []).append((tuple(words), anchor, secret))
-    return True
 
 
 def scan_for_leaks(
@@ -144,57 +70,89 @@ def scan_for_leaks(
     )
     paths = _expand(files)
     found: defaultdict[tuple[str, str, str], dict[str, set[Any]]] = defaultdict(
-        lambda: {"digests": set(), "lines": set()}
+        lambda: {"values": set(), "lines": set()}
     )
     size = 0
     for path in paths:
         size += path.stat().st_size
-        in_file: set[_Secret] = set()
-        for location, text in file_segments(path):
-            for secret, line in _segment_hits(index, text, with_lines=location == RAW_TEXT):
-                entry = found[(str(path), location, secret.kind)]
-                entry["digests"].add(secret.digest)
+        in_file: set[Hit] = set()
+        for location, texts in file_segments(path):
+            for hit, line in _segment_hits(index, texts, with_lines=location == RAW_TEXT):
+                entry = found[(str(path), location, hit[0])]
+                entry["values"].add(hit[1])
                 if line is not None:
                     entry["lines"].add(line)
-                in_file.add(secret)
-        raw = path.read_bytes().lower()
-        for canary, secret in index.canaries:
-            if secret not in in_file and canary.encode("utf-8").lower() in raw:
-                found[(str(path), "raw bytes", secret.kind)]["digests"].add(secret.digest)
+                in_file.add(hit)
+        raw = path.read_bytes().lower() if index.canaries else b""
+        for hit in index.canaries:
+            if hit not in in_file and hit[1].encode("utf-8").lower() in raw:
+                found[(str(path), "raw bytes", hit[0])]["values"].add(hit[1])
     findings = tuple(_finding(key, entry) for key, entry in sorted(found.items()))
     return _result(index, paths, size, findings)
 
 
 def _segment_hits(
-    index: SecretIndex, text: str, *, with_lines: bool
-) -> Iterator[tuple[_Secret, int | None]]:
+    index: SecretIndex, texts: list[str], *, with_lines: bool
+) -> Iterator[tuple[Hit, int | None]]:
+    # Values that are one run of letters and digits (most ids and codes) are matched whole;
+    # only the rest goes through the tokeniser.
+    simple: set[str] = set()
+    complex_texts: list[str] = []
+    for text in texts:
+        folded = text.casefold()
+        if folded.isalnum():
+            simple.add(folded)
+            continue
+        whole, dot, fraction = folded.partition(".")
+        if dot and whole.isdigit() and fraction.isdigit():
+            simple.add(whole)  # a decimal number exposes only its whole part
+        else:
+            complex_texts.append(folded)
+    for token in _common(simple, index.tokens):
+        yield (index.tokens[token], token), None
+    if index.postcodes:
+        for value in simple:
+            if value.upper() in index.postcodes:
+                yield index.postcodes[value.upper()], None
+    joined_simple = "\n".join(simple) if index.canaries else ""
+    for hit in index.canaries:
+        if hit[1] in joined_simple:
+            yield hit, None
     line_offset = 0
-    for chunk in _chunks(text):
-        folded = chunk.casefold()
-        sequence = _TOKEN.findall(folded)
-        present = set(sequence)
-        present.update(_WORD.findall(folded))
-        needles: list[tuple[_Secret, str]] = [
-            (index.tokens[token], token) for token in _common(present, index.tokens)
-        ]
-        if index.postcodes:
-            for match in _POSTCODE.finditer(chunk.upper()):
-                secret = index.postcodes.get(match.group(1) + match.group(2))
-                if secret is not None:
-                    needles.append((secret, match.group(0).casefold()))
-        needles += _phrase_hits(index, sequence, present)
-        needles += [(secret, canary) for canary, secret in index.canaries if canary in folded]
-        for secret, needle in needles:
+    for chunk in _chunks("\n".join(complex_texts)):
+        for hit, needle in _chunk_hits(index, chunk):
             line = None
             if with_lines:
-                line = line_offset + folded.count("\n", 0, max(folded.find(needle), 0)) + 1
-            yield secret, line
+                line = line_offset + chunk.count("\n", 0, max(chunk.find(needle), 0)) + 1
+            yield hit, line
         line_offset += chunk.count("\n")
+
+
+def _chunk_hits(index: SecretIndex, chunk: str) -> list[tuple[Hit, str]]:
+    sequence = TOKEN.findall(chunk)
+    present = set(sequence)
+    for token in [t for t in present if not t.isalnum()]:
+        whole, dot, fraction = token.partition(".")
+        if dot and whole.isdigit() and fraction.isdigit():
+            present.add(whole)
+        else:
+            present.update(_WORD.findall(token))
+    hits: list[tuple[Hit, str]] = [
+        ((index.tokens[token], token), token) for token in _common(present, index.tokens)
+    ]
+    if index.postcodes:
+        for match in _POSTCODE.finditer(chunk.upper()):
+            hit = index.postcodes.get(match.group(1) + match.group(2))
+            if hit is not None:
+                hits.append((hit, match.group(0).casefold()))
+    hits += _phrase_hits(index, sequence, present)
+    hits += [(hit, hit[1]) for hit in index.canaries if hit[1] in chunk]
+    return hits
 
 
 def _phrase_hits(
     index: SecretIndex, sequence: list[str], present: set[str]
-) -> list[tuple[_Secret, str]]:
+) -> list[tuple[Hit, str]]:
     anchors = _common(present, index.phrases)
     if not anchors:
         return []
@@ -204,11 +162,11 @@ def _phrase_hits(
             positions[token].append(position)
     hits = []
     for anchor in anchors:
-        for words, offset, secret in index.phrases[anchor]:
+        for words, offset, hit in index.phrases[anchor]:
             for position in positions[anchor]:
                 start = position - offset
                 if start >= 0 and tuple(sequence[start : start + len(words)]) == words:
-                    hits.append((secret, " ".join(words[:1])))
+                    hits.append((hit, words[0]))
                     break
     return hits
 
@@ -245,23 +203,16 @@ def _expand(files: Sequence[Path]) -> list[Path]:
     return paths
 
 
-def _as_text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def _finding(key: tuple[str, str, str], entry: dict[str, set[Any]]) -> Finding:
     path, location, kind = key
-    digests, lines = sorted(entry["digests"]), sorted(entry["lines"])
+    digests = sorted(secret_digest(value) for value in entry["values"])
+    lines = sorted(entry["lines"])
     where: dict[str, Any] = {
         "file": path,
         "location": location,
         "kind": kind,
         "values": len(digests),
-        "sha256_prefixes": [f"sha256:{d}" for d in digests[:5]],
+        "sha256_prefixes": digests[:5],
     }
     if lines:
         where["lines"] = lines[:20]
@@ -302,3 +253,12 @@ def _result(
             "leaks": len(findings),
         },
     )
+
+
+__all__ = [
+    "SecretIndex",
+    "build_secret_index",
+    "scan_for_leaks",
+    "secret_digest",
+    "secrets_from_records",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,11 +39,21 @@ def _outcome(codes: pd.Series, reasons: pd.Series) -> Outcome:
     return Outcome(code_array, reason_array)
 
 
+def _per_distinct(values: pd.Series, transform: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``transform`` applied once per distinct value (records repeat codes a lot), 0-based index."""
+    positions, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    done = transform(pd.Series(distinct, dtype=object)).to_numpy(dtype=object)
+    result = np.full(len(positions), pd.NA, dtype=object)
+    known = positions >= 0
+    result[known] = done[positions[known]]
+    return pd.Series(result, dtype="string")
+
+
 def _text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Values as stripped upper-case text, and a mask of the missing/blank ones."""
-    text = values.astype("string").str.strip().str.upper()
+    text = _per_distinct(values, lambda distinct: distinct.astype("string").str.strip().str.upper())
     missing = (text.isna() | (text == "")).fillna(True).astype(bool)
-    return text.reset_index(drop=True), missing.reset_index(drop=True)
+    return text, missing
 
 
 def match_oa_codes(values: pd.Series, bundle: GeographyBundle) -> Outcome:
@@ -103,7 +114,7 @@ def match_postcodes(
     """Postcodes: missing, malformed, unknown (not in the lookup), outside the borough."""
     table = _postcode_table(bundle, lookup)
     text, missing = _text(values)
-    normalised = normalise_postcodes(text)
+    normalised = _per_distinct(text, normalise_postcodes)
     well_formed = normalised.str.match(POSTCODE_PATTERN).fillna(False).astype(bool)
     codes = normalised.map(table)
     in_bundle = codes.isin(set(bundle.lookup["oa_code"])).fillna(False).astype(bool)
@@ -117,7 +128,10 @@ def match_postcodes(
 
 def _coordinates(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Floats, a mask of missing values and a mask of present but unreadable ones."""
-    text = values.astype("string").str.strip().reset_index(drop=True)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype(float).to_numpy()
+        return numbers, np.isnan(numbers), np.isinf(numbers)
+    text = _per_distinct(values, lambda distinct: distinct.astype("string").str.strip())
     missing = (text.isna() | (text == "")).fillna(True).astype(bool).to_numpy()
     numbers = pd.to_numeric(text, errors="coerce").astype(float).to_numpy()
     unreadable = ~missing & ~np.isfinite(numbers)

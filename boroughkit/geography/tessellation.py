@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 _POLYGON_TYPES = {"Polygon", "MultiPolygon"}
@@ -44,18 +45,21 @@ def generators_within(points: np.ndarray, region: BaseGeometry, inset: float = 0
     for index in np.flatnonzero(outside):
         nearest = shapely.shortest_line(target, geometries[index])
         adjusted[index] = shapely.get_coordinates(nearest)[0]
-    if len({(x, y) for x, y in adjusted.tolist()}) == len(adjusted):
-        return adjusted
-    anchor = np.asarray(region.representative_point().coords[0])
     extent = max(np.ptp(np.asarray(region.bounds).reshape(2, 2), axis=0).max(), 1e-9)
+    # Points closer than this are treated as one: Voronoi cells between them would be empty.
+    tolerance = 1e-7 * extent
+    anchor = np.asarray(region.representative_point().coords[0])
     for _ in range(len(adjusted)):
-        _, first = np.unique(adjusted, axis=0, return_index=True)
-        duplicates = np.setdiff1d(np.arange(len(adjusted)), first)
+        pairs = cKDTree(adjusted).query_pairs(tolerance, output_type="ndarray")
+        duplicates = np.unique(pairs[:, 1]) if len(pairs) else pairs[:0, 1]
         if not len(duplicates):
             break
         for rank, index in enumerate(duplicates, start=1):
             # Step towards an interior point so the nudged generator stays inside the region.
-            adjusted[index] += (anchor - adjusted[index]) * 1e-6 * rank + 1e-9 * extent * rank
+            step = (anchor - adjusted[index]) * 1e-3 * rank
+            if np.hypot(*step) < 10 * tolerance:
+                step = np.array([10 * tolerance * rank, 0.0])
+            adjusted[index] += step
     return adjusted
 
 
@@ -93,9 +97,9 @@ def tessellate(points: np.ndarray, region: BaseGeometry) -> list[BaseGeometry]:
 def planar_partition(cells: list[BaseGeometry]) -> list[BaseGeometry]:
     """Cells rebuilt from one noded set of edges, so neighbours share edges vertex for vertex.
 
-    Cells clipped separately can leave hairline gaps or overlaps where their edges were
-    computed twice; noding all edges together and reassigning the faces removes them, so
-    unions of neighbours close exactly.
+    Cells clipped separately can leave hairline overlaps, or gaps enclosed by other cells,
+    where their edges were computed twice; noding all edges together and giving each face to
+    one cell removes them, so unions of neighbours close exactly.
     """
     cell_array = np.asarray(cells, dtype=object)
     linework = shapely.union_all(shapely.boundary(cell_array))

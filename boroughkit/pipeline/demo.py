@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from boroughkit.config import load_config
@@ -77,11 +78,13 @@ def run_demo(
     echo(f"Generating {n_residents:,} synthetic demo residents in the demo borough …")
     write_demo_residents("builtin:demo", n_residents, residents)
     result = DemoResult(out, residents, out / "catalogue")
+    # Freshly generated residents are a new dataset with a lifetime budget of their own.
+    dataset = f"demo-residents-{datetime.now(UTC):%Y%m%d-%H%M%S-%f}"
     for config in configs or example_configs():
         echo(f"Running {config.name} …")
-        loaded = load_config(
-            config, overrides={"source.path": str(residents), "publish.to": str(result.catalogue)}
-        )
+        overrides = {"source.path": str(residents), "publish.to": str(result.catalogue),
+                     "source.dataset": dataset}
+        loaded = load_config(config, overrides=overrides)
         run = run_pipeline(build_plan(loaded), reports_dir=out / "reports")
         echo(run.summary)
         result.runs.append(run)

@@ -23,9 +23,14 @@ from boroughkit.errors import DisclosureError
 from boroughkit.geography import open_bundle
 from boroughkit.pipeline import manifest as manifest_mod
 from boroughkit.pipeline.context import RunContext
-from boroughkit.pipeline.load import load_records
+from boroughkit.pipeline.budgeting import reserve_budget
+from boroughkit.pipeline.load import LoadedRecords, load_records
 from boroughkit.pipeline.plan import Plan
-from boroughkit.pipeline.steps import check_one_area_per_person, geocode_records
+from boroughkit.pipeline.steps import (
+    GeocodedRecords,
+    check_one_area_per_person,
+    geocode_records,
+)
 from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.files import WrittenFile
 from boroughkit.publish.release_writer import write_manifest, write_table_files
@@ -73,9 +78,21 @@ def run_pipeline(
     geocoded = geocode_records(records.frame, bundle, loaded, source_path)
     person = config.source.privacy_unit
     check_one_area_per_person(geocoded.frame, person, source_path)
-    releases = _release_tables(plan, geocoded.frame, bundle, context, source_path)
     catalogue = loaded.resolve(config.publish.to)
     release_id = context.new_release_id(config.name)
+    # Reserve before any noise is drawn; a failure below cancels the reservation.
+    with reserve_budget(plan, catalogue, release_id, source_path, context) as reservation:
+        releases = _release_tables(plan, geocoded.frame, bundle, context, source_path)
+        result = _stage_and_publish(plan, catalogue, release_id, context, bundle, records,
+                                    geocoded, releases, reports_dir)
+        reservation.commit()
+    return result
+
+
+def _stage_and_publish(plan: Plan, catalogue: Path, release_id: str, context: RunContext,
+                       bundle: Any, records: LoadedRecords, geocoded: GeocodedRecords,
+                       releases: list[TableRelease], reports_dir: Path | None) -> RunResult:
+    loaded = plan.loaded
     with staged_release(catalogue, release_id) as staging:
         files = _write_tables(staging, plan, releases, bundle)
         document = manifest_mod.build(

@@ -48,7 +48,7 @@ def test_init_reports_the_budget_and_creates_the_file(tmp_path: Path) -> None:
 def test_catalogue_option_uses_the_catalogue_ledger(tmp_path: Path) -> None:
     result = invoke("init", "--catalogue", tmp_path / "cat", "--dataset", "d", "--rho", "0.25")
     assert result.exit_code == 0, result.output
-    assert Ledger(tmp_path / "cat" / "privacy-ledger.sqlite").datasets() == ["d"]
+    assert Ledger(tmp_path / "cat.privacy-ledger.sqlite").datasets() == ["d"]
     shown = invoke("show", "--catalogue", tmp_path / "cat")
     assert shown.exit_code == 0 and "dataset d" in shown.output
 

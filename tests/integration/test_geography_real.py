@@ -56,7 +56,9 @@ def test_real_import_counts_and_attribution(imported: tuple[ImportReport, Geogra
     assert bundle.areas("borough")["name"].iloc[0] == "Barking and Dagenham"
 
 
-def test_ward_areas_follow_the_best_fit_lookup(imported: tuple[ImportReport, GeographyBundle]) -> None:
+def test_ward_areas_follow_the_best_fit_lookup(
+    imported: tuple[ImportReport, GeographyBundle],
+) -> None:
     _, bundle = imported
     reference = pd.read_csv(GEO / "census2021_wd22_bestfit_sums_lbbd.csv").set_index("wd22cd")
     per_ward = bundle.lookup.groupby("ward_code").size()
@@ -107,7 +109,9 @@ def test_geocoding_real_points_warns_about_approximate_oas(
     result = geocode(frame, bundle, x_column="easting", y_column="northing")
     assert list(result.oa_code) == list(points.index)
     assert any("approximate" in warning for warning in result.warnings)
-    by_code = geocode(pd.read_csv(GEO / "census2021_oa_counts_lbbd.csv"), bundle, oa_column="oa21cd")
+    by_code = geocode(
+        pd.read_csv(GEO / "census2021_oa_counts_lbbd.csv"), bundle, oa_column="oa21cd"
+    )
     assert by_code.matched == 581 and by_code.unmatched == {}
 
 
@@ -118,7 +122,9 @@ def test_geocoding_two_hundred_thousand_bng_points(
     rng = np.random.default_rng(11)
     borough = bundle.boundaries["borough"].geometry
     minx, miny, maxx, maxy = borough.to_crs("EPSG:27700").total_bounds
-    frame = pd.DataFrame({"x": rng.uniform(minx, maxx, 200_000), "y": rng.uniform(miny, maxy, 200_000)})
+    frame = pd.DataFrame(
+        {"x": rng.uniform(minx, maxx, 200_000), "y": rng.uniform(miny, maxy, 200_000)}
+    )
     started = time.perf_counter()
     result = geocode(frame, bundle, x_column="x", y_column="y")
     elapsed = time.perf_counter() - started
@@ -154,7 +160,10 @@ def test_london_lsoas_and_a_two_borough_outline(tmp_path: Path) -> None:
     report = import_bundle(
         LOOKUP,
         tmp_path / "lsoa",
-        boundaries={"lsoa": GEO / "lsoa21_bsc_london.parquet", "borough": GEO / "lad24_buc_lbbd_camden.geojson"},
+        boundaries={
+            "lsoa": GEO / "lsoa21_bsc_london.parquet",
+            "borough": GEO / "lad24_buc_lbbd_camden.geojson",
+        },
     )
     assert report.polygons == {"lsoa": 115, "msoa": 22, "borough": 1}
     assert report.dropped_features == {"lsoa": 4994 - 115, "borough": 1}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import time
 from pathlib import Path
@@ -231,8 +230,11 @@ def test_persons_are_allocated_in_proportion_to_population(persons: pd.DataFrame
     assert np.abs(counts - quotas).max() < 1
 
 
-def test_unknown_populations_still_give_every_area_residents() -> None:
+@pytest.mark.parametrize("without", ["values", "column"])
+def test_unknown_populations_still_give_every_area_residents(without: str) -> None:
     lookup = make_lookup().assign(population=pd.array([pd.NA] * N_AREAS, dtype="Int64"))
+    if without == "column":
+        lookup = lookup[["oa_code"]]
     residents = generate_residents(lookup, 10_000)
     counts = residents.drop_duplicates("person_id")["oa_code"].value_counts()
     assert counts.sum() == 10_000
@@ -289,7 +291,8 @@ def test_a_seed_reproduces_the_same_records() -> None:
 
 
 def test_parquet_round_trip_is_labelled_synthetic(frame: pd.DataFrame, tmp_path: Path) -> None:
-    path = write_residents(frame, tmp_path / "out" / "residents.parquet")
+    sample = frame.head(5_000)
+    path = write_residents(sample, tmp_path / "out" / "residents.parquet")
     assert path == tmp_path / "out" / "residents.parquet"
     metadata = pq.read_schema(path).metadata
     assert metadata[b"boroughkit.synthetic"] == b"true"
@@ -297,7 +300,10 @@ def test_parquet_round_trip_is_labelled_synthetic(frame: pd.DataFrame, tmp_path:
     assert "synthetic" in description and "not real people" in description
     assert json.loads(metadata[b"boroughkit.schema"]) == json.loads(json.dumps(RESIDENT_SCHEMA))
     back = pd.read_parquet(path)
-    pd.testing.assert_frame_equal(back, frame, check_dtype=False, check_categorical=False)
+    # Ids come back as strings of another storage; everything else keeps its exact dtype.
+    pd.testing.assert_frame_equal(back, sample, check_dtype=False)
+    unchanged = [column for column in sample.columns if column not in ("person_id", "uprn")]
+    assert (back[unchanged].dtypes == sample[unchanged].dtypes).all()
     assert list(tmp_path.joinpath("out").iterdir()) == [path]
 
 
@@ -373,10 +379,3 @@ def test_two_hundred_thousand_people_take_well_under_five_seconds() -> None:
     elapsed = time.perf_counter() - started
     assert person_count(residents) == 200_000
     assert elapsed < 5.0, f"took {elapsed:.1f} s"
-
-
-def test_person_ids_are_not_reused_across_runs_of_one_frame() -> None:
-    residents = generate_residents(make_lookup(), 5_000)
-    ids = residents.drop_duplicates("person_id")
-    assert ids["person_id"].is_unique
-    assert re.fullmatch(PERSON_ID_PATTERN, ids["person_id"].iloc[0])

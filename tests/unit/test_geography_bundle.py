@@ -12,7 +12,13 @@ import pytest
 
 from boroughkit.errors import ConfigError, GeographyError
 from boroughkit.geography import LEVELS, GeographyBundle, open_bundle
-from boroughkit.geography.levels import CODE_COLUMNS, check_level, child_levels, parent_levels
+from boroughkit.geography.levels import (
+    CODE_COLUMNS,
+    Level,
+    check_level,
+    child_levels,
+    parent_levels,
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +42,7 @@ def test_levels_helpers() -> None:
 
 
 @pytest.mark.parametrize("level", LEVELS)
-def test_areas_sum_the_lookup_population(demo: GeographyBundle, level: str) -> None:
+def test_areas_sum_the_lookup_population(demo: GeographyBundle, level: Level) -> None:
     areas = demo.areas(level)
     assert list(areas.columns) == ["code", "name", "population"]
     assert list(areas["code"]) == sorted(demo.lookup[CODE_COLUMNS[level]].unique())
@@ -64,7 +70,9 @@ def test_oa_to_level_maps_every_oa(demo: GeographyBundle) -> None:
     mapping = demo.oa_to_level("ward")
     assert mapping.index.name == "oa_code"
     assert mapping.index.is_unique and len(mapping) == len(demo.lookup)
-    assert mapping["DEMO-OA-0001"] == demo.lookup.set_index("oa_code").loc["DEMO-OA-0001", "ward_code"]
+    assert (
+        mapping["DEMO-OA-0001"] == demo.lookup.set_index("oa_code").loc["DEMO-OA-0001", "ward_code"]
+    )
     assert (demo.oa_to_level("oa").index == demo.oa_to_level("oa").to_numpy()).all()
 
 
@@ -126,7 +134,7 @@ def test_load_names_a_corrupt_file(saved: Path, tmp_path: Path) -> None:
 def test_load_detects_changed_contents(saved: Path, tmp_path: Path) -> None:
     folder = _copy(saved, tmp_path)
     lookup = pd.read_parquet(folder / "lookup.parquet")
-    lookup.loc[3, "population"] += 1
+    lookup["population"] = lookup["population"] + (lookup.index == 3)
     lookup.to_parquet(folder / "lookup.parquet", index=False)
     with pytest.raises(GeographyError, match="fingerprint"):
         GeographyBundle.load(folder)
@@ -140,7 +148,9 @@ def test_load_detects_changed_contents(saved: Path, tmp_path: Path) -> None:
         (lambda folder: (folder / "bundle.json").write_text('{"format": "x"}'), "not a boroughkit"),
     ],
 )
-def test_load_rejects_a_damaged_info_file(saved: Path, tmp_path: Path, damage, message: str) -> None:
+def test_load_rejects_a_damaged_info_file(
+    saved: Path, tmp_path: Path, damage, message: str
+) -> None:
     folder = _copy(saved, tmp_path)
     damage(folder)
     with pytest.raises(GeographyError, match=message):

@@ -61,7 +61,10 @@ def test_by_postcode_counts_every_reason(demo: GeographyBundle) -> None:
     assert list(result.oa_code[:2]) == list(known["oa_code"].iloc[:2])
     # A user's lookup (NSPL-style names) can place postcodes outside the borough.
     nspl = pd.DataFrame(
-        {"pcds": ["ZZ1 1AA", known["postcode"].iloc[2]], "oa21cd": ["E00000001", known["oa_code"].iloc[2]]}
+        {
+            "pcds": ["ZZ1 1AA", known["postcode"].iloc[2]],
+            "oa21cd": ["E00000001", known["oa_code"].iloc[2]],
+        }
     )
     outside = geocode(
         pd.DataFrame({"pc": ["zz11aa", known["postcode"].iloc[2], "DM1 1AB"]}), demo,
@@ -75,7 +78,9 @@ def test_by_wgs84_coordinates_counts_every_reason(demo: GeographyBundle) -> None
     points, codes = _inside_points(demo, 5)
     x = [*points[:, 0], None, "east", 500.0, 0.0]
     y = [*points[:, 1], 52.7, "52.7", 52.7, 51.5]  # …, missing, unreadable, out of range, land
-    result = geocode(pd.DataFrame({"lon": x, "lat": y}), demo, x_column="lon", y_column="lat", crs="EPSG:4326")
+    result = geocode(
+        pd.DataFrame({"lon": x, "lat": y}), demo, x_column="lon", y_column="lat", crs="EPSG:4326"
+    )
     assert list(result.oa_code[:5]) == list(codes)
     assert result.unmatched == {"missing_value": 1, "invalid_coordinates": 2, "outside_borough": 1}
     assert result.examples["invalid_coordinates"] == [6, 7]
@@ -120,14 +125,18 @@ def test_exactly_one_method_is_required(demo: GeographyBundle, options: dict) ->
 
 
 def test_a_missing_column_is_named(demo: GeographyBundle) -> None:
-    with pytest.raises(DataError, match="'postcode'.*its columns are: a"):
+    with pytest.raises(DataError, match=r"'postcode'.*its columns are: a"):
         geocode(pd.DataFrame({"a": ["x"]}), demo, postcode_column="postcode")
 
 
 def test_conflicting_postcode_lookup_is_rejected(demo: GeographyBundle) -> None:
-    lookup = pd.DataFrame({"postcode": ["DM1 0AB", "dm10ab"], "oa_code": ["DEMO-OA-0001", "DEMO-OA-0002"]})
+    lookup = pd.DataFrame(
+        {"postcode": ["DM1 0AB", "dm10ab"], "oa_code": ["DEMO-OA-0001", "DEMO-OA-0002"]}
+    )
     with pytest.raises(DataError, match="DM1 0AB"):
-        geocode(pd.DataFrame({"pc": ["DM1 0AB"]}), demo, postcode_column="pc", postcode_lookup=lookup)
+        geocode(
+            pd.DataFrame({"pc": ["DM1 0AB"]}), demo, postcode_column="pc", postcode_lookup=lookup
+        )
 
 
 def test_at_level_maps_matched_rows(demo: GeographyBundle) -> None:

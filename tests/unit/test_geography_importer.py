@@ -13,8 +13,16 @@ from boroughkit.errors import ConfigError, GeographyError
 from boroughkit.geography import GeographyBundle, import_bundle, open_bundle
 from boroughkit.geography.lookup_reader import DEFAULT_LOOKUP_COLUMNS
 
-ONS_NAMES = {ours: theirs for ours, theirs in DEFAULT_LOOKUP_COLUMNS.items() if ours != "households"}
-CODE_NAMES = {"oa": "OA21CD", "lsoa": "LSOA21CD", "msoa": "MSOA21CD", "ward": "WD22CD", "borough": "LAD22CD"}
+ONS_NAMES = {
+    ours: theirs for ours, theirs in DEFAULT_LOOKUP_COLUMNS.items() if ours != "households"
+}
+CODE_NAMES = {
+    "oa": "OA21CD",
+    "lsoa": "LSOA21CD",
+    "msoa": "MSOA21CD",
+    "ward": "WD22CD",
+    "borough": "LAD22CD",
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +75,9 @@ def test_column_map_renames_and_population_is_optional(small: pd.DataFrame, tmp_
     bundle = GeographyBundle.load(report.bundle_path)
     assert bundle.lookup["population"].sum() == small["usual_residents"].sum()
     assert report.oa_geometry == "none" and report.polygons == {}
-    without = import_bundle(_lookup(small, tmp_path, small.drop(columns="usual_residents")), tmp_path / "o2")
+    without = import_bundle(
+        _lookup(small, tmp_path, small.drop(columns="usual_residents")), tmp_path / "o2"
+    )
     assert GeographyBundle.load(without.bundle_path).lookup["population"].isna().all()
     assert any("population" in note for note in without.notes)
 
@@ -77,7 +87,7 @@ def test_bad_lookup_values_are_named_by_line(small: pd.DataFrame, tmp_path: Path
     with pytest.raises(GeographyError, match=r"more than once, lines 6, \d+"):
         import_bundle(_lookup(small, tmp_path, doubled), tmp_path / "out")
     negative = small.copy()
-    negative.iloc[2, negative.columns.get_loc("usual_residents")] = -3
+    negative.loc[negative.index[2], "usual_residents"] = -3
     with pytest.raises(GeographyError, match="lines 4"):
         import_bundle(_lookup(small, tmp_path, negative), tmp_path / "out")
 
@@ -152,9 +162,13 @@ def test_metres_labelled_as_degrees_are_caught(
     demo: GeographyBundle, small: pd.DataFrame, tmp_path: Path
 ) -> None:
     frame = demo.boundaries["msoa"][["code", "geometry"]].rename(columns={"code": "MSOA21CD"})
-    frame.to_crs("EPSG:27700").set_crs("EPSG:4326", allow_override=True).to_parquet(tmp_path / "m.parquet")
+    frame.to_crs("EPSG:27700").set_crs("EPSG:4326", allow_override=True).to_parquet(
+        tmp_path / "m.parquet"
+    )
     with pytest.raises(GeographyError, match="not longitude/latitude"):
-        import_bundle(_lookup(small, tmp_path), tmp_path / "out", boundaries={"msoa": tmp_path / "m.parquet"})
+        import_bundle(
+            _lookup(small, tmp_path), tmp_path / "out", boundaries={"msoa": tmp_path / "m.parquet"}
+        )
 
 
 def test_invalid_polygons_are_repaired_or_rejected_by_code(
@@ -169,8 +183,12 @@ def test_invalid_polygons_are_repaired_or_rejected_by_code(
     wards.to_parquet(tmp_path / "w.parquet")
     report = import_bundle(lookup, tmp_path / "out", boundaries={"ward": tmp_path / "w.parquet"})
     assert any("repaired" in warning and codes[0] in warning for warning in report.warnings)
-    repaired = GeographyBundle.load(report.bundle_path).boundaries["ward"].set_index("code").geometry
-    assert repaired[codes[0]].is_valid and repaired[codes[0]].area == pytest.approx(bowtie.buffer(0).area * 2, rel=0.01)
+    repaired = (
+        GeographyBundle.load(report.bundle_path).boundaries["ward"].set_index("code").geometry
+    )
+    assert repaired[codes[0]].is_valid and repaired[codes[0]].area == pytest.approx(
+        bowtie.buffer(0).area * 2, rel=0.01
+    )
     flat = shapely.Polygon([(minx, miny), (maxx, maxy), (minx, miny)])
     wards.loc[wards["WD22CD"] == codes[1], "geometry"] = flat
     wards.to_parquet(tmp_path / "w.parquet")
@@ -178,9 +196,11 @@ def test_invalid_polygons_are_repaired_or_rejected_by_code(
         import_bundle(lookup, tmp_path / "out", boundaries={"ward": tmp_path / "w.parquet"})
 
 
-def test_centroids_must_be_points(demo: GeographyBundle, small: pd.DataFrame, tmp_path: Path) -> None:
+def test_centroids_must_be_points(
+    demo: GeographyBundle, small: pd.DataFrame, tmp_path: Path
+) -> None:
     path = _boundary(demo, "oa", small, tmp_path / "oa.parquet")
-    with pytest.raises(GeographyError, match="as points.*Polygon"):
+    with pytest.raises(GeographyError, match=r"as points.*Polygon"):
         import_bundle(_lookup(small, tmp_path), tmp_path / "out", centroids=path)
 
 
@@ -190,7 +210,12 @@ def test_oa_polygons_give_every_level_by_dissolving(
     oa_file = _boundary(demo, "oa", small, tmp_path / "oa.gpkg", crs="EPSG:27700", layer="oas")
     report = import_bundle(_lookup(small, tmp_path), tmp_path / "out", boundaries={"oa": oa_file})
     assert report.oa_geometry == "polygons"
-    assert report.polygons == {"oa": len(small), "lsoa": small["lsoa21cd"].nunique(), "msoa": 3, "borough": 1}
+    assert report.polygons == {
+        "oa": len(small),
+        "lsoa": small["lsoa21cd"].nunique(),
+        "msoa": 3,
+        "borough": 1,
+    }
     bundle = GeographyBundle.load(report.bundle_path)
     assert not bundle.boundaries["oa"]["approximate"].any()
     assert bundle.info.oa_code_pattern == r"^DEMO\-OA\-\d\d\d\d$"
@@ -219,5 +244,8 @@ def test_centroids_and_lsoas_give_approximate_oas_that_tile_each_lsoa(
     lsoas = bundle.boundaries["lsoa"].set_index("code").geometry
     for code, members in bundle.lookup.groupby("lsoa_code"):
         parts = oas[members["oa_code"]]
-        assert shapely.union_all(parts.array).symmetric_difference(lsoas[code]).area < 1e-9 * lsoas[code].area
+        assert (
+            shapely.union_all(parts.array).symmetric_difference(lsoas[code]).area
+            < 1e-9 * lsoas[code].area
+        )
         assert shapely.area(parts.array).sum() == pytest.approx(lsoas[code].area, rel=1e-9)

@@ -55,7 +55,7 @@ REGUARD = (
 
 
 def test_default_path_is_inside_the_catalogue(tmp_path: Path) -> None:
-    assert default_ledger_path(tmp_path) == tmp_path / "privacy-ledger.sqlite"
+    assert default_ledger_path(tmp_path / "cat") == tmp_path / "cat.privacy-ledger.sqlite"
 
 
 def test_new_dataset_has_its_whole_budget(ledger: Ledger) -> None:
@@ -154,6 +154,15 @@ def test_failed_run_inside_the_reservation_charges_nothing(ledger: Ledger) -> No
     assert (status.spent, status.in_flight, status.remaining) == (0, 0, 1)
     assert status.entries[-1].kind == "cancel"
     assert "noise step crashed" in (status.entries[-1].reason or "")
+
+
+def test_a_long_error_message_still_cancels(ledger: Ledger) -> None:
+    with pytest.raises(ValueError, match=r"x{5000}"):  # noqa: SIM117
+        with ledger.reserve("council-tax", "r1", Rho("0.4"), tables=["a"], by="bob"):
+            raise ValueError("x" * 5000)
+    status = ledger.status("council-tax")
+    assert status.in_flight == 0 and status.entries[-1].kind == "cancel"
+    assert len(status.entries[-1].reason or "") == 1000
 
 
 def test_successful_block_without_commit_stays_in_flight_until_cancelled(ledger: Ledger) -> None:

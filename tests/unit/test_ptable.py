@@ -173,3 +173,12 @@ def test_ptable_values_cannot_be_edited(default_ptable: PTable):
 def test_generation_is_deterministic(default_ptable: PTable):
     # a ptable that changed between releases would let differencing undo the perturbation
     assert (generate_ptable(D=5, V=2.0, js=4).pvalues == default_ptable.pvalues).all()
+
+
+def test_a_ptable_value_cannot_make_negative_counts_or_perturb_zeros():
+    negative = np.zeros((751, 256), dtype=np.int64)
+    negative[3, 9] = -4
+    with pytest.raises(DataError, match="negative"):
+        PTable(negative, label="hand-made")
+    with pytest.raises(DataError, match="shape"):
+        PTable(np.zeros((100, 256), dtype=np.int64), label="short")

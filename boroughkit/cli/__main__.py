@@ -1,0 +1,5 @@
+"""Allow ``python -m boroughkit.cli``."""
+
+from boroughkit.cli import main
+
+main()

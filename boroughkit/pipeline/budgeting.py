@@ -1,0 +1,41 @@
+"""Charge a release to its dataset's persistent privacy ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from boroughkit.budget import Rho
+from boroughkit.errors import BudgetError
+from boroughkit.ledger import Ledger, Reservation, default_ledger_path
+from boroughkit.pipeline.context import RunContext
+from boroughkit.pipeline.plan import Plan
+
+
+def ledger_for(plan: Plan, catalogue: Path) -> Ledger:
+    """The ledger a plan charges: ``publish.ledger`` or the one beside the catalogue."""
+    configured = plan.loaded.config.publish.ledger
+    return Ledger(plan.loaded.resolve(configured) if configured else default_ledger_path(catalogue))
+
+
+def dataset_name(plan: Plan, source: Path) -> str:
+    """The ledger dataset: ``source.dataset`` or the records file's name without suffix."""
+    return plan.loaded.config.source.dataset or source.stem
+
+
+def reserve_budget(plan: Plan, catalogue: Path, release_id: str, source: Path,
+                   context: RunContext) -> Reservation:
+    """Reserve the plan's rho; raises BudgetError before any noise if it would overspend."""
+    ledger = ledger_for(plan, catalogue)
+    dataset = dataset_name(plan, source)
+    budget = plan.loaded.config.release.budget
+    if budget.lifetime is not None:
+        ledger.ensure(dataset, Rho.parse(budget.lifetime), by=context.user)
+    elif not ledger.has_dataset(dataset):
+        raise BudgetError(
+            f"dataset '{dataset}' has no lifetime privacy budget in {ledger.path}",
+            fix=f"set release.budget.lifetime in the config, or run `boroughkit ledger init "
+            f"--catalogue {catalogue} --dataset {dataset} --rho TOTAL`",
+        )
+    tables = [table.name for table in plan.tables]
+    return ledger.reserve(dataset, release_id, Rho.parse(plan.rho), tables=tables,
+                          by=context.user)

@@ -1,0 +1,148 @@
+"""SDV 2.x single-table synthesisers (GaussianCopula, CTGAN, TVAE) behind the common interface.
+
+The only module importing ``sdv``. SDV metadata is built from the declared schema, never detected
+from the data. SDV's own min/max enforcement is switched off because it would learn the observed
+extremes (a disclosure of the largest values); the public bounds of the schema are applied to the
+samples instead, and structural rules are enforced by the common sampler. Torch runs on the CPU.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from boroughkit.errors import ConfigError
+from boroughkit.synth.base import Synthesiser
+from boroughkit.synth.schema import SynthSchema
+
+SDVModel = Literal["gaussian_copula", "ctgan", "tvae"]
+SDV_MODELS: tuple[str, ...] = ("gaussian_copula", "ctgan", "tvae")
+_TABLE = "extract"
+
+
+def sdv_metadata_dict(schema: SynthSchema) -> dict[str, Any]:
+    """SDV metadata (spec V1) for the synthesised columns of ``schema``."""
+    columns: dict[str, dict[str, str]] = {}
+    for spec in schema.synthesised:
+        if spec.is_discrete:
+            columns[spec.name] = {"sdtype": "categorical"}
+        else:
+            representation = "Int64" if spec.kind == "integer" else "Float"
+            columns[spec.name] = {"sdtype": "numerical", "computer_representation": representation}
+    return {"METADATA_SPEC_VERSION": "V1", "tables": {_TABLE: {"columns": columns}}}
+
+
+@contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """Seed the global RNGs SDV and torch draw from, restoring them afterwards."""
+    import torch
+
+    saved = (random.getstate(), np.random.get_state(), torch.get_rng_state())
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+        torch.set_rng_state(saved[2])
+
+
+class SDVSynthesiser(Synthesiser):
+    """An SDV single-table model fitted on the declared schema.
+
+    ``epochs`` and ``batch_size`` apply to CTGAN and TVAE (small values for tests).
+    """
+
+    def __init__(
+        self,
+        schema: SynthSchema,
+        model: SDVModel = "gaussian_copula",
+        *,
+        seed: int | None = None,
+        epochs: int = 300,
+        batch_size: int = 500,
+    ) -> None:
+        if model not in SDV_MODELS:
+            raise ConfigError(f"unknown SDV model {model!r}", fix=f"use one of {SDV_MODELS}")
+        super().__init__(schema, seed=seed)
+        self.model = model
+        self.method = f"sdv_{model}"
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self._synthesizer: Any = None
+        self._sample_calls = 0
+
+    def parameters(self) -> dict[str, Any]:
+        """Settings recorded with the extract."""
+        params: dict[str, Any] = {"model": self.model}
+        if self.model != "gaussian_copula":
+            params |= {"epochs": self.epochs, "batch_size": self.batch_size}
+        return params
+
+    def _build(self) -> Any:
+        from sdv.metadata import Metadata
+        from sdv.single_table import (
+            CTGANSynthesizer,
+            GaussianCopulaSynthesizer,
+            TVAESynthesizer,
+        )
+
+        metadata = Metadata.load_from_dict(sdv_metadata_dict(self.schema))
+        common = {"enforce_min_max_values": False, "enforce_rounding": True}
+        if self.model == "gaussian_copula":
+            return GaussianCopulaSynthesizer(metadata, **common)
+        # CTGAN/TVAE need a batch size that is a multiple of their pac (10).
+        batch = max(10, self.batch_size - self.batch_size % 10)
+        if self.model == "ctgan":
+            return CTGANSynthesizer(
+                metadata, epochs=self.epochs, batch_size=batch, enable_gpu=False, **common
+            )
+        return TVAESynthesizer(
+            metadata, epochs=self.epochs, batch_size=batch, enable_gpu=False, **common
+        )
+
+    def _fit(self, data: pd.DataFrame) -> None:
+        assert self.seed is not None
+        with _seeded(self.seed):
+            self._synthesizer = self._build()
+            self._synthesizer.fit({_TABLE: _for_sdv(data, self.schema)})
+        self._sample_calls = 0
+
+    def _sample_batch(self, n: int) -> pd.DataFrame:
+        assert self.seed is not None
+        # Each call gets its own derived seed so repeated batches differ but stay reproducible.
+        with _seeded(self.seed + 1 + self._sample_calls):
+            self._synthesizer._set_random_state(self.seed + 1 + self._sample_calls)
+            sampled = next(iter(self._synthesizer.sample(num_rows=n).values()))
+        self._sample_calls += 1
+        return _from_sdv(sampled, self.schema)
+
+
+def _for_sdv(data: pd.DataFrame, schema: SynthSchema) -> pd.DataFrame:
+    # Categories as strings so SDV sees labels, not numbers to be modelled as such.
+    frame = data.copy()
+    for spec in schema.synthesised:
+        if spec.is_discrete:
+            codes = spec.encode(frame[spec.name])
+            labels = np.asarray([str(value) for value in spec.values], dtype=object)
+            present = codes < len(spec.values)
+            frame[spec.name] = np.where(present, labels[np.where(present, codes, 0)], None)
+    return frame
+
+
+def _from_sdv(sampled: pd.DataFrame, schema: SynthSchema) -> pd.DataFrame:
+    frame = sampled.copy()
+    for spec in schema.synthesised:
+        if spec.is_discrete:
+            lookup = {str(value): value for value in spec.values}
+            frame[spec.name] = frame[spec.name].map(lookup)
+        else:
+            frame[spec.name] = pd.to_numeric(frame[spec.name], errors="coerce")
+    return frame
