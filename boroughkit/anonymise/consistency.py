@@ -45,7 +45,13 @@ import numpy as np
 import pandas as pd
 
 from boroughkit.anonymise import rounding
-from boroughkit.anonymise.hierarchy import AtomDesign, build_design, fit_gls, order_levels
+from boroughkit.anonymise.hierarchy import (
+    AtomDesign,
+    build_design,
+    fit_gls,
+    order_levels,
+    rows_in_order,
+)
 from boroughkit.errors import ConfigError, DataError
 
 Z95 = 1.959963984540054
@@ -93,7 +99,10 @@ def reconcile(
     """
     by_level = _check_measurements(measurements)
     design = build_design(lookup, list(by_level))
-    values = {level: _in_design_order(m, design.codes[level]) for level, m in by_level.items()}
+    values = {
+        level: rows_in_order(level, m.codes, m.values, design.codes[level])
+        for level, m in by_level.items()
+    }
     fit = fit_gls(design, values, {level: m.sigma for level, m in by_level.items()})
     fractional = _nonnegative_consistent(design, fit.atoms)
     whole = _round_consistently(design, fractional, rng)
@@ -155,27 +164,6 @@ def _check_measurements(measurements: Sequence[LevelMeasurement]) -> dict[str, L
     return by_level
 
 
-def _in_design_order(measurement: LevelMeasurement, codes: list[str]) -> np.ndarray:
-    """The measurement's rows reordered to ``codes``; every area must appear exactly once."""
-    given = [str(code) for code in measurement.codes]
-    row_of = {code: row for row, code in enumerate(given)}
-    missing = [code for code in codes if code not in row_of]
-    unknown = sorted(set(given) - set(codes))
-    if missing or unknown or len(row_of) != len(given):
-        raise DataError(
-            f"the {measurement.level} measurement does not list each area of the lookup once: "
-            f"missing {missing[:5]}, unknown {unknown[:5]}, repeated {len(given) - len(row_of)}",
-            fix="measure every area of the level (empty areas too) with the lookup's codes",
-        )
-    values = np.asarray(measurement.values, dtype=float)[[row_of[code] for code in codes]]
-    if not np.isfinite(values).all():
-        raise DataError(
-            f"the {measurement.level} measurement has missing or infinite values",
-            fix="pass the noisy counts as integers",
-        )
-    return values
-
-
 def _nonnegative_consistent(design: AtomDesign, atoms: np.ndarray) -> np.ndarray:
     """Non-negative atom values that follow the GLS estimates down the exact chain.
 
@@ -193,19 +181,13 @@ def _nonnegative_consistent(design: AtomDesign, atoms: np.ndarray) -> np.ndarray
         parent_level = level
     if design.cross is None:
         return rounding.simplex_project(atoms, design.area_of_atom[parent_level], parent_values)
-    first_atom = np.zeros(design.n_pieces, dtype=np.int64)
-    first_atom[design.piece_of_atom] = np.arange(design.n_atoms)
-    pieces = np.zeros((design.n_pieces, atoms.shape[1]))
-    np.add.at(pieces, design.piece_of_atom, atoms)
     cross_values = rounding.simplex_project(
-        design.members[design.cross] @ atoms,
-        design.parent_index(design.cross, "borough"),
-        borough,
+        design.members[design.cross] @ atoms, design.parent_index(design.cross, "borough"), borough
     )
     fitted = rounding.fit_two_partitions(
-        pieces,
-        (design.area_of_atom[parent_level][first_atom], parent_values),
-        (design.area_of_atom[design.cross][first_atom], cross_values),
+        design.piece_members @ atoms,
+        (design.piece_area(parent_level), parent_values),
+        (design.piece_area(design.cross), cross_values),
     )
     return rounding.simplex_project(atoms, design.piece_of_atom, fitted)
 
@@ -215,45 +197,12 @@ def _round_consistently(
 ) -> np.ndarray:
     """Integer atoms with every area rounded to floor or ceiling, unbiased, all sums exact.
 
-    The areas form a circulation: the borough (from its ward side to its chain side), chain
-    areas (parent to child), pieces (finest chain area to their ward, or to the borough's ward
-    side) and wards (to the borough). Rounding it rounds every area at once; the atoms of a
-    piece then share the piece's rounded total.
+    Rounding the circulation of areas rounds every area at once; the atoms of a piece then
+    share their piece's rounded total.
     """
-    n_boroughs = len(design.codes["borough"])
-    first_atom = np.zeros(design.n_pieces, dtype=np.int64)
-    first_atom[design.piece_of_atom] = np.arange(design.n_atoms)
-    tails = [np.arange(n_boroughs) + n_boroughs]
-    heads = [np.arange(n_boroughs)]
-    flows = [design.members["borough"] @ fractional]
-    next_vertex = 2 * n_boroughs
-    parent_vertex, parent_level = np.arange(n_boroughs), "borough"
-    for level in design.chain:
-        own_vertex = next_vertex + np.arange(len(design.codes[level]))
-        tails.append(parent_vertex[design.parent_index(level, parent_level)])
-        heads.append(own_vertex)
-        flows.append(design.members[level] @ fractional)
-        next_vertex += len(own_vertex)
-        parent_vertex, parent_level = own_vertex, level
-    tails.append(parent_vertex[design.area_of_atom[parent_level][first_atom]])
-    if design.cross is None:
-        heads.append(design.area_of_atom["borough"][first_atom] + n_boroughs)
-    else:
-        ward_vertex = next_vertex + np.arange(len(design.codes[design.cross]))
-        heads.append(ward_vertex[design.area_of_atom[design.cross][first_atom]])
-        tails.append(ward_vertex)
-        heads.append(design.parent_index(design.cross, "borough") + n_boroughs)
-    piece_flow = np.zeros((design.n_pieces, fractional.shape[1]))
-    np.add.at(piece_flow, design.piece_of_atom, fractional)
-    flows.append(piece_flow)
-    if design.cross is not None:
-        flows.append(design.members[design.cross] @ fractional)
-    rounded = rounding.round_circulation(
-        np.concatenate(tails), np.concatenate(heads), np.vstack(flows), rng
-    )
-    first_piece_edge = sum(len(flow) for flow in flows[: len(design.chain) + 1])
-    piece_totals = rounded[first_piece_edge : first_piece_edge + design.n_pieces]
-    return rounding.round_within_groups(fractional, design.piece_of_atom, piece_totals, rng)
+    tails, heads, edges, pieces = design.circulation()
+    rounded = rounding.round_circulation(tails, heads, edges @ fractional, rng)
+    return rounding.round_within_groups(fractional, design.piece_of_atom, rounded[pieces], rng)
 
 
 def _rounding_variance(fractional: np.ndarray) -> np.ndarray:
@@ -346,8 +295,12 @@ def expected_moe95(lookup: pd.DataFrame, levels_sigma: Mapping[str, float]) -> d
 def _mean_rounding_variance(continuous_variance: np.ndarray) -> np.ndarray:
     """``E[p(1-p)]`` for ``p`` the fraction of an integer plus ``N(0, continuous_variance)``.
 
-    From the Fourier series ``p(1-p) = 1/6 - sum_k cos(2 pi k p) / (pi k)^2``.
+    From the Fourier series ``p(1-p) = 1/6 - sum_k cos(2 pi k p) / (pi k)^2``, whose terms
+    decay as ``exp(-2 pi^2 k^2 variance)``; the tail beyond ``k = 60`` is summed in closed form.
     """
-    k = np.arange(1, 40)[:, None]
-    decay = np.exp(-2.0 * np.pi**2 * k**2 * np.asarray(continuous_variance)[None, :])
-    return 1.0 / 6.0 - np.sum(decay / (np.pi * k) ** 2, axis=0)
+    terms = 60
+    k = np.arange(1, terms + 1)[:, None]
+    exponent = -2.0 * np.pi**2 * np.asarray(continuous_variance, dtype=float)[None, :]
+    decay = np.exp(exponent * k**2)
+    tail = np.exp(exponent[0] * terms**2) / (np.pi**2 * (terms + 0.5))
+    return np.maximum(1.0 / 6.0 - np.sum(decay / (np.pi * k) ** 2, axis=0) - tail, 0.0)

@@ -54,6 +54,61 @@ class AtomDesign:
     n_pieces: int
     n_atoms: int
 
+    @property
+    def piece_members(self) -> scipy.sparse.csr_matrix:
+        """The 0/1 matrix (pieces × atoms) that sums atoms into pieces."""
+        n_atoms = self.n_atoms
+        return scipy.sparse.csr_matrix(
+            (np.ones(n_atoms), (self.piece_of_atom, np.arange(n_atoms))),
+            shape=(self.n_pieces, n_atoms),
+        )
+
+    def piece_area(self, level: str) -> np.ndarray:
+        """For each piece, the index of its ``level`` area."""
+        areas = np.zeros(self.n_pieces, dtype=np.int64)
+        areas[self.piece_of_atom] = self.area_of_atom[level]
+        return areas
+
+    def circulation(self) -> tuple[np.ndarray, np.ndarray, scipy.sparse.csr_matrix, slice]:
+        """The areas as edges of a graph on which their values balance at every vertex.
+
+        Edges: each borough (from its ward side to its chain side), chain areas (parent to
+        child), pieces (finest chain area to their ward, or to the borough's ward side) and
+        wards (to the borough's ward side). Returns tails, heads, the matrix (edges × atoms)
+        giving each edge's value, and where the pieces' edges are.
+        """
+        n_boroughs = len(self.codes["borough"])
+        tails = [np.arange(n_boroughs) + n_boroughs]
+        heads = [np.arange(n_boroughs)]
+        blocks = [self.members["borough"]]
+        next_vertex = 2 * n_boroughs
+        parent_vertex, parent_level = np.arange(n_boroughs), "borough"
+        for level in self.chain:
+            own_vertex = next_vertex + np.arange(len(self.codes[level]))
+            tails.append(parent_vertex[self.parent_index(level, parent_level)])
+            heads.append(own_vertex)
+            blocks.append(self.members[level])
+            next_vertex += len(own_vertex)
+            parent_vertex, parent_level = own_vertex, level
+        first_piece = sum(block.shape[0] for block in blocks)
+        tails.append(parent_vertex[self.piece_area(parent_level)])
+        blocks.append(self.piece_members)
+        if self.cross is None:
+            heads.append(self.piece_area("borough") + n_boroughs)
+        else:
+            ward_vertex = next_vertex + np.arange(len(self.codes[self.cross]))
+            heads.append(ward_vertex[self.piece_area(self.cross)])
+            tails.append(ward_vertex)
+            heads.append(self.parent_index(self.cross, "borough") + n_boroughs)
+            blocks.append(self.members[self.cross])
+        edges = scipy.sparse.vstack(blocks).tocsr()
+        return (
+            np.concatenate(tails),
+            np.concatenate(heads),
+            edges,
+            slice(first_piece, first_piece + self.n_pieces),
+        )
+
     def parent_index(self, level: str, parent_level: str) -> np.ndarray:
         """For each area of ``level``, the index of the ``parent_level`` area holding it."""
         parents = np.zeros(len(self.codes[level]), dtype=np.int64)
@@ -93,7 +148,7 @@ def build_design(lookup: pd.DataFrame, levels: Sequence[str]) -> AtomDesign:
         )
         for level, areas in area_of_atom.items()
     }
-    chain = tuple(level for level in ("msoa", "lsoa") if level in requested)
+    chain: tuple[str, ...] = tuple(level for level in ("msoa", "lsoa") if level in requested)
     if not chain and "ward" in requested:
         chain = ("ward",)
     cross = "ward" if "ward" in requested and chain != ("ward",) else None
@@ -110,6 +165,27 @@ def build_design(lookup: pd.DataFrame, levels: Sequence[str]) -> AtomDesign:
         n_pieces=int(piece_of_atom.max()) + 1,
         n_atoms=n_atoms,
     )
+
+
+def rows_in_order(level: str, codes: Sequence[str], values: np.ndarray, order: list[str]):
+    """``values`` (rows in ``codes`` order) reordered to ``order``, each area exactly once."""
+    given = [str(code) for code in codes]
+    row_of = {code: row for row, code in enumerate(given)}
+    missing = [code for code in order if code not in row_of]
+    unknown = sorted(set(given) - set(order))
+    if missing or unknown or len(row_of) != len(given):
+        raise DataError(
+            f"the {level} measurement does not list each area of the lookup once: "
+            f"missing {missing[:5]}, unknown {unknown[:5]}, repeated {len(given) - len(row_of)}",
+            fix="measure every area of the level (empty areas too) with the lookup's codes",
+        )
+    ordered = np.asarray(values, dtype=float)[[row_of[code] for code in order]]
+    if not np.isfinite(ordered).all():
+        raise DataError(
+            f"the {level} measurement has missing or infinite values",
+            fix="pass the noisy counts as integers",
+        )
+    return ordered
 
 
 def _group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.optimize
 
 # Values within this distance of an integer are treated as that integer (float sums drift).
 _TOLERANCE = 1e-7
@@ -61,8 +62,9 @@ def simplex_project(values: np.ndarray, parent: np.ndarray, targets: np.ndarray)
     within = cumulative - before[:, sorted_parent]
     target = targets.T[:, sorted_parent]
     kept = ordered - (within - target) / rank > 0
-    kept_count = np.zeros((n_columns, n_parents), dtype=np.int64)
-    np.add.at(kept_count, (slice(None), sorted_parent), kept.astype(np.int64))
+    kept_count = np.zeros((n_parents, n_columns), dtype=np.int64)
+    np.add.at(kept_count, sorted_parent, kept.T.astype(np.int64))
+    kept_count = kept_count.T
     last = np.clip(starts[None, :] + kept_count - 1, 0, n_children - 1)
     kept_sum = np.take_along_axis(within, last, axis=1)
     threshold = (kept_sum - targets.T) / np.maximum(kept_count, 1)
@@ -76,16 +78,16 @@ def fit_two_partitions(
     first: tuple[np.ndarray, np.ndarray],
     second: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
-    """Values ``>= 0`` near ``values`` with given sums over two crossing partitions.
+    """The nearest values ``>= 0`` to ``values`` with given sums over two crossing partitions.
 
     ``first`` and ``second`` are ``(group of each child, target sums)``, e.g. LSOAs and wards
-    over their common pieces, with equal grand totals. Per column: the least move meeting both
-    sets of sums (least squares on the children), then children that went negative are held at
-    0 and the rest moved again, until none is negative. If the sums cannot then be met (a group
-    left with no free child), the column falls back to a projection on the first partition
-    alone, whose sums are exact.
+    over their common pieces, with equal grand totals. Per column that needs it: non-negative
+    least squares with the sums as a heavy penalty finds which children are 0 (Lawson-Hanson
+    active set), then an exact least-squares step on the other children meets the sums. If no
+    non-negative point meets them, the column is projected onto the first partition alone,
+    whose sums are then exact.
     """
-    result = np.empty_like(values)
+    result = values.copy()
     for column in range(values.shape[1]):
         result[:, column] = _fit_column(
             values[:, column], first[0], first[1][:, column], second[0], second[1][:, column]
@@ -101,35 +103,30 @@ def _fit_column(
     second_target: np.ndarray,
 ) -> np.ndarray:
     """:func:`fit_two_partitions` for one column."""
-    n_first = len(first_target)
     targets = np.concatenate([first_target, second_target])
-    scale = _TOLERANCE * (1.0 + float(np.abs(targets).max(initial=0.0)))
-    free = np.ones(len(values), dtype=bool)
-    fitted = values.copy()
-    for _ in range(len(values)):
-        columns = np.flatnonzero(free)
-        design = np.zeros((len(targets), len(columns)))
-        design[first_group[columns], np.arange(len(columns))] = 1.0
-        design[n_first + second_group[columns], np.arange(len(columns))] = 1.0
-        residual = design @ values[columns] - targets
-        if np.abs(residual).max(initial=0.0) > scale:
-            # One sum is implied by the others (equal totals): lstsq takes the rank defect.
-            multiplier = np.linalg.lstsq(design @ design.T, residual, rcond=None)[0]
-            fitted = np.zeros_like(values)
-            fitted[columns] = values[columns] - design.T @ multiplier
-        else:
-            fitted = np.where(free, values, 0.0)
-        negative = fitted < -scale
-        if not negative.any():
-            break
-        free &= ~negative
-    fitted = np.maximum(fitted, 0.0)
-    sums = np.zeros(len(targets))
-    np.add.at(sums, first_group, fitted)
-    np.add.at(sums, n_first + second_group, fitted)
-    if np.abs(sums - targets).max(initial=0.0) <= scale:
-        return fitted
-    return simplex_project(values[:, None], first_group, first_target[:, None])[:, 0]
+    design = np.zeros((len(targets), len(values)))
+    design[first_group, np.arange(len(values))] = 1.0
+    design[len(first_target) + second_group, np.arange(len(values))] = 1.0
+    tolerance = _TOLERANCE * (1.0 + float(np.abs(targets).max(initial=0.0)))
+    if values.min(initial=0.0) >= 0 and np.abs(design @ values - targets).max() <= tolerance:
+        return values
+    weight = 1e4  # sums count 1e8 times a child's squared move: they are met almost exactly
+    stacked = np.vstack([np.eye(len(values)), weight * design])
+    penalised, _ = scipy.optimize.nnls(
+        stacked, np.concatenate([values, weight * targets]), maxiter=50 * len(values)
+    )
+    free = np.flatnonzero(penalised > 0)
+    moved = np.zeros_like(values)
+    part = design[:, free]
+    # One sum is implied by the others (equal totals): lstsq takes the rank defect.
+    multiplier = np.linalg.lstsq(part @ part.T, part @ values[free] - targets, rcond=None)[0]
+    moved[free] = values[free] - part.T @ multiplier
+    if (
+        moved.min(initial=0.0) >= -tolerance
+        and np.abs(design @ np.maximum(moved, 0.0) - targets).max() <= tolerance
+    ):
+        return np.maximum(moved, 0.0)
+    return simplex_project(penalised[:, None], first_group, first_target[:, None])[:, 0]
 
 
 def round_within_groups(
@@ -147,7 +144,7 @@ def round_within_groups(
     matches the parent's total keeps ``u`` uniform overall, so each child is rounded up with
     probability exactly its own fraction.
     """
-    n_children, n_columns = values.shape
+    n_columns = values.shape[1]
     n_groups = group_totals.shape[0]
     base = np.floor(values + _TOLERANCE)
     fraction = np.where(values - base > _TOLERANCE, values - base, 0.0)
@@ -271,7 +268,7 @@ def _shift_cycle(
     tails: list[int],
     heads: list[int],
 ) -> None:
-    """Move the cycle by ``+up`` (probability ``down/(up+down)``) or ``-down``; close whole edges."""
+    """Move the cycle by ``+up`` (chance ``down/(up+down)``) or ``-down``; close whole edges."""
     up = min(
         math.ceil(flow[e]) - flow[e] if sign > 0 else flow[e] - math.floor(flow[e])
         for e, sign in cycle

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
@@ -29,6 +30,13 @@ ONS_CODE_COLUMNS: dict[Level, str] = {
     "msoa": r"MSOA\d{2}CD",
     "ward": r"WD\d{2}CD",
     "borough": r"(LAD|LTLA|UTLA|CTYUA|CMLAD)\d{2}CD",
+}
+EXAMPLE_CODE_COLUMNS: dict[Level, str] = {
+    "oa": "OA21CD",
+    "lsoa": "LSOA21CD",
+    "msoa": "MSOA21CD",
+    "ward": "WD22CD",
+    "borough": "LAD22CD",
 }
 _FORMATS = "GeoJSON, GeoPackage, GeoParquet or Shapefile"
 
@@ -116,30 +124,44 @@ def _code_column(
     known: set[str],
     column_map: Mapping[str, str],
 ) -> str:
+    """The column holding area codes: mapped, else an ONS name, else the best value match."""
     columns = [str(column) for column in frame.columns if column != frame.geometry.name]
     folded = {column.casefold(): column for column in columns}
-    for key in (f"{level}_boundary_code", CODE_COLUMNS[level]):
-        if key in column_map and column_map[key].casefold() in folded:
-            return folded[column_map[key].casefold()]
-        if key == f"{level}_boundary_code" and key in column_map:
+    explicit = column_map.get(f"{level}_boundary_code")
+    if explicit is not None:
+        if explicit.casefold() not in folded:
             raise GeographyError(
-                f"{path} has no column {column_map[key]!r}; its columns are: {', '.join(columns)}",
-                fix=f"map the code column with --column {key}=COLUMN",
+                f"{path} has no column {explicit!r}; its columns are: {', '.join(columns)}",
+                fix=f"map the code column with --column {level}_boundary_code=COLUMN",
             )
+        return folded[explicit.casefold()]
+    shared = column_map.get(CODE_COLUMNS[level], "").casefold()  # the lookup's name, if mapped
+    if shared in folded:
+        return folded[shared]
     pattern = re.compile(ONS_CODE_COLUMNS[level], re.IGNORECASE)
     candidates = [column for column in columns if pattern.fullmatch(column)]
-    if not candidates:  # fall back on the column whose values match the lookup's codes best
-        candidates = [column for column in columns if frame[column].dtype == object]
+    if not candidates:  # fall back on the text column whose values match the lookup's codes
+        candidates = [
+            column
+            for column in columns
+            if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column])
+        ]
 
     def overlap(column: str) -> int:
         return int(frame[column].astype(str).str.strip().isin(known).sum())
 
     best = max(candidates, key=overlap, default=None)
+    if best is not None and overlap(best) == 0 and pattern.fullmatch(best):
+        raise GeographyError(
+            f"none of the codes in column {best!r} of {path} is a {level} of the lookup "
+            f"(e.g. {', '.join(frame[best].astype(str).head(3))}; the lookup has "
+            f"{', '.join(sorted(known)[:3])})",
+            fix="use a boundary file for the same area and year as the lookup",
+        )
     if best is None or overlap(best) == 0:
         raise GeographyError(
             f"{path} has no {level} code column matching the lookup (looked for names like "
-            f"{ONS_CODE_COLUMNS[level].replace(chr(92) + 'd{2}', '21')}); its columns are: "
-            f"{', '.join(columns)}",
+            f"{EXAMPLE_CODE_COLUMNS[level]}); its columns are: {', '.join(columns)}",
             fix=f"map it with --column {level}_boundary_code=COLUMN",
         )
     return best

@@ -120,7 +120,8 @@ def geocode(
 ) -> GeocodeResult:
     """Find the 2021 OA of every row of ``frame`` by exactly one method.
 
-    - ``oa_column``: OA codes, checked against ``bundle.info.oa_code_pattern`` and the lookup;
+    - ``oa_column``: OA codes (trimmed and upper-cased), checked against
+      ``bundle.info.oa_code_pattern`` and the lookup;
     - ``postcode_column``: postcodes (normalised to upper case with one space) looked up in
       ``postcode_lookup`` (``postcode, oa_code``; ONS NSPL names ``pcds, oa21cd`` also work)
       or in ``bundle.postcodes``;

@@ -28,7 +28,6 @@ DEFAULT_LOOKUP_COLUMNS: dict[str, str] = {
     "households": "households",
 }
 OPTIONAL_COLUMNS = ("population", "households")
-_COUNT_COLUMNS = OPTIONAL_COLUMNS
 
 
 @dataclass
@@ -114,7 +113,7 @@ def _select_columns(raw: pd.DataFrame, path: Path, column_map: Mapping[str, str]
 def _clean(read: LookupRead, path: Path) -> None:
     frame = read.frame
     for column in LOOKUP_COLUMNS:
-        if column in _COUNT_COLUMNS:
+        if column in OPTIONAL_COLUMNS:
             text = frame[column].astype("string").str.strip()
             text = text.mask(text == "")
             numbers = pd.to_numeric(text, errors="coerce")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from boroughkit.config import LoadedConfig
-from boroughkit.config.models import DPTableConfig, DPTablesRelease
+from boroughkit.config.models import DPTableConfig, DPTablesRelease, SDCTablesRelease
 
 # z for a two-sided 95 % interval of a (discrete) Gaussian.
 Z95 = 1.959963984540054
@@ -53,9 +53,16 @@ class Plan:
     rho: Fraction
     tables: tuple[TablePlan, ...]
 
+    @property
+    def spends_budget(self) -> bool:
+        """True for differentially private methods, which draw on the ledger."""
+        return self.method == "dp-tables"
+
     def describe(self) -> str:
         """A human-readable summary for ``boroughkit plan``."""
         config = self.loaded.config
+        if not self.spends_budget:
+            return self._describe_sdc()
         lines = [
             f"Release '{config.name}' ({self.method}), total budget rho = {_show(self.rho)}",
             "Steps: " + " → ".join(self.steps),
@@ -73,6 +80,23 @@ class Plan:
                     f"{level.sigma:8.3f}   expected moe95 = ±{level.expected_moe95:.1f}"
                 )
         lines += ["", "Nothing has been read, drawn or spent."]
+        return "\n".join(lines)
+
+
+    def _describe_sdc(self) -> str:
+        release = self.loaded.config.release
+        assert isinstance(release, SDCTablesRelease)
+        source = str(release.ptable) if release.ptable else (
+            f"generated (D={release.ptable_parameters.D}, V={release.ptable_parameters.V}, "
+            f"js={release.ptable_parameters.js})")
+        lines = [f"Release '{self.loaded.config.name}' (sdc-tables): ONS cell-key perturbation",
+                 "Steps: " + " → ".join(self.steps), f"ptable: {source}; suppress counts below "
+                 f"{release.threshold}; round to base {release.rounding_base}", ""]
+        for table in release.tables:
+            by = ", ".join(table.count_by) or "(area only)"
+            lines.append(f"Table {table.name}: counts by area × {by} at "
+                         f"{', '.join(table.levels)}")
+        lines += ["", "No privacy budget is used; nothing has been read."]
         return "\n".join(lines)
 
 
@@ -110,7 +134,8 @@ def build_plan(loaded: LoadedConfig) -> Plan:
         total_weight = sum(table.weight for table in release.tables)
         for table in release.tables:
             tables.append(_table_plan(table, release.budget.rho * table.weight / total_weight))
-    return Plan(loaded, steps, release.method, release.budget.rho, tuple(tables))
+    rho = release.budget.rho if isinstance(release, DPTablesRelease) else Fraction(0)
+    return Plan(loaded, steps, release.method, rho, tuple(tables))
 
 
 def _show(value: Fraction) -> str:

@@ -11,21 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 
 from boroughkit import __version__
-from boroughkit.anonymise import counts
-from boroughkit.anonymise.dp_tables import TableRelease, level_frame, release_dp_table
-from boroughkit.disclosure import gate
+from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.disclosure.report import GateReport
 from boroughkit.errors import DisclosureError
 from boroughkit.geography import open_bundle
 from boroughkit.pipeline import manifest as manifest_mod
 from boroughkit.pipeline.context import RunContext
-from boroughkit.pipeline.budgeting import reserve_budget
+from boroughkit.pipeline.budgeting import dataset_name, reserve_budget
+from boroughkit.pipeline.gating import run_gate
 from boroughkit.pipeline.load import LoadedRecords, load_records
 from boroughkit.pipeline.plan import Plan
+from boroughkit.pipeline.releasing import release_tables
 from boroughkit.pipeline.steps import (
     GeocodedRecords,
     check_one_area_per_person,
@@ -60,7 +58,7 @@ def _needed_columns(plan: Plan) -> list[str]:
         config.source.opt_out_column,
         *config.source.identifiers,
     ]
-    for table in plan.tables:
+    for table in config.release.tables:
         wanted += list(table.count_by)
     return list(dict.fromkeys(column for column in wanted if column))
 
@@ -76,37 +74,45 @@ def run_pipeline(
     opt_outs = loaded.resolve(config.source.opt_outs) if config.source.opt_outs else None
     records = load_records(config.source, source_path, _needed_columns(plan), opt_outs)
     geocoded = geocode_records(records.frame, bundle, loaded, source_path)
-    person = config.source.privacy_unit
-    check_one_area_per_person(geocoded.frame, person, source_path)
+    check_one_area_per_person(geocoded.frame, config.source.privacy_unit, source_path)
     catalogue = loaded.resolve(config.publish.to)
     release_id = context.new_release_id(config.name)
+    dataset = dataset_name(plan, source_path)
+    inputs = _Inputs(bundle, records, geocoded, dataset)
+    if not plan.spends_budget:
+        tables = release_tables(plan, geocoded.frame, bundle, context, source_path, catalogue,
+                                dataset)
+        return _stage_and_publish(plan, catalogue, release_id, context, inputs, tables,
+                                  reports_dir)
     # Reserve before any noise is drawn; a failure below cancels the reservation.
     with reserve_budget(plan, catalogue, release_id, source_path, context) as reservation:
-        releases = _release_tables(plan, geocoded.frame, bundle, context, source_path)
-        result = _stage_and_publish(plan, catalogue, release_id, context, bundle, records,
-                                    geocoded, releases, reports_dir)
+        tables = release_tables(plan, geocoded.frame, bundle, context, source_path, catalogue,
+                                dataset)
+        result = _stage_and_publish(plan, catalogue, release_id, context, inputs, tables,
+                                    reports_dir)
         reservation.commit()
     return result
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    bundle: Any
+    records: LoadedRecords
+    geocoded: GeocodedRecords
+    dataset: str
+
+
 def _stage_and_publish(plan: Plan, catalogue: Path, release_id: str, context: RunContext,
-                       bundle: Any, records: LoadedRecords, geocoded: GeocodedRecords,
-                       releases: list[TableRelease], reports_dir: Path | None) -> RunResult:
+                       inputs: _Inputs, tables: list[ReleasedTable],
+                       reports_dir: Path | None) -> RunResult:
     loaded = plan.loaded
     with staged_release(catalogue, release_id) as staging:
-        files = _write_tables(staging, plan, releases, bundle)
-        document = manifest_mod.build(
-            plan, release_id, context, bundle, records, geocoded, releases, __version__
-        )
+        files = _write_tables(staging, plan, tables, inputs.bundle)
+        document = manifest_mod.build(plan, release_id, context, inputs.bundle, inputs.records,
+                                      inputs.geocoded, tables, __version__, inputs.dataset)
         manifest_path = write_manifest(staging, document, files)
-        report = _gate(
-            plan,
-            release_id,
-            [*(staging / f.path for f in files), manifest_path],
-            records.frame,
-            bundle,
-            releases,
-        )
+        paths = [*(staging / f.path for f in files), manifest_path]
+        report = run_gate(plan, release_id, paths, inputs.records.frame, inputs.bundle, tables)
         report.write(staging)
         if not report.passed:
             kept = _keep_report(staging, reports_dir or loaded.base_dir / "reports", release_id)
@@ -117,111 +123,24 @@ def _stage_and_publish(plan: Plan, catalogue: Path, release_id: str, context: Ru
                 report_path=str(kept),
             )
         final = commit_release(catalogue, staging, release_id)
-    summary = manifest_mod.analyst_summary(release_id, final, records, geocoded, files)
+    summary = manifest_mod.analyst_summary(release_id, final, inputs.records, inputs.geocoded,
+                                           files)
     return RunResult(release_id, final, files, report, summary)
 
 
-def _release_tables(
-    plan: Plan, frame: pd.DataFrame, bundle: Any, context: RunContext, source: Path
-) -> list[TableRelease]:
-    config = plan.loaded.config
-    declared = {name: column.values for name, column in config.source.columns.items()}
-    areas = {
-        level: bundle.areas(level).reset_index(drop=True)
-        for level in ("oa", "lsoa", "msoa", "ward", "borough")
-    }
-    oa_codes = areas["oa"]["code"]
-    index = {
-        level: pd.Index(areas[level]["code"]).get_indexer(
-            bundle.oa_to_level(level).reindex(oa_codes).to_numpy()
-        )
-        for level in areas
-    }
-    rng = context.rng_factory()
-    return [
-        release_dp_table(
-            frame,
-            areas=areas,
-            oa_to_area=index,
-            plan=table,
-            grid=counts.category_grid(table.count_by, declared),
-            person=config.source.privacy_unit,
-            rng=rng,
-            source=str(source),
-        )
-        for table in plan.tables
-    ]
-
-
-def _write_tables(
-    staging: Path, plan: Plan, releases: list[TableRelease], bundle: Any
-) -> list[WrittenFile]:
+def _write_tables(staging: Path, plan: Plan, tables: list[ReleasedTable],
+                  bundle: Any) -> list[WrittenFile]:
     config = plan.loaded.config
     metadata = manifest_mod.file_metadata(plan, bundle)
     files: list[WrittenFile] = []
-    for release in releases:
-        for level in release.levels:
+    for table in tables:
+        for level, frame in table.frames.items():
             boundaries = bundle.boundaries.get(level) if bundle.has_polygons(level) else None
             files += write_table_files(
-                staging,
-                table=release.plan.name,
-                level=level,
-                frame=level_frame(release, level),
-                category_columns=release.grid.columns,
-                statistic="count",
-                formats=config.publish.formats,
-                boundaries=boundaries,
-                file_metadata=metadata,
-            )
+                staging, table=table.name, level=level, frame=frame,
+                category_columns=table.category_columns, statistic=table.statistic,
+                formats=config.publish.formats, boundaries=boundaries, file_metadata=metadata)
     return files
-
-
-def _gate(
-    plan: Plan,
-    release_id: str,
-    paths: list[Path],
-    records: pd.DataFrame,
-    bundle: Any,
-    releases: list[TableRelease],
-) -> GateReport:
-    config = plan.loaded.config
-    allowed = {"area_code", "area_name", "level", "count", "noise_sd", "moe95"}
-    for table in plan.tables:
-        allowed |= set(table.count_by)
-    identifier_columns = [
-        c
-        for c in (
-            config.source.privacy_unit,
-            config.source.household,
-            config.geography.geocode.postcode,
-            *config.source.identifiers,
-        )
-        if c and c in records
-    ]
-    secrets = {column: records[column].dropna().unique() for column in identifier_columns}
-    populations = _published_populations(bundle, releases, records, config.source.privacy_unit)
-    report = GateReport(release_id, plan.method)
-    report.checks += [
-        gate.check_output_columns(paths, allowed),
-        gate.check_identifier_leaks(paths, secrets),
-        gate.check_min_population(populations, config.disclosure.min_area_population),
-    ]
-    return report
-
-
-def _published_populations(
-    bundle: Any, releases: list[TableRelease], records: pd.DataFrame, person: str
-) -> pd.DataFrame:
-    """Residents of each published area: the bundle's (public) figures when it has them."""
-    frames = []
-    for level in sorted({level for release in releases for level in release.levels}):
-        areas = bundle.areas(level)[["code", "name", "population"]].copy()
-        if areas["population"].isna().any():
-            mapping = bundle.oa_to_level(level)
-            per_area = records.drop_duplicates(person)["oa_code"].map(mapping).value_counts()
-            areas["population"] = areas["code"].map(per_area).fillna(0)
-        frames.append(areas.assign(level=level))
-    return pd.concat(frames, ignore_index=True).astype({"population": np.int64})
 
 
 def _keep_report(staging: Path, reports_dir: Path, release_id: str) -> Path:

@@ -89,7 +89,7 @@ def wide_properties(
     wide.columns = [f"{pair[0]}[{pair[1]}]" for pair in wide.columns]
     if statistic == "count":  # the pivot made them floats; counts are integers
         counted = [c for c in wide.columns if c.startswith("count[")]
-        wide[counted] = wide[counted].round().astype("int64")
+        wide[counted] = wide[counted].round().astype("Int64")
     return wide.reset_index()
 
 
@@ -134,6 +134,8 @@ def write_geojson(
 
 
 def _plain(value: object) -> object:
+    if value is pd.NA:  # a suppressed cell
+        return None
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):

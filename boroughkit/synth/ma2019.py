@@ -14,7 +14,7 @@ from typing import Any
 
 from boroughkit.errors import DataError
 from boroughkit.synth.rules import parse_rules
-from boroughkit.synth.schema import ColumnSpec, SynthSchema
+from boroughkit.synth.schema import ColumnSpec, Hierarchy, SynthSchema
 
 MA_STATE_PREFIX = "25-"  # Massachusetts PUMAs are coded 25-xxxxx
 MA2019_QUASI_IDENTIFIERS = ("PUMA", "AGEP", "SEX", "RAC1P", "HISP", "MSP")
@@ -98,6 +98,9 @@ def schema_for_ma2019(
                 columns.append(ColumnSpec(name, "category", values=industry_codes, nullable=True))
             continue
         columns.append(_column(name, entry, state_prefix))
+    hierarchies: tuple[Hierarchy, ...] = ()
+    if industry_codes is not None:
+        hierarchies = (Hierarchy("INDP", "INDP_CAT", _industry_parents(industry_codes)),)
     notes = ["cut points are public round numbers; age edges follow the dictionary's N/A notes"]
     if industry_codes is None:
         notes.append("INDP left out: the dictionary does not list industry codes")
@@ -105,6 +108,7 @@ def schema_for_ma2019(
         columns=tuple(columns),
         quasi_identifiers=MA2019_QUASI_IDENTIFIERS,
         rules=parse_rules(ma2019_rules(with_industry_codes=industry_codes is not None)),
+        hierarchies=hierarchies,
         name="ma2019",
         notes=tuple(notes),
     )
@@ -130,6 +134,21 @@ def _column(name: str, entry: dict[str, Any], state_prefix: str) -> ColumnSpec:
     return ColumnSpec(
         name, kind, values=codes, nullable=nullable, positive=positive, description=description
     )
+
+
+def _industry_parents(codes: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    pairs = []
+    for code in codes:
+        parent = next(
+            (cat for cat, (low, high) in INDUSTRY_CODE_RANGES.items() if low <= code <= high), None
+        )
+        if parent is None:
+            raise DataError(
+                f"industry code {code} is outside every published INDP range",
+                fix="check the code list against the ACS PUMS 2019 industry codes",
+            )
+        pairs.append((code, parent))
+    return tuple(pairs)
 
 
 def _industry_codes(path: Path) -> tuple[int, ...]:

@@ -191,6 +191,26 @@ def _domain_error(
 
 
 @dataclass(frozen=True)
+class Hierarchy:
+    """A public many-to-one map from a detailed column to its coarser parent (code -> category).
+
+    A synthesiser may model the parent and draw the child within it; a missing child has a missing
+    parent.
+    """
+
+    child: str
+    parent: str
+    parent_of: tuple[tuple[Any, Any], ...]
+
+    def children_by_parent(self) -> dict[Any, list[Any]]:
+        """Parent value -> the child values under it, in declared order."""
+        grouped: dict[Any, list[Any]] = {}
+        for child_value, parent_value in self.parent_of:
+            grouped.setdefault(parent_value, []).append(child_value)
+        return grouped
+
+
+@dataclass(frozen=True)
 class SynthSchema:
     """The whole declared schema: columns, quasi-identifiers, household and structural rules.
 
@@ -206,6 +226,7 @@ class SynthSchema:
     household_column: str | None = None
     household_attributes: tuple[str, ...] = ()
     person_column: str | None = None
+    hierarchies: tuple[Hierarchy, ...] = ()
     name: str = "extract"
     notes: tuple[str, ...] = field(default=())
 
@@ -222,6 +243,17 @@ class SynthSchema:
         for rule in self.rules:
             for name in rule.columns:
                 self.column(name)
+        for hierarchy in self.hierarchies:
+            child, parent = self.column(hierarchy.child), self.column(hierarchy.parent)
+            if not (child.is_discrete and parent.is_discrete):
+                raise ConfigError(f"hierarchy {child.name} -> {parent.name} needs two categories")
+            mapped = {value for value, _ in hierarchy.parent_of}
+            if set(child.values) - mapped or mapped - set(child.values):
+                raise ConfigError(
+                    f"hierarchy {child.name} -> {parent.name} must map every value of "
+                    f"{child.name} exactly once",
+                    fix="list each child value with its parent",
+                )
         if sum(spec.kind == "area" for spec in self.columns) > 1:
             raise ConfigError("schema declares more than one area column", fix="keep one")
 
@@ -307,5 +339,6 @@ class SynthSchema:
             "rules": [rule.text for rule in self.rules],
             "household_column": self.household_column,
             "household_attributes": list(self.household_attributes),
+            "hierarchies": {h.child: h.parent for h in self.hierarchies},
             "notes": list(self.notes),
         }

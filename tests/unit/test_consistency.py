@@ -83,7 +83,10 @@ def sums_to(lookup, fine: str, coarse: str, released) -> np.ndarray:
 
 
 NESTS = {("oa", c) for c in LEVELS[1:]} | {
-    ("lsoa", "msoa"), ("lsoa", "borough"), ("msoa", "borough"), ("ward", "borough")
+    ("lsoa", "msoa"),
+    ("lsoa", "borough"),
+    ("msoa", "borough"),
+    ("ward", "borough"),
 }
 LEVEL_SETS = [
     ("oa", "ward", "borough"),
@@ -114,11 +117,15 @@ def test_release_is_consistent_nonnegative_and_integer(levels):
         assert (result.total_moe95 > 0).all() and result.total_moe95.shape == result.total.shape
     for fine, coarse in NESTS:
         if fine in released and coarse in released:
-            np.testing.assert_array_equal(sums_to(lookup, fine, coarse, released),
-                                          released[coarse].values, err_msg=f"{fine}->{coarse}")
+            np.testing.assert_array_equal(
+                sums_to(lookup, fine, coarse, released),
+                released[coarse].values,
+                err_msg=f"{fine}->{coarse}",
+            )
     if "ward" in released and "msoa" in released:  # crossing levels agree on the borough
-        np.testing.assert_array_equal(released["ward"].values.sum(axis=0),
-                                      released["msoa"].values.sum(axis=0))
+        np.testing.assert_array_equal(
+            released["ward"].values.sum(axis=0), released["msoa"].values.sum(axis=0)
+        )
 
 
 @pytest.mark.parametrize("levels", [("oa", "ward", "borough"), LEVELS, ("lsoa", "ward")])
@@ -164,8 +171,9 @@ def test_gls_matches_weighted_least_squares(levels):
     lookup = demo_like_lookup(n_oa=60, n_lsoa=12, n_msoa=4, n_ward=5)
     design = build_design(lookup, levels)
     rng = np.random.default_rng()
-    sigmas = {level: float(s) for level, s in zip(levels, rng.uniform(0.5, 3, len(levels)),
-                                                    strict=True)}
+    sigmas = {
+        level: float(s) for level, s in zip(levels, rng.uniform(0.5, 3, len(levels)), strict=True)
+    }
     values = {level: rng.normal(20, 5, (len(design.codes[level]), 3)) for level in levels}
     fit = fit_gls(design, values, sigmas)
     weighted = stacked_design(design, levels, sigmas)
@@ -183,8 +191,13 @@ def test_gls_matches_weighted_least_squares(levels):
 def test_real_lbbd_lookup_reconciles_all_levels_consistently():
     raw = pd.read_csv(GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv")
     lookup = raw.rename(
-        columns={"oa21cd": "oa_code", "lsoa21cd": "lsoa_code", "msoa21cd": "msoa_code",
-                 "wd22cd": "ward_code", "lad22cd": "borough_code"}
+        columns={
+            "oa21cd": "oa_code",
+            "lsoa21cd": "lsoa_code",
+            "msoa21cd": "msoa_code",
+            "wd22cd": "ward_code",
+            "lad22cd": "borough_code",
+        }
     )
     residents = raw["usual_residents"].to_numpy()
     counts = np.column_stack([residents // 2, residents - residents // 2, residents % 7])
@@ -193,8 +206,9 @@ def test_real_lbbd_lookup_reconciles_all_levels_consistently():
     released = reconcile(lookup, measure(lookup, counts, sigmas, rng), rng)
     assert len(released["oa"].codes) == 581 and len(released["ward"].codes) == 19
     for coarse in ("lsoa", "msoa", "ward", "borough"):
-        np.testing.assert_array_equal(sums_to(lookup, "oa", coarse, released),
-                                      released[coarse].values)
+        np.testing.assert_array_equal(
+            sums_to(lookup, "oa", coarse, released), released[coarse].values
+        )
 
 
 def test_three_levels_of_600_oas_and_8_categories_take_under_half_a_second():
@@ -217,8 +231,7 @@ def test_five_thousand_atoms_still_reconcile():
     rng = np.random.default_rng()
     levels = ("oa", "ward", "borough")
     released = reconcile(lookup, measure(lookup, counts, {lv: 1.5 for lv in levels}, rng), rng)
-    np.testing.assert_array_equal(sums_to(lookup, "oa", "ward", released),
-                                  released["ward"].values)
+    np.testing.assert_array_equal(sums_to(lookup, "oa", "ward", released), released["ward"].values)
 
 
 def one_level(values=None, codes=None, level="msoa", sigma=1.0):
@@ -240,8 +253,7 @@ def test_unknown_area_is_named():
     lookup, m = one_level()
     codes = [*m.codes[:-1], "MSOA999"]
     with pytest.raises(DataError, match="unknown \\['MSOA999'\\]"):
-        reconcile(lookup, [LevelMeasurement("msoa", codes, m.values, 1.0)],
-                  np.random.default_rng())
+        reconcile(lookup, [LevelMeasurement("msoa", codes, m.values, 1.0)], np.random.default_rng())
 
 
 @pytest.mark.parametrize(
@@ -274,8 +286,9 @@ def test_level_measured_twice_or_with_other_categories_is_refused():
 def test_lookup_that_does_not_nest_is_refused():
     lookup, m = one_level()
     lookup.loc[0, "msoa_code"] = "MSOA001"  # LSOA0000 now spans MSOA000 and MSOA001
-    lsoa = LevelMeasurement("lsoa", sorted(lookup["lsoa_code"].unique()),
-                            np.ones((120, 2), dtype=np.int64), 1.0)
+    lsoa = LevelMeasurement(
+        "lsoa", sorted(lookup["lsoa_code"].unique()), np.ones((120, 2), dtype=np.int64), 1.0
+    )
     with pytest.raises(DataError, match="lie in more than one msoa"):
         reconcile(lookup, [lsoa, m], np.random.default_rng())
 
@@ -286,8 +299,10 @@ def test_lookup_without_a_level_column_is_refused():
         reconcile(lookup.drop(columns="msoa_code"), [m], np.random.default_rng())
 
 
-@pytest.mark.parametrize("levels", [("oa",), ("oa", "ward", "borough"), LEVELS, ("ward", "msoa"),
-                                    ("borough", "lsoa", "lsoa")])
+@pytest.mark.parametrize(
+    "levels",
+    [("oa",), ("oa", "ward", "borough"), LEVELS, ("ward", "msoa"), ("borough", "lsoa", "lsoa")],
+)
 def test_default_split_is_exact_and_favours_the_finest_level(levels):
     split = default_level_split(levels)
     assert sum(split.values()) == 1
@@ -299,7 +314,9 @@ def test_default_split_is_exact_and_favours_the_finest_level(levels):
 
 def test_default_split_for_oa_ward_borough():
     assert default_level_split(["borough", "oa", "ward"]) == {
-        "oa": Fraction(3, 5), "ward": Fraction(3, 10), "borough": Fraction(1, 10)
+        "oa": Fraction(3, 5),
+        "ward": Fraction(3, 10),
+        "borough": Fraction(1, 10),
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import pandas as pd
@@ -22,6 +23,7 @@ from boroughkit.disclosure.differencing import (
     names_from_lookup,
     oa_counts_from_records,
 )
+from boroughkit.disclosure.release_differencing import Protection
 from boroughkit.errors import ConfigError, DataError, GeographyError
 from boroughkit.geography.bundle import BundleInfo, GeographyBundle
 
@@ -133,8 +135,8 @@ def _brute_force_small_cells(
 ) -> set[tuple[frozenset[str], str]]:
     """LSOA × ward slivers with a count of 1..min_cell-1, written independently with pandas."""
     lookup = bundle.lookup
-    lsoas = {k: frozenset(g) for k, g in lookup.groupby("lsoa_code")["oa_code"]}
-    wards = {k: frozenset(g) for k, g in lookup.groupby("ward_code")["oa_code"]}
+    lsoas = {str(k): frozenset(g) for k, g in lookup.groupby("lsoa_code")["oa_code"]}
+    wards = {str(k): frozenset(g) for k, g in lookup.groupby("ward_code")["oa_code"]}
     published = set(lsoas.values()) | set(wards.values())
 
     def union_of(pieces: frozenset[str], family: dict[str, frozenset[str]]) -> bool:
@@ -248,7 +250,7 @@ def test_polygon_inputs_are_checked(bundle: GeographyBundle) -> None:
     far_away = gpd.GeoDataFrame({"code": ["SEA"]}, geometry=[box(1.5, 50.0, 1.6, 50.1)])
     with pytest.raises(GeographyError, match="no CRS"):
         custom_areas_from_polygons(far_away, bundle)
-    with pytest.raises(GeographyError, match="SEA.*no OA point"):
+    with pytest.raises(GeographyError, match=r"SEA.*no OA point"):
         custom_areas_from_polygons(far_away.set_crs("EPSG:4326"), bundle)
     no_points = GeographyBundle(lookup=bundle.lookup, boundaries={}, info=bundle.info)
     with pytest.raises(GeographyError, match="neither OA centroids nor OA polygons"):
@@ -281,7 +283,9 @@ def _snapshot(
             "value": [value],
         }
     )
-    return ReleaseSnapshot(release, protection, {"estates": {"GE": frozenset(estate)}}, date, cells)
+    return ReleaseSnapshot(
+        release, cast(Protection, protection), {"estates": {"GE": frozenset(estate)}}, date, cells
+    )
 
 
 def test_redrawn_area_leaves_a_small_sliver(bundle: GeographyBundle) -> None:

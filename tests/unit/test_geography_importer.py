@@ -249,3 +249,25 @@ def test_centroids_and_lsoas_give_approximate_oas_that_tile_each_lsoa(
             < 1e-9 * lsoas[code].area
         )
         assert shapely.area(parts.array).sum() == pytest.approx(lsoas[code].area, rel=1e-9)
+
+
+def test_code_column_is_found_by_name_mapping_or_values(
+    demo: GeographyBundle, small: pd.DataFrame, tmp_path: Path
+) -> None:
+    lookup = _lookup(small, tmp_path)
+    wards = demo.boundaries["ward"][["code", "name", "geometry"]]
+    wards.rename(columns={"code": "ward_id"}).to_parquet(tmp_path / "by_value.parquet")
+    report = import_bundle(
+        lookup, tmp_path / "out", boundaries={"ward": tmp_path / "by_value.parquet"}
+    )
+    assert report.polygons["ward"] == small["wd22cd"].nunique()
+    with pytest.raises(GeographyError, match="no column 'WARD'") as error:
+        import_bundle(
+            lookup, tmp_path / "out", boundaries={"ward": tmp_path / "by_value.parquet"},
+            column_map={"ward_boundary_code": "WARD"},
+        )  # fmt: skip
+    assert "--column ward_boundary_code=COLUMN" in str(error.value)
+    other = wards.assign(code="X" + wards["code"]).rename(columns={"code": "WD23CD"})
+    other.to_parquet(tmp_path / "other.parquet")
+    with pytest.raises(GeographyError, match="none of the codes in column 'WD23CD'"):
+        import_bundle(lookup, tmp_path / "out", boundaries={"ward": tmp_path / "other.parquet"})

@@ -25,12 +25,20 @@ def grouped_values(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     sizes = draw(st.lists(st.integers(1, 6), min_size=n_parents, max_size=n_parents))
     parent = np.repeat(np.arange(n_parents), sizes)
     parent = parent[draw(st.permutations(list(range(len(parent)))))]
-    flat = draw(st.lists(values_strategy, min_size=len(parent) * n_columns,
-                         max_size=len(parent) * n_columns))
+    flat = draw(
+        st.lists(
+            values_strategy, min_size=len(parent) * n_columns, max_size=len(parent) * n_columns
+        )
+    )
     values = np.asarray(flat).reshape(len(parent), n_columns)
     targets = np.asarray(
-        draw(st.lists(st.floats(0, 300, allow_nan=False), min_size=n_parents * n_columns,
-                      max_size=n_parents * n_columns))
+        draw(
+            st.lists(
+                st.floats(0, 300, allow_nan=False),
+                min_size=n_parents * n_columns,
+                max_size=n_parents * n_columns,
+            )
+        )
     ).reshape(n_parents, n_columns)
     return values, parent, targets
 
@@ -69,7 +77,9 @@ def test_simplex_projection_leaves_consistent_nonnegative_children_alone():
 
 
 def test_simplex_projection_takes_a_cut_negative_from_the_siblings():
-    projected = simplex_project(np.array([[-2.0], [5.0], [7.0]]), np.zeros(3, int), np.array([[10.0]]))
+    projected = simplex_project(
+        np.array([[-2.0], [5.0], [7.0]]), np.zeros(3, int), np.array([[10.0]])
+    )
     np.testing.assert_allclose(projected[:, 0], [0.0, 4.0, 6.0])
 
 
@@ -80,8 +90,13 @@ def nonnegative_groups(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
     n_columns = draw(st.integers(1, 3))
     sizes = draw(st.lists(st.integers(1, 7), min_size=n_groups, max_size=n_groups))
     group = np.repeat(np.arange(n_groups), sizes)
-    flat = draw(st.lists(st.floats(0, 40, allow_nan=False), min_size=len(group) * n_columns,
-                         max_size=len(group) * n_columns))
+    flat = draw(
+        st.lists(
+            st.floats(0, 40, allow_nan=False),
+            min_size=len(group) * n_columns,
+            max_size=len(group) * n_columns,
+        )
+    )
     return np.asarray(flat).reshape(len(group), n_columns), group
 
 
@@ -119,10 +134,12 @@ def circulations(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A random graph carrying a non-negative fractional circulation built from cycles."""
     n_vertices = draw(st.integers(2, 7))
     n_edges = draw(st.integers(2, 14))
-    tail = np.asarray(draw(st.lists(st.integers(0, n_vertices - 1), min_size=n_edges,
-                                    max_size=n_edges)))
-    shift = np.asarray(draw(st.lists(st.integers(1, n_vertices - 1), min_size=n_edges,
-                                     max_size=n_edges)))
+    tail = np.asarray(
+        draw(st.lists(st.integers(0, n_vertices - 1), min_size=n_edges, max_size=n_edges))
+    )
+    shift = np.asarray(
+        draw(st.lists(st.integers(1, n_vertices - 1), min_size=n_edges, max_size=n_edges))
+    )
     head = (tail + shift) % n_vertices
     flow = np.zeros(n_edges)
     for _ in range(draw(st.integers(1, 6))):  # push amounts round directed cycles
@@ -170,8 +187,9 @@ def test_circulation_rounding_is_unbiased_on_two_crossing_hierarchies():
     head = np.array([0, 2, 3, 4, 5, 5, 5, 6, 6, 6, 1, 1])
     flow = np.concatenate([[cells.sum()], columns, cells[0], cells[1], rows])
     draws = 5_000
-    rounded = round_circulation(tail, head, np.repeat(flow[:, None], draws, axis=1),
-                                np.random.default_rng())
+    rounded = round_circulation(
+        tail, head, np.repeat(flow[:, None], draws, axis=1), np.random.default_rng()
+    )
     assert (np.abs(rounded - flow[:, None]) < 1).all()
     fraction = flow - np.floor(flow)
     band = 5 * np.sqrt(fraction * (1 - fraction) / draws) + 1e-9
