@@ -68,12 +68,13 @@ def bounded_cells(
     max_cells: int,
     rng: np.random.Generator,
     source: str = "records",
+    keep: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Distinct (person, oa_code, cell) rows with at most ``max_cells`` cells kept per person.
 
     Which cells a person keeps is chosen at random, so the choice depends on nobody else.
     """
-    cells = frame[[person, "oa_code"]].copy()
+    cells = frame[[person, "oa_code", *keep]].copy()
     codes = np.zeros(len(frame), dtype=np.int64)
     for column, values in zip(grid.columns, grid.values, strict=True):
         text = as_category_text(frame[column])
@@ -88,19 +89,74 @@ def bounded_cells(
         codes = codes * len(values) + index
         codes[index < 0] = -1
     cells["cell"] = codes
-    cells = cells[cells["cell"] >= 0].drop_duplicates()
-    cells["order"] = rng.random(len(cells))
-    cells = cells.sort_values([person, "order"])
-    rank = cells.groupby(person, sort=False).cumcount()
-    return cells[rank < max_cells].drop(columns="order")
+    cells = cells[cells["cell"] >= 0]
+    cells = cells.drop_duplicates() if not keep else cells
+    # Keep a random subset of each person's distinct cells (rows of a kept cell all stay).
+    distinct = cells[[person, "cell"]].drop_duplicates()
+    distinct = distinct.assign(order=rng.random(len(distinct))).sort_values([person, "order"])
+    kept = distinct[distinct.groupby(person, sort=False).cumcount() < max_cells]
+    return cells.merge(kept[[person, "cell"]], on=[person, "cell"])
 
 
-def oa_cell_counts(cells: pd.DataFrame, oa_codes: Sequence[str], n_cells: int) -> np.ndarray:
-    """Counts of bounded contributions by OA (rows, in ``oa_codes`` order) × cell (columns)."""
+def oa_cell_counts(
+    cells: pd.DataFrame, oa_codes: Sequence[str], n_cells: int, *, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Counts (or sums of ``weights``) of bounded contributions by OA × cell, as int64."""
     oa_index = pd.Categorical(cells["oa_code"], categories=list(oa_codes)).codes
     flat = oa_index.astype(np.int64) * n_cells + cells["cell"].to_numpy()
-    counts = np.bincount(flat, minlength=len(oa_codes) * n_cells)
-    return counts.reshape(len(oa_codes), n_cells)
+    totals = np.bincount(flat, weights=weights, minlength=len(oa_codes) * n_cells)
+    return np.rint(totals).astype(np.int64).reshape(len(oa_codes), n_cells)
+
+
+def bounded_rows(
+    frame: pd.DataFrame,
+    *,
+    person: str,
+    grid: CategoryGrid,
+    value: str,
+    bounds: tuple[int, int],
+    max_cells: int,
+    max_rows: int,
+    rng: np.random.Generator,
+    source: str = "records",
+) -> pd.DataFrame:
+    """Rows for sums and means: at most ``max_rows`` rows and ``max_cells`` cells per person,
+    each value clipped to ``bounds`` and rounded to a whole unit.
+
+    The result has ``oa_code``, ``cell`` and ``value`` columns; ``attrs['rows_before']`` is the
+    number of usable rows before truncation.
+    """
+    if value not in frame.columns:
+        raise DataError(
+            f"{source}: column '{value}' (the value to sum) was not loaded",
+            fix="check the table's value: setting",
+        )
+    numbers = pd.to_numeric(frame[value], errors="coerce")
+    if numbers.isna().all():
+        raise DataError(
+            f"{source}: column '{value}' has no numeric values",
+            fix="give a numeric column as the table's value",
+        )
+    keyed = frame.assign(_value=numbers).dropna(subset=["_value"])
+    cells = bounded_cells(
+        keyed.assign(_row=np.arange(len(keyed))),
+        person=person,
+        grid=grid,
+        max_cells=max_cells,
+        rng=rng,
+        source=source,
+        keep=["_row", "_value"],
+    )
+    before = len(cells)
+    cells["order"] = rng.random(len(cells))
+    cells = cells.sort_values([person, "order"])
+    cells = cells[cells.groupby(person, sort=False).cumcount() < max_rows]
+    clipped = np.rint(np.clip(cells["_value"].to_numpy(dtype=float), *bounds))
+    result = pd.DataFrame(
+        {"oa_code": cells["oa_code"].to_numpy(), "cell": cells["cell"].to_numpy(), "value": clipped}
+    )
+    result.attrs["rows_before"] = before
+    return result
 
 
 def roll_up(oa_counts: np.ndarray, oa_to_area: np.ndarray, n_areas: int) -> np.ndarray:

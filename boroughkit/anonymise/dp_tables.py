@@ -1,13 +1,17 @@
-"""The ``dp-tables`` release: differentially private counts by area × category at several levels.
+"""The ``dp-tables`` release: consistent differentially private counts, sums and means.
 
-Privacy argument. Each person is one privacy unit. :func:`bounded_cells` keeps, per person, at
-most ``k`` distinct category cells in the person's single OA, each counted once, so at any level
-(areas are unions of OAs) adding or removing one person changes at most ``k`` cells by 1: squared
-L2 sensitivity ``k``. Each level is one discrete Gaussian measurement from OpenDP whose scale is
-calibrated so that OpenDP's own privacy map certifies ``k * map(1) <= rho_level``. Levels and
-tables compose additively under zCDP, so the release costs the sum of the planned ``rho``.
-Every area of the bundle is a group key (public), so empty areas are released too and no delta
-is spent on selecting keys. Category values come from the config, never from the data.
+Privacy argument. Each person is one privacy unit and lives in one OA (checked before). For
+counts, :func:`counts.bounded_cells` keeps per person at most ``k`` distinct category cells,
+each counted once, so at any level (areas are unions of OAs) one person changes at most ``k``
+cells by 1: squared L2 sensitivity ``k``. For sums, a person keeps at most ``m`` rows, each
+value clipped to public bounds ``[L, U]`` (whole pounds), so the person moves the sum vector by
+at most ``m * max(|L|, |U|)`` in L2 (all in one cell is the worst case); a mean's denominator
+counts those rows (sensitivity ``m``). Each level of each measure is one discrete Gaussian
+measurement from OpenDP, its scale calibrated so OpenDP's own privacy map certifies
+``sensitivity^2 * map(1) <= rho_level``; zCDP composes additively over levels, measures and
+tables, so the release costs the planned ``rho``. Every area of the bundle is a group key, so
+empty areas are released too (no delta). Categories come from the config, never the data. The
+consistent, non-negative integer estimates (:mod:`.consistency`) are post-processing.
 """
 
 from __future__ import annotations
@@ -18,101 +22,160 @@ import numpy as np
 import pandas as pd
 
 from boroughkit.anonymise import counts
+from boroughkit.anonymise.consistency import LevelMeasurement, ReconciledLevel, reconcile
 from boroughkit.anonymise.opendp_adapter import add_discrete_gaussian, calibrated_sigma
-from boroughkit.pipeline.plan import TablePlan
+from boroughkit.anonymise.released import AreaIndex
+from boroughkit.pipeline.plan import MeasurePlan, TablePlan
 
 
 @dataclass(frozen=True)
-class LevelEstimate:
-    """Published estimates of one table at one level, with the noise scale of each cell."""
+class MeasureRelease:
+    """One measure (count or sum) at every level, consistent across levels."""
 
-    level: str
-    codes: list[str]
-    names: list[str]
-    values: np.ndarray  # (areas, cells)
-    noise_sd: np.ndarray  # (areas, cells)
-    total: np.ndarray  # (areas,)
-    total_noise_sd: np.ndarray  # (areas,)
+    kind: str
+    levels: dict[str, ReconciledLevel]
+    noise_sd: dict[str, float]
 
 
 @dataclass(frozen=True)
 class TableRelease:
-    """A released table: its plan, category grid, estimates per level and input facts."""
+    """A released table with its measures and facts about the bounding."""
 
     plan: TablePlan
     grid: counts.CategoryGrid
-    levels: dict[str, LevelEstimate]
+    measures: dict[str, MeasureRelease]
     contributions: int
     truncated_contributions: int
+    area_names: dict[str, dict[str, str]]
+
+
+def _measure(
+    oa_values: np.ndarray,
+    measure: MeasurePlan,
+    index: AreaIndex,
+    lookup: pd.DataFrame,
+    rng: np.random.Generator,
+) -> MeasureRelease:
+    measurements, noise_sd = [], {}
+    for level_plan in measure.levels:
+        level = level_plan.level
+        truth = counts.roll_up(oa_values, index.oa_position[level], len(index.areas[level]))
+        sigma = calibrated_sigma(level_plan.rho, measure.sensitivity_squared)
+        measurements.append(
+            LevelMeasurement(
+                level,
+                index.areas[level]["code"].tolist(),
+                add_discrete_gaussian(truth, sigma),
+                sigma,
+            )
+        )
+        noise_sd[level] = sigma
+    return MeasureRelease(measure.kind, reconcile(lookup, measurements, rng), noise_sd)
 
 
 def release_dp_table(
     records: pd.DataFrame,
     *,
-    areas: dict[str, pd.DataFrame],
-    oa_to_area: dict[str, np.ndarray],
+    index: AreaIndex,
+    lookup: pd.DataFrame,
     plan: TablePlan,
     grid: counts.CategoryGrid,
     person: str,
     rng: np.random.Generator,
     source: str,
 ) -> TableRelease:
-    """Measure one table at each planned level with OpenDP noise.
-
-    ``areas[level]`` lists every area (code, name) of the level; ``oa_to_area[level][i]`` is the
-    index of OA ``i`` (in ``areas['oa']`` order) within that level.
-    """
-    cells = counts.bounded_cells(
+    """Bound contributions, measure every planned level with OpenDP noise, reconcile."""
+    oa_codes = index.areas["oa"]["code"].tolist()
+    n_cells = len(grid.cells)
+    if plan.statistic == "count":
+        cells = counts.bounded_cells(
+            records,
+            person=person,
+            grid=grid,
+            max_cells=plan.max_categories_per_person,
+            rng=rng,
+            source=source,
+        )
+        before = len(
+            counts.bounded_cells(
+                records, person=person, grid=grid, max_cells=10**9, rng=rng, source=source
+            )
+        )
+        oa_counts = counts.oa_cell_counts(cells, oa_codes, n_cells)
+        released = {"count": _measure(oa_counts, plan.measure("count"), index, lookup, rng)}
+        return TableRelease(plan, grid, released, before, before - len(cells), _names(index))
+    assert plan.value is not None and plan.bounds is not None
+    rows = counts.bounded_rows(
         records,
         person=person,
         grid=grid,
+        value=plan.value,
+        bounds=plan.bounds,
         max_cells=plan.max_categories_per_person,
+        max_rows=plan.max_rows_per_person,
         rng=rng,
         source=source,
     )
-    all_cells = counts.bounded_cells(
-        records, person=person, grid=grid, max_cells=10**9, rng=rng, source=source
-    )
-    n_cells = len(grid.cells)
-    oa_counts = counts.oa_cell_counts(cells, areas["oa"]["code"].tolist(), n_cells)
-    estimates: dict[str, LevelEstimate] = {}
-    for level_plan in plan.levels:
-        level = level_plan.level
-        table = areas[level]
-        truth = counts.roll_up(oa_counts, oa_to_area[level], len(table))
-        sigma = calibrated_sigma(level_plan.rho, plan.max_categories_per_person)
-        noisy = add_discrete_gaussian(truth, sigma)
-        sd = np.full(noisy.shape, sigma)
-        estimates[level] = LevelEstimate(
-            level,
-            table["code"].tolist(),
-            table["name"].tolist(),
-            noisy,
-            sd,
-            noisy.sum(axis=1),
-            np.full(len(table), sigma * np.sqrt(n_cells)),
-        )
-    return TableRelease(plan, grid, estimates, len(all_cells), len(all_cells) - len(cells))
+    released = {}
+    for measure in plan.measures:
+        weights = rows["value"].to_numpy() if measure.kind == "sum" else None
+        oa_values = counts.oa_cell_counts(rows, oa_codes, n_cells, weights=weights)
+        released[measure.kind] = _measure(oa_values, measure, index, lookup, rng)
+    before = int(rows.attrs["rows_before"])
+    return TableRelease(plan, grid, released, before, before - len(rows), _names(index))
+
+
+def _names(index: AreaIndex) -> dict[str, dict[str, str]]:
+    return {
+        level: dict(zip(frame["code"], frame["name"], strict=True))
+        for level, frame in index.areas.items()
+    }
 
 
 def level_frame(release: TableRelease, level: str) -> pd.DataFrame:
-    """The tidy published table of one level: area, level, categories, count, noise_sd."""
-    estimate = release.levels[level]
+    """The tidy published table of one level: area, level, categories, statistic, moe95,
+    noise_sd (of this level's raw measurement)."""
+    statistic = release.plan.statistic
+    main = release.measures["sum" if statistic != "count" else "count"]
+    estimate = main.levels[level]
     grid_cells = [*release.grid.cells, tuple(counts.TOTAL for _ in release.grid.columns)]
-    n_areas, n_cells = len(estimate.codes), len(grid_cells)
-    values = np.column_stack([estimate.values, estimate.total])
-    noise = np.column_stack([estimate.noise_sd, estimate.total_noise_sd])
+    values = np.column_stack([estimate.values, estimate.total]).astype(float)
+    moe = np.column_stack([estimate.moe95, estimate.total_moe95])
+    if statistic == "mean":
+        values, moe = _mean(
+            values, moe, release.measures["count"].levels[level], release.plan.bounds or (0, 0)
+        )
+    codes = estimate.codes
+    names = [release.area_names[level].get(code, code) for code in codes]
     frame = pd.DataFrame(
         {
-            "area_code": np.repeat(estimate.codes, n_cells),
-            "area_name": np.repeat(estimate.names, n_cells),
+            "area_code": np.repeat(codes, len(grid_cells)),
+            "area_name": np.repeat(names, len(grid_cells)),
             "level": level,
         }
     )
     for position, column in enumerate(release.grid.columns):
-        frame[column] = [cell[position] for cell in grid_cells] * n_areas
-    frame["count"] = values.reshape(-1).astype("int64")
-    frame["noise_sd"] = noise.reshape(-1).round(4)
-    if not release.grid.columns:  # area-only table: keep the total row once per area
+        frame[column] = [cell[position] for cell in grid_cells] * len(codes)
+    if statistic == "mean":
+        frame["mean"] = pd.array(np.round(values.reshape(-1), 2), dtype="Float64")
+    else:
+        frame[statistic] = values.reshape(-1).astype("int64")
+    frame["moe95"] = np.round(moe.reshape(-1), 2)
+    frame["noise_sd"] = round(main.noise_sd[level], 4)
+    if not release.grid.columns:  # area-only table: the single cell is the total
         frame = frame.iloc[0::2].reset_index(drop=True)
     return frame
+
+
+def _mean(
+    sums: np.ndarray, sum_moe: np.ndarray, count: ReconciledLevel, bounds: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean = sum / count, clipped to the bounds; moe by the delta method; undefined at 0."""
+    n = np.column_stack([count.values, count.total]).astype(float)
+    n_moe = np.column_stack([count.moe95, count.total_moe95])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.clip(sums / n, bounds[0], bounds[1])
+        moe = np.sqrt(sum_moe**2 + (mean * n_moe) ** 2) / n
+    mean[n <= 0] = np.nan
+    moe[n <= 0] = np.nan
+    return mean, np.minimum(moe, bounds[1] - bounds[0])

@@ -167,7 +167,9 @@ def build_design(lookup: pd.DataFrame, levels: Sequence[str]) -> AtomDesign:
     )
 
 
-def rows_in_order(level: str, codes: Sequence[str], values: np.ndarray, order: list[str]):
+def rows_in_order(
+    level: str, codes: Sequence[str], values: np.ndarray, order: list[str]
+) -> np.ndarray:
     """``values`` (rows in ``codes`` order) reordered to ``order``, each area exactly once."""
     given = [str(code) for code in codes]
     row_of = {code: row for row, code in enumerate(given)}

@@ -34,12 +34,15 @@ class AreaIndex:
     @classmethod
     def from_bundle(cls, bundle: Any) -> AreaIndex:
         """Build from a geography bundle."""
-        areas = {level: bundle.areas(level).reset_index(drop=True)
-                 for level in ("oa", "lsoa", "msoa", "ward", "borough")}
+        areas = {
+            level: bundle.areas(level).reset_index(drop=True)
+            for level in ("oa", "lsoa", "msoa", "ward", "borough")
+        }
         oa_codes = areas["oa"]["code"]
         position = {
             level: pd.Index(areas[level]["code"]).get_indexer(
-                bundle.oa_to_level(level).reindex(oa_codes).to_numpy())
+                bundle.oa_to_level(level).reindex(oa_codes).to_numpy()
+            )
             for level in areas
         }
         return cls(areas, position)

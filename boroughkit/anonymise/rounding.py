@@ -1,21 +1,21 @@
 """Non-negativity and integer rounding that keep every sum of a table exact.
 
-Three steps, all vectorised over category columns:
+All vectorised over category columns (each column is independent):
 
 - :func:`simplex_project` moves each group of children onto ``{y >= 0, sum(y) = parent}``
-  (Euclidean projection onto a scaled simplex), so a negative estimate becomes 0 and its
-  siblings give up the difference, and the parent is untouched.
+  (Euclidean projection onto a scaled simplex): a negative estimate becomes 0, its siblings
+  give up the difference, the parent is untouched. :func:`fit_two_partitions` does the same
+  for children summed by two crossing partitions (LSOA pieces and wards).
 - :func:`round_circulation` rounds a fractional *circulation* (edge values that balance at every
   vertex) to an integer one by dependent rounding on cycles: every edge ends at the floor or
-  the ceiling of its value, its expectation is unchanged, and the balance still holds. With
-  areas as edges this is Cox's unbiased controlled rounding, for two crossing hierarchies at
-  once (LSOA/MSOA and ward).
+  ceiling of its value, in expectation at its value, and the balance still holds. With areas as
+  edges this is Cox's unbiased controlled rounding, for two crossing hierarchies at once.
 - :func:`round_within_groups` finishes the children of already rounded parents by systematic
-  rounding whose random start is drawn given the parent's rounded total, so the children also
-  end at floor or ceiling, sum to the parent exactly, and are unbiased overall.
+  rounding whose random start is drawn given the parent's rounded total: children end at floor
+  or ceiling, sum to the parent exactly, and are unbiased overall.
 
-The random generator is always passed in: this is post-processing of already private values,
-so any generator is safe, and none is seeded from configuration.
+The random generator is passed in: this is post-processing of already private values, so any
+generator is safe, and none is seeded from configuration.
 """
 
 from __future__ import annotations

@@ -24,13 +24,26 @@ def ptable_for(release: SDCTablesRelease, resolve: Any) -> PTable:
     """The user's ptable file, or one generated from the D, V, js parameters."""
     if release.ptable is not None:
         return load_ptable(resolve(release.ptable))
-    return generate_ptable(D=release.ptable_parameters.D, V=release.ptable_parameters.V,
-                           js=release.ptable_parameters.js)
+    return generate_ptable(
+        D=release.ptable_parameters.D,
+        V=release.ptable_parameters.V,
+        js=release.ptable_parameters.js,
+    )
 
 
-def release_sdc_table(records: pd.DataFrame, *, name: str, grid: CategoryGrid,
-                      levels: list[str], index: AreaIndex, person: str, keys: KeyStore,
-                      ptable: PTable, threshold: int, rounding_base: int) -> ReleasedTable:
+def release_sdc_table(
+    records: pd.DataFrame,
+    *,
+    name: str,
+    grid: CategoryGrid,
+    levels: list[str],
+    index: AreaIndex,
+    person: str,
+    keys: KeyStore,
+    ptable: PTable,
+    threshold: int,
+    rounding_base: int,
+) -> ReleasedTable:
     """Perturb, suppress and round one table at each level."""
     columns = list(grid.columns)
     frame = records[[person, "oa_code", *columns]].copy()
@@ -43,27 +56,47 @@ def release_sdc_table(records: pd.DataFrame, *, name: str, grid: CategoryGrid,
         frame["area_code"] = index.area_of_oa(frame["oa_code"], level).to_numpy()
         areas = index.areas[level]
         cells = frame.drop_duplicates([person, "area_code", *columns])
-        groups = pd.MultiIndex.from_product([areas["code"], *grid.values],
-                                            names=["area_code", *columns]).to_frame(index=False)
-        by_cell = perturb_counts(cells, group_by=["area_code", *columns],
-                                 record_key="record_key", ptable=ptable, all_groups=groups,
-                                 threshold=threshold, rounding_base=rounding_base).table
+        groups = pd.MultiIndex.from_product(
+            [areas["code"], *grid.values], names=["area_code", *columns]
+        ).to_frame(index=False)
+        by_cell = perturb_counts(
+            cells,
+            group_by=["area_code", *columns],
+            record_key="record_key",
+            ptable=ptable,
+            all_groups=groups,
+            threshold=threshold,
+            rounding_base=rounding_base,
+        ).table
         people = frame.drop_duplicates([person, "area_code"])
-        totals = perturb_counts(people, group_by=["area_code"], record_key="record_key",
-                                ptable=ptable, all_groups=areas[["code"]].rename(
-                                    columns={"code": "area_code"}),
-                                threshold=threshold, rounding_base=rounding_base).table
+        totals = perturb_counts(
+            people,
+            group_by=["area_code"],
+            record_key="record_key",
+            ptable=ptable,
+            all_groups=areas[["code"]].rename(columns={"code": "area_code"}),
+            threshold=threshold,
+            rounding_base=rounding_base,
+        ).table
         for column in columns:
             totals[column] = TOTAL
         table = pd.concat([by_cell, totals[by_cell.columns]], ignore_index=True)
-        table = table.merge(areas.rename(columns={"code": "area_code", "name": "area_name"})[
-            ["area_code", "area_name"]], on="area_code")
+        table = table.merge(
+            areas.rename(columns={"code": "area_code", "name": "area_name"})[
+                ["area_code", "area_name"]
+            ],
+            on="area_code",
+        )
         table["level"] = level
         table = table.sort_values("area_code", kind="stable")
-        frames[level] = table[["area_code", "area_name", "level", *columns, "count", "status"]]\
-            .reset_index(drop=True)
-    details = {"count_by": columns, "levels": levels, "total_row":
-               "distinct persons in the area, perturbed separately (not the sum of cells)"}
+        frames[level] = table[
+            ["area_code", "area_name", "level", *columns, "count", "status"]
+        ].reset_index(drop=True)
+    details = {
+        "count_by": columns,
+        "levels": levels,
+        "total_row": "distinct persons in the area, perturbed separately (not the sum of cells)",
+    }
     return ReleasedTable(name, tuple(columns), "count", frames, details)
 
 

@@ -6,6 +6,7 @@ silently ignored setting.
 
 from __future__ import annotations
 
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -113,6 +114,10 @@ class DPTableConfig(Strict):
     weight: ExactNumber = Fraction(1)
     level_split: dict[Level, ExactNumber] | None = None
     max_categories_per_person: int = Field(default=1, ge=1, le=50)
+    statistic: Literal["count", "sum", "mean"] = "count"
+    value: str | None = None
+    bounds: tuple[int, int] | None = None
+    max_rows_per_person: int = Field(default=1, ge=1, le=100)
 
     @field_validator("levels")
     @classmethod
@@ -120,6 +125,22 @@ class DPTableConfig(Strict):
         if len(set(levels)) != len(levels):
             raise ValueError("a level is listed twice")
         return sorted(levels, key=LEVEL_ORDER.index)
+
+    @model_validator(mode="after")
+    def _value_for_sums(self) -> DPTableConfig:
+        if self.statistic == "count":
+            if self.value is not None or self.bounds is not None:
+                raise ValueError("value and bounds are for statistic: sum or mean")
+            return self
+        if self.value is None or self.bounds is None:
+            raise ValueError(
+                f"statistic {self.statistic} needs value (a numeric column) and "
+                "bounds: [lower, upper] (whole numbers, public)"
+            )
+        lower, upper = self.bounds
+        if not 0 <= lower < upper:
+            raise ValueError("bounds must satisfy 0 <= lower < upper")
+        return self
 
     @model_validator(mode="after")
     def _split_covers_levels(self) -> DPTableConfig:
@@ -200,6 +221,14 @@ class PublishConfig(Strict):
     formats: list[PublishFormat] = Field(default_factory=lambda: list(ALL_FORMATS))
     licence: Literal["OGL-3.0", "CC-BY-4.0", "CC0-1.0"] = "OGL-3.0"
     publisher: str = "Demo Borough Council"
+    # For the transparency register: the data protection impact assessment covering the release
+    # and the lawful basis for processing residents' records to produce it.
+    dpia_reference: str | None = None
+    legal_basis: str | None = None
+    # The date the figures describe (e.g. a snapshot date), when it is not the release date.
+    reference_date: date | None = None
+    # Where `boroughkit publish` also sends the release: an fsspec URL or ckan+https://host.
+    target: str | None = None
 
 
 class PipelineConfig(Strict):

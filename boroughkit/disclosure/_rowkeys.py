@@ -58,7 +58,7 @@ def household_signatures(
     missing = codes < 0
     # Records with no household id become one-person households of their own.
     codes[missing] = len(uniques) + np.arange(int(missing.sum()))
-    labels = list(uniques.astype(str)) + [f"{_MISSING}{p}" for p in np.flatnonzero(missing)]
+    labels = list(uniques) + [f"{_MISSING}{p}" for p in np.flatnonzero(missing)]
     order = np.argsort(codes, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
     with np.errstate(over="ignore"):

@@ -56,20 +56,24 @@ def names_from_lookup(lookup: pd.DataFrame, levels: Iterable[str]) -> dict[str, 
 
 
 def population_series(oa_population: Mapping[str, int] | pd.Series) -> pd.Series:
+    """OA code → whole number of residents (or of records); OAs of unknown size are left out.
+
+    The checks name any OA they need whose population is not known.
+    """
     series = (
         pd.Series(oa_population, dtype="object")
         if isinstance(oa_population, Mapping)
-        else oa_population
+        else oa_population.copy()
     )
     series.index = series.index.astype(str)
-    unknown = series[pd.isna(series)]
-    if len(unknown):
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = numbers.isna() & series.notna()
+    if bad.any():
         raise DataError(
-            f"the population of {len(unknown)} OA(s) is unknown "
-            f"(e.g. {', '.join(unknown.index[:5])})",
-            fix="count residents from the records with oa_counts_from_records(records, 'oa_code')",
+            f"populations of OA(s) {', '.join(series.index[bad][:5])} are not numbers",
+            fix="give whole numbers of residents per OA",
         )
-    return pd.to_numeric(series).astype("int64")
+    return numbers.dropna().round().astype("int64")
 
 
 def oa_counts_from_records(

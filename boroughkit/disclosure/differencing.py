@@ -52,7 +52,6 @@ from boroughkit.disclosure.report import CheckResult, Finding
 from boroughkit.errors import ConfigError, DataError
 
 
-
 @dataclass(frozen=True)
 class Publication:
     """One table as published: the area definitions it appears at and its true counts per OA.
@@ -93,7 +92,9 @@ def check_geographic_differencing(
             continue
         _check_populations(slivers, population, publication, min_population, small_areas)
         if publication.oa_counts is not None:
-            cell_findings += _derivable_cells(slivers, publication, min_cell, names)
+            cell_findings += _derivable_cells(
+                slivers, publication.oa_counts, publication.name, min_cell, names
+            )
     population_findings = [
         _population_finding(sliver, tables, population, min_population, names)
         for sliver, tables in small_areas.values()
@@ -190,12 +191,12 @@ def _population_finding(
 
 def _derivable_cells(
     slivers: list[Sliver],
-    publication: Publication,
+    oa_counts: pd.DataFrame,
+    table: str,
     min_cell: int,
     names: Mapping[str, Mapping[str, str]] | None,
 ) -> list[Finding]:
-    assert publication.oa_counts is not None
-    counts = publication.oa_counts.fillna(0)
+    counts = oa_counts.fillna(0)
     oa_position = {oa: row for row, oa in enumerate(counts.index.astype(str))}
     rows, cols = [], []
     for index, sliver in enumerate(slivers):
@@ -212,11 +213,11 @@ def _derivable_cells(
         sliver, category = slivers[index], str(counts.columns[column])
         findings.append(
             Finding(
-                where={**_where(sliver), "table": publication.name, "category": category},
+                where={**_where(sliver), "table": table, "category": category},
                 rule="differencing-small-cell",
                 detail=(
                     f"{sliver.describe(names)} {len(sliver.oas)} OA(s) where {category!r} of "
-                    f"table {publication.name!r} counts 1 to {min_cell - 1}"
+                    f"table {table!r} counts 1 to {min_cell - 1}"
                 ),
             )
         )

@@ -269,7 +269,9 @@ def _class_findings(
         Finding(
             {column: json_value(row[column]) for column in quasi_identifiers},
             "k-anonymity",
-            f"{int(row['_k'])} record(s) share this combination (at least {min_k} required)",
+            f"{int(row['_k'])} record(s) have "
+            + ", ".join(f"{column}={row[column]}" for column in quasi_identifiers)
+            + f" (at least {min_k} required)",
         )
         for _, row in small.iterrows()
     )

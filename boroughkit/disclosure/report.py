@@ -8,7 +8,7 @@ each check, who could try what with which public information, and why the check 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,7 @@ class GateReport:
                 "failed": len(self.failures()),
                 "failing_items": len(failing),
             },
-            "checks": [asdict(check) for check in self.checks],
+            "checks": [_check_json(check) for check in self.checks],
             "failing_items": failing,
             "adjustments": [asdict(adjustment) for adjustment in self.adjustments],
             "notes": list(self.notes),
@@ -107,7 +107,10 @@ class GateReport:
     def from_json(cls, data: dict[str, Any]) -> GateReport:
         """Rebuild a report from :meth:`to_json` output (e.g. an earlier release's report)."""
         checks = [
-            CheckResult(**{**check, "findings": tuple(Finding(**f) for f in check["findings"])})
+            CheckResult(
+                **{key: value for key, value in check.items() if key in _CHECK_FIELDS},
+                findings=tuple(Finding(**f) for f in check.get("findings", [])),
+            )
             for check in data.get("checks", [])
         ]
         return cls(
@@ -214,6 +217,16 @@ _NEXT_FAILED = (
     "categories, removing the leaked values) and run the release again. The full list of "
     "failing items, with where each one is, is in risk-report.json."
 )
+
+
+_CHECK_FIELDS = {f.name for f in fields(CheckResult)} - {"findings"}
+
+
+def _check_json(check: CheckResult) -> dict[str, Any]:
+    data = asdict(check)
+    data["status"] = "passed" if check.passed else "failed"
+    data["findings"] = [asdict(finding) for finding in check.findings]
+    return data
 
 
 def _check_section(number: int, check: CheckResult) -> list[str]:

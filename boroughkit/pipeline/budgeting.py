@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from boroughkit.budget import Rho
+from boroughkit.config.models import DPTablesRelease
 from boroughkit.errors import BudgetError
 from boroughkit.ledger import Ledger, Reservation, default_ledger_path
 from boroughkit.pipeline.context import RunContext
@@ -22,12 +23,15 @@ def dataset_name(plan: Plan, source: Path) -> str:
     return plan.loaded.config.source.dataset or source.stem
 
 
-def reserve_budget(plan: Plan, catalogue: Path, release_id: str, source: Path,
-                   context: RunContext) -> Reservation:
+def reserve_budget(
+    plan: Plan, catalogue: Path, release_id: str, source: Path, context: RunContext
+) -> Reservation:
     """Reserve the plan's rho; raises BudgetError before any noise if it would overspend."""
     ledger = ledger_for(plan, catalogue)
     dataset = dataset_name(plan, source)
-    budget = plan.loaded.config.release.budget
+    release = plan.loaded.config.release
+    assert isinstance(release, DPTablesRelease), "only DP releases draw on the ledger"
+    budget = release.budget
     if budget.lifetime is not None:
         ledger.ensure(dataset, Rho.parse(budget.lifetime), by=context.user)
     elif not ledger.has_dataset(dataset):
@@ -37,5 +41,4 @@ def reserve_budget(plan: Plan, catalogue: Path, release_id: str, source: Path,
             f"--catalogue {catalogue} --dataset {dataset} --rho TOTAL`",
         )
     tables = [table.name for table in plan.tables]
-    return ledger.reserve(dataset, release_id, Rho.parse(plan.rho), tables=tables,
-                          by=context.user)
+    return ledger.reserve(dataset, release_id, Rho.parse(plan.rho), tables=tables, by=context.user)

@@ -82,8 +82,11 @@ def run_demo(
     dataset = f"demo-residents-{datetime.now(UTC):%Y%m%d-%H%M%S-%f}"
     for config in configs or example_configs():
         echo(f"Running {config.name} …")
-        overrides = {"source.path": str(residents), "publish.to": str(result.catalogue),
-                     "source.dataset": dataset}
+        overrides = {
+            "source.path": str(residents),
+            "publish.to": str(result.catalogue),
+            "source.dataset": dataset,
+        }
         loaded = load_config(config, overrides=overrides)
         run = run_pipeline(build_plan(loaded), reports_dir=out / "reports")
         echo(run.summary)

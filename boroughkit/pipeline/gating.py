@@ -13,20 +13,42 @@ from boroughkit.disclosure import gate
 from boroughkit.disclosure.report import GateReport
 from boroughkit.pipeline.plan import Plan
 
-PUBLISHED_COLUMNS = {"area_code", "area_name", "level", "count", "sum", "mean", "noise_sd",
-                     "moe95", "status"}
+PUBLISHED_COLUMNS = {
+    "area_code",
+    "area_name",
+    "level",
+    "count",
+    "sum",
+    "mean",
+    "noise_sd",
+    "moe95",
+    "status",
+}
 
 
-def run_gate(plan: Plan, release_id: str, paths: list[Path], records: pd.DataFrame,
-             bundle: Any, tables: list[ReleasedTable]) -> GateReport:
+def run_gate(
+    plan: Plan,
+    release_id: str,
+    paths: list[Path],
+    records: pd.DataFrame,
+    bundle: Any,
+    tables: list[ReleasedTable],
+) -> GateReport:
     """Every check a release must pass before anything is published."""
     config = plan.loaded.config
     allowed = set(PUBLISHED_COLUMNS)
     for table in tables:
         allowed |= set(table.category_columns)
-    identifier_columns = [c for c in (config.source.privacy_unit, config.source.household,
-                                      config.geography.geocode.postcode,
-                                      *config.source.identifiers) if c and c in records]
+    identifier_columns = [
+        c
+        for c in (
+            config.source.privacy_unit,
+            config.source.household,
+            config.geography.geocode.postcode,
+            *config.source.identifiers,
+        )
+        if c and c in records
+    ]
     secrets = {column: records[column].dropna().unique() for column in identifier_columns}
     levels = sorted({level for table in tables for level in table.frames})
     populations = published_populations(bundle, levels, records, config.source.privacy_unit)
@@ -39,8 +61,9 @@ def run_gate(plan: Plan, release_id: str, paths: list[Path], records: pd.DataFra
     return report
 
 
-def published_populations(bundle: Any, levels: list[str], records: pd.DataFrame,
-                          person: str) -> pd.DataFrame:
+def published_populations(
+    bundle: Any, levels: list[str], records: pd.DataFrame, person: str
+) -> pd.DataFrame:
     """Residents of each published area: the bundle's (public) figures when it has them."""
     frames = []
     for level in levels:

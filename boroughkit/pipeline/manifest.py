@@ -26,41 +26,73 @@ def file_metadata(plan: Plan, bundle: Any) -> dict[str, str]:
     """Short statements every published file carries (Parquet metadata, GeoJSON members)."""
     config = plan.loaded.config
     block = licence_block(config.publish.licence, bundle.info.attribution)
-    return {"licence": f"{block['title']} ({block['url']})",
-            "attribution": " ".join(block["attribution"]),
-            "method": config.release.method, "privacy": method_statement(plan),
-            "publisher": config.publish.publisher}
+    return {
+        "licence": f"{block['title']} ({block['url']})",
+        "attribution": " ".join(block["attribution"]),
+        "method": config.release.method,
+        "privacy": method_statement(plan),
+        "publisher": config.publish.publisher,
+    }
 
 
-def build(plan: Plan, release_id: str, context: RunContext, bundle: Any, records: LoadedRecords,
-          geocoded: GeocodedRecords, tables: list[ReleasedTable], version: str,
-          dataset: str) -> dict[str, Any]:
+def build(
+    plan: Plan,
+    release_id: str,
+    context: RunContext,
+    bundle: Any,
+    records: LoadedRecords,
+    geocoded: GeocodedRecords,
+    tables: list[ReleasedTable],
+    version: str,
+    dataset: str,
+) -> dict[str, Any]:
     """The manifest document (the writer adds the list of files)."""
     config = plan.loaded.config
     return {
-        "release_id": release_id, "name": config.name, "description": config.description,
-        "dataset": dataset, "created": context.now().isoformat(), "created_by": context.user,
-        "boroughkit_version": version, "method": config.release.method,
-        "method_statement": method_statement(plan), "privacy": privacy_block(plan),
+        "release_id": release_id,
+        "name": config.name,
+        "description": config.description,
+        "dataset": dataset,
+        "created": context.now().isoformat(),
+        "created_by": context.user,
+        "boroughkit_version": version,
+        "method": config.release.method,
+        "method_statement": method_statement(plan),
+        "privacy": privacy_block(plan),
         "tables": {table.name: table.details for table in tables},
-        "geography": {"bundle": bundle.info.name, "source": bundle.info.source,
-                      "fingerprint": bundle.fingerprint, "oa_geometry": bundle.info.oa_geometry,
-                      "oa_geometry_approximate": bundle.info.oa_geometry == "approximate",
-                      "synthetic": bundle.info.synthetic},
-        "input": {"rounded_to": PUBLIC_ROUNDING, "rows": _rounded(records.input_rows),
-                  "opted_out_rows": _rounded(records.opted_out_rows),
-                  "unmatched_rows": {k: _rounded(v) for k, v in geocoded.unmatched.items()}},
+        "geography": {
+            "bundle": bundle.info.name,
+            "source": bundle.info.source,
+            "fingerprint": bundle.fingerprint,
+            "oa_geometry": bundle.info.oa_geometry,
+            "oa_geometry_approximate": bundle.info.oa_geometry == "approximate",
+            "synthetic": bundle.info.synthetic,
+        },
+        "input": {
+            "rounded_to": PUBLIC_ROUNDING,
+            "rows": _rounded(records.input_rows),
+            "opted_out_rows": _rounded(records.opted_out_rows),
+            "unmatched_rows": {k: _rounded(v) for k, v in geocoded.unmatched.items()},
+        },
         "licence": licence_block(config.publish.licence, bundle.info.attribution),
         "publisher": config.publish.publisher,
     }
 
 
-def analyst_summary(release_id: str, folder: Path, records: LoadedRecords,
-                    geocoded: GeocodedRecords, files: list[WrittenFile]) -> str:
+def analyst_summary(
+    release_id: str,
+    folder: Path,
+    records: LoadedRecords,
+    geocoded: GeocodedRecords,
+    files: list[WrittenFile],
+) -> str:
     """Exact figures for the analyst's console (never published)."""
     unmatched = sum(geocoded.unmatched.values())
-    lines = [f"Published release {release_id}", f"  folder: {folder}",
-             f"  input rows: {records.input_rows}; opted out: {records.opted_out_rows}; "
-             f"unmatched: {unmatched} {geocoded.unmatched or ''}",
-             f"  files: {len(files)} (+ manifest.json, risk-report.json, risk-report.md)"]
+    lines = [
+        f"Published release {release_id}",
+        f"  folder: {folder}",
+        f"  input rows: {records.input_rows}; opted out: {records.opted_out_rows}; "
+        f"unmatched: {unmatched} {geocoded.unmatched or ''}",
+        f"  files: {len(files)} (+ manifest.json, risk-report.json, risk-report.md)",
+    ]
     return "\n".join(lines)

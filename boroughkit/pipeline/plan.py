@@ -1,4 +1,4 @@
-"""Plan a release before running it: steps, tables, levels, budget and expected noise.
+"""Plan a release before running it: steps, tables, levels, budget and expected accuracy.
 
 Planning is pure: it reads the config only, draws no noise and spends no budget, so an analyst
 can tune a release with ``boroughkit plan`` first.
@@ -7,40 +7,58 @@ can tune a release with ``boroughkit plan`` first.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
+from boroughkit.anonymise.consistency import default_level_split, expected_moe95
 from boroughkit.config import LoadedConfig
 from boroughkit.config.models import DPTableConfig, DPTablesRelease, SDCTablesRelease
 
-# z for a two-sided 95 % interval of a (discrete) Gaussian.
 Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
 class LevelPlan:
-    """One level of one table: its share of the budget and the noise that buys."""
+    """One level of one measure: its share of the budget, the noise, the expected moe95."""
 
     level: str
     rho: Fraction
     sigma: float
+    expected_moe95: float = math.nan
 
-    @property
-    def expected_moe95(self) -> float:
-        """Half-width of a 95 % interval of one raw noisy cell at this level."""
-        return Z95 * self.sigma
+
+@dataclass(frozen=True)
+class MeasurePlan:
+    """A noisy measurement of a table: counts, or sums of a clipped value."""
+
+    kind: str  # "count" | "sum"
+    sensitivity_squared: int  # squared L2 sensitivity of one person at any level
+    levels: tuple[LevelPlan, ...]
 
 
 @dataclass(frozen=True)
 class TablePlan:
-    """One published table: what it counts, its contribution bound and its levels."""
+    """One published table: its statistic, contribution bounds, budget and measurements."""
 
     name: str
     count_by: tuple[str, ...]
+    statistic: str
     max_categories_per_person: int
+    max_rows_per_person: int
+    value: str | None
+    bounds: tuple[int, int] | None
     rho: Fraction
-    levels: tuple[LevelPlan, ...]
+    measures: tuple[MeasurePlan, ...]
+
+    @property
+    def levels(self) -> tuple[LevelPlan, ...]:
+        """The levels of the first measure (every measure has the same levels)."""
+        return self.measures[0].levels
+
+    def measure(self, kind: str) -> MeasurePlan:
+        """The measure of the given kind."""
+        return next(m for m in self.measures if m.kind == kind)
 
 
 @dataclass(frozen=True)
@@ -60,83 +78,85 @@ class Plan:
 
     def describe(self) -> str:
         """A human-readable summary for ``boroughkit plan``."""
-        config = self.loaded.config
-        if not self.spends_budget:
-            return self._describe_sdc()
-        lines = [
-            f"Release '{config.name}' ({self.method}), total budget rho = {_show(self.rho)}",
-            "Steps: " + " → ".join(self.steps),
-            "",
-        ]
-        for table in self.tables:
-            by = ", ".join(table.count_by) or "(area only)"
-            lines.append(
-                f"Table {table.name}: counts by area × {by}; rho = {_show(table.rho)};"
-                f" at most {table.max_categories_per_person} cell(s) per person per level"
-            )
-            for level in table.levels:
-                lines.append(
-                    f"  {level.level:<8} rho = {_show(level.rho):<10} noise sd = "
-                    f"{level.sigma:8.3f}   expected moe95 = ±{level.expected_moe95:.1f}"
-                )
-        lines += ["", "Nothing has been read, drawn or spent."]
-        return "\n".join(lines)
+        from boroughkit.pipeline.plan_text import describe_plan
+
+        return describe_plan(self)
 
 
-    def _describe_sdc(self) -> str:
-        release = self.loaded.config.release
-        assert isinstance(release, SDCTablesRelease)
-        source = str(release.ptable) if release.ptable else (
-            f"generated (D={release.ptable_parameters.D}, V={release.ptable_parameters.V}, "
-            f"js={release.ptable_parameters.js})")
-        lines = [f"Release '{self.loaded.config.name}' (sdc-tables): ONS cell-key perturbation",
-                 "Steps: " + " → ".join(self.steps), f"ptable: {source}; suppress counts below "
-                 f"{release.threshold}; round to base {release.rounding_base}", ""]
-        for table in release.tables:
-            by = ", ".join(table.count_by) or "(area only)"
-            lines.append(f"Table {table.name}: counts by area × {by} at "
-                         f"{', '.join(table.levels)}")
-        lines += ["", "No privacy budget is used; nothing has been read."]
-        return "\n".join(lines)
+def level_sigma(rho: Fraction, sensitivity_squared: int) -> float:
+    """Discrete Gaussian scale giving ``rho``-zCDP at the given squared L2 sensitivity."""
+    return math.sqrt(sensitivity_squared / (2 * float(rho)))
 
 
-def default_level_split(levels: Sequence[str]) -> dict[str, Fraction]:
-    """Equal shares of a table's budget across its levels (exact fractions summing to 1)."""
-    return {level: Fraction(1, len(levels)) for level in levels}
-
-
-def level_sigma(rho: Fraction, cells_per_person: int) -> float:
-    """Discrete Gaussian scale giving ``rho``-zCDP when one person changes ``cells_per_person``
-    cells by at most 1 each (squared L2 sensitivity = cells_per_person)."""
-    return math.sqrt(cells_per_person / (2 * float(rho)))
-
-
-def _table_plan(table: DPTableConfig, rho: Fraction) -> TablePlan:
+def _measure(kind: str, table: DPTableConfig, rho: Fraction, lookup: Any) -> MeasurePlan:
+    k, m = table.max_categories_per_person, table.max_rows_per_person
+    if kind == "count":
+        # distinct (person, cell) pairs for counts; rows for a mean's denominator
+        sensitivity = k if table.statistic == "count" else m * m
+    else:
+        assert table.bounds is not None
+        sensitivity = (m * max(abs(table.bounds[0]), abs(table.bounds[1]))) ** 2
     split = table.level_split or default_level_split(table.levels)
-    total_weight = sum(split.get(level, Fraction(0)) for level in table.levels)
-    levels = []
-    for level in table.levels:
-        level_rho = rho * split.get(level, Fraction(0)) / total_weight
-        levels.append(
-            LevelPlan(level, level_rho, level_sigma(level_rho, table.max_categories_per_person))
+    total = sum(split[level] for level in table.levels)
+    sigmas: dict[str, float] = {level: level_sigma(rho * split[level] / total, sensitivity) for level in table.levels}
+    preview = expected_moe95(lookup, sigmas) if lookup is not None else {}
+    levels = tuple(
+        LevelPlan(
+            level,
+            rho * split[level] / total,
+            sigmas[level],
+            preview.get(level, Z95 * sigmas[level]),
         )
+        for level in table.levels
+    )
+    return MeasurePlan(kind, sensitivity, levels)
+
+
+def _table_plan(table: DPTableConfig, rho: Fraction, lookup: Any) -> TablePlan:
+    measures: tuple[MeasurePlan, ...]
+    if table.statistic == "mean":
+        measures = (
+            _measure("count", table, rho / 2, lookup),
+            _measure("sum", table, rho / 2, lookup),
+        )
+    else:
+        kind = "count" if table.statistic == "count" else "sum"
+        measures = (_measure(kind, table, rho, lookup),)
     return TablePlan(
-        table.name, tuple(table.count_by), table.max_categories_per_person, rho, tuple(levels)
+        table.name,
+        tuple(table.count_by),
+        table.statistic,
+        table.max_categories_per_person,
+        table.max_rows_per_person,
+        table.value,
+        table.bounds,
+        rho,
+        measures,
     )
 
 
-def build_plan(loaded: LoadedConfig) -> Plan:
-    """Resolve a validated config into a :class:`Plan` (pure: reads no data, spends nothing)."""
+def build_plan(loaded: LoadedConfig, *, preview_accuracy: bool = True) -> Plan:
+    """Resolve a validated config into a :class:`Plan` (reads no records, spends nothing).
+
+    With ``preview_accuracy`` the geography's public lookup is opened to preview the ``moe95``
+    each level will have after the levels are made consistent.
+    """
     release = loaded.config.release
     steps = ("load", "geocode", release.method, "disclosure gate", "publish")
     tables: list[TablePlan] = []
     if isinstance(release, DPTablesRelease):
+        lookup = _public_lookup(loaded) if preview_accuracy else None
         total_weight = sum(table.weight for table in release.tables)
         for table in release.tables:
-            tables.append(_table_plan(table, release.budget.rho * table.weight / total_weight))
+            share = release.budget.rho * table.weight / total_weight
+            tables.append(_table_plan(table, share, lookup))
     rho = release.budget.rho if isinstance(release, DPTablesRelease) else Fraction(0)
+    assert isinstance(release, DPTablesRelease | SDCTablesRelease)
     return Plan(loaded, steps, release.method, rho, tuple(tables))
 
 
-def _show(value: Fraction) -> str:
-    return f"{float(value):.6g}" if value.denominator != 1 else str(value.numerator)
+def _public_lookup(loaded: LoadedConfig) -> Any:
+    from boroughkit.geography import open_bundle
+
+    bundle = open_bundle(loaded.config.geography.boundaries, base_dir=loaded.base_dir)
+    return bundle.lookup

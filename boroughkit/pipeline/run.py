@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from boroughkit import __version__
 from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.disclosure.report import GateReport
 from boroughkit.errors import DisclosureError
 from boroughkit.geography import open_bundle
 from boroughkit.pipeline import manifest as manifest_mod
-from boroughkit.pipeline.context import RunContext
 from boroughkit.pipeline.budgeting import dataset_name, reserve_budget
+from boroughkit.pipeline.context import RunContext
 from boroughkit.pipeline.gating import run_gate
 from boroughkit.pipeline.load import LoadedRecords, load_records
 from boroughkit.pipeline.plan import Plan
@@ -59,7 +58,7 @@ def _needed_columns(plan: Plan) -> list[str]:
         *config.source.identifiers,
     ]
     for table in config.release.tables:
-        wanted += list(table.count_by)
+        wanted += [*table.count_by, getattr(table, "value", None)]
     return list(dict.fromkeys(column for column in wanted if column))
 
 
@@ -80,16 +79,18 @@ def run_pipeline(
     dataset = dataset_name(plan, source_path)
     inputs = _Inputs(bundle, records, geocoded, dataset)
     if not plan.spends_budget:
-        tables = release_tables(plan, geocoded.frame, bundle, context, source_path, catalogue,
-                                dataset)
-        return _stage_and_publish(plan, catalogue, release_id, context, inputs, tables,
-                                  reports_dir)
+        tables = release_tables(
+            plan, geocoded.frame, bundle, context, source_path, catalogue, dataset
+        )
+        return _stage_and_publish(plan, catalogue, release_id, context, inputs, tables, reports_dir)
     # Reserve before any noise is drawn; a failure below cancels the reservation.
     with reserve_budget(plan, catalogue, release_id, source_path, context) as reservation:
-        tables = release_tables(plan, geocoded.frame, bundle, context, source_path, catalogue,
-                                dataset)
-        result = _stage_and_publish(plan, catalogue, release_id, context, inputs, tables,
-                                    reports_dir)
+        tables = release_tables(
+            plan, geocoded.frame, bundle, context, source_path, catalogue, dataset
+        )
+        result = _stage_and_publish(
+            plan, catalogue, release_id, context, inputs, tables, reports_dir
+        )
         reservation.commit()
     return result
 
@@ -102,14 +103,29 @@ class _Inputs:
     dataset: str
 
 
-def _stage_and_publish(plan: Plan, catalogue: Path, release_id: str, context: RunContext,
-                       inputs: _Inputs, tables: list[ReleasedTable],
-                       reports_dir: Path | None) -> RunResult:
+def _stage_and_publish(
+    plan: Plan,
+    catalogue: Path,
+    release_id: str,
+    context: RunContext,
+    inputs: _Inputs,
+    tables: list[ReleasedTable],
+    reports_dir: Path | None,
+) -> RunResult:
     loaded = plan.loaded
     with staged_release(catalogue, release_id) as staging:
         files = _write_tables(staging, plan, tables, inputs.bundle)
-        document = manifest_mod.build(plan, release_id, context, inputs.bundle, inputs.records,
-                                      inputs.geocoded, tables, __version__, inputs.dataset)
+        document = manifest_mod.build(
+            plan,
+            release_id,
+            context,
+            inputs.bundle,
+            inputs.records,
+            inputs.geocoded,
+            tables,
+            __version__,
+            inputs.dataset,
+        )
         manifest_path = write_manifest(staging, document, files)
         paths = [*(staging / f.path for f in files), manifest_path]
         report = run_gate(plan, release_id, paths, inputs.records.frame, inputs.bundle, tables)
@@ -123,13 +139,15 @@ def _stage_and_publish(plan: Plan, catalogue: Path, release_id: str, context: Ru
                 report_path=str(kept),
             )
         final = commit_release(catalogue, staging, release_id)
-    summary = manifest_mod.analyst_summary(release_id, final, inputs.records, inputs.geocoded,
-                                           files)
+    summary = manifest_mod.analyst_summary(
+        release_id, final, inputs.records, inputs.geocoded, files
+    )
     return RunResult(release_id, final, files, report, summary)
 
 
-def _write_tables(staging: Path, plan: Plan, tables: list[ReleasedTable],
-                  bundle: Any) -> list[WrittenFile]:
+def _write_tables(
+    staging: Path, plan: Plan, tables: list[ReleasedTable], bundle: Any
+) -> list[WrittenFile]:
     config = plan.loaded.config
     metadata = manifest_mod.file_metadata(plan, bundle)
     files: list[WrittenFile] = []
@@ -137,9 +155,16 @@ def _write_tables(staging: Path, plan: Plan, tables: list[ReleasedTable],
         for level, frame in table.frames.items():
             boundaries = bundle.boundaries.get(level) if bundle.has_polygons(level) else None
             files += write_table_files(
-                staging, table=table.name, level=level, frame=frame,
-                category_columns=table.category_columns, statistic=table.statistic,
-                formats=config.publish.formats, boundaries=boundaries, file_metadata=metadata)
+                staging,
+                table=table.name,
+                level=level,
+                frame=frame,
+                category_columns=table.category_columns,
+                statistic=table.statistic,
+                formats=config.publish.formats,
+                boundaries=boundaries,
+                file_metadata=metadata,
+            )
     return files
 
 

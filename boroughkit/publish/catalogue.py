@@ -1,12 +1,19 @@
-"""The local catalogue: releases are built in a staging folder and appear by one atomic rename.
+"""The local catalogue's layout, and how `run` hands a built release to the approval area.
 
 Layout::
 
-    <catalogue>/releases/<release-id>/...   published releases
-    <catalogue>/.staging/<release-id>/      in-progress builds (never read by consumers)
+    <catalogue>/index.json                 the current catalogue version (what consumers read)
+    <catalogue>/catalog.jsonld             DCAT catalogue of every published release
+    <catalogue>/versions/<n>.json          every catalogue version, kept
+    <catalogue>/releases/<release-id>/     published releases: data files and their metadata
+    <catalogue>/registers/                 transparency and data sharing registers
+    <catalogue>/staging/<release-id>/      built releases awaiting approval (never public)
+    <catalogue>/audit/<release-id>/        risk report and approval of each published release
+    <catalogue>/retracted/<release-id>/    withdrawn releases, kept for the record
+    <catalogue>/.building/ .publishing/    work in progress, swept by the next run or publish
 
-A failure or a kill before the rename leaves ``releases/`` exactly as it was; the staging folder
-of a killed run is ignored and swept by the next run.
+`run` builds in ``.building/`` and moves the complete release (files, manifest, risk report)
+into ``staging/`` with one rename; ``approve`` and ``publish`` take it from there.
 """
 
 from __future__ import annotations
@@ -20,12 +27,25 @@ from pathlib import Path
 
 from boroughkit.errors import PublishError
 
-STAGING = ".staging"
+BUILDING = ".building"
+WORK = ".publishing"
+STAGING = "staging"
+RELEASES = "releases"
+RETRACTED = "retracted"
+AUDIT = "audit"
+VERSIONS = "versions"
+REGISTERS = "registers"
+INDEX = "index.json"
+CATALOG = "catalog.jsonld"
+# What may be served or copied to a public target; everything else stays with the council.
+PUBLIC_ENTRIES = (INDEX, CATALOG, VERSIONS, RELEASES, REGISTERS)
+# Files of a staged release that are evidence for the approver, not data for the public.
+PRIVATE_FILES = ("risk-report.json", "risk-report.md", "approval.json")
 
 
 def releases_dir(catalogue: Path) -> Path:
     """Folder holding published releases."""
-    return catalogue / "releases"
+    return catalogue / RELEASES
 
 
 def release_dir(catalogue: Path, release_id: str) -> Path:
@@ -33,62 +53,81 @@ def release_dir(catalogue: Path, release_id: str) -> Path:
     return releases_dir(catalogue) / release_id
 
 
+def staging_dir(catalogue: Path, release_id: str) -> Path:
+    """Folder of one built release awaiting approval."""
+    return catalogue / STAGING / release_id
+
+
+def _folders(folder: Path) -> list[str]:
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 def list_releases(catalogue: Path) -> list[str]:
-    """Ids of published releases, oldest first."""
-    folder = releases_dir(catalogue)
-    return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.exists() else []
+    """Ids of published releases, oldest first (ids start with the name, then the time)."""
+    return _folders(releases_dir(catalogue))
+
+
+def list_staged(catalogue: Path) -> list[str]:
+    """Ids of built releases waiting in the approval area."""
+    return _folders(catalogue / STAGING)
 
 
 @contextmanager
 def staged_release(catalogue: Path, release_id: str) -> Iterator[Path]:
-    """Yield an empty staging folder; the caller commits it with :func:`commit_release`.
+    """Yield an empty build folder; the caller hands it over with :func:`commit_release`.
 
-    Whatever happens inside, the staging folder is removed on the way out, and folders this
+    Whatever happens inside, the build folder is removed on the way out, and folders this
     function created are removed again if nothing was committed.
     """
-    created = [p for p in (catalogue, catalogue / STAGING) if not p.exists()]
-    staging = catalogue / STAGING / release_id
+    created = [p for p in (catalogue, catalogue / BUILDING) if not p.exists()]
+    building = catalogue / BUILDING / release_id
     try:
-        staging.mkdir(parents=True, exist_ok=False)
+        building.mkdir(parents=True, exist_ok=False)
     except OSError as error:
         raise PublishError(
-            f"{staging}: cannot create the staging folder ({error})",
+            f"{building}: cannot create the build folder ({error})",
             fix="check the catalogue path and its permissions",
         ) from error
     try:
-        yield staging
+        yield building
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(building, ignore_errors=True)
         for folder in reversed(created):
             _remove_if_empty(folder)
-        _remove_if_empty(catalogue / STAGING)
+        _remove_if_empty(catalogue / BUILDING)
 
 
 def commit_release(catalogue: Path, staging: Path, release_id: str) -> Path:
-    """Move a complete staging folder into ``releases/`` with one atomic rename."""
-    target = release_dir(catalogue, release_id)
-    if target.exists():
+    """Move a complete build folder into the approval area ``staging/`` with one atomic rename.
+
+    Nothing is public yet: `boroughkit approve` and `boroughkit publish` take it from there.
+    """
+    target = staging_dir(catalogue, release_id)
+    if target.exists() or release_dir(catalogue, release_id).exists():
         raise PublishError(
             f"{target}: a release with this id already exists",
             fix="run again; release ids are unique per run",
         )
-    releases_dir(catalogue).mkdir(parents=True, exist_ok=True)
-    _fsync_tree(staging)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fsync_tree(staging)
     os.rename(staging, target)
-    _fsync_dir(releases_dir(catalogue))
+    fsync_dir(target.parent)
     return target
 
 
-def _fsync_tree(folder: Path) -> None:
-    # Make file contents durable before the rename publishes them.
+def fsync_tree(folder: Path) -> None:
+    """Make every file under ``folder`` durable before a rename publishes it."""
     for path in folder.rglob("*"):
         if path.is_file():
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (renames into it) durable."""
     descriptor = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(descriptor)

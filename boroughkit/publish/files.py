@@ -1,4 +1,5 @@
-"""Write one published table as Parquet, CSV and RFC 7946 GeoJSON, each saying what it is."""
+"""Write one published table as Parquet (GeoParquet where there is geometry), CSV and RFC 7946
+GeoJSON, each saying what it is."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 from shapely.geometry import mapping
-from shapely.geometry.polygon import orient
+
+from boroughkit.publish.columns import ERROR_COLUMNS
+from boroughkit.publish.geoparquet import area_shapes, to_arrow, write_geoparquet
 
 STATISTICS = ("count", "sum", "mean")
 
@@ -41,12 +43,18 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_parquet(frame: pd.DataFrame, path: Path, metadata: Mapping[str, str]) -> None:
-    """Plain Parquet with the release's description in the key-value metadata."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    extra = {f"boroughkit.{key}".encode(): value.encode() for key, value in metadata.items()}
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
-    pq.write_table(table, path)
+def write_parquet(
+    frame: pd.DataFrame,
+    path: Path,
+    metadata: Mapping[str, str],
+    boundaries: gpd.GeoDataFrame | None = None,
+) -> None:
+    """Parquet with the release's description in the key-value metadata and a description on
+    every column; GeoParquet 1.1 when ``boundaries`` of the level are given."""
+    if boundaries is not None:
+        write_geoparquet(frame, boundaries, path, metadata)
+    else:
+        pq.write_table(to_arrow(frame.reset_index(drop=True), metadata), path)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -55,12 +63,7 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _rfc7946_geometry(geometry: shapely.Geometry) -> dict[str, object]:
-    # RFC 7946: counter-clockwise exterior rings, lon/lat, and ~6 decimals (about 10 cm).
-    if geometry.geom_type == "Polygon":
-        geometry = orient(geometry, 1.0)
-    elif geometry.geom_type == "MultiPolygon":
-        geometry = shapely.MultiPolygon([orient(part, 1.0) for part in geometry.geoms])
-    geometry = shapely.set_precision(geometry, 1e-6) if not geometry.is_empty else geometry
+    # RFC 7946: lon/lat, counter-clockwise exterior rings; already rounded by area_shapes.
     return dict(mapping(geometry))
 
 
@@ -84,7 +87,7 @@ def wide_properties(
     else:
         names = list(labels)
     frame = frame.assign(_cell=names)
-    error_columns = [c for c in ("moe95", "noise_sd") if c in frame.columns]
+    error_columns = [c for c in ERROR_COLUMNS if c in frame.columns]
     wide = frame.pivot(index="area_code", columns="_cell", values=[statistic, *error_columns])
     wide.columns = [f"{pair[0]}[{pair[1]}]" for pair in wide.columns]
     if statistic == "count":  # the pivot made them floats; counts are integers
@@ -105,9 +108,10 @@ def write_geojson(
     """An RFC 7946 FeatureCollection, one feature per area with its values as properties."""
     wide = wide_properties(frame, category_columns, statistic)
     names = frame.drop_duplicates("area_code").set_index("area_code")["area_name"]
-    shapes = boundaries.set_index("code")
+    approximate = boundaries.set_index("code").get("approximate")
+    shapes = area_shapes(boundaries, wide["area_code"], path)
     features = []
-    for record in wide.to_dict(orient="records"):
+    for position, record in enumerate(wide.to_dict(orient="records")):
         code = record.pop("area_code")
         props: dict[str, object] = {
             "area_code": code,
@@ -115,18 +119,20 @@ def write_geojson(
             "level": frame["level"].iloc[0],
         }
         props.update({str(k): _plain(v) for k, v in record.items()})
-        props["geometry_approximate"] = bool(shapes.loc[code, "approximate"])
+        props["geometry_approximate"] = bool(approximate is not None and approximate[code])
         features.append(
             {
                 "type": "Feature",
                 "id": code,
                 "properties": props,
-                "geometry": _rfc7946_geometry(shapes.loc[code, "geometry"]),
+                "geometry": _rfc7946_geometry(shapes.iloc[position]),
             }
         )
+    bbox = [round(float(v), 6) for v in shapes.total_bounds] if features else None
     collection = {
         "type": "FeatureCollection",
-        **{k: v for k, v in properties.items()},
+        **dict(properties),
+        **({"bbox": bbox} if bbox else {}),
         "features": features,
     }
     path.write_text(json.dumps(collection, ensure_ascii=False, allow_nan=False), encoding="utf-8")

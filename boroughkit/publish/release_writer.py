@@ -42,14 +42,20 @@ def write_table_files(
     formats: Sequence[str],
     boundaries: Any,
     file_metadata: Mapping[str, str],
+    geoparquet: bool = False,
 ) -> list[WrittenFile]:
     """Write one table at one level in each requested format; GeoJSON only where geometry
-    exists for the level."""
+    exists for the level, and with ``geoparquet`` the Parquet file is GeoParquet there too.
+
+    GeoParquet adds the columns :data:`~boroughkit.publish.columns.GEOMETRY_COLUMNS` (public area
+    boundaries), which the disclosure gate must accept as declared outputs.
+    """
     (folder / table).mkdir(parents=True, exist_ok=True)
     written: list[WrittenFile] = []
     base = f"{table}/{table}_{level}"
     if "parquet" in formats:
-        write_parquet(frame, folder / f"{base}.parquet", file_metadata)
+        shapes = boundaries if geoparquet else None
+        write_parquet(frame, folder / f"{base}.parquet", file_metadata, shapes)
         written.append(_entry(folder, f"{base}.parquet", "parquet", table, level, len(frame)))
     if "csv" in formats:
         write_csv(frame, folder / f"{base}.csv")
@@ -71,9 +77,29 @@ def _entry(folder: Path, relative: str, fmt: str, table: str, level: str, rows: 
     return WrittenFile(relative, fmt, table, level, sha256_of(folder / relative), rows)
 
 
-def write_manifest(folder: Path, manifest: Mapping[str, Any], files: Sequence[WrittenFile]) -> Path:
-    """Write ``manifest.json`` listing every file with its checksum and row count."""
+def publication_block(publish: Any) -> dict[str, Any]:
+    """What the publisher needs from the config's ``publish`` section, carried by the manifest
+    (so that the approval, which checksums the manifest, covers it)."""
+    reference = getattr(publish, "reference_date", None)
+    return {
+        "dpia_reference": getattr(publish, "dpia_reference", None),
+        "legal_basis": getattr(publish, "legal_basis", None),
+        "reference_date": reference.isoformat() if reference else None,
+        "target": getattr(publish, "target", None),
+    }
+
+
+def write_manifest(
+    folder: Path,
+    manifest: Mapping[str, Any],
+    files: Sequence[WrittenFile],
+    publish: Any = None,
+) -> Path:
+    """Write ``manifest.json`` listing every file with its checksum and row count; with the
+    config's ``publish`` section, also its register fields (DPIA reference, legal basis)."""
     document = {**manifest, "files": [asdict(item) for item in files]}
+    if publish is not None:
+        document["publication"] = publication_block(publish)
     path = folder / "manifest.json"
     path.write_text(
         json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"

@@ -45,8 +45,9 @@ def test_releases_are_charged_and_overspend_is_refused_before_noise(demo_workspa
 
 def test_refused_gate_charges_nothing(demo_workspace):
     with pytest.raises(DisclosureError):
-        run_pipeline(build_plan(load_config(
-            _config(demo_workspace, 0.5, min_area_population=10**6))))
+        run_pipeline(
+            build_plan(load_config(_config(demo_workspace, 0.5, min_area_population=10**6)))
+        )
     status = _status(demo_workspace)
     assert status.spent.value == 0 and status.in_flight.value == 0
 
@@ -54,9 +55,15 @@ def test_refused_gate_charges_nothing(demo_workspace):
 def test_two_runs_at_once_cannot_overspend(demo_workspace):
     """Two real processes each ask for 0.6 of a lifetime of 1: exactly one publishes."""
     paths = [_config(demo_workspace, 0.6), _config(demo_workspace, 0.6)]
-    processes = [subprocess.Popen([sys.executable, "-m", "boroughkit.cli", "run", str(path)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                 for path in paths]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "boroughkit.cli", "run", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for path in paths
+    ]
     codes = sorted(process.wait(timeout=300) for process in processes)
     assert codes == [0, 4], [p.stdout.read() for p in processes if p.stdout]
     assert len(list((demo_workspace / "catalogue" / "releases").iterdir())) == 1

@@ -1,4 +1,4 @@
-"""The sdc-tables release: cell-key perturbation with consistent record keys, suppression, rounding."""
+"""The sdc-tables release: cell-key perturbation, consistent record keys, suppression."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ from tests.conftest import minimal_config
 
 def _sdc_config(**release):
     config = minimal_config()
-    config["release"] = {"method": "sdc-tables", "threshold": 10, "rounding_base": 5,
-                         "tables": [{"name": "tenure", "count_by": ["tenure"],
-                                     "levels": ["oa", "ward"]}], **release}
+    config["release"] = {
+        "method": "sdc-tables",
+        "threshold": 10,
+        "rounding_base": 5,
+        "tables": [{"name": "tenure", "count_by": ["tenure"], "levels": ["oa", "ward"]}],
+        **release,
+    }
     return config
 
 
@@ -50,6 +54,7 @@ def test_ward_counts_are_close_to_truth(demo_workspace, demo_residents, demo_bun
     people["ward"] = people["oa_code"].map(demo_bundle.oa_to_level("ward"))
     truth = people.groupby(["ward", people["tenure"].astype(str)]).size()
     cells = ward[(ward["tenure"] != "Total") & (ward["status"] == "published")]
-    diffs = [abs(row.count - truth.get((row.area_code, row.tenure), 0))
-             for row in cells.itertuples()]
+    diffs = [
+        abs(row.count - truth.get((row.area_code, row.tenure), 0)) for row in cells.itertuples()
+    ]
     assert max(diffs) <= 5 + 2  # ptable D = 5, then rounding to base 5 moves at most 2

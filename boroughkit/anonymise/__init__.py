@@ -1,0 +1,1 @@
+"""Release methods: differentially private tables (OpenDP) and the ONS cell-key method."""

@@ -1,0 +1,190 @@
+"""The SQL of the streaming OA × cell aggregation (see :mod:`boroughkit.anonymise.aggregate`).
+
+One query reads the file once. Each row gets a status (why it is left out, or ``counted``), its
+OA index and its cell index; a hash aggregate with grouping sets then builds, in the same scan,
+one group per person (the set of the person's distinct cells as a bitmask, and the person's
+OAs) and the small per-status and per-undeclared-value tallies. Each person's cells are then cut
+to ``max_cells`` and the result is reduced to counts of persons per (OA, kept cells) pattern,
+a table small enough to read into Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: Bits per word of the per-person cell bitmask (DuckDB UBIGINT).
+WORD_BITS = 64
+#: Characters Python's ``str.strip`` removes from ASCII text; OA codes are trimmed of them.
+WHITESPACE = " \t\n\r\x0b\x0c"
+#: Statuses of rows placed in an OA (after opt-outs); a person's OAs are taken from these.
+PLACED = "('counted', 'missing_category', 'undeclared_value')"
+
+
+def quote_identifier(name: str) -> str:
+    """A column name as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    """A string as a SQL literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class AggregateQuery:
+    """Names and sizes the query is built from (values come in as bound parameters)."""
+
+    scan: str  # a table expression reading the file, e.g. read_parquet('...')
+    person: str
+    oa_column: str
+    category_columns: tuple[str, ...]
+    category_sizes: tuple[int, ...]
+    opt_out_column: str | None  # None: no opt-out register to join
+
+    @property
+    def n_cells(self) -> int:
+        """Number of category cells (1 for an area-only table)."""
+        total = 1
+        for size in self.category_sizes:
+            total *= size
+        return total
+
+    @property
+    def n_words(self) -> int:
+        """UBIGINT words needed for a bitmask of all cells."""
+        return -(-self.n_cells // WORD_BITS)
+
+
+def _rows_sql(query: AggregateQuery) -> str:
+    """Per row: person, status, OA index, cell index and any undeclared category value."""
+    n_columns = len(query.category_columns)
+    texts = [
+        f"CAST(src.{quote_identifier(c)} AS VARCHAR) AS text_{i}"
+        for i, c in enumerate(query.category_columns)
+    ]
+    # $values_i is the declared list of column i; list_position is 1-based, NULL when absent.
+    positions = [f"list_position($values_{i}, text_{i}) - 1 AS index_{i}" for i in range(n_columns)]
+    cell = "0"
+    for i, size in enumerate(query.category_sizes):
+        cell = f"({cell} * {size} + index_{i})"
+    undeclared = [f"(text_{i} IS NOT NULL AND index_{i} IS NULL)" for i in range(n_columns)]
+    missing = [f"text_{i} IS NULL" for i in range(n_columns)]
+    opted_out, opt_out_join = "FALSE", ""
+    if query.opt_out_column is not None:
+        key = f"CAST(src.{quote_identifier(query.opt_out_column)} AS VARCHAR)"
+        opt_out_join = f"LEFT JOIN opt_outs ON {key} = opt_outs.id"
+        opted_out = "opt_outs.id IS NOT NULL"
+    oa_column = quote_identifier(query.oa_column)
+    person = quote_identifier(query.person)
+    texted = f"""
+    SELECT
+        CAST(src.{person} AS VARCHAR) AS person,
+        {opted_out} AS opted_out,
+        nullif(upper(trim(CAST(src.{oa_column} AS VARCHAR), {quote_literal(WHITESPACE)})), '')
+            AS oa_text
+        {"".join(", " + t for t in texts)}
+    FROM {query.scan} AS src
+    {opt_out_join}
+    """
+    indexed = f"""
+    SELECT texted.*, oa_codes.idx AS oa {"".join(", " + p for p in positions)}
+    FROM ({texted}) AS texted
+    LEFT JOIN oa_codes ON texted.oa_text = oa_codes.code
+    """
+    status = f"""CASE
+            WHEN person IS NULL THEN 'missing_person'
+            WHEN opted_out THEN 'opted_out'
+            WHEN oa_text IS NULL THEN 'missing_value'
+            WHEN NOT regexp_matches(oa_text, $oa_pattern) THEN 'malformed_oa_code'
+            WHEN oa IS NULL THEN 'unknown_oa_code'
+            WHEN {" OR ".join(undeclared) or "FALSE"} THEN 'undeclared_value'
+            WHEN {" OR ".join(missing) or "FALSE"} THEN 'missing_category'
+            ELSE 'counted'
+        END"""
+    bad = [
+        f"CASE WHEN status = 'undeclared_value' AND {u} THEN text_{i} END AS bad_{i}"
+        for i, u in enumerate(undeclared)
+    ]
+    return f"""
+    SELECT person, status, CASE WHEN status IN {PLACED} THEN oa END AS oa, cell
+        {"".join(", " + b for b in bad)}
+    FROM (SELECT *, {status} AS status, {cell} AS cell FROM ({indexed}))
+    """
+
+
+def _word_aggregates(query: AggregateQuery) -> list[str]:
+    """One bitmask word per 64 cells: bit ``c`` set when the person has a counted row in ``c``."""
+    words = []
+    for word in range(query.n_words):
+        low = word * WORD_BITS
+        words.append(
+            f"bit_or(1::UBIGINT << (cell - {low})::UBIGINT) FILTER (WHERE status = 'counted' "
+            f"AND cell >= {low} AND cell < {low + WORD_BITS}) AS word_{word}"
+        )
+    return words
+
+
+def _cells_list(query: AggregateQuery) -> str:
+    """The person's distinct cells as a sorted list, decoded from the bitmask words."""
+    parts = [
+        f"list_transform(list_filter(range({WORD_BITS}), lambda i: "
+        f"((coalesce(word_{w}, 0::UBIGINT) >> i::UBIGINT) & 1::UBIGINT) = 1), "
+        f"lambda i: i + {w * WORD_BITS})"
+        for w in range(query.n_words)
+    ]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = f"list_concat({joined}, {part})"
+    return joined
+
+
+def aggregate_sql(query: AggregateQuery) -> str:
+    """The whole query: rows → per-person groups and tallies → counts per (OA, kept cells).
+
+    Parameters: ``$values_i`` (declared values of category column i), ``$oa_pattern``,
+    ``$max_cells`` and ``$salt``; tables ``oa_codes(code, idx)`` and, with an opt-out column,
+    ``opt_outs(id)``.
+    """
+    bad_names = [f"bad_{i}" for i in range(len(query.category_columns))]
+    sets = ", ".join(["(person)", "(status)", *(f"({name})" for name in bad_names)])
+    bad_select = "".join(f", {name}" for name in bad_names)
+    grouped = f"""
+    SELECT
+        GROUPING(person) = 0 AS is_person, person, status{bad_select},
+        count(*) AS n_rows,
+        min(oa) FILTER (WHERE oa IS NOT NULL) AS oa_first,
+        max(oa) FILTER (WHERE oa IS NOT NULL) AS oa_last,
+        {", ".join(_word_aggregates(query))}
+    FROM ({_rows_sql(query)})
+    GROUP BY GROUPING SETS ({sets})
+    """
+    # A person keeps the cells with the smallest salted hashes of (person, cell): see the
+    # module docstring of boroughkit.anonymise.aggregate for why this bounds contributions.
+    per_person = f"""
+    SELECT *,
+        CASE WHEN len(cells) <= $max_cells THEN cells
+             ELSE list_transform(list_slice(list_sort(list_transform(cells,
+                      lambda c: {{'h': hash(person, c, $salt::UBIGINT), 'c': c}})),
+                  1, $max_cells), lambda s: s.c)
+        END AS kept
+    FROM (SELECT *, {_cells_list(query)} AS cells FROM ({grouped}))
+    """
+    return f"""
+    SELECT
+        is_person, oa_first AS oa, kept, status{bad_select},
+        sum(n_rows)::BIGINT AS n_rows,
+        count(*)::BIGINT AS n_groups,
+        sum(len(cells))::BIGINT AS cells_before,
+        sum(len(kept))::BIGINT AS cells_after,
+        (count(*) FILTER (WHERE oa_first <> oa_last))::BIGINT AS movers,
+        arg_min(person, hash(person, $salt::UBIGINT), 3) FILTER (WHERE oa_first <> oa_last)
+            AS mover_examples
+    FROM ({per_person})
+    GROUP BY is_person, oa_first, kept, status{bad_select}
+    """
+
+
+def declared_parameters(values: Sequence[Sequence[str]]) -> dict[str, list[str]]:
+    """The ``$values_i`` parameters of :func:`aggregate_sql`."""
+    return {f"values_{i}": [str(v) for v in column] for i, column in enumerate(values)}

@@ -1,0 +1,1 @@
+"""The disclosure gate: rules, suppression, attack audit, differencing, record risk, leaks."""

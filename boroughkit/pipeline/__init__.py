@@ -1,0 +1,1 @@
+"""Plan and run a release: load → geocode → release → disclosure gate → publish."""

@@ -1,0 +1,1 @@
+"""Publish releases: files, metadata, catalogue, registers and the explorer."""

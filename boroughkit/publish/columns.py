@@ -1,0 +1,70 @@
+"""What each published column means, in one place for Parquet, datapackage.json and the explorer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+# Margin-of-error columns, in order of preference for display.
+ERROR_COLUMNS = ("moe95", "noise_sd")
+GEOMETRY_COLUMNS = ("geometry", "bbox")
+
+_DESCRIPTIONS = {
+    "area_code": ("Area code", "Code of the area (ONS GSS code for real geographies)."),
+    "area_name": ("Area name", "Name of the area."),
+    "level": ("Geography level", "oa, lsoa, msoa, ward or borough."),
+    "count": (
+        "Count",
+        "Number of residents in the cell, after the disclosure control described in the method "
+        "statement (not an exact figure).",
+    ),
+    "sum": ("Sum", "Sum over the residents of the cell, after disclosure control."),
+    "mean": ("Mean", "Mean over the residents of the cell, after disclosure control."),
+    "noise_sd": (
+        "Noise standard deviation",
+        "Standard deviation of the random noise added to the value of this cell.",
+    ),
+    "moe95": (
+        "95% margin of error",
+        "In 95% of cells the exact value lies within plus or minus this of the published value.",
+    ),
+    "status": ("Cell status", "Whether the value is published as is, rounded or suppressed."),
+    "geometry": ("Boundary", "Boundary of the area (WKB, longitude/latitude, OGC:CRS84)."),
+    "bbox": ("Bounding box", "Bounding box of the boundary (xmin, ymin, xmax, ymax)."),
+}
+
+
+@dataclass(frozen=True)
+class ColumnDescription:
+    """Title, description and Table Schema type of one published column."""
+
+    name: str
+    title: str
+    description: str
+    type: str
+
+
+def table_schema_type(dtype: Any) -> str:
+    """The Frictionless Table Schema type of a pandas dtype."""
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(dtype):
+        return "number"
+    return "string"
+
+
+def describe_column(name: str, dtype: Any = object) -> ColumnDescription:
+    """How a published column is described; any other column is a category of the table."""
+    title, text = _DESCRIPTIONS.get(
+        name, (name.replace("_", " ").capitalize(), f"Category: {name} ('Total' = all of them).")
+    )
+    return ColumnDescription(name, title, text, table_schema_type(dtype))
+
+
+def error_column(columns: list[str] | pd.Index) -> str | None:
+    """The margin-of-error column a table carries, if any (``moe95`` preferred)."""
+    return next((column for column in ERROR_COLUMNS if column in columns), None)
