@@ -194,17 +194,16 @@ def _read_summary(
     person: str,
 ) -> OACellAggregate:
     n_oas = len(oa_codes)
-    counts = np.zeros((n_oas, query.n_cells), dtype=np.int64)
-    for oa, cell, n in connection.execute(
-        "SELECT oa, cell, sum(n_groups) FROM (SELECT oa, unnest(kept) AS cell, n_groups "
-        "FROM summary WHERE is_person AND oa IS NOT NULL) GROUP BY oa, cell"
-    ).fetchall():
-        counts[oa, cell] = n
-    persons_per_oa = np.zeros(n_oas, dtype=np.int64)
-    for oa, n in connection.execute(
-        "SELECT oa, sum(n_groups) FROM summary WHERE is_person AND oa IS NOT NULL GROUP BY oa"
-    ).fetchall():
-        persons_per_oa[oa] = n
+    kept_names = ", ".join(f"kept_{w}" for w in range(query.n_words))
+    patterns = connection.execute(
+        f"SELECT oa, n_groups, {kept_names} FROM summary WHERE is_person AND oa IS NOT NULL"
+    ).fetchnumpy()
+    counts = _expand_bitmasks(patterns, query, n_oas)
+    persons_per_oa = np.bincount(
+        np.asarray(patterns["oa"], dtype=np.int64),
+        weights=np.asarray(patterns["n_groups"], dtype=np.int64),
+        minlength=n_oas,
+    ).astype(np.int64)
     statuses = dict(
         connection.execute(
             "SELECT status, sum(n_rows) FROM summary WHERE NOT is_person AND status IS NOT NULL "
@@ -233,6 +232,21 @@ def _read_summary(
         kept_contributions=int(after),
         persons_per_oa=persons_per_oa,
     )
+
+
+def _expand_bitmasks(
+    patterns: dict[str, np.ndarray], query: AggregateQuery, n_oas: int
+) -> np.ndarray:
+    """OA × cell counts from (OA, persons, kept-cell bitmask words) patterns."""
+    oa = np.asarray(patterns["oa"], dtype=np.int64)
+    persons = np.asarray(patterns["n_groups"], dtype=np.int64)
+    words = np.column_stack(
+        [np.asarray(patterns[f"kept_{w}"], dtype="<u8") for w in range(query.n_words)]
+    ).reshape(len(oa), query.n_words)
+    bits = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little")[:, : query.n_cells]
+    counts = np.zeros((n_oas, query.n_cells), dtype=np.int64)
+    np.add.at(counts, oa, bits.astype(np.int64) * persons[:, None])
+    return counts
 
 
 def _undeclared(

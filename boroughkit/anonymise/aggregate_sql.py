@@ -139,16 +139,33 @@ def _cells_list(query: AggregateQuery) -> str:
     return joined
 
 
+def _kept_word(word: int) -> str:
+    """Word ``word`` of the kept-cells bitmask: the person's own word unless cells were cut."""
+    low = word * WORD_BITS
+    encoded = (
+        f"coalesce(list_sum(list_transform(list_filter(kept_list, lambda c: c >= {low} "
+        f"AND c < {low + WORD_BITS}), lambda c: 1::UBIGINT << (c - {low})::UBIGINT)), 0)"
+    )
+    return (
+        f"CASE WHEN kept_list IS NULL THEN coalesce(word_{word}, 0::UBIGINT) "
+        f"ELSE ({encoded})::UBIGINT END AS kept_{word}"
+    )
+
+
 def aggregate_sql(query: AggregateQuery) -> str:
     """The whole query: rows → per-person groups and tallies → counts per (OA, kept cells).
 
     Parameters: ``$values_i`` (declared values of category column i), ``$oa_pattern``,
     ``$max_cells`` and ``$salt``; tables ``oa_codes(code, idx)`` and, with an opt-out column,
-    ``opt_outs(id)``.
+    ``opt_outs(id)``. Output columns: ``is_person``, ``oa``, ``kept_0..`` (bitmask words of the
+    kept cells), ``status``, ``bad_0..``, ``n_rows``, ``n_groups``, ``cells_before``,
+    ``cells_after``, ``movers``, ``mover_examples``.
     """
     bad_names = [f"bad_{i}" for i in range(len(query.category_columns))]
     sets = ", ".join(["(person)", "(status)", *(f"({name})" for name in bad_names)])
     bad_select = "".join(f", {name}" for name in bad_names)
+    words = range(query.n_words)
+    n_person_cells = " + ".join(f"bit_count(coalesce(word_{w}, 0::UBIGINT))" for w in words)
     grouped = f"""
     SELECT
         GROUPING(person) = 0 AS is_person, person, status{bad_select},
@@ -159,29 +176,32 @@ def aggregate_sql(query: AggregateQuery) -> str:
     FROM ({_rows_sql(query)})
     GROUP BY GROUPING SETS ({sets})
     """
-    # A person keeps the cells with the smallest salted hashes of (person, cell): see the
-    # module docstring of boroughkit.anonymise.aggregate for why this bounds contributions.
-    per_person = f"""
+    # Most persons have no more than max_cells cells and keep their bitmask as it is; only the
+    # others are decoded. They keep the cells with the smallest salted hashes of (person, cell):
+    # see boroughkit.anonymise.aggregate for why that is a valid contribution bound.
+    cut = f"""
     SELECT *,
-        CASE WHEN len(cells) <= $max_cells THEN cells
-             ELSE list_transform(list_slice(list_sort(list_transform(cells,
-                      lambda c: {{'h': hash(person, c, $salt::UBIGINT), 'c': c}})),
-                  1, $max_cells), lambda s: s.c)
-        END AS kept
-    FROM (SELECT *, {_cells_list(query)} AS cells FROM ({grouped}))
+        CASE WHEN n_person_cells > $max_cells THEN
+            list_transform(list_slice(list_sort(list_transform({_cells_list(query)},
+                lambda c: {{'h': hash(person, c, $salt::UBIGINT), 'c': c}})),
+                1, $max_cells), lambda s: s.c)
+        END AS kept_list
+    FROM (SELECT *, ({n_person_cells})::BIGINT AS n_person_cells FROM ({grouped}))
     """
+    kept = ", ".join(_kept_word(w) for w in words)
+    kept_names = ", ".join(f"kept_{w}" for w in words)
     return f"""
     SELECT
-        is_person, oa_first AS oa, kept, status{bad_select},
+        is_person, oa, {kept_names}, status{bad_select},
         sum(n_rows)::BIGINT AS n_rows,
         count(*)::BIGINT AS n_groups,
-        sum(len(cells))::BIGINT AS cells_before,
-        sum(len(kept))::BIGINT AS cells_after,
-        (count(*) FILTER (WHERE oa_first <> oa_last))::BIGINT AS movers,
-        arg_min(person, hash(person, $salt::UBIGINT), 3) FILTER (WHERE oa_first <> oa_last)
+        sum(n_person_cells)::BIGINT AS cells_before,
+        sum(least(n_person_cells, $max_cells))::BIGINT AS cells_after,
+        (count(*) FILTER (WHERE oa <> oa_last))::BIGINT AS movers,
+        arg_min(person, hash(person, $salt::UBIGINT), 3) FILTER (WHERE oa <> oa_last)
             AS mover_examples
-    FROM ({per_person})
-    GROUP BY is_person, oa_first, kept, status{bad_select}
+    FROM (SELECT *, oa_first AS oa, {kept} FROM ({cut}))
+    GROUP BY is_person, oa, {kept_names}, status{bad_select}
     """
 
 

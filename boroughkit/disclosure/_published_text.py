@@ -50,7 +50,7 @@ def file_segments(path: Path) -> Iterator[tuple[str, list[str]]]:
             # Materialised so that a parse error falls back before anything is yielded.
             yield from list(reader(path))
             return
-        except (pa.ArrowException, ValueError, UnicodeDecodeError, OSError, StopIteration):
+        except (pa.ArrowException, ValueError, OSError, csv.Error):
             pass
     text = path.read_bytes().decode("utf-8", errors="replace")
     yield RAW_TEXT, [html.unescape(text) if suffix in (".html", ".htm") else text]
@@ -94,9 +94,9 @@ def _field_names(schema: pa.Schema) -> list[str]:
 def _csv(path: Path) -> Iterator[tuple[str, list[str]]]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        header = next(csv.reader(handle, delimiter=delimiter))
-    if len(set(header)) != len(header):
-        raise ValueError("repeated column names")
+        header = next(csv.reader(handle, delimiter=delimiter), None)
+    if not header or len(set(header)) != len(header):
+        raise ValueError("no header, or repeated column names")
     yield "column names", header
     options = pa_csv.ConvertOptions(
         column_types={name: pa.string() for name in header}, strings_can_be_null=False

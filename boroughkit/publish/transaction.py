@@ -61,6 +61,7 @@ class CatalogueTransaction:
         self.folder = catalogue / WORK / f"{stamp}-{secrets.token_hex(4)}"
         self.folder.mkdir(parents=True)
         self._moves: list[tuple[str, str]] = []
+        self._committed = False
 
     def new_path(self, relative: str) -> Path:
         """Where to prepare what will appear at ``relative`` in the catalogue."""
@@ -102,11 +103,15 @@ class CatalogueTransaction:
         with scratch.open("rb") as handle:
             os.fsync(handle.fileno())
         os.rename(scratch, self.folder / JOURNAL)
+        self._committed = True
         fsync_dir(self.folder)
         _apply(self.catalogue, self.folder)
 
     def abort(self) -> None:
-        """Forget the prepared change; the catalogue was never touched."""
+        """Forget the prepared change; after the commit point the change is kept for
+        :func:`recover_catalogue` to finish instead."""
+        if self._committed:
+            return
         shutil.rmtree(self.folder, ignore_errors=True)
         _remove_if_empty(self.catalogue / WORK)
 

@@ -75,7 +75,7 @@ def lbbd_release(tmp_path_factory):
         "geography": {"boundaries": "lbbd", "geocode": {"oa": "oa_code"}},
         "release": {
             "method": "dp-tables",
-            "budget": {"rho": 0.5},
+            "budget": {"rho": 0.5, "lifetime": 2},
             "tables": [
                 {"name": "tenure", "count_by": ["tenure"], "levels": ["oa", "ward", "borough"]}
             ],
@@ -85,8 +85,8 @@ def lbbd_release(tmp_path_factory):
     (work / "lbbd.yaml").write_text(yaml.safe_dump(config))
     ran = runner.invoke(main, ["run", str(work / "lbbd.yaml")])
     assert ran.exit_code == 0, ran.output
-    (release,) = (work / "catalogue" / "releases").iterdir()
-    return release
+    (manifest,) = (work / "catalogue").glob("*/lbbd-tenure-*/manifest.json")
+    return manifest.parent
 
 
 def test_all_581_oas_and_19_wards_are_published(lbbd_release):

@@ -124,6 +124,17 @@ def test_short_numeric_ids_do_not_collide_with_counts(tmp_path: Path) -> None:
     assert result.metrics["skipped_too_short"] == {"person_id": 2}
 
 
+def test_files_that_do_not_parse_are_read_as_text(tmp_path: Path) -> None:
+    (tmp_path / "broken.parquet").write_text("not parquet: 00012345678\n")
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "ragged.csv").write_text("a,b\n1,2,00012345678\n")
+    result = scan_for_leaks([tmp_path], {"person_id": ["00012345678"]})
+    assert _locations(result.findings) == {
+        ("broken.parquet", "text", "person_id"),
+        ("ragged.csv", "text", "person_id"),
+    }
+
+
 def test_leading_zeros_survive_in_csv(tmp_path: Path) -> None:
     (tmp_path / "ids.csv").write_text("id\n00012345678\n")
     result = scan_for_leaks([tmp_path], {"person_id": ["00012345678"]})

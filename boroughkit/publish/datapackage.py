@@ -1,0 +1,114 @@
+"""Frictionless Data Package (v2) description of a release: every file, with Table Schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from boroughkit.publish.columns import GEOMETRY_COLUMNS, describe_column
+from boroughkit.publish.state import media_type
+
+PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+# Licence ids as the Open Definition (and CKAN) spell them.
+OPEN_DEFINITION_IDS = {"OGL-3.0": "OGL-UK-3.0", "CC-BY-4.0": "CC-BY-4.0", "CC0-1.0": "CC0-1.0"}
+_KNOWN = {"area_code", "area_name", "level", "count", "sum", "mean", "noise_sd", "moe95",
+          "status", *GEOMETRY_COLUMNS}  # fmt: skip
+
+
+def _arrow_type(data_type: pa.DataType) -> str:
+    if pa.types.is_boolean(data_type):
+        return "boolean"
+    if pa.types.is_integer(data_type):
+        return "integer"
+    if pa.types.is_floating(data_type):
+        return "number"
+    if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
+        return "string"
+    return "any"
+
+
+def columns_of(path: Path) -> list[tuple[str, str]]:
+    """(name, Table Schema type) of each column of a Parquet or CSV file."""
+    if path.suffix == ".parquet":
+        return [(field.name, _arrow_type(field.type)) for field in pq.read_schema(path)]
+    frame = pd.read_csv(path, dtype=None, keep_default_na=False, na_values=[""], nrows=50_000)
+    return [(name, describe_column(name, frame[name].dtype).type) for name in frame.columns]
+
+
+def table_schema(path: Path) -> dict[str, Any]:
+    """The Table Schema of a tabular file, with titles, descriptions and its primary key."""
+    columns = columns_of(path)
+    fields = []
+    for name, kind in columns:
+        described = describe_column(name)
+        # Category values are labels even when they look like numbers ("2021", "65").
+        kind = "string" if name not in _KNOWN else kind
+        fields.append(
+            {"name": name, "type": kind, "title": described.title,
+             "description": described.description}
+        )
+    categories = [name for name, _ in columns if name not in _KNOWN]
+    return {
+        "fields": fields,
+        "primaryKey": ["area_code", *categories],
+        "missingValues": [""],
+    }
+
+
+def _resource_name(relative: str) -> str:
+    stem, _, suffix = relative.rsplit("/", 1)[-1].rpartition(".")
+    return f"{stem}-{suffix}".lower().replace(" ", "-")
+
+
+def build_datapackage(
+    folder: Path,
+    manifest: Mapping[str, Any],
+    files: Sequence[Mapping[str, Any]],
+    *,
+    published: str,
+) -> dict[str, Any]:
+    """The ``datapackage.json`` document of the release in ``folder``."""
+    licence = manifest.get("licence", {})
+    resources = []
+    for entry in files:
+        relative = entry["path"]
+        resource: dict[str, Any] = {
+            "name": _resource_name(relative),
+            "path": relative,
+            "format": entry["format"],
+            "mediatype": media_type(relative),
+            "encoding": "utf-8" if entry["format"] in ("csv", "geojson") else None,
+            "bytes": entry["bytes"],
+            "hash": f"sha256:{entry['sha256']}",
+            "description": f"{entry['table']} by {entry['level']} ({entry['rows']} rows)",
+        }
+        if entry["format"] in ("csv", "parquet"):
+            resource["type"] = "table"
+            resource["schema"] = table_schema(folder / relative)
+        resources.append({key: value for key, value in resource.items() if value is not None})
+    return {
+        "$schema": PROFILE,
+        "name": str(manifest["release_id"]).lower(),
+        "id": str(manifest["release_id"]),
+        "title": str(manifest.get("name", "")).replace("-", " ").capitalize(),
+        "description": f"{manifest.get('description', '')}\n\n{manifest.get('method_statement', '')}"
+        .strip(),
+        "version": str(manifest["release_id"]),
+        "created": published,
+        "licenses": [
+            {
+                "name": OPEN_DEFINITION_IDS.get(licence.get("id", ""), licence.get("id", "")),
+                "path": licence.get("url"),
+                "title": licence.get("title"),
+            }
+        ],
+        "sources": [{"title": line} for line in licence.get("attribution", [])],
+        "contributors": [{"title": manifest.get("publisher", ""), "roles": ["publisher"]}],
+        "keywords": ["residents", "open data", str(manifest.get("method", ""))],
+        "resources": resources,
+    }

@@ -1,0 +1,169 @@
+"""DCAT (JSON-LD) descriptions: one per release (``dcat.jsonld``) and one for the catalogue.
+
+Download URLs are relative IRIs, resolved against the location of the document, so the same
+files describe the release wherever the catalogue is hosted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from boroughkit.publish.catalogue import RELEASES, RETRACTED
+from boroughkit.publish.state import budget_statement, media_type
+
+CONTEXT = {
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dct": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "spdx": "http://spdx.org/rdf/terms#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "adms": "http://www.w3.org/ns/adms#",
+    "gsp": "http://www.opengis.net/ont/geosparql#",
+}
+IANA = "https://www.iana.org/assignments/media-types/"
+STANDARDS = {
+    "parquet": "https://geoparquet.org/releases/v1.1.0/",
+    "geojson": "https://www.rfc-editor.org/rfc/rfc7946",
+    "csv": "https://www.rfc-editor.org/rfc/rfc4180",
+}
+ADMS_STATUS = {
+    "current": "http://purl.org/adms/status/Completed",
+    "superseded": "http://purl.org/adms/status/Deprecated",
+    "retracted": "http://purl.org/adms/status/Withdrawn",
+}
+
+
+def spatial_coverage(folder: Path, files: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Bounding box (from the GeoJSON files) and the borough (from a borough-level table)."""
+    boxes = []
+    area: dict[str, Any] = {}
+    for entry in files:
+        path = folder / entry["path"]
+        if entry["format"] == "geojson":
+            bbox = json.loads(path.read_text(encoding="utf-8")).get("bbox")
+            if bbox:
+                boxes.append(bbox)
+        if entry.get("level") == "borough" and not area and entry["format"] in ("parquet", "csv"):
+            frame = (pq.read_table(path, columns=["area_code", "area_name"]).to_pandas()
+                     if entry["format"] == "parquet" else pd.read_csv(path, dtype=str))
+            first = frame.iloc[0]
+            area = {"code": str(first["area_code"]), "name": str(first["area_name"])}
+    coverage: dict[str, Any] = dict(area)
+    if boxes:
+        coverage["bbox"] = [min(b[0] for b in boxes), min(b[1] for b in boxes),
+                            max(b[2] for b in boxes), max(b[3] for b in boxes)]
+    return coverage
+
+
+def _wkt(bbox: Sequence[float]) -> str:
+    west, south, east, north = bbox
+    ring = [(west, south), (east, south), (east, north), (west, north), (west, south)]
+    return "POLYGON((" + ", ".join(f"{x:.6f} {y:.6f}" for x, y in ring) + "))"
+
+
+def _distribution(entry: Mapping[str, Any], licence_url: str | None) -> dict[str, Any]:
+    fmt = entry["format"]
+    title = (f"{entry['table']} by {entry['level']} ({fmt})" if entry.get("table")
+             else f"{entry['path']} ({fmt})")
+    item: dict[str, Any] = {
+        "@type": "dcat:Distribution",
+        "dct:title": title,
+        "dcat:downloadURL": {"@id": entry["path"]},
+        "dcat:mediaType": {"@id": IANA + media_type(entry["path"])},
+        "dct:format": fmt,
+        "dcat:byteSize": {"@value": str(entry["bytes"]), "@type": "xsd:nonNegativeInteger"},
+        "spdx:checksum": {
+            "@type": "spdx:Checksum",
+            "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
+            "spdx:checksumValue": entry["sha256"],
+        },
+    }
+    if licence_url:
+        item["dct:license"] = {"@id": licence_url}
+    if fmt in STANDARDS:
+        item["dct:conformsTo"] = {"@id": STANDARDS[fmt]}
+    return item
+
+
+def release_dcat(entry: Mapping[str, Any], files: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The DCAT Dataset of one release, with a Distribution per file (``dcat.jsonld``)."""
+    licence = entry.get("licence") or {}
+    document: dict[str, Any] = {
+        "@context": CONTEXT,
+        "@id": "./",
+        "@type": "dcat:Dataset",
+        "dct:identifier": entry["id"],
+        "dct:title": entry["title"],
+        "dct:description": entry.get("description") or entry["title"],
+        "dct:issued": {"@value": entry["published"], "@type": "xsd:dateTime"},
+        "dct:created": {"@value": entry["created"], "@type": "xsd:dateTime"},
+        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": entry.get("publisher", "")},
+        "dct:license": {"@id": licence.get("url")},
+        "dct:rights": {"@type": "dct:RightsStatement",
+                       "rdfs:label": " ".join([licence.get("title", ""),
+                                               *licence.get("attribution", [])]).strip()},
+        "dct:provenance": {
+            "@type": "dct:ProvenanceStatement",
+            "rdfs:label": f"{entry.get('method_statement', '')} Privacy budget: "
+            f"{budget_statement(entry.get('privacy'))}. Approved for publication by "
+            f"{entry['approved_by']} on {entry['approved_at'][:10]}.",
+        },
+        "dcat:keyword": ["residents", "open data", entry.get("method", "")],
+        "dcat:version": entry["id"],
+        "dcat:distribution": [_distribution(f, licence.get("url")) for f in files],
+    }
+    if entry.get("reference_date"):
+        document["dct:temporal"] = {
+            "@type": "dct:PeriodOfTime",
+            "dcat:endDate": {"@value": entry["reference_date"], "@type": "xsd:date"},
+        }
+    spatial = entry.get("spatial") or {}
+    if spatial:
+        location: dict[str, Any] = {"@type": "dct:Location"}
+        if "bbox" in spatial:
+            location["dcat:bbox"] = {"@value": _wkt(spatial["bbox"]), "@type": "gsp:wktLiteral"}
+        if "name" in spatial:
+            location["skos:prefLabel"] = spatial["name"]
+            location["dct:identifier"] = spatial["code"]
+        document["dct:spatial"] = location
+    return document
+
+
+def catalogue_dcat(version: Mapping[str, Any], title: str | None = None) -> dict[str, Any]:
+    """The DCAT Catalog (``catalog.jsonld``) listing every release of a catalogue version."""
+    publisher = version.get("publisher") or "boroughkit catalogue"
+    datasets = []
+    for entry in version["releases"]:
+        folder = RETRACTED if entry["status"] == "retracted" else RELEASES
+        item: dict[str, Any] = {
+            "@id": f"{folder}/{entry['id']}/",
+            "@type": "dcat:Dataset",
+            "dct:identifier": entry["id"],
+            "dct:title": entry["title"],
+            "dct:issued": {"@value": entry["published"], "@type": "xsd:dateTime"},
+            "adms:status": {"@id": ADMS_STATUS[entry["status"]]},
+        }
+        if entry["status"] != "retracted":
+            item["rdfs:seeAlso"] = {"@id": f"{RELEASES}/{entry['id']}/dcat.jsonld"}
+        if entry.get("superseded_by"):
+            item["dct:isReplacedBy"] = {"@id": f"{RELEASES}/{entry['superseded_by']}/"}
+        if entry.get("retraction"):
+            item["adms:versionNotes"] = f"Withdrawn: {entry['retraction']['reason']}"
+        datasets.append(item)
+    return {
+        "@context": CONTEXT,
+        "@id": "./",
+        "@type": "dcat:Catalog",
+        "dct:title": title or f"{publisher}: open data about residents",
+        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": publisher},
+        "dct:modified": {"@value": version["updated"], "@type": "xsd:dateTime"},
+        "dcat:dataset": datasets,
+    }
