@@ -51,6 +51,7 @@ from boroughkit.anonymise.hierarchy import (
     fit_gls,
     order_levels,
     rows_in_order,
+    small_matrix_threads,
 )
 from boroughkit.errors import ConfigError, DataError
 
@@ -98,6 +99,14 @@ def reconcile(
     half-width of a 95% interval around each published value (module docstring).
     """
     by_level = _check_measurements(measurements)
+    with small_matrix_threads():
+        return _reconcile(lookup, by_level, rng)
+
+
+def _reconcile(
+    lookup: pd.DataFrame, by_level: Mapping[str, LevelMeasurement], rng: np.random.Generator
+) -> dict[str, ReconciledLevel]:
+    """:func:`reconcile` after the measurements are checked."""
     design = build_design(lookup, list(by_level))
     values = {
         level: rows_in_order(level, m.codes, m.values, design.codes[level])
@@ -281,7 +290,8 @@ def expected_moe95(lookup: pd.DataFrame, levels_sigma: Mapping[str, float]) -> d
     """
     design = build_design(lookup, list(levels_sigma))
     zeros = {level: np.zeros((len(design.codes[level]), 1)) for level in levels_sigma}
-    fit = fit_gls(design, zeros, levels_sigma)
+    with small_matrix_threads():
+        fit = fit_gls(design, zeros, levels_sigma)
     preview = {}
     for level in design.requested:
         variance = fit.variance[level]

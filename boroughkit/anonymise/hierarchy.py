@@ -16,8 +16,11 @@ design).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -114,6 +117,15 @@ class AtomDesign:
         parents = np.zeros(len(self.codes[level]), dtype=np.int64)
         parents[self.area_of_atom[level]] = self.area_of_atom[parent_level]
         return parents
+
+
+def small_matrix_threads() -> AbstractContextManager[Any]:
+    """Run BLAS on one thread: these matrices are small, and extra threads only contend."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def order_levels(levels: Sequence[str]) -> tuple[str, ...]:

@@ -117,16 +117,42 @@ def _fit_column(
     )
     free = np.flatnonzero(penalised > 0)
     moved = np.zeros_like(values)
-    part = design[:, free]
-    # One sum is implied by the others (equal totals): lstsq takes the rank defect.
-    multiplier = np.linalg.lstsq(part @ part.T, part @ values[free] - targets, rcond=None)[0]
-    moved[free] = values[free] - part.T @ multiplier
+    moved[free] = values[free] - _least_move(
+        values[free], first_group[free], first_target, second_group[free], second_target
+    )
     if (
         moved.min(initial=0.0) >= -tolerance
         and np.abs(design @ np.maximum(moved, 0.0) - targets).max() <= tolerance
     ):
         return np.maximum(moved, 0.0)
     return simplex_project(penalised[:, None], first_group, first_target[:, None])[:, 0]
+
+
+def _least_move(
+    values: np.ndarray,
+    first_group: np.ndarray,
+    first_target: np.ndarray,
+    second_group: np.ndarray,
+    second_target: np.ndarray,
+) -> np.ndarray:
+    """The smallest change to ``values`` that meets both sets of sums (least squares).
+
+    The change is ``a[first] + b[second]`` by the normal equations; eliminating ``a`` leaves a
+    system the size of the second partition (one unknown per ward).
+    """
+    n_first, n_second = len(first_target), len(second_target)
+    first_count = np.bincount(first_group, minlength=n_first).astype(float)
+    crossing = np.zeros((n_first, n_second))
+    np.add.at(crossing, (first_group, second_group), 1.0)
+    first_gap = np.bincount(first_group, weights=values, minlength=n_first) - first_target
+    second_gap = np.bincount(second_group, weights=values, minlength=n_second) - second_target
+    inverse = np.divide(1.0, first_count, out=np.zeros(n_first), where=first_count > 0)
+    reduced = np.diag(np.bincount(second_group, minlength=n_second).astype(float))
+    reduced -= crossing.T @ (inverse[:, None] * crossing)
+    # Singular: a constant can move from one partition's unknowns to the other's.
+    second_change = np.linalg.pinv(reduced) @ (second_gap - crossing.T @ (inverse * first_gap))
+    first_change = inverse * (first_gap - crossing @ second_change)
+    return first_change[first_group] + second_change[second_group]
 
 
 def round_within_groups(

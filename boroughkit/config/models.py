@@ -211,6 +211,15 @@ class DisclosureConfig(Strict):
 
     min_cell: int = Field(default=10, ge=1)
     min_area_population: int = Field(default=100, ge=0)
+    min_area_households: int = Field(default=40, ge=0)
+    zeros_disclosive: bool = True
+    dominance_n: int = Field(default=2, ge=1, le=2)
+    dominance_k: float = Field(default=90.0, ge=0, le=100)
+    p_percent: float = Field(default=10.0, ge=0, le=100)
+    min_contributors: int = Field(default=10, ge=0)
+    protection_width: float = Field(default=10.0, ge=0)
+    # A string planted in the input (e.g. a fake name) that must never reach any output file.
+    canary: str | None = None
 
 
 class PublishConfig(Strict):

@@ -11,8 +11,10 @@ from boroughkit.config import load_config
 from boroughkit.errors import ConfigError
 from boroughkit.pipeline.plan import build_plan
 from boroughkit.pipeline.run import RunResult, run_pipeline
+from boroughkit.publish import PublishResult, approve_release, publish_release
 
 EXAMPLE_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+DEMO_APPROVER = "boroughkit demo (synthetic data)"
 
 
 @dataclass
@@ -23,6 +25,7 @@ class DemoResult:
     residents: Path
     catalogue: Path
     runs: list[RunResult] = field(default_factory=list)
+    published: list[PublishResult] = field(default_factory=list)
 
     def describe(self) -> str:
         """Where everything is, for the console."""
@@ -31,10 +34,9 @@ class DemoResult:
             f"Demo complete. Synthetic residents: {self.residents}",
             f"Catalogue: {self.catalogue}",
         ]
-        for result in self.runs:
-            lines.append(
-                f"  {result.release_id}: {len(result.files)} files in {result.release_dir}"
-            )
+        for result, published in zip(self.runs, self.published, strict=True):
+            lines.append(f"  {result.release_id}: {len(result.files)} files in {published.folder}")
+        lines.append(f"Explore it: boroughkit serve {self.catalogue}")
         return "\n".join(lines)
 
 
@@ -90,5 +92,10 @@ def run_demo(
         loaded = load_config(config, overrides=overrides)
         run = run_pipeline(build_plan(loaded), reports_dir=out / "reports")
         echo(run.summary)
+        # The demo's data are synthetic, so the demo itself signs its releases off.
+        approve_release(result.catalogue, run.release_id, by=DEMO_APPROVER)
+        published = publish_release(result.catalogue, run.release_id, by=DEMO_APPROVER)
+        echo(published.describe())
         result.runs.append(run)
+        result.published.append(published)
     return result

@@ -10,7 +10,9 @@ import pandas as pd
 
 from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.disclosure import gate
+from boroughkit.disclosure.leaks import scan_for_leaks, secrets_from_records
 from boroughkit.disclosure.report import GateReport
+from boroughkit.disclosure.rules import RuleSettings, dp_superseded_results
 from boroughkit.pipeline.plan import Plan
 
 PUBLISHED_COLUMNS = {
@@ -39,26 +41,44 @@ def run_gate(
     allowed = set(PUBLISHED_COLUMNS)
     for table in tables:
         allowed |= set(table.category_columns)
-    identifier_columns = [
-        c
-        for c in (
-            config.source.privacy_unit,
-            config.source.household,
-            config.geography.geocode.postcode,
-            *config.source.identifiers,
-        )
-        if c and c in records
-    ]
-    secrets = {column: records[column].dropna().unique() for column in identifier_columns}
+    identifier_columns = [c for c in (config.source.privacy_unit, config.source.household,
+                                      config.geography.geocode.postcode,
+                                      *config.source.identifiers) if c and c in records]
+    secrets = secrets_from_records(records, {c: c for c in identifier_columns},
+                                   canary=config.disclosure.canary)
+    public = _public_values(bundle, tables)
     levels = sorted({level for table in tables for level in table.frames})
     populations = published_populations(bundle, levels, records, config.source.privacy_unit)
     report = GateReport(release_id, plan.method)
     report.checks += [
         gate.check_output_columns(paths, allowed),
-        gate.check_identifier_leaks(paths, secrets),
+        scan_for_leaks(paths, secrets, public_values=public),
         gate.check_min_population(populations, config.disclosure.min_area_population),
     ]
+    if plan.spends_budget:
+        report.checks += dp_superseded_results(rule_settings(config.disclosure))
     return report
+
+
+def rule_settings(disclosure: Any) -> RuleSettings:
+    """The table-rule settings of a config's ``disclosure`` section."""
+    fields = ("min_cell", "zeros_disclosive", "dominance_n", "dominance_k", "p_percent",
+              "min_contributors", "min_area_population", "min_area_households",
+              "protection_width")
+    return RuleSettings(**{name: getattr(disclosure, name) for name in fields})
+
+
+def _public_values(bundle: Any, tables: list[ReleasedTable]) -> set[str]:
+    """Area codes and names and category labels: published on purpose, not leaks."""
+    values: set[str] = set()
+    for level in ("oa", "lsoa", "msoa", "ward", "borough"):
+        areas = bundle.areas(level)
+        values |= set(areas["code"].astype(str)) | set(areas["name"].astype(str))
+    for table in tables:
+        for frame in table.frames.values():
+            for column in table.category_columns:
+                values |= set(frame[column].astype(str))
+    return values
 
 
 def published_populations(

@@ -126,7 +126,7 @@ def _stage_and_publish(
             __version__,
             inputs.dataset,
         )
-        manifest_path = write_manifest(staging, document, files)
+        manifest_path = write_manifest(staging, document, files, plan.loaded.config.publish)
         paths = [*(staging / f.path for f in files), manifest_path]
         report = run_gate(plan, release_id, paths, inputs.records.frame, inputs.bundle, tables)
         report.write(staging)

@@ -62,7 +62,7 @@ def table_schema(path: Path) -> dict[str, Any]:
 
 def _resource_name(relative: str) -> str:
     stem, _, suffix = relative.rsplit("/", 1)[-1].rpartition(".")
-    return f"{stem}-{suffix}".lower().replace(" ", "-")
+    return f"{stem}-{suffix}".lower().replace(" ", "-").replace("_", "-")
 
 
 def build_datapackage(

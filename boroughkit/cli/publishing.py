@@ -1,0 +1,95 @@
+"""Publishing commands: approve, publish, retract, serve, export-site. One library call each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from boroughkit.cli._errors import translate_errors
+
+_CATALOGUE_HELP = "The catalogue folder (publish.to of the config)."
+
+
+def _catalogue_option(command: click.Command) -> click.Command:
+    return click.option(
+        "--catalogue",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("catalogue"),
+        show_default=True,
+        help=_CATALOGUE_HELP,
+    )(command)
+
+
+@click.command()
+@click.argument("release")
+@click.option("--by", required=True, help="Name of the person approving the release.")
+@click.option("--note", default=None, help="Why, or what was checked (kept with the approval).")
+@_catalogue_option
+@translate_errors
+def approve(release: str, by: str, note: str | None, catalogue: Path) -> None:
+    """Sign off a built RELEASE after reading its risk report (staging/RELEASE/risk-report.md)."""
+    from boroughkit.publish import approve_release
+
+    record = approve_release(catalogue, release, by=by, note=note)
+    click.echo(f"{release}: approved by {record.approved_by} at {record.approved_at}. "
+               f"Publish it with: boroughkit publish {release} --catalogue {catalogue}")
+
+
+@click.command()
+@click.argument("release")
+@_catalogue_option
+@click.option("--to", "target", default=None,
+              help="Also copy to TARGET: an fsspec URL (s3://…, file://…) or ckan+https://host.")
+@translate_errors
+def publish(release: str, catalogue: Path, target: str | None) -> None:
+    """Publish an approved RELEASE as a new version of the catalogue."""
+    from boroughkit.publish import publish_release
+
+    click.echo(publish_release(catalogue, release, to=target).describe())
+
+
+@click.command()
+@click.argument("release")
+@click.option("--reason", required=True, help="Why the release is withdrawn (public).")
+@_catalogue_option
+@click.option("--to", "target", default=None, help="Also withdraw it at TARGET (as for publish).")
+@translate_errors
+def retract(release: str, reason: str, catalogue: Path, target: str | None) -> None:
+    """Withdraw a published RELEASE: files kept under retracted/, registers updated."""
+    from boroughkit.publish import retract_release
+
+    click.echo(retract_release(catalogue, release, reason=reason, to=target).describe())
+
+
+@click.command()
+@click.argument("catalogue", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@translate_errors
+def serve(catalogue: Path, port: int, host: str) -> None:
+    """Serve the Borough Data Explorer for CATALOGUE (published releases only)."""
+    from boroughkit.publish import serve_catalogue
+
+    serve_catalogue(catalogue, host=host, port=port, echo=click.echo)
+
+
+@click.command("export-site")
+@click.argument("catalogue", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the static site into (must be empty or new).")
+@translate_errors
+def export_site(catalogue: Path, out: Path) -> None:
+    """Write the explorer and the public catalogue as static files for any web host."""
+    from boroughkit.publish import export_site as export
+
+    count = export(catalogue, out)
+    click.echo(f"Wrote the Borough Data Explorer ({count} files) to {out}; open index.html "
+               "through a web server.")
+
+
+def register(group: click.Group) -> None:
+    """Attach the publishing commands to the root group."""
+    for command in (approve, publish, retract, serve, export_site):
+        group.add_command(command)

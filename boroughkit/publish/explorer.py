@@ -1,0 +1,148 @@
+"""The Borough Data Explorer: a static page over the catalogue's public files.
+
+`serve_catalogue` serves it with the standard library; `export_site` writes the same files for any
+web host. Both expose exactly the site assets and the public part of the catalogue (the index,
+DCAT, versions, published releases, registers): never the approval area, audit records, work
+folders or the privacy ledger that sits beside the catalogue.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import shutil
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from boroughkit.errors import ConfigError, PublishError
+from boroughkit.publish.catalogue import INDEX, PUBLIC_ENTRIES
+from boroughkit.publish.state import media_type
+
+SITE = Path(__file__).resolve().parent / "site"
+SITE_FILES = ("index.html", "explorer.js", "explorer.css")
+# The page may only talk to its own origin: no CDN, tiles or fonts, even if someone adds them.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def resolve_public(catalogue: Path, url_path: str) -> Path | None:
+    """The file behind a URL path of the explorer, or None when it is not public."""
+    parts = [part for part in unquote(urlsplit(url_path).path).split("/") if part]
+    if not parts:
+        return SITE / "index.html"
+    if len(parts) == 1 and parts[0] in SITE_FILES:
+        return SITE / parts[0]
+    if parts[0] not in PUBLIC_ENTRIES or any(p.startswith(".") or "\\" in p for p in parts):
+        return None
+    root = catalogue.resolve()
+    path = root.joinpath(*parts).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
+
+
+def public_files(catalogue: Path) -> dict[str, Path]:
+    """Every file of the explorer site, by its path on the site."""
+    files = {name: SITE / name for name in SITE_FILES}
+    for entry in PUBLIC_ENTRIES:
+        base = catalogue / entry
+        candidates = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
+        for path in candidates:
+            relative = path.relative_to(catalogue)
+            if path.is_file() and not any(p.startswith(".") for p in relative.parts):
+                files[relative.as_posix()] = path
+    return files
+
+
+def _content_type(path: Path) -> str:
+    if path.suffix in (".js", ".css", ".html"):
+        return {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}[
+            path.suffix] + "; charset=utf-8"
+    kind = media_type(path.name)
+    if kind == "application/octet-stream":
+        kind = mimetypes.guess_type(path.name)[0] or kind
+    return kind + ("; charset=utf-8" if kind.startswith("text/") or "json" in kind else "")
+
+
+def _handler(catalogue: Path) -> type[BaseHTTPRequestHandler]:
+    class ExplorerHandler(BaseHTTPRequestHandler):
+        """Serves site assets and public catalogue files; GET and HEAD only."""
+
+        server_version = "boroughkit-explorer"
+
+        def do_GET(self) -> None:
+            self._send(body=True)
+
+        def do_HEAD(self) -> None:
+            self._send(body=False)
+
+        def _send(self, body: bool) -> None:
+            path = resolve_public(catalogue, self.path)
+            if path is None:
+                self.send_error(404, "Not found (only published releases are served)")
+                return
+            data = path.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", _content_type(path))
+            self.send_header("Content-Length", str(len(data)))
+            # The index changes with every publish; release files never change.
+            self.send_header("Cache-Control", "no-cache" if path.name == INDEX else "max-age=300")
+            for key, value in SECURITY_HEADERS.items():
+                self.send_header(key, value)
+            self.end_headers()
+            if body:
+                self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass  # quiet: the console shows the address once
+
+    return ExplorerHandler
+
+
+def make_server(catalogue: Path, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
+    """An HTTP server for the explorer of ``catalogue`` (call ``serve_forever`` on it)."""
+    if not catalogue.is_dir():
+        raise ConfigError(f"{catalogue}: no such catalogue folder",
+                          fix="give the folder of publish.to, e.g. demo-output/catalogue")
+    try:
+        return ThreadingHTTPServer((host, port), _handler(catalogue))
+    except OSError as error:
+        raise ConfigError(f"cannot listen on {host}:{port} ({error})",
+                          fix="choose another --port, or --port 0 for any free port") from error
+
+
+def serve_catalogue(catalogue: Path, *, host: str = "127.0.0.1", port: int = 8000,
+                    echo: Callable[[str], None] = print) -> None:
+    """Serve the explorer until interrupted (Ctrl+C)."""
+    server = make_server(catalogue, host, port)
+    address = f"http://{host}:{server.server_address[1]}/"
+    if not (catalogue / INDEX).exists():
+        echo(f"Note: nothing is published in {catalogue} yet; the page will say so.")
+    echo(f"Borough Data Explorer for {catalogue} at {address} (Ctrl+C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def export_site(catalogue: Path, out: Path) -> int:
+    """Write the explorer and the public catalogue files into ``out``; returns the file count."""
+    if not (catalogue / INDEX).exists():
+        raise PublishError(f"{catalogue}: nothing has been published yet",
+                           fix="approve and publish a release first")
+    if out.exists() and any(out.iterdir()):
+        raise ConfigError(f"{out}: the folder is not empty",
+                          fix="give a new or empty folder for --out")
+    files = public_files(catalogue)
+    for relative, source in files.items():
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return len(files)

@@ -1,0 +1,37 @@
+"""A canary planted in the input never reaches any output, in any release method."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from boroughkit import build_plan, load_config, run_pipeline
+from tests.conftest import minimal_config
+
+CANARY = "ZEBRA-CANARY-7731-QUOKKA"
+
+
+@pytest.mark.parametrize("method", ["dp-tables", "sdc-tables"])
+def test_planted_canary_never_published(demo_workspace, demo_residents, method):
+    frame = demo_residents.astype({"person_id": str})
+    planted = frame["person_id"] == frame["person_id"].iloc[0]  # all rows of one person
+    frame.loc[planted, "person_id"] = CANARY
+    frame["case_notes"] = "free text about " + frame["person_id"]
+    frame.loc[planted, "case_notes"] = f"note mentioning {CANARY}"
+    frame.to_parquet(demo_workspace / "planted.parquet")
+    config = minimal_config()
+    config["source"]["path"] = "planted.parquet"
+    config["source"]["identifiers"] = ["case_notes"]
+    config["disclosure"] = {"canary": CANARY}
+    if method == "sdc-tables":
+        config["release"] = {"method": "sdc-tables",
+                             "tables": [{"name": "tenure", "count_by": ["tenure"],
+                                         "levels": ["oa", "ward"]}]}
+    path = demo_workspace / "canary.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = run_pipeline(build_plan(load_config(path)))
+    names = [check.name for check in result.report.checks]
+    assert any("identifier" in name.lower() or "leak" in name.lower() for name in names)
+    for file in (demo_workspace / "catalogue").rglob("*"):
+        if file.is_file():
+            assert CANARY.encode() not in file.read_bytes(), file
