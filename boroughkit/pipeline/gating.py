@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pandas as pd
 
 from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.disclosure import gate
-from boroughkit.disclosure.leaks import scan_for_leaks, secrets_from_records
+from boroughkit.disclosure.leaks import scan_for_leaks
 from boroughkit.disclosure.report import GateReport
 from boroughkit.disclosure.rules import RuleSettings, dp_superseded_results
 from boroughkit.pipeline.plan import Plan
@@ -28,31 +29,17 @@ PUBLISHED_COLUMNS = {
 }
 
 
-def run_gate(
-    plan: Plan,
-    release_id: str,
-    paths: list[Path],
-    records: pd.DataFrame,
-    bundle: Any,
-    tables: list[ReleasedTable],
-) -> GateReport:
+def run_gate(plan: Plan, release_id: str, paths: list[Path], tables: list[ReleasedTable],
+             bundle: Any, secrets: Mapping[str, Any], populations: pd.DataFrame) -> GateReport:
     """Every check a release must pass before anything is published."""
     config = plan.loaded.config
     allowed = set(PUBLISHED_COLUMNS)
     for table in tables:
         allowed |= set(table.category_columns)
-    identifier_columns = [c for c in (config.source.privacy_unit, config.source.household,
-                                      config.geography.geocode.postcode,
-                                      *config.source.identifiers) if c and c in records]
-    secrets = secrets_from_records(records, {c: c for c in identifier_columns},
-                                   canary=config.disclosure.canary)
-    public = _public_values(bundle, tables)
-    levels = sorted({level for table in tables for level in table.frames})
-    populations = published_populations(bundle, levels, records, config.source.privacy_unit)
     report = GateReport(release_id, plan.method)
     report.checks += [
         gate.check_output_columns(paths, allowed),
-        scan_for_leaks(paths, secrets, public_values=public),
+        scan_for_leaks(paths, secrets, public_values=_public_values(bundle, tables)),
         gate.check_min_population(populations, config.disclosure.min_area_population),
     ]
     if plan.spends_budget:

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.pipeline.context import RunContext
-from boroughkit.pipeline.load import LoadedRecords
 from boroughkit.pipeline.plan import Plan
 from boroughkit.pipeline.releasing import method_statement, privacy_block
-from boroughkit.pipeline.steps import GeocodedRecords
 from boroughkit.publish.files import WrittenFile
 from boroughkit.publish.release_writer import licence_block
 
 # Counts about the input are rounded in public files: exact totals would be unprotected figures.
 PUBLIC_ROUNDING = 100
+
+
+@dataclass(frozen=True)
+class InputFacts:
+    """What happened to the input rows (exact; published only rounded)."""
+
+    input_rows: int
+    opted_out_rows: int
+    unmatched: dict[str, int]
 
 
 def _rounded(value: int) -> int:
@@ -40,8 +48,7 @@ def build(
     release_id: str,
     context: RunContext,
     bundle: Any,
-    records: LoadedRecords,
-    geocoded: GeocodedRecords,
+    facts: InputFacts,
     tables: list[ReleasedTable],
     version: str,
     dataset: str,
@@ -70,9 +77,9 @@ def build(
         },
         "input": {
             "rounded_to": PUBLIC_ROUNDING,
-            "rows": _rounded(records.input_rows),
-            "opted_out_rows": _rounded(records.opted_out_rows),
-            "unmatched_rows": {k: _rounded(v) for k, v in geocoded.unmatched.items()},
+            "rows": _rounded(facts.input_rows),
+            "opted_out_rows": _rounded(facts.opted_out_rows),
+            "unmatched_rows": {k: _rounded(v) for k, v in facts.unmatched.items()},
         },
         "licence": licence_block(config.publish.licence, bundle.info.attribution),
         "publisher": config.publish.publisher,
@@ -82,17 +89,16 @@ def build(
 def analyst_summary(
     release_id: str,
     folder: Path,
-    records: LoadedRecords,
-    geocoded: GeocodedRecords,
+    facts: InputFacts,
     files: list[WrittenFile],
 ) -> str:
     """Exact figures for the analyst's console (never published)."""
-    unmatched = sum(geocoded.unmatched.values())
+    unmatched = sum(facts.unmatched.values())
     lines = [
         f"Published release {release_id}",
         f"  folder: {folder}",
-        f"  input rows: {records.input_rows}; opted out: {records.opted_out_rows}; "
-        f"unmatched: {unmatched} {geocoded.unmatched or ''}",
+        f"  input rows: {facts.input_rows}; opted out: {facts.opted_out_rows}; "
+        f"unmatched: {unmatched} {facts.unmatched or ''}",
         f"  files: {len(files)} (+ manifest.json, risk-report.json, risk-report.md)",
     ]
     return "\n".join(lines)

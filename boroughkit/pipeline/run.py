@@ -11,15 +11,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from boroughkit import __version__
 from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.disclosure.report import GateReport
-from boroughkit.errors import DisclosureError
+from boroughkit.errors import DataError, DisclosureError
 from boroughkit.geography import open_bundle
 from boroughkit.pipeline import manifest as manifest_mod
 from boroughkit.pipeline.budgeting import dataset_name, reserve_budget
 from boroughkit.pipeline.context import RunContext
-from boroughkit.pipeline.gating import run_gate
+from boroughkit.disclosure.leaks import secrets_from_records
+from boroughkit.pipeline.gating import published_populations, run_gate
+from boroughkit.pipeline.streaming import (
+    StreamFacts,
+    can_stream,
+    identifier_secrets,
+    populations_from_stream,
+    stream_release,
+)
 from boroughkit.pipeline.load import LoadedRecords, load_records
 from boroughkit.pipeline.plan import Plan
 from boroughkit.pipeline.releasing import release_tables
@@ -70,65 +80,98 @@ def run_pipeline(
     loaded, config = plan.loaded, plan.loaded.config
     bundle = open_bundle(config.geography.boundaries, base_dir=loaded.base_dir)
     source_path = loaded.resolve(config.source.path)
-    opt_outs = loaded.resolve(config.source.opt_outs) if config.source.opt_outs else None
-    records = load_records(config.source, source_path, _needed_columns(plan), opt_outs)
-    geocoded = geocode_records(records.frame, bundle, loaded, source_path)
-    check_one_area_per_person(geocoded.frame, config.source.privacy_unit, source_path)
     catalogue = loaded.resolve(config.publish.to)
     release_id = context.new_release_id(config.name)
     dataset = dataset_name(plan, source_path)
-    inputs = _Inputs(bundle, records, geocoded, dataset)
+    if can_stream(plan, source_path):
+        if not source_path.exists():
+            raise DataError(f"{source_path}: file not found", fix="check source.path (relative "
+                            "paths are resolved against the config file's folder)")
+        release = _StreamedRelease(plan, bundle, context, source_path)
+    else:
+        release = _LoadedRelease(plan, bundle, context, source_path, catalogue, dataset)
     if not plan.spends_budget:
-        tables = release_tables(
-            plan, geocoded.frame, bundle, context, source_path, catalogue, dataset
-        )
-        return _stage_and_publish(plan, catalogue, release_id, context, inputs, tables, reports_dir)
+        tables = release.tables()
+        return _stage_and_publish(plan, catalogue, release_id, context, release, tables,
+                                  dataset, reports_dir)
     # Reserve before any noise is drawn; a failure below cancels the reservation.
     with reserve_budget(plan, catalogue, release_id, source_path, context) as reservation:
-        tables = release_tables(
-            plan, geocoded.frame, bundle, context, source_path, catalogue, dataset
-        )
-        result = _stage_and_publish(
-            plan, catalogue, release_id, context, inputs, tables, reports_dir
-        )
+        tables = release.tables()
+        result = _stage_and_publish(plan, catalogue, release_id, context, release, tables,
+                                    dataset, reports_dir)
         reservation.commit()
     return result
 
 
-@dataclass(frozen=True)
-class _Inputs:
-    bundle: Any
-    records: LoadedRecords
-    geocoded: GeocodedRecords
-    dataset: str
+class _LoadedRelease:
+    """Records read into memory (any format, any geocoding, any method)."""
+
+    def __init__(self, plan: Plan, bundle: Any, context: RunContext, source: Path,
+                 catalogue: Path, dataset: str) -> None:
+        config = plan.loaded.config
+        opt_outs = plan.loaded.resolve(config.source.opt_outs) if config.source.opt_outs else None
+        self.plan, self.bundle, self.context, self.source = plan, bundle, context, source
+        self.catalogue, self.dataset = catalogue, dataset
+        self.records = load_records(config.source, source, _needed_columns(plan), opt_outs)
+        self.geocoded = geocode_records(self.records.frame, bundle, plan.loaded, source)
+        check_one_area_per_person(self.geocoded.frame, config.source.privacy_unit, source)
+        self.facts = manifest_mod.InputFacts(self.records.input_rows,
+                                             self.records.opted_out_rows,
+                                             self.geocoded.unmatched)
+
+    def tables(self) -> list[ReleasedTable]:
+        return release_tables(self.plan, self.geocoded.frame, self.bundle, self.context,
+                              self.source, self.catalogue, self.dataset)
+
+    def evidence(self, paths: list[Path], levels: list[str]) -> tuple[Any, pd.DataFrame]:
+        config = self.plan.loaded.config
+        columns = [c for c in (config.source.privacy_unit, config.source.household,
+                               config.geography.geocode.postcode, *config.source.identifiers)
+                   if c and c in self.records.frame]
+        secrets = secrets_from_records(self.records.frame, {c: c for c in columns},
+                                       canary=config.disclosure.canary)
+        frame = self.geocoded.frame
+        return secrets, published_populations(self.bundle, levels, frame,
+                                              config.source.privacy_unit)
 
 
-def _stage_and_publish(
-    plan: Plan,
-    catalogue: Path,
-    release_id: str,
-    context: RunContext,
-    inputs: _Inputs,
-    tables: list[ReleasedTable],
-    reports_dir: Path | None,
-) -> RunResult:
-    loaded = plan.loaded
+class _StreamedRelease:
+    """Records reduced by DuckDB straight from the file (large inputs)."""
+
+    def __init__(self, plan: Plan, bundle: Any, context: RunContext, source: Path) -> None:
+        self.plan, self.bundle, self.context, self.source = plan, bundle, context, source
+        self.facts = manifest_mod.InputFacts(0, 0, {})
+        self._stream: StreamFacts | None = None
+
+    def tables(self) -> list[ReleasedTable]:
+        tables, stream = stream_release(self.plan, self.bundle, self.context, self.source)
+        self._stream = stream
+        self.facts = manifest_mod.InputFacts(stream.input_rows, stream.opted_out_rows,
+                                             stream.unmatched)
+        return tables
+
+    def evidence(self, paths: list[Path], levels: list[str]) -> tuple[Any, pd.DataFrame]:
+        assert self._stream is not None
+        secrets: dict[str, list[Any]] = dict(identifier_secrets(self.plan, self.source, paths))
+        canary = self.plan.loaded.config.disclosure.canary
+        if canary:
+            secrets["canary"] = [canary]
+        return secrets, populations_from_stream(self.bundle, levels, self._stream)
+
+
+def _stage_and_publish(plan: Plan, catalogue: Path, release_id: str, context: RunContext,
+                       release: _LoadedRelease | _StreamedRelease, tables: list[ReleasedTable],
+                       dataset: str, reports_dir: Path | None) -> RunResult:
+    loaded, bundle = plan.loaded, release.bundle
     with staged_release(catalogue, release_id) as staging:
-        files = _write_tables(staging, plan, tables, inputs.bundle)
-        document = manifest_mod.build(
-            plan,
-            release_id,
-            context,
-            inputs.bundle,
-            inputs.records,
-            inputs.geocoded,
-            tables,
-            __version__,
-            inputs.dataset,
-        )
-        manifest_path = write_manifest(staging, document, files, plan.loaded.config.publish)
+        files = _write_tables(staging, plan, tables, bundle)
+        document = manifest_mod.build(plan, release_id, context, bundle, release.facts, tables,
+                                      __version__, dataset)
+        manifest_path = write_manifest(staging, document, files, loaded.config.publish)
         paths = [*(staging / f.path for f in files), manifest_path]
-        report = run_gate(plan, release_id, paths, inputs.records.frame, inputs.bundle, tables)
+        levels = sorted({level for table in tables for level in table.frames})
+        secrets, populations = release.evidence(paths, levels)
+        report = run_gate(plan, release_id, paths, tables, bundle, secrets, populations)
         report.write(staging)
         if not report.passed:
             kept = _keep_report(staging, reports_dir or loaded.base_dir / "reports", release_id)
@@ -139,9 +182,7 @@ def _stage_and_publish(
                 report_path=str(kept),
             )
         final = commit_release(catalogue, staging, release_id)
-    summary = manifest_mod.analyst_summary(
-        release_id, final, inputs.records, inputs.geocoded, files
-    )
+    summary = manifest_mod.analyst_summary(release_id, final, release.facts, files)
     return RunResult(release_id, final, files, report, summary)
 
 

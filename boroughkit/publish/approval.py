@@ -21,7 +21,7 @@ from boroughkit.publish.catalogue import (
     release_dir,
     staging_dir,
 )
-from boroughkit.publish.files import sha256_of
+from boroughkit.publish.checksums import sha256_of
 
 APPROVAL = "approval.json"
 RISK_REPORT = "risk-report.json"

@@ -28,7 +28,8 @@ _DESCRIPTIONS = {
     ),
     "moe95": (
         "95% margin of error",
-        "In 95% of cells the exact value lies within plus or minus this of the published value.",
+        "95% margin of error: in 95% of cells the exact value lies within plus or minus this "
+        "of the published value.",
     ),
     "status": ("Cell status", "Whether the value is published as is, rounded or suppressed."),
     "geometry": ("Boundary", "Boundary of the area (WKB, longitude/latitude, OGC:CRS84)."),

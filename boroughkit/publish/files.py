@@ -3,7 +3,6 @@ GeoJSON, each saying what it is."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import pyarrow.parquet as pq
 import shapely
 from shapely.geometry import mapping
 
+from boroughkit.publish.checksums import sha256_of
 from boroughkit.publish.columns import ERROR_COLUMNS
 from boroughkit.publish.geoparquet import area_shapes, to_arrow, write_geoparquet
 
@@ -32,15 +32,6 @@ class WrittenFile:
     level: str
     sha256: str
     rows: int
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_parquet(

@@ -36,7 +36,7 @@ from boroughkit.publish.catalogue import (
 )
 from boroughkit.publish.datapackage import build_datapackage
 from boroughkit.publish.dcat import catalogue_dcat, release_dcat, spatial_coverage
-from boroughkit.publish.files import sha256_of
+from boroughkit.publish.checksums import sha256_of
 from boroughkit.publish.registers import (
     DATA_SHARING,
     data_sharing_files,

@@ -1,0 +1,190 @@
+"""Repeated releases of a demo-like borough: unbiased, calibrated margins, accuracy vs baselines.
+
+Nothing here is seeded: the noise is fresh in every run and every assertion is a tolerance band
+derived from the noise scale (or the product targets). Repetitions are stacked as extra
+category columns of one release: categories share the design but get independent noise,
+projection and rounding, so each column block is an independent release of the same table.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from boroughkit.anonymise.consistency import (
+    LevelMeasurement,
+    default_level_split,
+    level_sigmas,
+    reconcile,
+)
+
+pytestmark = pytest.mark.slow
+
+RHO = Fraction(1, 2)
+SHARES = np.array([0.40, 0.22, 0.15, 0.10, 0.06, 0.04, 0.02, 0.01])
+
+
+def demo_like_lookup() -> pd.DataFrame:
+    """600 OAs in 120 LSOAs, 25 MSOAs, 1 borough; 20 wards cutting across LSOAs and MSOAs."""
+    oa = np.arange(600)
+    lsoa = oa // 5
+    msoa = lsoa * 25 // 120
+    ward = ((oa + 11) * 20 // 600) % 20
+    return pd.DataFrame(
+        {
+            "oa_code": [f"OA{i:04d}" for i in oa],
+            "lsoa_code": [f"L{i:03d}" for i in lsoa],
+            "msoa_code": [f"M{i:02d}" for i in msoa],
+            "ward_code": [f"W{i:02d}" for i in ward],
+            "borough_code": "B",
+        }
+    )
+
+
+def demo_like_counts(lookup: pd.DataFrame) -> np.ndarray:
+    """~330 people per OA in 8 categories, two of them rare (many cells under 10, some 0)."""
+    rng = np.random.default_rng(2021)  # a fixed input table, not noise
+    people = rng.normal(330, 70, len(lookup)).clip(110, 540).astype(int)
+    shares = rng.dirichlet(SHARES * 30, size=len(lookup))
+    return np.array([rng.multinomial(n, p) for n, p in zip(people, shares, strict=True)])
+
+
+def level_truth(lookup: pd.DataFrame, counts: np.ndarray, level: str):
+    index, codes = pd.factorize(lookup[f"{level}_code"], sort=True)
+    summed = np.zeros((len(codes), counts.shape[1]), dtype=np.int64)
+    np.add.at(summed, index, counts)
+    return list(codes), summed, index
+
+
+def discrete_gaussian(rng: np.random.Generator, sigma: float, shape) -> np.ndarray:
+    """Exact discrete Gaussian draws (the test's stand-in for OpenDP's sampler)."""
+    support = np.arange(-int(12 * sigma) - 1, int(12 * sigma) + 2)
+    weights = np.exp(-(support**2) / (2 * sigma**2))
+    return rng.choice(support, size=shape, p=weights / weights.sum())
+
+
+def release(lookup, counts, levels, repetitions, rng, split=None):
+    """``repetitions`` independent releases stacked as column blocks; and the truths."""
+    sigmas = level_sigmas(split or default_level_split(levels), RHO)
+    stacked = np.tile(counts, (1, repetitions))
+    measurements, truths = [], {}
+    for level in levels:
+        codes, truth, _ = level_truth(lookup, stacked, level)
+        noisy = truth + discrete_gaussian(rng, sigmas[level], truth.shape)
+        measurements.append(LevelMeasurement(level, codes, noisy, sigmas[level]))
+        truths[level] = truth
+    return reconcile(lookup, measurements, rng), truths
+
+
+def covered(result, truth) -> np.ndarray:
+    return np.abs(result.values - truth) <= result.moe95
+
+
+def check_calibrated_and_unbiased(released, truths, *, band_levels):
+    """Shared assertions: integers >= 0, coverage 94-96% for true counts >= 1, bias >= 10.
+
+    The finest level carries the bias that non-negativity moves from small cells to their
+    siblings, so only the product target (±0.1) applies there; coarser levels are held to
+    five standard errors of their mean error.
+    """
+    finest = next(iter(released))
+    hits_nonzero, hits_zero = [], []
+    for level, result in released.items():
+        truth = truths[level]
+        assert (result.values >= 0).all()
+        error = result.values - truth
+        hit = covered(result, truth)
+        hits_nonzero.append(hit[truth >= 1])
+        hits_zero.append(hit[truth == 0])
+        large = truth >= 10
+        spread = error[large].std() / np.sqrt(large.sum())
+        # Product target for cells >= 10 at the finest level; 5 standard errors elsewhere.
+        bound = 0.1 if level == finest else max(5 * spread, 0.02)
+        assert abs(error[large].mean()) <= bound, (level, error[large].mean(), bound)
+        if level in band_levels:
+            rate = hit[truth >= 1].mean()
+            assert 0.94 <= rate <= 0.96, (level, rate)
+    overall = np.concatenate(hits_nonzero).mean()
+    assert 0.94 <= overall <= 0.96, overall
+    zeros = np.concatenate(hits_zero)
+    if len(zeros):  # a true zero can only be missed from above: at least the nominal 95%
+        assert zeros.mean() >= 0.95 - 3 * np.sqrt(0.05 * 0.95 / len(zeros))
+
+
+def test_oa_ward_borough_release_is_unbiased_calibrated_and_beats_summing_oas():
+    lookup = demo_like_lookup()
+    counts = demo_like_counts(lookup)
+    levels = ("oa", "ward", "borough")
+    repetitions = 500
+    rng = np.random.default_rng()
+    released, truths = release(lookup, counts, levels, repetitions, rng)
+    check_calibrated_and_unbiased(released, truths, band_levels=levels)
+    # Exact consistency in every repetition.
+    _, _, ward_of_oa = level_truth(lookup, counts, "ward")
+    ward_sums = np.zeros_like(released["ward"].values)
+    np.add.at(ward_sums, ward_of_oa, released["oa"].values)
+    np.testing.assert_array_equal(ward_sums, released["ward"].values)
+    np.testing.assert_array_equal(released["oa"].values.sum(axis=0), released["borough"].values[0])
+    all_cells = np.concatenate([covered(r, truths[lv]).ravel() for lv, r in released.items()])
+    assert 0.94 <= all_cells.mean() <= 0.96
+    # Baseline: the raw noisy OA counts with the whole budget at OA, and those summed.
+    raw = truths["oa"] + discrete_gaussian(rng, level_sigmas({"oa": Fraction(1)}, RHO)["oa"],
+                                           truths["oa"].shape)
+    for level, target in (("ward", 1 / 3), ("borough", 1 / 8)):
+        _, _, area_of_oa = level_truth(lookup, counts, level)
+        summed = np.zeros_like(truths[level])
+        np.add.at(summed, area_of_oa, raw)
+        baseline = np.abs(summed - truths[level]).mean()
+        ours = np.abs(released[level].values - truths[level]).mean()
+        assert ours <= target * baseline, (level, ours / baseline)
+
+
+def test_whole_budget_at_oa_costs_no_oa_accuracy_after_post_processing():
+    lookup = demo_like_lookup()
+    counts = demo_like_counts(lookup)
+    rng = np.random.default_rng()
+    released, truths = release(lookup, counts, ("oa",), 200, rng, split={"oa": Fraction(1)})
+    sigma = level_sigmas({"oa": Fraction(1)}, RHO)["oa"]
+    raw = truths["oa"] + discrete_gaussian(rng, sigma, truths["oa"].shape)
+    ours = np.abs(released["oa"].values - truths["oa"]).mean()
+    assert ours <= 1.05 * np.abs(raw - truths["oa"]).mean()
+
+
+def test_five_levels_with_wards_across_msoas_are_unbiased_and_calibrated():
+    lookup = demo_like_lookup()
+    counts = demo_like_counts(lookup)[:, [0, 4, 6, 7]]  # one common, one middling, two rare
+    levels = ("oa", "lsoa", "msoa", "ward", "borough")
+    released, truths = release(lookup, counts, levels, 120, np.random.default_rng())
+    check_calibrated_and_unbiased(released, truths, band_levels=("oa", "lsoa", "msoa", "ward"))
+
+
+def test_lsoa_and_ward_without_oas_are_unbiased_and_calibrated():
+    lookup = demo_like_lookup()
+    counts = demo_like_counts(lookup)
+    levels = ("lsoa", "ward")
+    released, truths = release(lookup, counts, levels, 150, np.random.default_rng())
+    check_calibrated_and_unbiased(released, truths, band_levels=levels)
+    np.testing.assert_array_equal(released["lsoa"].values.sum(axis=0),
+                                  released["ward"].values.sum(axis=0))
+
+
+def test_area_totals_are_unbiased_and_calibrated_over_separate_releases():
+    lookup = demo_like_lookup()
+    counts = demo_like_counts(lookup)
+    levels = ("oa", "ward", "borough")
+    rng = np.random.default_rng()
+    hits, errors = {lv: [] for lv in levels}, {lv: [] for lv in levels}
+    for _ in range(80):
+        released, truths = release(lookup, counts, levels, 1, rng)
+        for level, result in released.items():
+            truth = truths[level].sum(axis=1)
+            hits[level].append(np.abs(result.total - truth) <= result.total_moe95)
+            errors[level].append(result.total - truth)
+    assert 0.94 <= np.mean(hits["oa"]) <= 0.96
+    assert 0.93 <= np.mean(np.concatenate(hits["ward"])) <= 0.97  # 1,600 totals: wider band
+    for level in levels:
+        error = np.concatenate(errors[level])
+        assert abs(error.mean()) <= max(5 * error.std() / np.sqrt(len(error)), 0.05), level
