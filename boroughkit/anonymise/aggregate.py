@@ -22,9 +22,10 @@ and different between runs, so no category is dropped systematically.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -234,9 +235,7 @@ def _read_summary(
     )
 
 
-def _expand_bitmasks(
-    patterns: dict[str, np.ndarray], query: AggregateQuery, n_oas: int
-) -> np.ndarray:
+def _expand_bitmasks(patterns: Mapping[str, Any], query: AggregateQuery, n_oas: int) -> np.ndarray:
     """OA × cell counts from (OA, persons, kept-cell bitmask words) patterns."""
     oa = np.asarray(patterns["oa"], dtype=np.int64)
     persons = np.asarray(patterns["n_groups"], dtype=np.int64)

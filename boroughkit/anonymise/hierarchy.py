@@ -60,11 +60,7 @@ class AtomDesign:
     @property
     def piece_members(self) -> scipy.sparse.csr_matrix:
         """The 0/1 matrix (pieces × atoms) that sums atoms into pieces."""
-        n_atoms = self.n_atoms
-        return scipy.sparse.csr_matrix(
-            (np.ones(n_atoms), (self.piece_of_atom, np.arange(n_atoms))),
-            shape=(self.n_pieces, n_atoms),
-        )
+        return _indicator(self.piece_of_atom, self.n_pieces)
 
     def piece_area(self, level: str) -> np.ndarray:
         """For each piece, the index of its ``level`` area."""
@@ -153,13 +149,7 @@ def build_design(lookup: pd.DataFrame, levels: Sequence[str]) -> AtomDesign:
         area_of_oa[level] = index.astype(np.int64)
     first_oa, _ = _group_rows(np.column_stack([area_of_oa[level] for level in keyed]))
     area_of_atom = {level: area_of_oa[level][first_oa] for level in keyed}
-    n_atoms = len(first_oa)
-    members = {
-        level: scipy.sparse.csr_matrix(
-            (np.ones(n_atoms), (areas, np.arange(n_atoms))), shape=(len(codes[level]), n_atoms)
-        )
-        for level, areas in area_of_atom.items()
-    }
+    members = {level: _indicator(areas, len(codes[level])) for level, areas in area_of_atom.items()}
     chain: tuple[str, ...] = tuple(level for level in ("msoa", "lsoa") if level in requested)
     if not chain and "ward" in requested:
         chain = ("ward",)
@@ -175,7 +165,7 @@ def build_design(lookup: pd.DataFrame, levels: Sequence[str]) -> AtomDesign:
         cross=cross,
         piece_of_atom=piece_of_atom,
         n_pieces=int(piece_of_atom.max()) + 1,
-        n_atoms=n_atoms,
+        n_atoms=len(first_oa),
     )
 
 
@@ -202,6 +192,12 @@ def rows_in_order(
     return ordered
 
 
+def _indicator(group: np.ndarray, n_groups: int) -> scipy.sparse.csr_matrix:
+    """The 0/1 matrix (groups × items) that sums items into their groups."""
+    items = np.arange(len(group))
+    return scipy.sparse.csr_matrix((np.ones(len(group)), (group, items)), (n_groups, len(group)))
+
+
 def _group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First row of each distinct key row, and each row's group index (groups in key order)."""
     _, first, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
@@ -220,9 +216,7 @@ def _code_frame(lookup: pd.DataFrame, keyed: tuple[str, ...]) -> pd.DataFrame:
     if len(lookup) == 0:
         raise DataError("the geography lookup has no OAs", fix="pass the bundle's lookup")
     frame = lookup[columns]
-    blank = frame.isna().any(axis=1) | (frame.astype(str).apply(lambda c: c.str.strip()) == "").any(
-        axis=1
-    )
+    blank = frame.isna().any(axis=1) | (frame.astype(str).map(str.strip) == "").any(axis=1)
     if blank.any():
         rows = [int(row) for row in np.flatnonzero(blank.to_numpy())[:5]]
         raise DataError(
@@ -296,10 +290,8 @@ def _fit_dense(design: AtomDesign, weights: Mapping[str, float], right: np.ndarr
     # N^+ = Q_k diag(1/lambda_k) Q_k'; its square root factor gives the variances.
     root = eigenvectors[:, kept] / np.sqrt(eigenvalues[kept])
     atoms = root @ (root.T @ right)
-    variance = {}
-    for level in design.area_of_atom:
-        projected = design.members[level] @ root
-        variance[level] = np.einsum("ij,ij->i", projected, projected)
+    projected = {level: member @ root for level, member in design.members.items()}
+    variance = {level: np.einsum("ij,ij->i", p, p) for level, p in projected.items()}
     return GlsFit(atoms=atoms, variance=variance)
 
 
@@ -309,13 +301,9 @@ def _fit_woodbury(
     """GLS when ``N = w I + C' W C``: ``N^-1 = (I - C' K^-1 C) / w`` with ``K = w W^-1 + C C'``."""
     scale = weights[finest]
     coarse = [level for level in weights if level != finest]
+    sizes = {lv: np.asarray(m.sum(axis=1)).ravel() for lv, m in design.members.items()}
     if not coarse:
-        atoms = right / scale
-        variance = {
-            level: np.asarray(design.members[level].sum(axis=1)).ravel() / scale
-            for level in design.area_of_atom
-        }
-        return GlsFit(atoms=atoms, variance=variance)
+        return GlsFit(atoms=right / scale, variance={lv: n / scale for lv, n in sizes.items()})
     stacked = scipy.sparse.vstack([design.members[level] for level in coarse]).tocsr()
     inverse_weight = np.concatenate(
         [np.full(len(design.codes[level]), scale / weights[level]) for level in coarse]
@@ -328,10 +316,8 @@ def _fit_woodbury(
     )
     atoms = (right - correction) / scale
     variance = {}
-    for level in design.area_of_atom:
-        member = design.members[level]
-        sizes = np.asarray(member.sum(axis=1)).ravel()
+    for level, member in design.members.items():
         crossed = (stacked @ member.T).toarray()
         solved = scipy.linalg.solve_triangular(factor, crossed, lower=True, check_finite=False)
-        variance[level] = (sizes - np.einsum("ij,ij->j", solved, solved)) / scale
+        variance[level] = (sizes[level] - np.einsum("ij,ij->j", solved, solved)) / scale
     return GlsFit(atoms=atoms, variance=variance)

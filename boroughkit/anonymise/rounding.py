@@ -29,14 +29,6 @@ import scipy.optimize
 _TOLERANCE = 1e-7
 
 
-def round_unbiased(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Round each value independently to floor or ceiling, up with probability its fraction."""
-    base = np.floor(values + _TOLERANCE)
-    fraction = np.clip(values - base, 0.0, 1.0)
-    up = rng.random(values.shape) < np.where(fraction > _TOLERANCE, fraction, 0.0)
-    return (base + up).astype(np.int64)
-
-
 def _group_starts(sorted_groups: np.ndarray, n_groups: int) -> np.ndarray:
     """Index of the first position of each group in an array sorted by group."""
     return np.searchsorted(sorted_groups, np.arange(n_groups))
@@ -81,36 +73,31 @@ def fit_two_partitions(
     """The nearest values ``>= 0`` to ``values`` with given sums over two crossing partitions.
 
     ``first`` and ``second`` are ``(group of each child, target sums)``, e.g. LSOAs and wards
-    over their common pieces, with equal grand totals. Per column that needs it: non-negative
+    over their common pieces, with equal grand totals. Per column that needs it, non-negative
     least squares with the sums as a heavy penalty finds which children are 0 (Lawson-Hanson
-    active set), then an exact least-squares step on the other children meets the sums. If no
-    non-negative point meets them, the column is projected onto the first partition alone,
-    whose sums are then exact.
+    active set) and an exact least-squares step on the others meets the sums. If no such point
+    exists, the column is projected onto the first partition alone (its sums exact).
     """
     result = values.copy()
     for column in range(values.shape[1]):
         result[:, column] = _fit_column(
-            values[:, column], first[0], first[1][:, column], second[0], second[1][:, column]
+            values[:, column], (first[0], first[1][:, column]), (second[0], second[1][:, column])
         )
     return result
 
 
 def _fit_column(
-    values: np.ndarray,
-    first_group: np.ndarray,
-    first_target: np.ndarray,
-    second_group: np.ndarray,
-    second_target: np.ndarray,
+    values: np.ndarray, first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
 ) -> np.ndarray:
     """:func:`fit_two_partitions` for one column."""
-    targets = np.concatenate([first_target, second_target])
+    targets = np.concatenate([first[1], second[1]])
     design = np.zeros((len(targets), len(values)))
-    design[first_group, np.arange(len(values))] = 1.0
-    design[len(first_target) + second_group, np.arange(len(values))] = 1.0
+    design[first[0], np.arange(len(values))] = 1.0
+    design[len(first[1]) + second[0], np.arange(len(values))] = 1.0
     tolerance = _TOLERANCE * (1.0 + float(np.abs(targets).max(initial=0.0)))
     if values.min(initial=0.0) >= 0 and np.abs(design @ values - targets).max() <= tolerance:
         return values
-    weight = 1e4  # sums count 1e8 times a child's squared move: they are met almost exactly
+    weight = 1e4  # a sum counts 1e8 times a child's squared move: met almost exactly
     stacked = np.vstack([np.eye(len(values)), weight * design])
     penalised, _ = scipy.optimize.nnls(
         stacked, np.concatenate([values, weight * targets]), maxiter=50 * len(values)
@@ -118,37 +105,32 @@ def _fit_column(
     free = np.flatnonzero(penalised > 0)
     moved = np.zeros_like(values)
     moved[free] = values[free] - _least_move(
-        values[free], first_group[free], first_target, second_group[free], second_target
+        values[free], (first[0][free], first[1]), (second[0][free], second[1])
     )
-    if (
-        moved.min(initial=0.0) >= -tolerance
-        and np.abs(design @ np.maximum(moved, 0.0) - targets).max() <= tolerance
-    ):
-        return np.maximum(moved, 0.0)
-    return simplex_project(penalised[:, None], first_group, first_target[:, None])[:, 0]
+    if moved.min(initial=0.0) >= -tolerance:
+        moved = np.maximum(moved, 0.0)
+        if np.abs(design @ moved - targets).max() <= tolerance:
+            return moved
+    return simplex_project(penalised[:, None], first[0], first[1][:, None])[:, 0]
 
 
 def _least_move(
-    values: np.ndarray,
-    first_group: np.ndarray,
-    first_target: np.ndarray,
-    second_group: np.ndarray,
-    second_target: np.ndarray,
+    values: np.ndarray, first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
 ) -> np.ndarray:
     """The smallest change to ``values`` that meets both sets of sums (least squares).
 
     The change is ``a[first] + b[second]`` by the normal equations; eliminating ``a`` leaves a
     system the size of the second partition (one unknown per ward).
     """
+    (first_group, first_target), (second_group, second_target) = first, second
     n_first, n_second = len(first_target), len(second_target)
-    first_count = np.bincount(first_group, minlength=n_first).astype(float)
     crossing = np.zeros((n_first, n_second))
     np.add.at(crossing, (first_group, second_group), 1.0)
     first_gap = np.bincount(first_group, weights=values, minlength=n_first) - first_target
     second_gap = np.bincount(second_group, weights=values, minlength=n_second) - second_target
+    first_count = crossing.sum(axis=1)
     inverse = np.divide(1.0, first_count, out=np.zeros(n_first), where=first_count > 0)
-    reduced = np.diag(np.bincount(second_group, minlength=n_second).astype(float))
-    reduced -= crossing.T @ (inverse[:, None] * crossing)
+    reduced = np.diag(crossing.sum(axis=0)) - crossing.T @ (inverse[:, None] * crossing)
     # Singular: a constant can move from one partition's unknowns to the other's.
     second_change = np.linalg.pinv(reduced) @ (second_gap - crossing.T @ (inverse * first_gap))
     first_change = inverse * (first_gap - crossing @ second_change)

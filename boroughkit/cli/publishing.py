@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from boroughkit.cli._errors import translate_errors
 
 _CATALOGUE_HELP = "The catalogue folder (publish.to of the config)."
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _catalogue_option(command: click.Command) -> click.Command:
+def _catalogue_option(command: F) -> F:
     return click.option(
         "--catalogue",
         type=click.Path(file_okay=False, path_type=Path),
@@ -32,15 +35,21 @@ def approve(release: str, by: str, note: str | None, catalogue: Path) -> None:
     from boroughkit.publish import approve_release
 
     record = approve_release(catalogue, release, by=by, note=note)
-    click.echo(f"{release}: approved by {record.approved_by} at {record.approved_at}. "
-               f"Publish it with: boroughkit publish {release} --catalogue {catalogue}")
+    click.echo(
+        f"{release}: approved by {record.approved_by} at {record.approved_at}. "
+        f"Publish it with: boroughkit publish {release} --catalogue {catalogue}"
+    )
 
 
 @click.command()
 @click.argument("release")
 @_catalogue_option
-@click.option("--to", "target", default=None,
-              help="Also copy to TARGET: an fsspec URL (s3://…, file://…) or ckan+https://host.")
+@click.option(
+    "--to",
+    "target",
+    default=None,
+    help="Also copy to TARGET: an fsspec URL (s3://…, file://…) or ckan+https://host.",
+)
 @translate_errors
 def publish(release: str, catalogue: Path, target: str | None) -> None:
     """Publish an approved RELEASE as a new version of the catalogue."""
@@ -64,29 +73,40 @@ def retract(release: str, reason: str, catalogue: Path, target: str | None) -> N
 
 @click.command()
 @click.argument("catalogue", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port to listen on (0: any free port).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @translate_errors
 def serve(catalogue: Path, port: int, host: str) -> None:
     """Serve the Borough Data Explorer for CATALOGUE (published releases only)."""
-    from boroughkit.publish import serve_catalogue
+    from boroughkit.publish.explorer import serve_catalogue
 
     serve_catalogue(catalogue, host=host, port=port, echo=click.echo)
 
 
 @click.command("export-site")
 @click.argument("catalogue", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write the static site into (must be empty or new).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the static site into (must be empty or new).",
+)
 @translate_errors
 def export_site(catalogue: Path, out: Path) -> None:
     """Write the explorer and the public catalogue as static files for any web host."""
-    from boroughkit.publish import export_site as export
+    from boroughkit.publish.explorer import export_site as export
 
     count = export(catalogue, out)
-    click.echo(f"Wrote the Borough Data Explorer ({count} files) to {out}; open index.html "
-               "through a web server.")
+    click.echo(
+        f"Wrote the Borough Data Explorer ({count} files) to {out}; open index.html "
+        "through a web server."
+    )
 
 
 def register(group: click.Group) -> None:

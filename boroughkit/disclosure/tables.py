@@ -142,35 +142,32 @@ def build_relations(cells: CellTable, lookup: pd.DataFrame, *,
     ``custom_levels`` maps a level name to a Series OA code → area code. ``linked_totals``
     lists groups of tables whose totals count the same people, so their totals are equal.
     """
-    level_maps = _level_maps(lookup, custom_levels or {})
     frame = cells.frame
-    additive = frame["measure"].isin(ADDITIVE_MEASURES).to_numpy()
-    _check_areas(frame[additive], level_maps)
-    encoder = _KeyEncoder(frame, level_maps)
-    universe = []
-    for table, group in frame[additive].groupby("table", sort=True):
-        levels = sorted(set(group["level"]))
-        categories = sorted(set(group["category"]))
-        universe.append(encoder.grid(str(table), levels,
-                                     {lv: level_maps[lv].dropna().unique() for lv in levels},
-                                     categories))
-    cell_keys = encoder.encode(frame)
-    all_keys = np.unique(np.concatenate(universe)) if universe else np.zeros(0, np.int64)
-    hidden_keys = np.setdiff1d(all_keys, cell_keys[additive], assume_unique=False)
-    columns = _ColumnIndex(cell_keys, hidden_keys)
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]] = []
-    for table, group in frame[additive].groupby("table", sort=True):
-        levels = sorted(set(group["level"]))
-        categories = sorted(set(group["category"]))
-        for child, parent in _nesting_pairs(levels, level_maps):
-            parts.append(_hierarchy_rows(encoder, columns, str(table), child, parent,
-                                         level_maps, categories))
-        if TOTAL_CATEGORY in categories and len(categories) > 1:
-            for level in levels:
-                parts.append(_total_rows(encoder, columns, str(table), level,
-                                         level_maps[level].dropna().unique(), categories))
-    parts += _linked_rows(encoder, columns, frame[additive], linked_totals, level_maps)
-    return _assemble(parts, len(frame), encoder.decode(hidden_keys))
+    additive = frame[frame["measure"].isin(ADDITIVE_MEASURES)]
+    space = _KeySpace(frame, lookup, custom_levels or {})
+    space.check_areas(additive)
+    levels = additive.drop_duplicates(["table", "level"]).groupby("table")["level"].agg(sorted)
+    categories = (additive.drop_duplicates(["table", "category"])
+                  .groupby("table")["category"].agg(sorted))
+    universe = [space.key(table, level, space.areas_of[level][:, None],
+                          space.categories.get_indexer(categories[table])[None, :]).ravel()
+                for table in levels.index for level in levels[table]]
+    all_keys = np.concatenate(universe) if universe else np.zeros(0, np.int64)
+    cell_keys = space.encode(frame)
+    present = np.sort(cell_keys)
+    found = present[np.minimum(np.searchsorted(present, all_keys), max(len(present) - 1, 0))]
+    hidden_keys = all_keys[found != all_keys] if len(present) else all_keys
+    space.index_columns(np.concatenate([cell_keys, hidden_keys]))
+    parts = []
+    for table in levels.index:
+        cats = space.categories.get_indexer(categories[table])
+        for child, parent in space.nesting_pairs(levels[table]):
+            parts.append(space.hierarchy_rows(table, child, parent, cats))
+        if TOTAL_CATEGORY in categories[table] and len(cats) > 1:
+            parts += [space.total_rows(table, level, cats) for level in levels[table]]
+    for group in linked_totals:
+        parts += space.linked_rows(list(group), levels, categories)
+    return _assemble(parts, len(frame), space.decode(hidden_keys))
 
 
 def _require_rows(cells: pd.DataFrame, bad: pd.Series | np.ndarray, source: str,
@@ -183,92 +180,45 @@ def _require_rows(cells: pd.DataFrame, bad: pd.Series | np.ndarray, source: str,
                         f"{sample})", fix=fix)
 
 
-def _level_maps(lookup: pd.DataFrame, custom: Mapping[str, pd.Series]) -> dict[str, pd.Series]:
-    """Each level as a Series OA code → area code (NaN where an OA has no area of that level)."""
-    if "oa_code" not in lookup.columns:
-        raise DataError("lookup: missing column 'oa_code'", fix="pass one row per OA")
-    oa = lookup["oa_code"].astype(str)
-    maps = {"oa": pd.Series(oa.to_numpy(), index=oa.to_numpy())}
-    for level in ("lsoa", "msoa", "ward", "borough"):
-        if f"{level}_code" in lookup.columns:
-            maps[level] = pd.Series(lookup[f"{level}_code"].astype("string").to_numpy(),
-                                    index=oa.to_numpy()).astype(object)
-    for level, mapping in custom.items():
-        series = pd.Series(mapping).astype("string").astype(object)
-        unknown = series.index.difference(maps["oa"].index)
-        if len(unknown):
-            raise DataError(f"custom level '{level}': OA codes not in the lookup: "
-                            f"{list(unknown[:5])}", fix="map only the OAs of this geography")
-        maps[level] = series.reindex(maps["oa"].index)
-    return maps
+_Rows = tuple[np.ndarray, np.ndarray, np.ndarray, str]
 
 
-def _check_areas(frame: pd.DataFrame, level_maps: Mapping[str, pd.Series]) -> None:
-    for level, group in frame.groupby("level"):
-        if level not in level_maps:
-            raise DataError(f"cells: level '{level}' is not in the lookup",
-                            fix="pass its OA → area mapping in custom_levels")
-        unknown = sorted(set(group["area_code"]) - set(level_maps[str(level)].dropna()))
-        if unknown:
-            raise DataError(f"cells: {len(unknown)} {level} area codes are not in the lookup: "
-                            f"{unknown[:5]}", fix="use the lookup of the geography published")
+class _KeySpace:
+    """Integer keys for (table, level, area, category) and the area structure of each level.
 
+    Keys turn joins into array lookups, so a million cells take seconds, not minutes.
+    """
 
-def _nests(child: pd.Series, parent: pd.Series) -> bool:
-    """True when every child area lies in one parent area and the children cover each parent."""
-    pairs = pd.DataFrame({"child": child.fillna(""), "parent": parent.fillna("")})
-    pairs = pairs[pairs["parent"] != ""]
-    if (pairs["child"] == "").any():
-        return False
-    return bool(pairs.groupby("child")["parent"].nunique().max() <= 1)
-
-
-def _nesting_pairs(levels: Sequence[str], maps: Mapping[str, pd.Series]) -> list[tuple[str, str]]:
-    """(child, parent) pairs among ``levels``, keeping only the nearest parent of each chain."""
-    sizes = {level: maps[level].nunique() for level in levels}
-    inside = {(a, b) for a in levels for b in levels
-              if a != b and (sizes[a], a) > (sizes[b], b) and _nests(maps[a], maps[b])}
-    return [(a, b) for (a, b) in sorted(inside)
-            if not any((a, c) in inside and (c, b) in inside for c in levels)]
-
-
-class _KeyEncoder:
-    """Integer keys for (table, level, area, category), so joins are array lookups."""
-
-    def __init__(self, frame: pd.DataFrame, maps: Mapping[str, pd.Series]) -> None:
+    def __init__(self, frame: pd.DataFrame, lookup: pd.DataFrame,
+                 custom: Mapping[str, pd.Series]) -> None:
+        maps = _level_maps(lookup, custom)
         self.tables = pd.Index(sorted(set(frame["table"])))
         self.levels = pd.Index(sorted(set(frame["level"]) | set(maps)))
         areas = set(frame["area_code"]).union(*(set(m.dropna()) for m in maps.values()))
         self.areas = pd.Index(sorted(areas))
         self.categories = pd.Index(sorted(set(frame["category"])))
         self.sizes = (len(self.levels), len(self.areas), len(self.categories))
+        #: Area id of every OA at each level (-1 where the OA has no area of that level).
+        self.oa_area = {level: self.areas.get_indexer(m.fillna("")) for level, m in maps.items()}
+        self.areas_of = {level: np.unique(ids[ids >= 0]) for level, ids in self.oa_area.items()}
+        self._pairs: dict[tuple[str, ...], list[tuple[str, str]]] = {}
 
-    def key(self, table: np.ndarray, level: np.ndarray, area: np.ndarray,
-            category: np.ndarray) -> np.ndarray:
+    def key(self, table: str, level: str, area: np.ndarray, category: np.ndarray) -> np.ndarray:
+        """Keys of ``area`` × ``category`` (broadcast) in one table and level."""
         n_levels, n_areas, n_categories = self.sizes
-        return ((table.astype(np.int64) * n_levels + level) * n_areas + area) * n_categories \
-            + category
+        base = self.tables.get_loc(table) * n_levels + self.levels.get_loc(level)
+        return (base * n_areas + area.astype(np.int64)) * n_categories + category
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.key(self.tables.get_indexer(frame["table"]),
-                        self.levels.get_indexer(frame["level"]),
-                        self.areas.get_indexer(frame["area_code"]),
-                        self.categories.get_indexer(frame["category"]))
-
-    def grid(self, table: str, levels: Sequence[str], areas: Mapping[str, np.ndarray],
-             categories: Sequence[str]) -> np.ndarray:
-        """Keys of every area × category cell of ``table`` at ``levels``."""
-        cats = self.categories.get_indexer(categories)
-        parts = []
-        for level in levels:
-            area_ids = self.areas.get_indexer(areas[level])
-            a, c = np.meshgrid(area_ids, cats, indexing="ij")
-            t = np.full(a.size, self.tables.get_loc(table))
-            lv = np.full(a.size, self.levels.get_loc(level))
-            parts.append(self.key(t, lv, a.ravel(), c.ravel()))
-        return np.concatenate(parts)
+        """The key of every row of ``frame``."""
+        n_levels, n_areas, n_categories = self.sizes
+        parts = [self.tables.get_indexer(frame["table"]).astype(np.int64),
+                 self.levels.get_indexer(frame["level"]), self.areas.get_indexer(frame["area_code"]),
+                 self.categories.get_indexer(frame["category"])]
+        return ((parts[0] * n_levels + parts[1]) * n_areas + parts[2]) * n_categories + parts[3]
 
     def decode(self, keys: np.ndarray) -> pd.DataFrame:
+        """The (table, level, area_code, category) of each key."""
         n_levels, n_areas, n_categories = self.sizes
         rest, category = np.divmod(keys, n_categories)
         rest, area = np.divmod(rest, n_areas)
@@ -276,88 +226,112 @@ class _KeyEncoder:
         return pd.DataFrame({"table": self.tables[table], "level": self.levels[level],
                              "area_code": self.areas[area], "category": self.categories[category]})
 
+    def index_columns(self, keys: np.ndarray) -> None:
+        """Fix the column of each key (cells first, then hidden cells)."""
+        self._order = np.argsort(keys, kind="stable")
+        self._sorted = keys[self._order]
 
-class _ColumnIndex:
-    """Column of each key: cells first (in table order), then hidden cells."""
+    def column(self, keys: np.ndarray) -> np.ndarray:
+        """Columns of ``keys`` (all of them must be indexed)."""
+        return np.asarray(self._order[np.searchsorted(self._sorted, keys.ravel())])
 
-    def __init__(self, cell_keys: np.ndarray, hidden_keys: np.ndarray) -> None:
-        self.keys = np.concatenate([cell_keys, hidden_keys])
-        self.order = np.argsort(self.keys, kind="stable")
-        self.sorted = self.keys[self.order]
+    def check_areas(self, frame: pd.DataFrame) -> None:
+        """Every level must be known and every area code must belong to its level."""
+        for level, group in frame.groupby("level"):
+            if level not in self.oa_area:
+                raise DataError(f"cells: level '{level}' is not in the lookup",
+                                fix="pass its OA → area mapping in custom_levels")
+            ids = self.areas.get_indexer(group["area_code"].unique())
+            unknown = sorted(set(group["area_code"].unique()[~np.isin(ids, self.areas_of[level])]))
+            if unknown:
+                raise DataError(f"cells: {len(unknown)} {level} area codes are not in the "
+                                f"lookup: {unknown[:5]}",
+                                fix="use the lookup of the geography published")
 
-    def __call__(self, keys: np.ndarray) -> np.ndarray:
-        position = np.searchsorted(self.sorted, keys)
-        return np.asarray(self.order[position])
+    def nests(self, child: str, parent: str) -> bool:
+        """True when every child area lies in one parent area and children cover the parents."""
+        inner, outer = self.oa_area[child], self.oa_area[parent]
+        if (inner[outer >= 0] < 0).any():
+            return False
+        pairs = np.unique(np.stack([inner, outer])[:, outer >= 0], axis=1)
+        return bool(len(np.unique(pairs[0])) == pairs.shape[1])
+
+    def nesting_pairs(self, levels: Sequence[str]) -> list[tuple[str, str]]:
+        """(child, parent) pairs among ``levels``, keeping only the nearest parent of a chain."""
+        if tuple(levels) not in self._pairs:
+            size = {level: (len(self.areas_of[level]), level) for level in levels}
+            inside = {(a, b) for a in levels for b in levels
+                      if size[a] > size[b] and self.nests(a, b)}
+            self._pairs[tuple(levels)] = [
+                (a, b) for (a, b) in sorted(inside)
+                if not any((a, c) in inside and (c, b) in inside for c in levels)]
+        return self._pairs[tuple(levels)]
+
+    def hierarchy_rows(self, table: str, child: str, parent: str, cats: np.ndarray) -> _Rows:
+        """parent(area, category) − Σ child(area', category) = 0 for every parent area."""
+        links = np.unique(np.stack([self.oa_area[child], self.oa_area[parent]]), axis=1)
+        links = links[:, links[1] >= 0]
+        parents, position = np.unique(links[1], return_inverse=True)
+        n_cats = cats.size
+        keys = np.concatenate([
+            self.key(table, parent, parents[:, None], cats[None, :]).ravel(),
+            self.key(table, child, links[0][:, None], cats[None, :]).ravel()])
+        rows = np.concatenate([np.arange(parents.size * n_cats),
+                               (position[:, None] * n_cats + np.arange(n_cats)).ravel()])
+        coefs = np.repeat([1.0, -1.0], [parents.size * n_cats, links.shape[1] * n_cats])
+        return rows, self.column(keys), coefs, f"hierarchy:{child}>{parent}"
+
+    def total_rows(self, table: str, level: str, cats: np.ndarray) -> _Rows:
+        """total(area) − Σ category(area) = 0 for every area of ``level``."""
+        areas = self.areas_of[level]
+        keys = self.key(table, level, areas[:, None], cats[None, :])
+        rows = np.repeat(np.arange(areas.size), cats.size)
+        total = cats == self.categories.get_loc(TOTAL_CATEGORY)
+        coefs = np.tile(np.where(total, 1.0, -1.0), areas.size)
+        return rows, self.column(keys), coefs, "total"
+
+    def linked_rows(self, group: list[str], levels: pd.Series,
+                    categories: pd.Series) -> list[_Rows]:
+        """total(first table) − total(other table) = 0 per shared level and area."""
+        for table in group:
+            if table not in categories or TOTAL_CATEGORY not in categories[table]:
+                raise DataError(f"linked totals: table '{table}' has no '{TOTAL_CATEGORY}' cells",
+                                fix="link only tables that publish totals")
+        total = np.array([self.categories.get_loc(TOTAL_CATEGORY)])
+        parts = []
+        for other in group[1:]:
+            for level in sorted(set(levels[group[0]]) & set(levels[other])):
+                areas = self.areas_of[level]
+                keys = np.concatenate([self.key(t, level, areas, total) for t in (group[0], other)])
+                parts.append((np.tile(np.arange(areas.size), 2), self.column(keys),
+                              np.repeat([1.0, -1.0], areas.size), "linked-total"))
+        return parts
 
 
-def _hierarchy_rows(encoder: _KeyEncoder, columns: _ColumnIndex, table: str, child: str,
-                    parent: str, maps: Mapping[str, pd.Series],
-                    categories: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """parent(area, category) − Σ child(area', category) = 0 for every parent area."""
-    pairs = pd.DataFrame({"child": maps[child], "parent": maps[parent]}).dropna()
-    pairs = pairs.drop_duplicates("child")
-    parents = pd.Index(sorted(set(pairs["parent"])))
-    cats = encoder.categories.get_indexer(categories)
-    t = encoder.tables.get_loc(table)
-
-    def keys(level: str, areas: pd.Series | pd.Index) -> np.ndarray:
-        a, c = np.meshgrid(encoder.areas.get_indexer(areas), cats, indexing="ij")
-        return encoder.key(np.full(a.size, t), np.full(a.size, encoder.levels.get_loc(level)),
-                           a.ravel(), c.ravel())
-
-    n_cats = len(cats)
-    parent_rows = np.arange(len(parents) * n_cats)
-    child_rows = (parents.get_indexer(pairs["parent"])[:, None] * n_cats
-                  + np.arange(n_cats)[None, :]).ravel()
-    rows = np.concatenate([parent_rows, child_rows])
-    cols = columns(np.concatenate([keys(parent, parents), keys(child, pairs["child"])]))
-    coefs = np.concatenate([np.ones(parent_rows.size), -np.ones(child_rows.size)])
-    return rows, cols, coefs, f"hierarchy:{child}>{parent}"
+def _level_maps(lookup: pd.DataFrame, custom: Mapping[str, pd.Series]) -> dict[str, pd.Series]:
+    """Each level as a Series OA code → area code (NaN where an OA has no area of that level)."""
+    if "oa_code" not in lookup.columns:
+        raise DataError("lookup: missing column 'oa_code'", fix="pass one row per OA")
+    oa = lookup["oa_code"].astype(str).to_numpy()
+    maps = {"oa": pd.Series(oa, index=oa, dtype=object)}
+    for level in ("lsoa", "msoa", "ward", "borough"):
+        if f"{level}_code" in lookup.columns:
+            codes = lookup[f"{level}_code"]
+            maps[level] = pd.Series(codes.where(codes.notna(), None).astype(object).to_numpy(),
+                                    index=oa).map(lambda v: None if v is None else str(v))
+    for level, mapping in custom.items():
+        series = pd.Series(mapping)
+        unknown = series.index.difference(maps["oa"].index)
+        if len(unknown):
+            raise DataError(f"custom level '{level}': OA codes not in the lookup: "
+                            f"{list(unknown[:5])}", fix="map only the OAs of this geography")
+        maps[level] = series.reindex(oa).map(lambda v: None if pd.isna(v) else str(v))
+    return maps
 
 
-def _total_rows(encoder: _KeyEncoder, columns: _ColumnIndex, table: str, level: str,
-                areas: np.ndarray, categories: Sequence[str],
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """total(area) − Σ category(area) = 0 for every area of ``level``."""
-    cats = encoder.categories.get_indexer(categories)
-    a, c = np.meshgrid(encoder.areas.get_indexer(areas), cats, indexing="ij")
-    keys = encoder.key(np.full(a.size, encoder.tables.get_loc(table)),
-                       np.full(a.size, encoder.levels.get_loc(level)), a.ravel(), c.ravel())
-    rows = np.repeat(np.arange(len(areas)), len(cats))
-    coefs = np.where(np.tile(np.asarray(categories) == TOTAL_CATEGORY, len(areas)), 1.0, -1.0)
-    return rows, columns(keys), coefs, "total"
-
-
-def _linked_rows(encoder: _KeyEncoder, columns: _ColumnIndex, frame: pd.DataFrame,
-                 groups: Sequence[Sequence[str]], maps: Mapping[str, pd.Series],
-                 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, str]]:
-    """total(first table) − total(other table) = 0 per shared level and area."""
-    published = frame.groupby("table")["level"].agg(set).to_dict()
-    parts = []
-    for group in groups:
-        first, *others = list(group)
-        for other in others:
-            for table in (first, other):
-                if table not in published or not (frame["table"].eq(table)
-                                                   & frame["category"].eq(TOTAL_CATEGORY)).any():
-                    raise DataError(f"linked totals: table '{table}' has no '{TOTAL_CATEGORY}'"
-                                    " cells", fix="link only tables that publish totals")
-            for level in sorted(published[first] & published[other]):
-                areas = encoder.areas.get_indexer(maps[level].dropna().unique())
-                total = np.full(areas.size, encoder.categories.get_loc(TOTAL_CATEGORY))
-                lv = np.full(areas.size, encoder.levels.get_loc(level))
-                keys = [encoder.key(np.full(areas.size, encoder.tables.get_loc(t)), lv, areas,
-                                    total) for t in (first, other)]
-                rows = np.tile(np.arange(areas.size), 2)
-                coefs = np.repeat([1.0, -1.0], areas.size)
-                parts.append((rows, columns(np.concatenate(keys)), coefs, "linked-total"))
-    return parts
-
-
-def _assemble(parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, str]], n_cells: int,
-              hidden: pd.DataFrame) -> Relations:
+def _assemble(parts: Sequence[_Rows], n_cells: int, hidden: pd.DataFrame) -> Relations:
     offset = 0
-    rows, cols, coefs, kinds = [], [], [], []
+    rows, cols, coefs, kinds = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0)], []
     for part_rows, part_cols, part_coefs, kind in parts:
         n_rows = int(part_rows.max()) + 1 if part_rows.size else 0
         rows.append(part_rows + offset)
@@ -365,11 +339,7 @@ def _assemble(parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, str]], n
         coefs.append(part_coefs)
         kinds.append(np.full(n_rows, kind, dtype=object))
         offset += n_rows
-    n_columns = n_cells + len(hidden)
-    matrix = sparse.csr_array(
-        (np.concatenate(coefs) if coefs else np.zeros(0),
-         (np.concatenate(rows) if rows else np.zeros(0, int),
-          np.concatenate(cols) if cols else np.zeros(0, int))),
-        shape=(offset, n_columns))
+    matrix = sparse.csr_array((np.concatenate(coefs), (np.concatenate(rows), np.concatenate(cols))),
+                              shape=(offset, n_cells + len(hidden)))
     kind = np.concatenate(kinds) if kinds else np.zeros(0, dtype=object)
     return Relations(matrix, np.zeros(offset), kind, n_cells, hidden)

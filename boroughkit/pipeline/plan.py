@@ -98,7 +98,9 @@ def _measure(kind: str, table: DPTableConfig, rho: Fraction, lookup: Any) -> Mea
         sensitivity = (m * max(abs(table.bounds[0]), abs(table.bounds[1]))) ** 2
     split = table.level_split or default_level_split(table.levels)
     total = sum(split[level] for level in table.levels)
-    sigmas: dict[str, float] = {level: level_sigma(rho * split[level] / total, sensitivity) for level in table.levels}
+    sigmas: dict[str, float] = {
+        level: level_sigma(rho * split[level] / total, sensitivity) for level in table.levels
+    }
     preview = expected_moe95(lookup, sigmas) if lookup is not None else {}
     levels = tuple(
         LevelPlan(

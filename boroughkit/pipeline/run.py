@@ -15,28 +15,27 @@ import pandas as pd
 
 from boroughkit import __version__
 from boroughkit.anonymise.released import ReleasedTable
+from boroughkit.disclosure.leaks import secrets_from_records
 from boroughkit.disclosure.report import GateReport
 from boroughkit.errors import DataError, DisclosureError
 from boroughkit.geography import open_bundle
 from boroughkit.pipeline import manifest as manifest_mod
 from boroughkit.pipeline.budgeting import dataset_name, reserve_budget
 from boroughkit.pipeline.context import RunContext
-from boroughkit.disclosure.leaks import secrets_from_records
 from boroughkit.pipeline.gating import published_populations, run_gate
+from boroughkit.pipeline.load import load_records
+from boroughkit.pipeline.plan import Plan
+from boroughkit.pipeline.releasing import release_tables
+from boroughkit.pipeline.steps import (
+    check_one_area_per_person,
+    geocode_records,
+)
 from boroughkit.pipeline.streaming import (
     StreamFacts,
     can_stream,
     identifier_secrets,
     populations_from_stream,
     stream_release,
-)
-from boroughkit.pipeline.load import LoadedRecords, load_records
-from boroughkit.pipeline.plan import Plan
-from boroughkit.pipeline.releasing import release_tables
-from boroughkit.pipeline.steps import (
-    GeocodedRecords,
-    check_one_area_per_person,
-    geocode_records,
 )
 from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.files import WrittenFile
@@ -83,6 +82,7 @@ def run_pipeline(
     catalogue = loaded.resolve(config.publish.to)
     release_id = context.new_release_id(config.name)
     dataset = dataset_name(plan, source_path)
+    release: _LoadedRelease | _StreamedRelease
     if can_stream(plan, source_path):
         if not source_path.exists():
             raise DataError(f"{source_path}: file not found", fix="check source.path (relative "

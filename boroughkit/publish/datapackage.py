@@ -49,8 +49,12 @@ def table_schema(path: Path) -> dict[str, Any]:
         # Category values are labels even when they look like numbers ("2021", "65").
         kind = "string" if name not in _KNOWN else kind
         fields.append(
-            {"name": name, "type": kind, "title": described.title,
-             "description": described.description}
+            {
+                "name": name,
+                "type": kind,
+                "title": described.title,
+                "description": described.description,
+            }
         )
     categories = [name for name, _ in columns if name not in _KNOWN]
     return {
@@ -96,8 +100,9 @@ def build_datapackage(
         "name": str(manifest["release_id"]).lower(),
         "id": str(manifest["release_id"]),
         "title": str(manifest.get("name", "")).replace("-", " ").capitalize(),
-        "description": f"{manifest.get('description', '')}\n\n{manifest.get('method_statement', '')}"
-        .strip(),
+        "description": "\n\n".join(
+            part for part in (manifest.get("description"), manifest.get("method_statement")) if part
+        ),
         "version": str(manifest["release_id"]),
         "created": published,
         "licenses": [

@@ -52,14 +52,21 @@ def spatial_coverage(folder: Path, files: Sequence[Mapping[str, Any]]) -> dict[s
             if bbox:
                 boxes.append(bbox)
         if entry.get("level") == "borough" and not area and entry["format"] in ("parquet", "csv"):
-            frame = (pq.read_table(path, columns=["area_code", "area_name"]).to_pandas()
-                     if entry["format"] == "parquet" else pd.read_csv(path, dtype=str))
+            frame = (
+                pq.read_table(path, columns=["area_code", "area_name"]).to_pandas()
+                if entry["format"] == "parquet"
+                else pd.read_csv(path, dtype=str)
+            )
             first = frame.iloc[0]
             area = {"code": str(first["area_code"]), "name": str(first["area_name"])}
     coverage: dict[str, Any] = dict(area)
     if boxes:
-        coverage["bbox"] = [min(b[0] for b in boxes), min(b[1] for b in boxes),
-                            max(b[2] for b in boxes), max(b[3] for b in boxes)]
+        coverage["bbox"] = [
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        ]
     return coverage
 
 
@@ -71,8 +78,11 @@ def _wkt(bbox: Sequence[float]) -> str:
 
 def _distribution(entry: Mapping[str, Any], licence_url: str | None) -> dict[str, Any]:
     fmt = entry["format"]
-    title = (f"{entry['table']} by {entry['level']} ({fmt})" if entry.get("table")
-             else f"{entry['path']} ({fmt})")
+    title = (
+        f"{entry['table']} by {entry['level']} ({fmt})"
+        if entry.get("table")
+        else f"{entry['path']} ({fmt})"
+    )
     item: dict[str, Any] = {
         "@type": "dcat:Distribution",
         "dct:title": title,
@@ -107,9 +117,12 @@ def release_dcat(entry: Mapping[str, Any], files: Sequence[Mapping[str, Any]]) -
         "dct:created": {"@value": entry["created"], "@type": "xsd:dateTime"},
         "dct:publisher": {"@type": "foaf:Agent", "foaf:name": entry.get("publisher", "")},
         "dct:license": {"@id": licence.get("url")},
-        "dct:rights": {"@type": "dct:RightsStatement",
-                       "rdfs:label": " ".join([licence.get("title", ""),
-                                               *licence.get("attribution", [])]).strip()},
+        "dct:rights": {
+            "@type": "dct:RightsStatement",
+            "rdfs:label": " ".join(
+                [licence.get("title", ""), *licence.get("attribution", [])]
+            ).strip(),
+        },
         "dct:provenance": {
             "@type": "dct:ProvenanceStatement",
             "rdfs:label": f"{entry.get('method_statement', '')} Privacy budget: "

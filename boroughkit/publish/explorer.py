@@ -62,7 +62,8 @@ def public_files(catalogue: Path) -> dict[str, Path]:
 def _content_type(path: Path) -> str:
     if path.suffix in (".js", ".css", ".html"):
         return {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}[
-            path.suffix] + "; charset=utf-8"
+            path.suffix
+        ] + "; charset=utf-8"
     kind = media_type(path.name)
     if kind == "application/octet-stream":
         kind = mimetypes.guess_type(path.name)[0] or kind
@@ -98,7 +99,7 @@ def _handler(catalogue: Path) -> type[BaseHTTPRequestHandler]:
             if body:
                 self.wfile.write(data)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass  # quiet: the console shows the address once
 
     return ExplorerHandler
@@ -107,17 +108,26 @@ def _handler(catalogue: Path) -> type[BaseHTTPRequestHandler]:
 def make_server(catalogue: Path, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
     """An HTTP server for the explorer of ``catalogue`` (call ``serve_forever`` on it)."""
     if not catalogue.is_dir():
-        raise ConfigError(f"{catalogue}: no such catalogue folder",
-                          fix="give the folder of publish.to, e.g. demo-output/catalogue")
+        raise ConfigError(
+            f"{catalogue}: no such catalogue folder",
+            fix="give the folder of publish.to, e.g. demo-output/catalogue",
+        )
     try:
         return ThreadingHTTPServer((host, port), _handler(catalogue))
     except OSError as error:
-        raise ConfigError(f"cannot listen on {host}:{port} ({error})",
-                          fix="choose another --port, or --port 0 for any free port") from error
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({error})",
+            fix="choose another --port, or --port 0 for any free port",
+        ) from error
 
 
-def serve_catalogue(catalogue: Path, *, host: str = "127.0.0.1", port: int = 8000,
-                    echo: Callable[[str], None] = print) -> None:
+def serve_catalogue(
+    catalogue: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    echo: Callable[[str], None] = print,
+) -> None:
     """Serve the explorer until interrupted (Ctrl+C)."""
     server = make_server(catalogue, host, port)
     address = f"http://{host}:{server.server_address[1]}/"
@@ -135,11 +145,14 @@ def serve_catalogue(catalogue: Path, *, host: str = "127.0.0.1", port: int = 800
 def export_site(catalogue: Path, out: Path) -> int:
     """Write the explorer and the public catalogue files into ``out``; returns the file count."""
     if not (catalogue / INDEX).exists():
-        raise PublishError(f"{catalogue}: nothing has been published yet",
-                           fix="approve and publish a release first")
+        raise PublishError(
+            f"{catalogue}: nothing has been published yet",
+            fix="approve and publish a release first",
+        )
     if out.exists() and any(out.iterdir()):
-        raise ConfigError(f"{out}: the folder is not empty",
-                          fix="give a new or empty folder for --out")
+        raise ConfigError(
+            f"{out}: the folder is not empty", fix="give a new or empty folder for --out"
+        )
     files = public_files(catalogue)
     for relative, source in files.items():
         target = out / relative

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import shapely
 from shapely.geometry import mapping
 
-from boroughkit.publish.checksums import sha256_of
+from boroughkit.publish.checksums import sha256_of as sha256_of  # re-exported
 from boroughkit.publish.columns import ERROR_COLUMNS
 from boroughkit.publish.geoparquet import area_shapes, to_arrow, write_geoparquet
 

@@ -110,9 +110,7 @@ def to_arrow(
         table = table.append_column("geometry", wkb).append_column("bbox", bbox)
         extra[b"geo"] = json.dumps(geo_metadata(shapes)).encode()
     fields = [
-        field.with_metadata(
-            {"description": describe_column(field.name).description.encode()}
-        )
+        field.with_metadata({"description": describe_column(field.name).description.encode()})
         for field in table.schema
     ]
     schema = pa.schema(fields, metadata={**(table.schema.metadata or {}), **extra})

@@ -9,9 +9,6 @@ changed; a failed copy is finished by running the same command again.
 from __future__ import annotations
 
 import getpass
-import json
-import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,33 +16,28 @@ from typing import Any
 
 from boroughkit.errors import ConfigError, PublishError
 from boroughkit.publish.approval import (
-    ApprovalRecord,
     check_approved,
     find_staged,
     read_manifest,
 )
 from boroughkit.publish.catalogue import (
-    AUDIT,
     CATALOG,
     INDEX,
-    PRIVATE_FILES,
     REGISTERS,
     RELEASES,
     RETRACTED,
     STAGING,
 )
-from boroughkit.publish.datapackage import build_datapackage
-from boroughkit.publish.dcat import catalogue_dcat, release_dcat, spatial_coverage
-from boroughkit.publish.checksums import sha256_of
+from boroughkit.publish.dcat import catalogue_dcat
 from boroughkit.publish.registers import (
     DATA_SHARING,
     data_sharing_files,
     transparency_files,
 )
+from boroughkit.publish.release_entry import prepare_release
 from boroughkit.publish.state import (
     current_entries,
     find_entry,
-    media_type,
     next_version,
     read_index,
     version_path,
@@ -66,8 +58,10 @@ class PublishResult:
 
     def describe(self) -> str:
         """A short report for the console."""
-        lines = [f"{self.release_id}: {self.status} in catalogue version {self.version}",
-                 f"  folder: {self.folder}"]
+        lines = [
+            f"{self.release_id}: {self.status} in catalogue version {self.version}",
+            f"  folder: {self.folder}",
+        ]
         if self.target:
             lines.append(f"  copied to: {self.target}")
         return "\n".join(lines + [f"  {note}" for note in self.notes])
@@ -77,82 +71,9 @@ def _now(now: datetime | None) -> str:
     return (now or datetime.now(UTC)).isoformat(timespec="seconds")
 
 
-def _link_or_copy(source: Path, destination: Path) -> None:
-    # A hard link costs nothing and the staged files are never modified; copy across devices.
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, destination)
-    except OSError:
-        shutil.copy2(source, destination)
-
-
-def _file_entry(folder: Path, relative: str, fmt: str, **extra: Any) -> dict[str, Any]:
-    path = folder / relative
-    return {"path": relative, "format": fmt, "table": extra.get("table"),
-            "level": extra.get("level"), "rows": extra.get("rows"), "sha256": sha256_of(path),
-            "bytes": path.stat().st_size, "media_type": media_type(relative)}
-
-
-def _release_entry(manifest: dict[str, Any], approval: ApprovalRecord, published: str,
-                   files: list[dict[str, Any]], spatial: dict[str, Any]) -> dict[str, Any]:
-    publication = manifest.get("publication") or {}
-    name = str(manifest["name"])
-    return {
-        "id": manifest["release_id"],
-        "name": name,
-        "title": name.replace("-", " ").replace("_", " ").capitalize(),
-        "description": manifest.get("description", ""),
-        "method": manifest.get("method", ""),
-        "method_statement": manifest.get("method_statement", ""),
-        "privacy": manifest.get("privacy"),
-        "licence": manifest.get("licence"),
-        "publisher": manifest.get("publisher", ""),
-        "created": manifest["created"],
-        "published": published,
-        "approved_by": approval.approved_by,
-        "approved_at": approval.approved_at,
-        "dpia_reference": publication.get("dpia_reference"),
-        "legal_basis": publication.get("legal_basis"),
-        "reference_date": publication.get("reference_date"),
-        "geography": manifest.get("geography", {}),
-        "spatial": spatial,
-        "path": f"{RELEASES}/{manifest['release_id']}/",
-        "retraction": None,
-        "files": files,
-    }
-
-
-def _prepare_release(change: CatalogueTransaction, staged: Path, approval: ApprovalRecord,
-                     published: str) -> dict[str, Any]:
-    manifest = read_manifest(staged)
-    release_id = manifest["release_id"]
-    folder = change.new_path(f"{RELEASES}/{release_id}")
-    data = manifest.get("files", [])
-    for entry in data:
-        _link_or_copy(staged / entry["path"], folder / entry["path"])
-    _link_or_copy(staged / "manifest.json", folder / "manifest.json")
-    files = [_file_entry(folder, e["path"], e["format"], table=e["table"], level=e["level"],
-                         rows=e["rows"]) for e in data]
-    entry = _release_entry(manifest, approval, published, files,
-                           spatial_coverage(folder, files))
-    change_files = [*files, _file_entry(folder, "manifest.json", "json")]
-    document = build_datapackage(folder, manifest, change_files, published=published)
-    _write_json(folder / "datapackage.json", document)
-    change_files.append(_file_entry(folder, "datapackage.json", "json"))
-    _write_json(folder / "dcat.jsonld", release_dcat(entry, change_files))
-    entry["files"] = [*change_files, _file_entry(folder, "dcat.jsonld", "jsonld")]
-    audit = change.new_path(f"{AUDIT}/{release_id}")
-    for name in PRIVATE_FILES:
-        _link_or_copy(staged / name, audit / name)
-    return entry
-
-
-def _write_json(path: Path, document: Any) -> None:
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _prepare_catalogue(change: CatalogueTransaction, catalogue: Path,
-                       version: dict[str, Any]) -> None:
+def _prepare_catalogue(
+    change: CatalogueTransaction, catalogue: Path, version: dict[str, Any]
+) -> None:
     change.write_json(version_path(version), version)
     for relative, text in transparency_files(version).items():
         change.write_text(relative, text)
@@ -175,8 +96,14 @@ def _apply(catalogue: Path, build: Any) -> dict[str, Any]:
     return version
 
 
-def publish_release(catalogue: Path, release_id: str, *, to: str | None = None,
-                    by: str | None = None, now: datetime | None = None) -> PublishResult:
+def publish_release(
+    catalogue: Path,
+    release_id: str,
+    *,
+    to: str | None = None,
+    by: str | None = None,
+    now: datetime | None = None,
+) -> PublishResult:
     """Publish the approved release ``release_id`` as a new catalogue version.
 
     Refuses a release that is not approved, whose gate failed, or whose manifest or files changed
@@ -195,9 +122,13 @@ def publish_release(catalogue: Path, release_id: str, *, to: str | None = None,
             published = _now(now)
 
             def build(change: CatalogueTransaction) -> dict[str, Any]:
-                entry = _prepare_release(change, staged, approval, published)
-                event = {"action": "publish", "release_id": release_id,
-                         "by": by or getpass.getuser(), "at": published}
+                entry = prepare_release(change, staged, approval, published)
+                event = {
+                    "action": "publish",
+                    "release_id": release_id,
+                    "by": by or getpass.getuser(),
+                    "at": published,
+                }
                 version = next_version(catalogue, [*entries, entry], event, published)
                 _prepare_catalogue(change, catalogue, version)
                 change.discard(f"{STAGING}/{release_id}")
@@ -205,13 +136,20 @@ def publish_release(catalogue: Path, release_id: str, *, to: str | None = None,
 
             version = _apply(catalogue, build)
         elif existing["status"] == "retracted" or not to:
-            raise PublishError(f"release {release_id} is already {existing['status']} in "
-                               f"{catalogue}", fix="build a new release with `boroughkit run`")
+            raise PublishError(
+                f"release {release_id} is already {existing['status']} in {catalogue}",
+                fix="build a new release with `boroughkit run`",
+            )
         else:
             version, target = current_version(catalogue), to
     status = find_entry(version["releases"], release_id) or {}
-    result = PublishResult(release_id, catalogue / RELEASES / release_id, version["version"],
-                           f"published ({status.get('status')})", target)
+    result = PublishResult(
+        release_id,
+        catalogue / RELEASES / release_id,
+        version["version"],
+        f"published ({status.get('status')})",
+        target,
+    )
     return _copy_to_target(catalogue, result, release_id)
 
 
@@ -219,13 +157,22 @@ def current_version(catalogue: Path) -> dict[str, Any]:
     """The catalogue's current version document (index.json)."""
     index = read_index(catalogue)
     if index is None:
-        raise PublishError(f"{catalogue}: nothing has been published yet",
-                           fix="approve and publish a release first")
+        raise PublishError(
+            f"{catalogue}: nothing has been published yet",
+            fix="approve and publish a release first",
+        )
     return index
 
 
-def retract_release(catalogue: Path, release_id: str, *, reason: str, by: str | None = None,
-                    to: str | None = None, now: datetime | None = None) -> PublishResult:
+def retract_release(
+    catalogue: Path,
+    release_id: str,
+    *,
+    reason: str,
+    by: str | None = None,
+    to: str | None = None,
+    now: datetime | None = None,
+) -> PublishResult:
     """Withdraw a published release: its files move to ``retracted/`` (kept for the record), the
     catalogue lists it as withdrawn with ``reason``, and the registers say so."""
     if not reason or not reason.strip():
@@ -234,13 +181,20 @@ def retract_release(catalogue: Path, release_id: str, *, reason: str, by: str | 
         entries = current_entries(catalogue)
         entry = find_entry(entries, release_id)
         if entry is not None and entry["status"] == "retracted" and to:
-            result = PublishResult(release_id, catalogue / RETRACTED / release_id,
-                                   current_version(catalogue)["version"], "withdrawn", to)
+            result = PublishResult(
+                release_id,
+                catalogue / RETRACTED / release_id,
+                current_version(catalogue)["version"],
+                "withdrawn",
+                to,
+            )
             return _copy_to_target(catalogue, result, release_id)
         if entry is None or entry["status"] == "retracted":
             state = "already withdrawn" if entry else "not published"
-            raise PublishError(f"release {release_id} is {state} in {catalogue}",
-                               fix="check the id with `boroughkit serve` or index.json")
+            raise PublishError(
+                f"release {release_id} is {state} in {catalogue}",
+                fix="check the id with `boroughkit serve` or index.json",
+            )
         at = _now(now)
         entry["retraction"] = {"at": at, "by": by or getpass.getuser(), "reason": reason.strip()}
         entry["path"] = f"{RETRACTED}/{release_id}/"
@@ -248,16 +202,19 @@ def retract_release(catalogue: Path, release_id: str, *, reason: str, by: str | 
 
         def build(change: CatalogueTransaction) -> dict[str, Any]:
             change.move(f"{RELEASES}/{release_id}", f"{RETRACTED}/{release_id}")
-            change.write_json(f"{RETRACTED}/{release_id}/retraction.json",
-                              {"release_id": release_id, **entry["retraction"]})
+            change.write_json(
+                f"{RETRACTED}/{release_id}/retraction.json",
+                {"release_id": release_id, **entry["retraction"]},
+            )
             event = {"action": "retract", "release_id": release_id, **entry["retraction"]}
             version = next_version(catalogue, [*others, entry], event, at)
             _prepare_catalogue(change, catalogue, version)
             return version
 
         version = _apply(catalogue, build)
-    result = PublishResult(release_id, catalogue / RETRACTED / release_id, version["version"],
-                           "withdrawn", to)
+    result = PublishResult(
+        release_id, catalogue / RETRACTED / release_id, version["version"], "withdrawn", to
+    )
     return _copy_to_target(catalogue, result, release_id)
 
 
@@ -275,5 +232,11 @@ def _copy_to_target(catalogue: Path, result: PublishResult, release_id: str) -> 
             fix=f"{error.fix + '; then ' if error.fix else ''}run `boroughkit publish "
             f"{release_id} --to {result.target}` again to finish the copy",
         ) from error
-    return PublishResult(result.release_id, result.folder, result.version, result.status,
-                         result.target, [*result.notes, *notes])
+    return PublishResult(
+        result.release_id,
+        result.folder,
+        result.version,
+        result.status,
+        result.target,
+        [*result.notes, *notes],
+    )

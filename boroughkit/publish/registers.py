@@ -9,12 +9,12 @@ under which record-level extracts were issued; entries are only ever appended.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -51,18 +51,25 @@ class DataSharingEntry:
     legal_basis: str
     agreement_reference: str
     approved_by: str
-    date: date
-    expiry: date
+    date: dt.date
+    expiry: dt.date
     data_description: str = ""
     release_id: str | None = None
 
     def check(self) -> None:
         """Refuse an incomplete or inconsistent entry, naming the field."""
-        for name in ("recipient_organisation", "purpose", "legal_basis", "agreement_reference",
-                     "approved_by"):
+        for name in (
+            "recipient_organisation",
+            "purpose",
+            "legal_basis",
+            "agreement_reference",
+            "approved_by",
+        ):
             if not str(getattr(self, name)).strip():
-                raise ConfigError(f"data sharing entry: '{name}' is empty",
-                                  fix=f"fill in {name}; the register is public")
+                raise ConfigError(
+                    f"data sharing entry: '{name}' is empty",
+                    fix=f"fill in {name}; the register is public",
+                )
         if self.expiry < self.date:
             raise ConfigError(
                 f"data sharing entry: expiry {self.expiry} is before the date {self.date}",
@@ -106,13 +113,19 @@ def _csv(rows: Sequence[Mapping[str, str]], columns: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
-def _html(title: str, intro: str, rows: Sequence[Mapping[str, str]],
-          columns: Mapping[str, str]) -> str:
+def _html(
+    title: str, intro: str, rows: Sequence[Mapping[str, str]], columns: Mapping[str, str]
+) -> str:
     head = "".join(f'<th scope="col">{html.escape(label)}</th>' for label in columns.values())
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(row.get(key, ''))}</td>" for key in columns) + "</tr>"
-        for row in rows
-    ) or f'<tr><td colspan="{len(columns)}">No entries yet.</td></tr>'
+    body = (
+        "".join(
+            "<tr>"
+            + "".join(f"<td>{html.escape(row.get(key, ''))}</td>" for key in columns)
+            + "</tr>"
+            for row in rows
+        )
+        or f'<tr><td colspan="{len(columns)}">No entries yet.</td></tr>'
+    )
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -127,8 +140,9 @@ def _html(title: str, intro: str, rows: Sequence[Mapping[str, str]],
     )
 
 
-def register_files(name: str, title: str, intro: str, rows: Sequence[Mapping[str, str]],
-                   columns: Mapping[str, str]) -> dict[str, str]:
+def register_files(
+    name: str, title: str, intro: str, rows: Sequence[Mapping[str, str]], columns: Mapping[str, str]
+) -> dict[str, str]:
     """The CSV, JSON and HTML text of one register, by path relative to the catalogue."""
     document = {"register": title, "description": intro, "entries": list(rows)}
     return {
@@ -140,10 +154,17 @@ def register_files(name: str, title: str, intro: str, rows: Sequence[Mapping[str
 
 def transparency_files(version: Mapping[str, Any]) -> dict[str, str]:
     """The transparency register of a catalogue version."""
-    intro = ("Every release of open data about residents: what was published, when, how it was "
-             "protected, who approved it, and on what legal basis.")
-    return register_files(TRANSPARENCY, "Transparency register", intro,
-                          transparency_rows(version), TRANSPARENCY_COLUMNS)
+    intro = (
+        "Every release of open data about residents: what was published, when, how it was "
+        "protected, who approved it, and on what legal basis."
+    )
+    return register_files(
+        TRANSPARENCY,
+        "Transparency register",
+        intro,
+        transparency_rows(version),
+        TRANSPARENCY_COLUMNS,
+    )
 
 
 def data_sharing_entries(catalogue: Path) -> list[dict[str, str]]:
@@ -156,10 +177,13 @@ def data_sharing_entries(catalogue: Path) -> list[dict[str, str]]:
 
 def data_sharing_files(entries: Sequence[Mapping[str, str]]) -> dict[str, str]:
     """The data sharing register with ``entries``."""
-    columns = {field.name: field.name.replace("_", " ").capitalize()
-               for field in fields(DataSharingEntry)}
-    intro = ("Record-level data shared with other organisations: who received it, why, under "
-             "which agreement and legal basis, who approved it and until when.")
+    columns = {
+        field.name: field.name.replace("_", " ").capitalize() for field in fields(DataSharingEntry)
+    }
+    intro = (
+        "Record-level data shared with other organisations: who received it, why, under "
+        "which agreement and legal basis, who approved it and until when."
+    )
     return register_files(DATA_SHARING, "Data sharing register", intro, entries, columns)
 
 

@@ -89,8 +89,9 @@ class CatalogueTransaction:
 
     def discard(self, relative: str) -> None:
         """Remove an existing entry of the catalogue as part of the change."""
-        self._moves.append((relative, str((self.folder / "old" / relative).relative_to(
-            self.catalogue))))
+        self._moves.append(
+            (relative, str((self.folder / "old" / relative).relative_to(self.catalogue)))
+        )
 
     def commit(self) -> None:
         """Make the change: write the journal (the commit point), then apply it."""

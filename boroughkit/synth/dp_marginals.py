@@ -1,105 +1,139 @@
-"""DP synthesis from noisy marginals (MST, AIM) through OpenDP's ``mbi`` contingency tables.
+"""DP synthesis from noisy marginals measured with OpenDP: MST (fast) and AIM (OpenDP's ``mbi``).
 
 The only module of this package importing ``opendp`` (and, through it, Private-PGM ``mbi``).
 
-- The domain is public: every column is passed to OpenDP as integer codes of the schema's declared
-  values and bins, with every key given, so no budget is spent discovering categories and no cut
-  point comes from the data.
-- A child column of a declared hierarchy (e.g. industry code under industry category) is left out
-  of the graphical model: its parent is modelled, the child's one-way counts are measured with a
-  small share of the budget, and the child is drawn within its parent from those noisy counts.
-- DP noise is OpenDP's; nothing is seeded. The one privacy unit is the person (one row each).
+- The domain is public: every column reaches OpenDP as integer codes of the schema's declared
+  values and bins, so no budget is spent discovering categories and no cut point comes from data.
+- ``mst`` follows MST (McKenna, Miklau & Sheldon 2021): a spanning tree of column pairs is chosen
+  one edge at a time by OpenDP's report-noisy-max on each pair's dependence score
+  (L1 distance between the pair's table and the product of its margins; sensitivity < 4), the
+  chosen 2-way tables are measured with OpenDP's Gaussian (zCDP) or Laplace (pure ε) noise, and
+  the tree model is fitted and sampled by post-processing (:mod:`boroughkit.synth.dp_model`).
+  Seconds, not minutes.
+- ``aim`` runs OpenDP's AIM contingency table (``dp.mbi.AIM``); slow on wide data, so its rounds
+  and model size are capped.
+- A child column of a declared hierarchy (industry code under industry category) is left out of
+  the model; its one-way counts are measured and it is drawn within its sampled parent.
+- DP noise is OpenDP's and never seeded. The privacy unit is the person (one row each).
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
-from functools import partial
 from typing import Any, Literal
 
 import numpy as np
 import opendp.prelude as dp
 import pandas as pd
 import polars as pl
-from opendp._internal import _new_pure_function
-from opendp.extras.mbi import MST
+from opendp._internal import _make_transformation
+from opendp.extras.mbi._utilities import make_noise_marginals, make_stable_marginals
+from opendp.extras.polars import Bound
 
-from boroughkit.errors import ConfigError, DataError
+from boroughkit.errors import BudgetError, ConfigError
 from boroughkit.synth.base import Synthesiser
 from boroughkit.synth.budget import PrivacyBudget
-from boroughkit.synth.schema import Hierarchy, SynthSchema
+from boroughkit.synth.dp_model import TreeModel, draw_children, fit_tree
+from boroughkit.synth.schema import SynthSchema
 
 DPAlgorithm = Literal["mst", "aim"]
-# OpenDP's MST composes its per-edge selections in rounded-up floating point, which can exceed
-# the selection budget by an ulp and fail; selecting within a budget one part in 1e9 smaller
-# (the rest unspent) avoids that without changing the guarantee.
-_SELECTION_SLACK = 1e-9
+_ONE_PERSON = [Bound(per_group=1)]
+_SAFETY = 1.0 - 1e-9  # each query aims just inside its share, so rounded-up sums stay in budget
+_SCORE_SENSITIVITY = 4.0  # one person moves |table - product of margins| by less than 4
 
 
-@dataclass(kw_only=True, frozen=True)
-class _MSTWithSlack(MST):
-    """OpenDP's MST whose selection stays strictly inside its share of the budget."""
+def _frame_space(sizes: dict[str, int]) -> tuple[Any, Any]:
+    columns = [dp.series_domain(c, dp.atom_domain(bounds=(0, k - 1), T="u32")) for c, k in sizes.items()]
+    return dp.lazyframe_domain(columns), dp.frame_distance(dp.symmetric_distance())
 
-    def make_marginals(  # type: ignore[no-untyped-def]
-        self, input_domain, input_metric, output_measure, d_in, d_out, *, marginals, model
-    ):
-        """Select a spanning tree of pairs with noisy max, measure them, fit the model."""
-        from opendp.extras.mbi._mst import _make_mst_select
-        from opendp.extras.mbi._utilities import (
-            get_associated_metric,
-            make_noise_marginals,
-            make_stable_marginals,
-            prior,
+
+def _within(make: Any, scale: float, d_out: float) -> Any:
+    """The measurement ``make(scale)``, the scale nudged up until it spends at most ``d_out``."""
+    for _ in range(60):
+        measurement = make(scale)
+        if measurement.map(_ONE_PERSON) <= d_out:
+            return measurement
+        scale *= 1.0 + 1e-6
+    raise BudgetError(f"cannot fit a query within {d_out}", fix="raise the privacy budget")
+
+
+def _noisy_tables(
+    queryable: Any,
+    space: tuple,
+    measure: Any,
+    sizes: dict[str, int],
+    cliques: list[tuple[str, ...]],
+    d_out: float,
+) -> dict[tuple[str, ...], np.ndarray]:
+    """Noisy counts of every clique's table, released in one query spending ``d_out``."""
+    pure = measure == dp.max_divergence()
+    metric = dp.l1_distance(T="u32") if pure else dp.l2_distance(T="u32")
+    exact = make_stable_marginals(*space, metric, cliques)
+    # One person is one cell of each table: sensitivity 1 per table, in L1 and in L2.
+    k = len(cliques)
+    scale = k / d_out if pure else float(np.sqrt(k / (2.0 * d_out)))
+    noisy = _within(
+        lambda s: exact >> make_noise_marginals(*exact.output_space, measure, cliques, s),
+        scale,
+        d_out,
+    )
+    return {
+        tuple(m.clique): np.asarray(m.noisy_measurement, dtype=float).reshape(
+            [sizes[name] for name in m.clique]
         )
+        for m in queryable(noisy)
+    }
 
-        d_measure = d_out * self.measure_split
-        d_select = prior(prior(d_out - d_measure))
-        edges = list(itertools.combinations(input_domain.columns, 2))
-        metric = get_associated_metric(output_measure)
-        t_marginals = make_stable_marginals(input_domain, input_metric, metric, edges)
-        d_marginals = t_marginals.map(d_in)
-        space = t_marginals.output_space
 
-        def select_measure_fit(queryable):  # type: ignore[no-untyped-def]
-            m_select = _make_mst_select(
-                *space, output_measure, d_in=d_marginals,
-                d_out=d_select * (1.0 - _SELECTION_SLACK), edges=edges, model=model,
-                num_selections=self.num_selections,
-            )  # fmt: skip
-            cliques = queryable(m_select)
-            m_measure = dp.binary_search_chain(
-                lambda scale: make_noise_marginals(*space, output_measure, cliques, scale=scale),
-                d_in=d_marginals,
-                d_out=d_measure,
-                T=float,
-            )
-            measured = marginals.add(*queryable(m_measure))
-            fitted = self.estimator(model.domain, measured.flatten(), potentials=model.potentials)
-            return measured, fitted
+def _dependence_scores(tables: dict, candidates: list[tuple[str, str]]) -> list[float]:
+    scores = []
+    for pair in candidates:
+        table = np.asarray(tables[pair], dtype=float)
+        total = table.sum()
+        expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / max(total, 1.0)
+        scores.append(float(np.abs(table - expected).sum()))
+    return scores
 
-        composition = dp.c.then_adaptive_composition(
-            output_measure=output_measure, d_in=d_marginals, d_mids=[d_select, d_measure]
+
+def _select_tree(
+    queryable: Any, space: tuple, measure: Any, columns: list[str], d_each: float
+) -> list[tuple[str, str]]:
+    """A spanning tree of column pairs, each edge picked by report-noisy-max (MST's selection)."""
+    component = {name: name for name in columns}
+
+    def root(name: str) -> str:
+        while component[name] != name:
+            name = component[name]
+        return name
+
+    pure = measure == dp.max_divergence()
+    # Report-noisy-max on scores that are not monotone costs 2Δ/scale (ε) or (2Δ/scale)²/8 (ρ).
+    scale = 2 * _SCORE_SENSITIVITY / d_each if pure else 2 * _SCORE_SENSITIVITY / np.sqrt(8 * d_each)
+    chosen: list[tuple[str, str]] = []
+    for _ in range(len(columns) - 1):
+        candidates = [p for p in itertools.combinations(columns, 2) if root(p[0]) != root(p[1])]
+        exact = make_stable_marginals(*space, dp.l1_distance(T="u32"), candidates)
+        scores = _make_transformation(
+            *exact.output_space,
+            output_domain=dp.vector_domain(dp.atom_domain(T="f64", nan=False)),
+            output_metric=dp.linf_distance(T="f64", monotonic=False),
+            function=lambda tables, c=candidates: _dependence_scores(tables, c),
+            stability_map=lambda d_in: _SCORE_SENSITIVITY * float(max(d_in.values())),
         )
-        return t_marginals >> composition >> _new_pure_function(select_measure_fit)
-
-
-def _estimator(iterations: int):  # type: ignore[no-untyped-def]
-    from opendp.extras.mbi import mirror_descent
-
-    def estimate(domain, loss_fn, *, potentials=None):  # type: ignore[no-untyped-def]
-        from mbi.estimation import mirror_descent as mbi_mirror_descent
-
-        return mbi_mirror_descent(domain, loss_fn, potentials=potentials, iters=iterations)
-
-    return estimate if iterations != 1000 else mirror_descent
+        pick = queryable(
+            _within(lambda s, t=exact >> scores: t >> dp.m.then_noisy_max(measure, s), scale, d_each)
+        )
+        a, b = candidates[int(pick)]
+        chosen.append((a, b))
+        component[root(a)] = root(b)
+    return chosen
 
 
 class DPMarginalSynthesiser(Synthesiser):
     """MST or AIM on the schema's public domain, with an exact privacy budget.
 
-    ``oneway_split`` is the share of the model's budget spent on one-way marginals;
-    ``child_share`` the share spent on each hierarchy child's one-way counts.
+    Budget shares: ``child_share`` measures each hierarchy child's one-way counts; of the rest,
+    ``select_share`` chooses MST's tree and the remainder measures the chosen 2-way tables.
     """
 
     differentially_private = True
@@ -110,133 +144,94 @@ class DPMarginalSynthesiser(Synthesiser):
         *,
         budget: PrivacyBudget,
         algorithm: DPAlgorithm = "mst",
-        oneway_split: float = 0.3,
-        measure_split: float = 0.9,
+        select_share: float = 0.15,
         child_share: float = 0.05,
-        aim_rounds: int | None = None,
-        aim_max_size_mb: float = 20.0,
-        iterations: int = 1000,
-        sample_method: Literal["round", "sample"] = "round",
+        aim_rounds: int | None = 30,
+        aim_max_size_mb: float = 10.0,
     ) -> None:
         super().__init__(schema)
         if algorithm not in ("mst", "aim"):
             raise ConfigError(f"unknown DP algorithm {algorithm!r}", fix="use 'mst' or 'aim'")
         self.method = f"dp_{algorithm}"
         self.budget, self.algorithm = budget, algorithm
-        self.oneway_split, self.measure_split = oneway_split, measure_split
-        self.child_share, self.aim_rounds = child_share, aim_rounds
-        self.aim_max_size_mb, self.iterations = aim_max_size_mb, iterations
-        self.sample_method = sample_method
-        self._table: Any = None
-        self._child_weights: dict[str, np.ndarray] = {}
-        self._hierarchies = {h.child: h for h in schema.hierarchies}
-        self.modelled = [name for name in schema.names if name not in self._hierarchies]
+        self.select_share, self.child_share = select_share, child_share
+        self.aim_rounds, self.aim_max_size_mb = aim_rounds, aim_max_size_mb
+        self._children = {h.child: h for h in schema.hierarchies}
+        self.modelled = [name for name in schema.names if name not in self._children]
+        self._model: Any = None
+        self._child_counts: dict[str, np.ndarray] = {}
+        self.measured: list[list[str]] = []
 
     def parameters(self) -> dict[str, Any]:
         """Settings and budget recorded with the extract, with the public cut points used."""
         return {
             "algorithm": self.algorithm,
             "budget": self.budget.describe(),
-            "oneway_split": self.oneway_split,
-            "measure_split": self.measure_split,
-            "child_share": self.child_share if self._hierarchies else 0.0,
-            "aim_rounds": self.aim_rounds,
-            "iterations": self.iterations,
+            "select_share": self.select_share if self.algorithm == "mst" else None,
+            "child_share": self.child_share if self._children else 0.0,
+            "aim_rounds": self.aim_rounds if self.algorithm == "aim" else None,
             "modelled_columns": self.modelled,
-            "drawn_within_parent": {c: h.parent for c, h in self._hierarchies.items()},
+            "drawn_within_parent": {c: h.parent for c, h in self._children.items()},
             "cut_points": {s.name: list(s.bins) for s in self.schema.synthesised if s.is_numeric},
-            "selected_marginals": self.selected_marginals(),
+            "measured_marginals": self.measured,
         }
-
-    def selected_marginals(self) -> list[list[str]]:
-        """The cliques measured with noise (public once released)."""
-        if self._table is None:
-            return []
-        return [list(clique) for clique in self._table.marginals.cliques()]
-
-    def _algorithm(self) -> Any:
-        estimator = _estimator(self.iterations)
-        if self.algorithm == "mst":
-            return _MSTWithSlack(
-                oneway_split=self.oneway_split, measure_split=self.measure_split,
-                estimator=estimator,
-            )  # fmt: skip
-        return dp.mbi.AIM(
-            oneway_split=self.oneway_split, measure_split=self.measure_split, queries=2,
-            rounds=self.aim_rounds, max_size=self.aim_max_size_mb, estimator=estimator,
-        )  # fmt: skip
 
     def _fit(self, data: pd.DataFrame) -> None:
         dp.enable_features("contrib")  # OpenDP's contributed (vetted, not yet proven) code paths
-        codes = self.schema.encode(data).astype(np.int64)
-        children = list(self._hierarchies)
-        child_weight = self.child_share * len(children)
-        if not 0 <= child_weight < 1:
-            raise ConfigError(f"child_share × children = {child_weight} must be below 1")
-        weights = [1.0 - child_weight] + [self.child_share] * len(children)
+        sizes = {name: self.schema.column(name).n_codes for name in self.schema.names}
+        space = _frame_space(sizes)
         if self.budget.kind == "pure":
-            loss = dp.loss_of(epsilon=self.budget.epsilon)
+            measure, total = dp.max_divergence(), float(self.budget.epsilon or 0.0)
         else:
-            loss = dp.loss_of(rho=self.budget.zcdp_rho)
-        context = dp.Context.compositor(
-            data=pl.from_pandas(codes).lazy(),
-            privacy_unit=dp.unit_of(contributions=1),
-            privacy_loss=loss,
-            split_by_weights=weights,
-        )
-        keys = {name: list(range(self.schema.column(name).n_codes)) for name in self.modelled}
-        self._table = (
-            context.query()
-            .select(self.modelled)
-            .contingency_table(keys=keys, algorithm=self._algorithm())
-            .release()
-        )
-        self._child_weights = {
-            child: self._measure_child(context, child) for child in children
+            measure, total = dp.zero_concentrated_divergence(), self.budget.zcdp_rho
+        child_loss = total * self.child_share * _SAFETY
+        model_loss = total * (1.0 - self.child_share * len(self._children)) * _SAFETY
+        if not 0.0 < self.select_share < 1.0 or model_loss <= 0:
+            raise ConfigError("budget shares must leave something to measure", fix="lower them")
+        n_select = len(self.modelled) - 1 if self.algorithm == "mst" else 0
+        select_each = model_loss * self.select_share / max(n_select, 1)
+        model_mids = [select_each] * n_select + [model_loss - select_each * n_select]
+        d_mids = [*model_mids, *[child_loss] * len(self._children)]
+        compositor = dp.c.make_adaptive_composition(*space, measure, _ONE_PERSON, d_mids)
+        if compositor.map(_ONE_PERSON) > total:
+            raise BudgetError("the planned queries would exceed the privacy budget")
+        queryable = compositor(pl.from_pandas(self.schema.encode(data).astype(np.uint32)).lazy())
+        if self.algorithm == "mst":
+            edges = _select_tree(queryable, space, measure, self.modelled, select_each)
+            tables = _noisy_tables(queryable, space, measure, sizes, list(edges), model_mids[-1])
+            total_rows = float(np.mean([table.sum() for table in tables.values()]))
+            self._model = fit_tree(self.schema, self.modelled, tables, {}, total_rows)
+            self.measured = [list(edge) for edge in edges]
+        else:
+            self._model = queryable(self._aim(space, measure, sizes, model_mids[-1]))
+            self.measured = [list(clique) for clique in self._model.marginals.cliques()]
+        self._child_counts = {
+            child: _noisy_tables(queryable, space, measure, sizes, [(child,)], child_loss)[(child,)]
+            for child in self._children
         }
 
-    def _measure_child(self, context: Any, child: str) -> np.ndarray:
-        size = self.schema.column(child).n_codes
-        released = (
-            context.query()
-            .group_by(child)
-            .agg(dp.len(signed=True))
-            .with_keys(pl.LazyFrame({child: list(range(size))}))
-            .release()
-            .collect()
-            .sort(child)
+    def _aim(self, space: tuple, measure: Any, sizes: dict[str, int], d_out: float) -> Any:
+        select = dp.t.make_stable_lazyframe(
+            *space, pl.LazyFrame(schema={c: pl.UInt32 for c in sizes}).select(self.modelled)
         )
-        # Negative noisy counts mean "rare": clip to zero (post-processing).
-        return np.clip(released["len"].to_numpy().astype(float), 0.0, None)
+        algorithm = dp.mbi.AIM(
+            queries=2, rounds=self.aim_rounds, max_size=self.aim_max_size_mb, oneway_split=0.2
+        )
+        table, _, _ = dp.mbi.make_contingency_table(
+            *select.output_space, measure, select.map(_ONE_PERSON), d_out,
+            keys={name: list(range(sizes[name])) for name in self.modelled}, algorithm=algorithm,
+        )  # fmt: skip
+        return select >> table
 
     def _sample_batch(self, n: int) -> pd.DataFrame:
-        table = self._table.synthesize(rows=n, method=self.sample_method).to_pandas()
-        # A null key is the model's "outside the public domain" cell: drop such rows.
-        table = table.dropna().astype(np.int64)
         rng = np.random.default_rng()  # post-processing draws: fresh entropy, never seeded
-        for child, hierarchy in self._hierarchies.items():
-            table[child] = self._draw_child(hierarchy, table[hierarchy.parent].to_numpy(), rng)
+        if isinstance(self._model, TreeModel):
+            table = self._model.sample(n, rng)
+        else:
+            # A null key is the model's cell for "outside the public domain": drop those rows.
+            drawn = self._model.synthesize(rows=n, method="sample").to_pandas()
+            table = drawn.dropna().astype(np.int64).reset_index(drop=True)
+        for child, hierarchy in self._children.items():
+            counts = self._child_counts[child]
+            table[child] = draw_children(self.schema, hierarchy, table[hierarchy.parent], counts, rng)
         return self.schema.decode(table[self.schema.names], rng)
-
-    def _draw_child(
-        self, hierarchy: Hierarchy, parent_codes: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray:
-        child_spec = self.schema.column(hierarchy.child)
-        parent_spec = self.schema.column(hierarchy.parent)
-        weights = self._child_weights[hierarchy.child]
-        child_index = {value: i for i, value in enumerate(child_spec.values)}
-        missing_child = child_spec.n_codes - 1 if child_spec.nullable else -1
-        out = np.full(len(parent_codes), missing_child, dtype=np.int64)
-        for parent_value, child_values in hierarchy.children_by_parent().items():
-            rows = parent_codes == parent_spec.values.index(parent_value)
-            if not rows.any():
-                continue
-            options = np.array([child_index[value] for value in child_values])
-            chance = weights[options] + 1e-9  # uniform within the parent when all counts are 0
-            out[rows] = rng.choice(options, size=int(rows.sum()), p=chance / chance.sum())
-        if (out < 0).any():
-            raise DataError(
-                f"{hierarchy.child}: a sampled {hierarchy.parent} has no child value",
-                fix=f"declare {hierarchy.child} nullable or map a child to every parent value",
-            )
-        return out

@@ -81,8 +81,9 @@ def _assert_same_cells(records: pd.DataFrame, group_by: list[str], ptables, thre
         ons_counts = theirs["count"].astype("Float64").to_numpy(np.float64, na_value=np.nan)
         np.testing.assert_array_equal(ours_counts, ons_counts, err_msg=context)
         assert (ours["status"] == "suppressed").tolist() == theirs["count"].isna().tolist()
-        # the comparison must have had something to compare
-        assert (theirs["pvalue"] != 0).any(), context
+        # the comparison must have had something to compare (a handful of cells can all
+        # draw a zero perturbation by chance, so only larger tables are held to this)
+        assert len(theirs) < 50 or (theirs["pvalue"] != 0).any(), context
 
 
 def _demo_records(tmp_path: Path, n: int = 4000) -> pd.DataFrame:

@@ -131,8 +131,9 @@ def test_oa_ward_borough_release_is_unbiased_calibrated_and_beats_summing_oas():
     all_cells = np.concatenate([covered(r, truths[lv]).ravel() for lv, r in released.items()])
     assert 0.94 <= all_cells.mean() <= 0.96
     # Baseline: the raw noisy OA counts with the whole budget at OA, and those summed.
-    raw = truths["oa"] + discrete_gaussian(rng, level_sigmas({"oa": Fraction(1)}, RHO)["oa"],
-                                           truths["oa"].shape)
+    raw = truths["oa"] + discrete_gaussian(
+        rng, level_sigmas({"oa": Fraction(1)}, RHO)["oa"], truths["oa"].shape
+    )
     for level, target in (("ward", 1 / 3), ("borough", 1 / 8)):
         _, _, area_of_oa = level_truth(lookup, counts, level)
         summed = np.zeros_like(truths[level])
@@ -167,8 +168,9 @@ def test_lsoa_and_ward_without_oas_are_unbiased_and_calibrated():
     levels = ("lsoa", "ward")
     released, truths = release(lookup, counts, levels, 150, np.random.default_rng())
     check_calibrated_and_unbiased(released, truths, band_levels=levels)
-    np.testing.assert_array_equal(released["lsoa"].values.sum(axis=0),
-                                  released["ward"].values.sum(axis=0))
+    np.testing.assert_array_equal(
+        released["lsoa"].values.sum(axis=0), released["ward"].values.sum(axis=0)
+    )
 
 
 def test_area_totals_are_unbiased_and_calibrated_over_separate_releases():

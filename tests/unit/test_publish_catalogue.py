@@ -48,7 +48,10 @@ def test_publish_makes_a_new_version_with_metadata_registers_and_audit(tmp_path,
     # Evidence for the approver stays private; the approval area is emptied.
     assert not (folder / "risk-report.json").exists() and not (folder / "approval.json").exists()
     assert {p.name for p in (catalogue / "audit" / release_id).iterdir()} == {
-        "risk-report.json", "risk-report.md", "approval.json"}
+        "risk-report.json",
+        "risk-report.md",
+        "approval.json",
+    }
     assert not (catalogue / "staging" / release_id).exists()
     listed = {item["path"] for item in entry["files"]}
     on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
@@ -56,7 +59,8 @@ def test_publish_makes_a_new_version_with_metadata_registers_and_audit(tmp_path,
     assert {"dcat.jsonld", "datapackage.json", "manifest.json"} <= on_disk
     rows = list(csv.DictReader((catalogue / "registers" / "transparency.csv").open()))
     assert [(r["release_id"], r["approved_by"], r["legal_basis"]) for r in rows] == [
-        (release_id, "Asha Patel", "UK GDPR Article 6(1)(e)")]
+        (release_id, "Asha Patel", "UK GDPR Article 6(1)(e)")
+    ]
     assert "DPIA-2026-014" in (catalogue / "registers" / "transparency.html").read_text()
     catalog = json.loads((catalogue / "catalog.jsonld").read_text())
     assert [d["dct:identifier"] for d in catalog["dcat:dataset"]] == [release_id]
@@ -71,8 +75,7 @@ def test_a_newer_release_of_the_same_name_supersedes_without_deleting(tmp_path, 
     new, result = _publish(catalogue, demo_bundle, created="2026-02-01T00:00:00+00:00")
     assert result.version == 3
     statuses = {e["id"]: (e["status"], e["superseded_by"]) for e in _index(catalogue)["releases"]}
-    assert statuses == {old: ("superseded", new), new: ("current", None),
-                        other: ("current", None)}
+    assert statuses == {old: ("superseded", new), new: ("current", None), other: ("current", None)}
     assert (catalogue / "releases" / old / "manifest.json").exists()
     catalog = json.loads((catalogue / "catalog.jsonld").read_text())
     replaced = {d["dct:identifier"]: d.get("dct:isReplacedBy") for d in catalog["dcat:dataset"]}
@@ -88,16 +91,19 @@ def test_retract_moves_the_files_and_says_why(tmp_path, demo_bundle):
     new, _ = _publish(catalogue, demo_bundle, created="2026-02-01T00:00:00+00:00")
     with pytest.raises(ConfigError, match="--reason"):
         retract_release(catalogue, new, reason="  ")
-    result = retract_release(catalogue, new, reason="A table double-counted one ward.",
-                             by="Asha Patel")
+    result = retract_release(
+        catalogue, new, reason="A table double-counted one ward.", by="Asha Patel"
+    )
     assert result.version == 3 and not (catalogue / "releases" / new).exists()
     assert (catalogue / "retracted" / new / "manifest.json").exists()
     notice = json.loads((catalogue / "retracted" / new / "retraction.json").read_text())
     assert notice["reason"] == "A table double-counted one ward."
     statuses = {e["id"]: e["status"] for e in _index(catalogue)["releases"]}
     assert statuses == {new: "retracted", old: "current"}  # the older one is current again
-    rows = {r["release_id"]: r for r in
-            csv.DictReader((catalogue / "registers" / "transparency.csv").open())}
+    rows = {
+        r["release_id"]: r
+        for r in csv.DictReader((catalogue / "registers" / "transparency.csv").open())
+    }
     assert rows[new]["status"] == "retracted"
     assert rows[new]["retraction_reason"] == "A table double-counted one ward."
     with pytest.raises(PublishError, match="already withdrawn"):
@@ -112,15 +118,25 @@ def test_statuses_follow_creation_time_per_name():
         {"id": "b-1", "name": "b", "created": "2025-01-01"},
     ]
     result = {e["id"]: (e["status"], e["superseded_by"]) for e in assign_statuses(entries)}
-    assert result == {"a-1": ("superseded", "a-2"), "a-2": ("current", None),
-                      "a-3": ("retracted", None), "b-1": ("current", None)}
+    assert result == {
+        "a-1": ("superseded", "a-2"),
+        "a-2": ("current", None),
+        "a-3": ("retracted", None),
+        "b-1": ("current", None),
+    }
 
 
 def _sharing_entry(**changes):
-    values = dict(recipient_organisation="University of Essex", purpose="Housing research",
-                  legal_basis="UK GDPR Article 6(1)(e)", agreement_reference="DSA-2026-003",
-                  approved_by="Asha Patel", date=date(2026, 3, 1), expiry=date(2027, 3, 1),
-                  data_description="Synthetic extract of tenure records")
+    values = dict(
+        recipient_organisation="University of Essex",
+        purpose="Housing research",
+        legal_basis="UK GDPR Article 6(1)(e)",
+        agreement_reference="DSA-2026-003",
+        approved_by="Asha Patel",
+        date=date(2026, 3, 1),
+        expiry=date(2027, 3, 1),
+        data_description="Synthetic extract of tenure records",
+    )
     return DataSharingEntry(**{**values, **changes})
 
 
@@ -169,10 +185,15 @@ def test_only_public_files_are_served_or_exported(tmp_path, demo_bundle):
     assert resolve_public(catalogue, "/") is not None
     assert resolve_public(catalogue, "/index.json") == (catalogue / "index.json").resolve()
     assert resolve_public(catalogue, f"/releases/{published}/tenure/tenure_ward.csv")
-    for private in (f"/staging/{waiting}/manifest.json", f"/audit/{published}/approval.json",
-                    "/../catalogue.privacy-ledger.sqlite", "/releases/../staging",
-                    "/%2e%2e/catalogue.privacy-ledger.sqlite", "/.lock",
-                    f"/releases/{published}/../../audit/{published}/approval.json"):
+    for private in (
+        f"/staging/{waiting}/manifest.json",
+        f"/audit/{published}/approval.json",
+        "/../catalogue.privacy-ledger.sqlite",
+        "/releases/../staging",
+        "/%2e%2e/catalogue.privacy-ledger.sqlite",
+        "/.lock",
+        f"/releases/{published}/../../audit/{published}/approval.json",
+    ):
         assert resolve_public(catalogue, private) is None, private
     files = public_files(catalogue)
     assert not any(path.startswith(("staging", "audit", ".")) for path in files)

@@ -17,8 +17,11 @@ from boroughkit.publish.files import wide_properties
 from boroughkit.publish.release_writer import write_table_files
 from tests.unit.test_publish_staging import fake_frame
 
-METADATA = {"licence": "Open Government Licence v3.0 (https://…)", "method": "dp-tables",
-            "attribution": "Contains OS data © Crown copyright and database right 2026"}
+METADATA = {
+    "licence": "Open Government Licence v3.0 (https://…)",
+    "method": "dp-tables",
+    "attribution": "Contains OS data © Crown copyright and database right 2026",
+}
 
 
 @pytest.fixture
@@ -26,9 +29,17 @@ def written(tmp_path, demo_bundle):
     frame = fake_frame(demo_bundle, "lsoa")
     frame.loc[0, "area_name"] = "Lé Quartier — Nörth"  # non-ASCII survives every format
     files = write_table_files(
-        tmp_path, table="tenure", level="lsoa", frame=frame, category_columns=["tenure"],
-        statistic="count", formats=["parquet", "geojson", "csv"],
-        boundaries=demo_bundle.boundaries["lsoa"], file_metadata=METADATA, geoparquet=True)
+        tmp_path,
+        table="tenure",
+        level="lsoa",
+        frame=frame,
+        category_columns=["tenure"],
+        statistic="count",
+        formats=["parquet", "geojson", "csv"],
+        boundaries=demo_bundle.boundaries["lsoa"],
+        file_metadata=METADATA,
+        geoparquet=True,
+    )
     return tmp_path, frame, {f.format: tmp_path / f.path for f in files}
 
 
@@ -46,7 +57,7 @@ def test_parquet_is_geoparquet_1_1_with_bbox_covering(written, demo_bundle):
     layer = gpd.read_parquet(path)  # GeoPandas reads the geo metadata
     assert len(layer) == len(frame) and layer.crs.to_string() in ("OGC:CRS84", "EPSG:4326")
     assert layer.geometry.is_valid.all()
-    assert list(layer["area_name"])[0] == "Lé Quartier — Nörth"
+    assert layer["area_name"].iloc[0] == "Lé Quartier — Nörth"
     bounds = shapely.bounds(layer.geometry.to_numpy())
     boxes = pq.read_table(path, columns=["bbox"]).column("bbox").to_pylist()
     assert boxes[0] == dict(zip(["xmin", "ymin", "xmax", "ymax"], bounds[0], strict=True))
@@ -60,16 +71,23 @@ def test_parquet_is_geoparquet_1_1_with_bbox_covering(written, demo_bundle):
 def test_parquet_without_boundaries_is_plain(tmp_path, demo_bundle):
     frame = fake_frame(demo_bundle, "ward")
     (entry,) = write_table_files(
-        tmp_path, table="t", level="ward", frame=frame, category_columns=["tenure"],
-        statistic="count", formats=["parquet"], boundaries=None, file_metadata=METADATA)
+        tmp_path,
+        table="t",
+        level="ward",
+        frame=frame,
+        category_columns=["tenure"],
+        statistic="count",
+        formats=["parquet"],
+        boundaries=None,
+        file_metadata=METADATA,
+    )
     schema = pq.read_schema(tmp_path / entry.path)
     assert b"geo" not in schema.metadata and "geometry" not in schema.names
     assert pd.read_parquet(tmp_path / entry.path).equals(frame)
 
 
 def _coordinates(geometry):
-    rings = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry[
-        "coordinates"]
+    rings = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
     return rings
 
 

@@ -30,17 +30,31 @@ def fake_frame(bundle, level: str, seed: int = 1) -> pd.DataFrame:
     areas = bundle.areas(level)
     rng = np.random.default_rng(seed)
     rows = [
-        {"area_code": code, "area_name": name, "level": level, "tenure": tenure,
-         "count": int(rng.integers(0, 500)), "noise_sd": 2.0, "moe95": 3.92}
+        {
+            "area_code": code,
+            "area_name": name,
+            "level": level,
+            "tenure": tenure,
+            "count": int(rng.integers(0, 500)),
+            "noise_sd": 2.0,
+            "moe95": 3.92,
+        }
         for code, name in zip(areas["code"], areas["name"], strict=True)
         for tenure in TENURES
     ]
     return pd.DataFrame(rows)
 
 
-def stage_release(catalogue: Path, bundle, *, name: str = "tenure-test",
-                  created: str | None = None, levels=("ward", "borough"), passed: bool = True,
-                  publish: PublishConfig | None = None) -> str:
+def stage_release(
+    catalogue: Path,
+    bundle,
+    *,
+    name: str = "tenure-test",
+    created: str | None = None,
+    levels=("ward", "borough"),
+    passed: bool = True,
+    publish: PublishConfig | None = None,
+) -> str:
     """Build a complete release into ``catalogue/staging`` as `boroughkit run` would."""
     created = created or datetime.now(UTC).isoformat()
     release_id = f"{name}-{created[:19].replace(':', '')}-{secrets.token_hex(2)}"
@@ -48,25 +62,40 @@ def stage_release(catalogue: Path, bundle, *, name: str = "tenure-test",
         files = []
         for level in levels:
             files += write_table_files(
-                building, table="tenure", level=level, frame=fake_frame(bundle, level),
-                category_columns=["tenure"], statistic="count",
-                formats=["parquet", "geojson", "csv"], boundaries=bundle.boundaries[level],
+                building,
+                table="tenure",
+                level=level,
+                frame=fake_frame(bundle, level),
+                category_columns=["tenure"],
+                statistic="count",
+                formats=["parquet", "geojson", "csv"],
+                boundaries=bundle.boundaries[level],
                 file_metadata={"licence": "Open Government Licence v3.0", "method": "dp-tables"},
-                geoparquet=True)
+                geoparquet=True,
+            )
         manifest = {
-            "release_id": release_id, "name": name, "description": "Residents by tenure.",
-            "created": created, "method": "dp-tables",
+            "release_id": release_id,
+            "name": name,
+            "description": "Residents by tenure.",
+            "created": created,
+            "method": "dp-tables",
             "method_statement": "Counts are differentially private.",
             "privacy": {"rho": "1/2", "epsilon_at_delta_1e-7": 6.1777},
             "licence": licence_block("OGL-3.0", bundle.info.attribution),
             "publisher": "Test Borough Council",
             "geography": {"bundle": bundle.info.name, "synthetic": True},
         }
-        write_manifest(building, manifest, files, publish or PublishConfig(
-            dpia_reference="DPIA-2026-014", legal_basis="UK GDPR Article 6(1)(e)"))
+        write_manifest(
+            building,
+            manifest,
+            files,
+            publish
+            or PublishConfig(dpia_reference="DPIA-2026-014", legal_basis="UK GDPR Article 6(1)(e)"),
+        )
         report = GateReport(release_id, "dp-tables")
-        report.checks.append(CheckResult("Every published area has enough residents", passed,
-                                         "checked"))
+        report.checks.append(
+            CheckResult("Every published area has enough residents", passed, "checked")
+        )
         report.write(building)
         commit_release(catalogue, building, release_id)
     return release_id
@@ -80,7 +109,8 @@ def test_run_output_waits_in_the_approval_area(tmp_path, demo_bundle):
     assert not (catalogue / ".building").exists()
     staged = catalogue / "staging" / release_id
     assert {"manifest.json", "risk-report.json", "risk-report.md"} <= {
-        p.name for p in staged.iterdir()}
+        p.name for p in staged.iterdir()
+    }
     manifest = json.loads((staged / "manifest.json").read_text())
     assert manifest["publication"]["dpia_reference"] == "DPIA-2026-014"
 
@@ -104,8 +134,7 @@ def test_approval_records_who_and_the_checksums(tmp_path, demo_bundle):
         approve_release(catalogue, release_id, by="Someone Else")
 
 
-def test_approval_refuses_a_failed_gate_an_empty_name_and_an_unknown_release(tmp_path,
-                                                                             demo_bundle):
+def test_approval_refuses_a_failed_gate_an_empty_name_and_an_unknown_release(tmp_path, demo_bundle):
     catalogue = tmp_path / "catalogue"
     failed = stage_release(catalogue, demo_bundle, passed=False)
     with pytest.raises(DisclosureError, match="gate failed") as caught:
@@ -143,8 +172,12 @@ def test_publish_refuses_a_release_changed_after_approval(tmp_path, demo_bundle,
         (staged / "tenure" / "people.csv").write_text("person_id\nP1\n")
     else:
         csv.unlink()
-    expected = {"data": "tenure_ward.csv changed", "manifest": "manifest.json changed",
-                "extra": "people.csv is not listed", "missing": "tenure_ward.csv is missing"}
+    expected = {
+        "data": "tenure_ward.csv changed",
+        "manifest": "manifest.json changed",
+        "extra": "people.csv is not listed",
+        "missing": "tenure_ward.csv is missing",
+    }
     with pytest.raises(PublishError, match=expected[tamper]):
         publish_release(catalogue, release_id)
     assert not (catalogue / "releases").exists() and not (catalogue / "index.json").exists()

@@ -40,18 +40,19 @@ class CkanPortal:
         body = json.dumps(payload).encode("utf-8")
         return self._send(action, body, "application/json")
 
-    def upload(self, action: str, fields: Mapping[str, str], path: Path,
-               media_type: str) -> Any:
+    def upload(self, action: str, fields: Mapping[str, str], path: Path, media_type: str) -> Any:
         """POST form fields and one file (field ``upload``) as multipart/form-data."""
         boundary = f"boroughkit-{secrets.token_hex(12)}"
+        disposition = "Content-Disposition: form-data; name="
         parts = [
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
-            .encode() for key, value in fields.items()
+            f'--{boundary}\r\n{disposition}"{key}"\r\n\r\n{value}\r\n'.encode()
+            for key, value in fields.items()
         ]
         parts.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="upload"; '
             f'filename="{path.name}"\r\nContent-Type: {media_type}\r\n\r\n'.encode()
-            + path.read_bytes() + b"\r\n"
+            + path.read_bytes()
+            + b"\r\n"
         )
         body = b"".join(parts) + f"--{boundary}--\r\n".encode()
         return self._send(action, body, f"multipart/form-data; boundary={boundary}")
@@ -68,9 +69,16 @@ class CkanPortal:
 
     def _send(self, action: str, body: bytes, content_type: str) -> Any:
         url = f"{self.base_url}/api/3/action/{action}"
-        request = urllib.request.Request(url, data=body, method="POST", headers={
-            "Authorization": self.token, "Content-Type": content_type,
-            "User-Agent": "boroughkit"})
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={
+                "Authorization": self.token,
+                "Content-Type": content_type,
+                "User-Agent": "boroughkit",
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 reply = json.loads(response.read().decode("utf-8"))
@@ -80,11 +88,15 @@ class CkanPortal:
                 fix=_fix_for(error.code),
             ) from error
         except (urllib.error.URLError, OSError, ValueError) as error:
-            raise PublishError(f"cannot reach CKAN at {self.base_url} ({error})",
-                               fix="check the URL after ckan+ and the network") from error
+            raise PublishError(
+                f"cannot reach CKAN at {self.base_url} ({error})",
+                fix="check the URL after ckan+ and the network",
+            ) from error
         if not reply.get("success"):
-            raise PublishError(f"CKAN {action} refused: {reply.get('error')}",
-                               fix="read the portal's message above")
+            raise PublishError(
+                f"CKAN {action} refused: {reply.get('error')}",
+                fix="read the portal's message above",
+            )
         return reply["result"]
 
 
@@ -148,18 +160,23 @@ def _package(entry: Mapping[str, Any], owner_org: str | None) -> dict[str, Any]:
     return package
 
 
-def _upload_missing(portal: CkanPortal, package: Mapping[str, Any], folder: Path,
-                    entry: Mapping[str, Any]) -> int:
+def _upload_missing(
+    portal: CkanPortal, package: Mapping[str, Any], folder: Path, entry: Mapping[str, Any]
+) -> int:
     have = {resource.get("name") for resource in package.get("resources", [])}
     count = 0
     for item in entry["files"]:
         if item["path"] in have:
             continue
-        fields = {"package_id": str(package["id"]), "name": item["path"],
-                  "format": item["format"].upper(), "mimetype": item["media_type"],
-                  "hash": f"sha256:{item['sha256']}",
-                  "description": f"{item.get('table') or 'metadata'} "
-                                 f"{'by ' + item['level'] if item.get('level') else ''}".strip()}
+        fields = {
+            "package_id": str(package["id"]),
+            "name": item["path"],
+            "format": item["format"].upper(),
+            "mimetype": item["media_type"],
+            "hash": f"sha256:{item['sha256']}",
+            "description": f"{item.get('table') or 'metadata'} "
+            f"{'by ' + item['level'] if item.get('level') else ''}".strip(),
+        }
         portal.upload("resource_create", fields, folder / item["path"], item["media_type"])
         count += 1
     return count
@@ -169,16 +186,20 @@ def push_to_ckan(catalogue: Path, url: str) -> list[str]:
     """Create or update a CKAN dataset for every release the catalogue lists."""
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
-        raise PublishError(f"{TOKEN_ENV} is not set",
-                           fix=f"export {TOKEN_ENV}=<API token from your CKAN user page>")
+        raise PublishError(
+            f"{TOKEN_ENV} is not set",
+            fix=f"export {TOKEN_ENV}=<API token from your CKAN user page>",
+        )
     parsed = urllib.parse.urlsplit(url)
     owner_org = urllib.parse.parse_qs(parsed.query).get("owner_org", [None])[0]
     portal = CkanPortal(urllib.parse.urlunsplit(parsed._replace(query="")), token)
     owner_org = owner_org or os.environ.get(ORG_ENV) or None
     index = read_index(catalogue)
     if index is None:
-        raise PublishError(f"{catalogue}: nothing has been published yet",
-                           fix="publish a release before copying it to CKAN")
+        raise PublishError(
+            f"{catalogue}: nothing has been published yet",
+            fix="publish a release before copying it to CKAN",
+        )
     notes = []
     for entry in index["releases"]:
         name = package_name(entry["id"])

@@ -8,6 +8,7 @@ meets a half-copied release. Copying again finishes an interrupted copy.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,10 @@ def push_to_fsspec(catalogue: Path, url: str) -> list[str]:
     """Mirror the public part of ``catalogue`` to ``url``; returns what was copied."""
     index = read_index(catalogue)
     if index is None:
-        raise PublishError(f"{catalogue}: nothing has been published yet",
-                           fix="publish a release before copying the catalogue")
+        raise PublishError(
+            f"{catalogue}: nothing has been published yet",
+            fix="publish a release before copying the catalogue",
+        )
     fs, root = _filesystem(url)
     copier = _Copier(fs, root)
     notes: list[str] = []
@@ -111,13 +114,13 @@ def push_to_fsspec(catalogue: Path, url: str) -> list[str]:
     except PublishError:
         raise
     except Exception as error:  # any backend's error: name the target, keep the cause
-        raise PublishError(f"{url}: {type(error).__name__}: {error}",
-                           fix="check the URL, the credentials and that the target is writable"
-                           ) from error
+        raise PublishError(
+            f"{url}: {type(error).__name__}: {error}",
+            fix="check the URL, the credentials and that the target is writable",
+        ) from error
     finally:
-        try:
+        # Leftover scratch files are harmless: they sit under a hidden prefix.
+        with contextlib.suppress(Exception):
             copier.clean()
-        except Exception:  # noqa: S110 - leftover scratch files are harmless; next copy reuses
-            pass
     notes.append(f"catalogue version {index['version']} is live at {url}")
     return notes

@@ -1,0 +1,112 @@
+"""Assemble a published release from its staged folder: data files, metadata, audit record.
+
+The release folder gets the approved data files and manifest (hard-linked: they are never
+modified), a Frictionless ``datapackage.json`` and a DCAT ``dcat.jsonld``; the risk report and the
+approval go to the private ``audit/`` folder. The catalogue entry returned describes it all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from boroughkit.publish.approval import ApprovalRecord, read_manifest
+from boroughkit.publish.catalogue import AUDIT, PRIVATE_FILES, RELEASES
+from boroughkit.publish.checksums import sha256_of
+from boroughkit.publish.datapackage import build_datapackage
+from boroughkit.publish.dcat import release_dcat, spatial_coverage
+from boroughkit.publish.state import media_type
+from boroughkit.publish.transaction import CatalogueTransaction
+
+
+def _link_or_copy(source: Path, destination: Path) -> None:
+    # A hard link costs nothing and the staged files are never modified; copy across devices.
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+
+
+def _file_entry(folder: Path, relative: str, fmt: str, **extra: Any) -> dict[str, Any]:
+    path = folder / relative
+    return {
+        "path": relative,
+        "format": fmt,
+        "table": extra.get("table"),
+        "level": extra.get("level"),
+        "rows": extra.get("rows"),
+        "sha256": sha256_of(path),
+        "bytes": path.stat().st_size,
+        "media_type": media_type(relative),
+    }
+
+
+def _release_entry(
+    manifest: dict[str, Any],
+    approval: ApprovalRecord,
+    published: str,
+    files: list[dict[str, Any]],
+    spatial: dict[str, Any],
+) -> dict[str, Any]:
+    publication = manifest.get("publication") or {}
+    name = str(manifest["name"])
+    return {
+        "id": manifest["release_id"],
+        "name": name,
+        "title": name.replace("-", " ").replace("_", " ").capitalize(),
+        "description": manifest.get("description", ""),
+        "method": manifest.get("method", ""),
+        "method_statement": manifest.get("method_statement", ""),
+        "privacy": manifest.get("privacy"),
+        "licence": manifest.get("licence"),
+        "publisher": manifest.get("publisher", ""),
+        "created": manifest["created"],
+        "published": published,
+        "approved_by": approval.approved_by,
+        "approved_at": approval.approved_at,
+        "dpia_reference": publication.get("dpia_reference"),
+        "legal_basis": publication.get("legal_basis"),
+        "reference_date": publication.get("reference_date"),
+        "geography": manifest.get("geography", {}),
+        "spatial": spatial,
+        "path": f"{RELEASES}/{manifest['release_id']}/",
+        "retraction": None,
+        "files": files,
+    }
+
+
+def prepare_release(
+    change: CatalogueTransaction, staged: Path, approval: ApprovalRecord, published: str
+) -> dict[str, Any]:
+    manifest = read_manifest(staged)
+    release_id = manifest["release_id"]
+    folder = change.new_path(f"{RELEASES}/{release_id}")
+    data = manifest.get("files", [])
+    for entry in data:
+        _link_or_copy(staged / entry["path"], folder / entry["path"])
+    _link_or_copy(staged / "manifest.json", folder / "manifest.json")
+    files = [
+        _file_entry(
+            folder, e["path"], e["format"], table=e["table"], level=e["level"], rows=e["rows"]
+        )
+        for e in data
+    ]
+    entry = _release_entry(manifest, approval, published, files, spatial_coverage(folder, files))
+    change_files = [*files, _file_entry(folder, "manifest.json", "json")]
+    document = build_datapackage(folder, manifest, change_files, published=published)
+    _write_json(folder / "datapackage.json", document)
+    change_files.append(_file_entry(folder, "datapackage.json", "json"))
+    _write_json(folder / "dcat.jsonld", release_dcat(entry, change_files))
+    entry["files"] = [*change_files, _file_entry(folder, "dcat.jsonld", "jsonld")]
+    audit = change.new_path(f"{AUDIT}/{release_id}")
+    for name in PRIVATE_FILES:
+        _link_or_copy(staged / name, audit / name)
+    return entry
+
+
+def _write_json(path: Path, document: Any) -> None:
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

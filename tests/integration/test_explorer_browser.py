@@ -1,0 +1,106 @@
+"""The Borough Data Explorer in headless Chromium: releases, a map per table and level, the
+figures on focus, a sortable table, downloads, and no request leaving the site."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from boroughkit.publish import approve_release, publish_release
+from boroughkit.publish.explorer import make_server
+from tests.unit.test_publish_staging import stage_release
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
+        "--disable-component-update", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture
+def site(tmp_path, demo_bundle):
+    catalogue = tmp_path / "catalogue"
+    ids = []
+    for created in ("2026-01-01T00:00:00+00:00", "2026-02-01T00:00:00+00:00"):
+        release_id = stage_release(catalogue, demo_bundle, created=created,
+                                   levels=("lsoa", "ward", "borough"))
+        approve_release(catalogue, release_id, by="Asha Patel")
+        publish_release(catalogue, release_id)
+        ids.append(release_id)
+    server = make_server(catalogue, port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", catalogue, ids
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def page():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(accept_downloads=True)
+        yield context.new_page()
+        browser.close()
+
+
+def test_explorer_maps_tables_and_downloads(site, page, demo_bundle):
+    url, catalogue, (old, new) = site
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    page.wait_for_selector("svg#map path.area")
+    # The newest release is shown first; the older one is listed as superseded.
+    assert page.eval_on_selector("#release", "s => s.value") == new
+    labels = page.eval_on_selector_all("#release option", "os => os.map(o => o.textContent)")
+    assert any("(superseded)" in label for label in labels)
+
+    page.select_option("#table", "tenure")
+    page.select_option("#level", "lsoa")
+    areas = len(demo_bundle.areas("lsoa"))
+    page.wait_for_function(f"document.querySelectorAll('svg#map path.area').length === {areas}")
+    assert page.locator("#figures tbody tr").count() == areas
+    page.select_option("#category", "tenure=owned")
+    assert "tenure: owned" in page.inner_text("#legend")
+
+    # Keyboard: from the last control, Tab reaches the first area, which shows its figure.
+    page.focus("#category")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('data-code')")
+    assert focused in set(demo_bundle.areas("lsoa")["code"])
+    detail = page.inner_text("#detail")
+    assert "Margin of error (95%)" in detail and "± 3.9" in detail
+    label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert "margin of error" in label
+
+    sort_by_value = "#figures thead button[data-sort='value']"
+    header = page.locator("#figures thead th").nth(2)
+    cells = "#figures tbody td:nth-child(3)"
+    as_numbers = "cells => cells.map(c => Number(c.textContent.replace(/,/g, '')))"
+    page.click(sort_by_value)  # numbers sort highest first, then lowest first
+    assert header.get_attribute("aria-sort") == "descending"
+    values = page.eval_on_selector_all(cells, as_numbers)
+    assert values == sorted(values, reverse=True) and len(values) == areas
+    page.click(sort_by_value)
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert page.eval_on_selector_all(cells, as_numbers) == sorted(values)
+
+    about = page.inner_text("#about")
+    assert "Asha Patel" in about and "DPIA-2026-014" in about and "Open Government" in about
+    assert "transparency register" in page.inner_text("#registers")
+
+    with page.expect_download() as waiting:
+        page.click("#downloads a:has-text('Ward — CSV')")
+    download = waiting.value
+    expected = catalogue / "releases" / new / "tenure" / "tenure_ward.csv"
+    assert Path(download.path()).read_bytes() == expected.read_bytes()
+
+    assert errors == []
+    assert all(request.startswith(url) or request.startswith("data:") for request in requests)
