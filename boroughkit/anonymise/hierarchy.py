@@ -315,9 +315,11 @@ def _fit_woodbury(
         (factor, True), stacked @ right, check_finite=False
     )
     atoms = (right - correction) / scale
+    # diag(B' K^-1 B) with B = C A_l' sparse: one explicit K^-1 serves every level cheaply.
+    inverse = scipy.linalg.cho_solve((factor, True), np.eye(len(small)), check_finite=False)
     variance = {}
     for level, member in design.members.items():
-        crossed = (stacked @ member.T).toarray()
-        solved = scipy.linalg.solve_triangular(factor, crossed, lower=True, check_finite=False)
-        variance[level] = (sizes[level] - np.einsum("ij,ij->j", solved, solved)) / scale
+        crossed = (stacked @ member.T).tocsc()
+        quadratic = np.asarray(crossed.multiply((crossed.T @ inverse).T).sum(axis=0)).ravel()
+        variance[level] = (sizes[level] - quadratic) / scale
     return GlsFit(atoms=atoms, variance=variance)

@@ -22,6 +22,8 @@ class ReleasedTable:
     statistic: str
     frames: dict[str, pd.DataFrame]
     details: dict[str, Any] = field(default_factory=dict)
+    # Gate results produced while the table was protected (sdc-tables suppression, audit).
+    checks: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ import math
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse
+import scipy.sparse.csgraph
 
 # Values within this distance of an integer are treated as that integer (float sums drift).
 _TOLERANCE = 1e-7
@@ -78,12 +80,30 @@ def fit_two_partitions(
     active set) and an exact least-squares step on the others meets the sums. If no such point
     exists, the column is projected onto the first partition alone (its sums exact).
     """
+    # Pieces that share no LSOA or ward, even indirectly, are fitted separately.
+    n_first = len(first[1])
+    links = scipy.sparse.coo_matrix(
+        (np.ones(len(values)), (first[0], n_first + second[0])),
+        shape=(n_first + len(second[1]),) * 2,
+    )
+    _, component = scipy.sparse.csgraph.connected_components(links, directed=False)
     result = values.copy()
-    for column in range(values.shape[1]):
-        result[:, column] = _fit_column(
-            values[:, column], (first[0], first[1][:, column]), (second[0], second[1][:, column])
-        )
+    for members in _split_by(component[first[0]]):
+        first_part, first_index = np.unique(first[0][members], return_inverse=True)
+        second_part, second_index = np.unique(second[0][members], return_inverse=True)
+        for column in range(values.shape[1]):
+            result[members, column] = _fit_column(
+                values[members, column],
+                (first_index, first[1][first_part, column]),
+                (second_index, second[1][second_part, column]),
+            )
     return result
+
+
+def _split_by(labels: np.ndarray) -> list[np.ndarray]:
+    """Indices of the items with each distinct label."""
+    order = np.argsort(labels, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
 
 
 def _fit_column(

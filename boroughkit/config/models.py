@@ -206,6 +206,24 @@ class SDCTablesRelease(Strict):
 ReleaseConfig = Annotated[DPTablesRelease | SDCTablesRelease, Field(discriminator="method")]
 
 
+class CustomAreasConfig(Strict):
+    """Custom areas (estates, catchments) published alongside this release, as polygons or as
+    lists of OA codes; the gate checks the slivers they leave against the release's areas."""
+
+    name: Name
+    polygons: Path | None = None
+    oa_lists: Path | None = None
+    code_column: str = "code"
+    name_column: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> CustomAreasConfig:
+        if (self.polygons is None) == (self.oa_lists is None):
+            raise ValueError("give exactly one of polygons (a boundary file) or oa_lists (a CSV "
+                             "with area_code and oa_code columns)")
+        return self
+
+
 class DisclosureConfig(Strict):
     """Disclosure gate settings (UK practice by default)."""
 
@@ -220,6 +238,8 @@ class DisclosureConfig(Strict):
     protection_width: float = Field(default=10.0, ge=0)
     # A string planted in the input (e.g. a fake name) that must never reach any output file.
     canary: str | None = None
+    custom_areas: list[CustomAreasConfig] = Field(default_factory=list)
+    cross_release: bool = True
 
 
 class PublishConfig(Strict):

@@ -14,6 +14,7 @@ from boroughkit.disclosure import gate
 from boroughkit.disclosure.leaks import scan_for_leaks
 from boroughkit.disclosure.report import GateReport
 from boroughkit.disclosure.rules import RuleSettings, dp_superseded_results
+from boroughkit.pipeline.differencing_gate import geographic_differencing
 from boroughkit.pipeline.plan import Plan
 
 PUBLISHED_COLUMNS = {
@@ -30,7 +31,8 @@ PUBLISHED_COLUMNS = {
 
 
 def run_gate(plan: Plan, release_id: str, paths: list[Path], tables: list[ReleasedTable],
-             bundle: Any, secrets: Mapping[str, Any], populations: pd.DataFrame) -> GateReport:
+             bundle: Any, secrets: Mapping[str, Any], populations: pd.DataFrame,
+             records: pd.DataFrame | None = None) -> GateReport:
     """Every check a release must pass before anything is published."""
     config = plan.loaded.config
     allowed = set(PUBLISHED_COLUMNS)
@@ -44,6 +46,9 @@ def run_gate(plan: Plan, release_id: str, paths: list[Path], tables: list[Releas
     ]
     if plan.spends_budget:
         report.checks += dp_superseded_results(rule_settings(config.disclosure))
+    for table in tables:
+        report.checks += list(table.checks)
+    report.checks.append(geographic_differencing(plan, bundle, tables, records))
     return report
 
 

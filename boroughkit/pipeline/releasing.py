@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ def release_tables(
     index = AreaIndex.from_bundle(bundle)
     declared = {name: column.values for name, column in plan.loaded.config.source.columns.items()}
     if isinstance(release, SDCTablesRelease):
-        return _sdc(plan, release, frame, index, declared, catalogue, dataset)
+        return _sdc(plan, release, frame, index, declared, catalogue, dataset, bundle)
     assert isinstance(release, DPTablesRelease)
     return _dp(plan, frame, index, declared, context, source)
 
@@ -119,9 +120,12 @@ def _sdc(
     declared: dict[str, Any],
     catalogue: Path,
     dataset: str,
+    bundle: Any,
 ) -> list[ReleasedTable]:
     from boroughkit.anonymise.keystore import KeyStore
     from boroughkit.anonymise.sdc_tables import default_key_store, ptable_for, release_sdc_table
+    from boroughkit.pipeline.gating import rule_settings
+    from boroughkit.pipeline.sdc_protection import protect
 
     loaded = plan.loaded
     store = KeyStore(
@@ -130,21 +134,18 @@ def _sdc(
         else default_key_store(catalogue, dataset)
     )
     ptable = ptable_for(release, loaded.resolve)
-    return [
-        release_sdc_table(
-            frame,
-            name=table.name,
-            grid=counts.category_grid(table.count_by, declared),
-            levels=list(table.levels),
-            index=index,
-            person=loaded.config.source.privacy_unit,
-            keys=store,
-            ptable=ptable,
-            threshold=release.threshold,
-            rounding_base=release.rounding_base,
-        )
+    person = loaded.config.source.privacy_unit
+    tables = [
+        release_sdc_table(frame, name=table.name,
+                          grid=counts.category_grid(table.count_by, declared),
+                          levels=list(table.levels), index=index, person=person, keys=store,
+                          ptable=ptable, threshold=release.threshold,
+                          rounding_base=release.rounding_base)
         for table in release.tables
     ]
+    protected, checks = protect(tables, frame, person, bundle,
+                                rule_settings(loaded.config.disclosure))
+    return [replace(protected[0], checks=tuple(checks)), *protected[1:]]
 
 
 def method_statement(plan: Plan) -> str:

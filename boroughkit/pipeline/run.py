@@ -171,7 +171,9 @@ def _stage_and_publish(plan: Plan, catalogue: Path, release_id: str, context: Ru
         paths = [*(staging / f.path for f in files), manifest_path]
         levels = sorted({level for table in tables for level in table.frames})
         secrets, populations = release.evidence(paths, levels)
-        report = run_gate(plan, release_id, paths, tables, bundle, secrets, populations)
+        records = getattr(release, "geocoded", None)
+        report = run_gate(plan, release_id, paths, tables, bundle, secrets, populations,
+                          records.frame if records is not None else None)
         report.write(staging)
         if not report.passed:
             kept = _keep_report(staging, reports_dir or loaded.base_dir / "reports", release_id)

@@ -29,6 +29,7 @@ import polars as pl
 from opendp._internal import _make_transformation
 from opendp.extras.mbi._utilities import make_noise_marginals, make_stable_marginals
 from opendp.extras.polars import Bound
+from opendp.metrics import _get_bound
 
 from boroughkit.errors import BudgetError, ConfigError
 from boroughkit.synth.base import Synthesiser
@@ -85,18 +86,42 @@ def _noisy_tables(
     }
 
 
-def _dependence_scores(tables: dict, candidates: list[tuple[str, str]]) -> list[float]:
-    scores = []
-    for pair in candidates:
-        table = np.asarray(tables[pair], dtype=float)
-        total = table.sum()
-        expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / max(total, 1.0)
-        scores.append(float(np.abs(table - expected).sum()))
-    return scores
+def _pair_scores(
+    space: tuple, sizes: dict[str, int], candidates: list[tuple[str, str]]
+) -> Any:
+    """Transformation: the frame -> each candidate pair's dependence score.
+
+    The score is the L1 distance between the pair's count table and the product of its margins;
+    adding or removing one person moves it by less than 4 (1 for the cell, under 3 for the
+    product), so the scores' L-infinity sensitivity is 4 per person.
+    """
+
+    def scores(frame: pl.LazyFrame) -> list[float]:
+        data = frame.collect()
+        out = []
+        for a, b in candidates:
+            cells = data[a].to_numpy().astype(np.int64) * sizes[b] + data[b].to_numpy()
+            table = np.bincount(cells, minlength=sizes[a] * sizes[b]).reshape(sizes[a], sizes[b])
+            expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / max(len(data), 1)
+            out.append(float(np.abs(table - expected).sum()))
+        return out
+
+    return _make_transformation(
+        *space,
+        output_domain=dp.vector_domain(dp.atom_domain(T="f64", nan=False)),
+        output_metric=dp.linf_distance(T="f64", monotonic=False),
+        function=scores,
+        stability_map=lambda d_in: _SCORE_SENSITIVITY * float(_get_bound(d_in, []).per_group),
+    )
 
 
 def _select_tree(
-    queryable: Any, space: tuple, measure: Any, columns: list[str], d_each: float
+    queryable: Any,
+    space: tuple,
+    measure: Any,
+    sizes: dict[str, int],
+    columns: list[str],
+    d_each: float,
 ) -> list[tuple[str, str]]:
     """A spanning tree of column pairs, each edge picked by report-noisy-max (MST's selection)."""
     component = {name: name for name in columns}
@@ -112,16 +137,9 @@ def _select_tree(
     chosen: list[tuple[str, str]] = []
     for _ in range(len(columns) - 1):
         candidates = [p for p in itertools.combinations(columns, 2) if root(p[0]) != root(p[1])]
-        exact = make_stable_marginals(*space, dp.l1_distance(T="u32"), candidates)
-        scores = _make_transformation(
-            *exact.output_space,
-            output_domain=dp.vector_domain(dp.atom_domain(T="f64", nan=False)),
-            output_metric=dp.linf_distance(T="f64", monotonic=False),
-            function=lambda tables, c=candidates: _dependence_scores(tables, c),
-            stability_map=lambda d_in: _SCORE_SENSITIVITY * float(max(d_in.values())),
-        )
+        scores = _pair_scores(space, sizes, candidates)
         pick = queryable(
-            _within(lambda s, t=exact >> scores: t >> dp.m.then_noisy_max(measure, s), scale, d_each)
+            _within(lambda s, t=scores: t >> dp.m.then_noisy_max(measure, s), scale, d_each)
         )
         a, b = candidates[int(pick)]
         chosen.append((a, b))
@@ -197,7 +215,7 @@ class DPMarginalSynthesiser(Synthesiser):
             raise BudgetError("the planned queries would exceed the privacy budget")
         queryable = compositor(pl.from_pandas(self.schema.encode(data).astype(np.uint32)).lazy())
         if self.algorithm == "mst":
-            edges = _select_tree(queryable, space, measure, self.modelled, select_each)
+            edges = _select_tree(queryable, space, measure, sizes, self.modelled, select_each)
             tables = _noisy_tables(queryable, space, measure, sizes, list(edges), model_mids[-1])
             total_rows = float(np.mean([table.sum() for table in tables.values()]))
             self._model = fit_tree(self.schema, self.modelled, tables, {}, total_rows)

@@ -13,12 +13,19 @@ from boroughkit.publish.explorer import make_server
 from tests.unit.test_publish_staging import stage_release
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
-        "--disable-component-update", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
 ]
 
 
@@ -27,8 +34,9 @@ def site(tmp_path, demo_bundle):
     catalogue = tmp_path / "catalogue"
     ids = []
     for created in ("2026-01-01T00:00:00+00:00", "2026-02-01T00:00:00+00:00"):
-        release_id = stage_release(catalogue, demo_bundle, created=created,
-                                   levels=("lsoa", "ward", "borough"))
+        release_id = stage_release(
+            catalogue, demo_bundle, created=created, levels=("lsoa", "ward", "borough")
+        )
         approve_release(catalogue, release_id, by="Asha Patel")
         publish_release(catalogue, release_id)
         ids.append(release_id)
@@ -50,7 +58,9 @@ def page():
 
 
 def test_explorer_maps_tables_and_downloads(site, page, demo_bundle):
-    url, catalogue, (old, new) = site
+    from playwright.sync_api import expect
+
+    url, catalogue, (_old, new) = site
     requests: list[str] = []
     errors: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -65,10 +75,11 @@ def test_explorer_maps_tables_and_downloads(site, page, demo_bundle):
     page.select_option("#table", "tenure")
     page.select_option("#level", "lsoa")
     areas = len(demo_bundle.areas("lsoa"))
-    page.wait_for_function(f"document.querySelectorAll('svg#map path.area').length === {areas}")
+    # Polled through locators: the page's Content-Security-Policy forbids evaluated strings.
+    expect(page.locator("svg#map path.area")).to_have_count(areas)
     assert page.locator("#figures tbody tr").count() == areas
     page.select_option("#category", "tenure=owned")
-    assert "tenure: owned" in page.inner_text("#legend")
+    expect(page.locator("#legend")).to_contain_text("tenure: owned")
 
     # Keyboard: from the last control, Tab reaches the first area, which shows its figure.
     page.focus("#category")

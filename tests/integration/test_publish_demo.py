@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import duckdb
 import geopandas as gpd
@@ -27,8 +28,11 @@ from boroughkit.publish.dcat import CONTEXT
 from boroughkit.publish.geoparquet import has_geometry
 from tests.conftest import minimal_config
 
-PUBLICATION = {"dpia_reference": "DPIA-2026-007", "legal_basis": "UK GDPR Article 6(1)(e)",
-               "reference_date": "2026-03-31"}
+PUBLICATION = {
+    "dpia_reference": "DPIA-2026-007",
+    "legal_basis": "UK GDPR Article 6(1)(e)",
+    "reference_date": "2026-03-31",
+}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +69,8 @@ def test_files_open_in_pyarrow_duckdb_and_geopandas(published, demo_bundle):
         if item["format"] == "parquet":
             assert pq.read_metadata(path).num_rows == item["rows"]
             assert duckdb.sql(f"select count(distinct area_code) from '{path}'").fetchall() == [
-                (areas,)]
+                (areas,)
+            ]
             metadata = pq.read_schema(path).metadata
             assert metadata[b"boroughkit.licence"].startswith(b"Open Government Licence")
             if has_geometry(path):
@@ -82,7 +87,7 @@ def test_files_open_in_pyarrow_duckdb_and_geopandas(published, demo_bundle):
 
 
 def test_datapackage_describes_every_file_exactly(published):
-    catalogue, folder, release_id = published
+    _, folder, _ = published
     package = json.loads((folder / "datapackage.json").read_text())
     assert package["licenses"][0]["name"] == "OGL-UK-3.0"
     for resource in package["resources"]:
@@ -95,10 +100,12 @@ def test_datapackage_describes_every_file_exactly(published):
         key = resource["schema"]["primaryKey"]
         relation = duckdb.sql(
             f"select * from {'read_csv_auto' if path.suffix == '.csv' else 'read_parquet'}"
-            f"('{path}')")
+            f"('{path}')"
+        )
         assert relation.columns == names
-        distinct = duckdb.sql(f"select count(*) from (select distinct {', '.join(key)} "
-                              f"from relation)").fetchall()[0][0]
+        distinct = duckdb.sql(
+            f"select count(*) from (select distinct {', '.join(key)} from relation)"
+        ).fetchall()[0][0]
         assert distinct == len(relation.fetchall())  # the primary key identifies each row
         types = dict(zip(names, [f["type"] for f in resource["schema"]["fields"]], strict=True))
         assert types["count"] == "integer" and types["noise_sd"] == "number"
@@ -108,8 +115,7 @@ def test_dcat_points_at_the_files_with_their_checksums(published):
     catalogue, folder, release_id = published
     document = json.loads((folder / "dcat.jsonld").read_text())
     text = json.dumps(document)
-    used = {token.split(":")[0] for token in __import__("re").findall(r'"([a-z]+:[A-Za-z_]+)"',
-                                                                      text)}
+    used = {token.split(":")[0] for token in re.findall(r'"([a-z]+:[A-Za-z_]+)"', text)}
     assert used - {"http", "https"} <= set(CONTEXT)  # every prefix used is declared
     assert document["@type"] == "dcat:Dataset" and document["dct:identifier"] == release_id
     assert document["dct:temporal"]["dcat:endDate"]["@value"] == "2026-03-31"
@@ -133,7 +139,10 @@ def test_the_transparency_register_carries_the_config_fields(published):
     register = json.loads((catalogue / "registers" / "transparency.json").read_text())
     (row,) = register["entries"]
     assert (row["release_id"], row["dpia_reference"], row["legal_basis"]) == (
-        release_id, "DPIA-2026-007", "UK GDPR Article 6(1)(e)")
+        release_id,
+        "DPIA-2026-007",
+        "UK GDPR Article 6(1)(e)",
+    )
     assert row["privacy_budget"].startswith("ρ = 1/2") and row["approved_by"] == "Asha Patel"
 
 
@@ -143,23 +152,26 @@ def test_commands_approve_publish_and_retract(demo_workspace, write_config):
     runner = CliRunner()
     refused = runner.invoke(publish, [result.release_id, "--catalogue", catalogue])
     assert refused.exit_code == 5 and "has not been approved" in refused.output
-    approved = runner.invoke(approve, [result.release_id, "--by", "Asha Patel", "--catalogue",
-                                       catalogue])
+    approved = runner.invoke(
+        approve, [result.release_id, "--by", "Asha Patel", "--catalogue", catalogue]
+    )
     assert approved.exit_code == 0 and "approved by Asha Patel" in approved.output
     done = runner.invoke(publish, [result.release_id, "--catalogue", catalogue])
     assert done.exit_code == 0, done.output
     assert f"releases/{result.release_id}" in done.output and "version 1" in done.output
     missing = runner.invoke(retract, [result.release_id, "--catalogue", catalogue])
     assert missing.exit_code == 2 and "--reason" in missing.output
-    withdrawn = runner.invoke(retract, [result.release_id, "--reason", "Wrong year.",
-                                        "--catalogue", catalogue])
+    withdrawn = runner.invoke(
+        retract, [result.release_id, "--reason", "Wrong year.", "--catalogue", catalogue]
+    )
     assert withdrawn.exit_code == 0 and "withdrawn" in withdrawn.output
     register = (demo_workspace / "catalogue" / "registers" / "transparency.csv").read_text()
     assert "Wrong year." in register
 
 
-def test_an_opted_out_resident_changes_nothing_that_is_counted(tmp_path, demo_residents,
-                                                                demo_bundle):
+def test_an_opted_out_resident_changes_nothing_that_is_counted(
+    tmp_path, demo_residents, demo_bundle
+):
     """Rows present but opted out, or absent: the true counts fed to the noise are identical."""
     from boroughkit.config.models import SourceConfig
 
@@ -171,10 +183,17 @@ def test_an_opted_out_resident_changes_nothing_that_is_counted(tmp_path, demo_re
     demo_residents[~demo_residents["person_id"].isin(chosen)].to_parquet(without_rows)
     register = tmp_path / "opt-outs.csv"
     pd.DataFrame({"person_id": chosen}).to_csv(register, index=False)
-    source = SourceConfig(path=with_rows, opt_outs=register, opt_out_column="person_id",
-                          columns={"tenure": {"type": "category", "values": [
-                              "owned_outright", "owned_mortgage", "social_rented",
-                              "private_rented"]}})
+    source = SourceConfig(
+        path=with_rows,
+        opt_outs=register,
+        opt_out_column="person_id",
+        columns={
+            "tenure": {
+                "type": "category",
+                "values": ["owned_outright", "owned_mortgage", "social_rented", "private_rented"],
+            }
+        },
+    )
     columns = ["person_id", "oa_code", "tenure"]
     opted = load_records(source, with_rows, columns, register)
     absent = load_records(source, without_rows, columns, None)
@@ -183,13 +202,18 @@ def test_an_opted_out_resident_changes_nothing_that_is_counted(tmp_path, demo_re
     oa_codes = demo_bundle.areas("oa")["code"].tolist()
     truth = []
     for loaded in (opted, absent):
-        cells = counts.bounded_cells(loaded.frame, person="person_id", grid=grid, max_cells=1,
-                                     rng=np.random.default_rng())
+        cells = counts.bounded_cells(
+            loaded.frame, person="person_id", grid=grid, max_cells=1, rng=np.random.default_rng()
+        )
         truth.append(counts.oa_cell_counts(cells, oa_codes, len(grid.cells)))
     assert np.array_equal(truth[0], truth[1])
-    full = counts.bounded_cells(load_records(source, with_rows, columns, None).frame,
-                                person="person_id", grid=grid, max_cells=1,
-                                rng=np.random.default_rng())
+    full = counts.bounded_cells(
+        load_records(source, with_rows, columns, None).frame,
+        person="person_id",
+        grid=grid,
+        max_cells=1,
+        rng=np.random.default_rng(),
+    )
     assert counts.oa_cell_counts(full, oa_codes, len(grid.cells)).sum() == truth[0].sum() + 3
 
 
@@ -198,11 +222,14 @@ def test_opted_out_rows_leave_the_manifest_as_if_absent(tmp_path, demo_residents
     chosen = demo_residents["person_id"].drop_duplicates().sample(2, random_state=5).tolist()
     demo_residents.to_parquet(tmp_path / "with.parquet")
     demo_residents[~demo_residents["person_id"].isin(chosen)].to_parquet(
-        tmp_path / "without.parquet")
+        tmp_path / "without.parquet"
+    )
     pd.DataFrame({"person_id": chosen}).to_csv(tmp_path / "opt-outs.csv", index=False)
     manifests = []
-    for name, extra in (("with", {"opt_outs": "opt-outs.csv", "opt_out_column": "person_id"}),
-                        ("without", {})):
+    for name, extra in (
+        ("with", {"opt_outs": "opt-outs.csv", "opt_out_column": "person_id"}),
+        ("without", {}),
+    ):
         config = minimal_config(name=f"opt-{name}")
         config["source"].update({"path": f"{name}.parquet", "dataset": "residents", **extra})
         (tmp_path / f"{name}.yaml").write_text(json.dumps(config))

@@ -53,7 +53,9 @@ def _start(catalogue: Path, release_id: str, pause: str | None) -> subprocess.Po
         env[PAUSE_ENV] = pause
     return subprocess.Popen(
         [sys.executable, "-c", PUBLISH, str(catalogue), release_id, WHEN.isoformat()],
-        env=env, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -112,6 +114,7 @@ def test_killed_publish_leaves_the_catalogue_before_or_after(template, tmp_path)
             publish_release(copy, release_id, by="Crash Test", now=WHEN)
             assert snapshot(copy) == after, step
         publish_release(copy, next_id, by="Crash Test")
-        listed = {e["id"]: e["status"] for e in json.loads((copy / "index.json").read_text())[
-            "releases"]}
+        listed = {
+            e["id"]: e["status"] for e in json.loads((copy / "index.json").read_text())["releases"]
+        }
         assert listed[release_id] == listed[next_id] == "current", step

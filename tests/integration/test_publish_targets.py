@@ -26,8 +26,11 @@ def _approved(catalogue: Path, bundle, **kwargs) -> str:
 
 def _public_tree(catalogue: Path) -> dict[str, bytes]:
     public = ("index.json", "catalog.jsonld", "versions", "releases", "registers")
-    return {p.relative_to(catalogue).as_posix(): p.read_bytes() for p in catalogue.rglob("*")
-            if p.is_file() and p.relative_to(catalogue).parts[0] in public}
+    return {
+        p.relative_to(catalogue).as_posix(): p.read_bytes()
+        for p in catalogue.rglob("*")
+        if p.is_file() and p.relative_to(catalogue).parts[0] in public
+    }
 
 
 def test_memory_target_mirrors_the_public_catalogue(tmp_path, demo_bundle):
@@ -38,15 +41,20 @@ def test_memory_target_mirrors_the_public_catalogue(tmp_path, demo_bundle):
     second = _approved(catalogue, demo_bundle, created="2026-02-01T00:00:00+00:00")
     result = publish_release(catalogue, second, to="memory://portal/data")
     assert any("copied" in note for note in result.notes)
-    remote = {path.removeprefix("/portal/data/"): fs.cat_file(path)
-              for path in fs.find("/portal/data") if "/.publishing/" not in path}
+    remote = {
+        path.removeprefix("/portal/data/"): fs.cat_file(path)
+        for path in fs.find("/portal/data")
+        if "/.publishing/" not in path
+    }
     assert remote == _public_tree(catalogue)  # nothing private (staging, audit) leaves
     retract_release(catalogue, first, reason="Superseded and wrong.", to="memory://portal/data")
     assert not fs.exists(f"/portal/data/releases/{first}")
     assert fs.exists(f"/portal/data/retracted/{first}/manifest.json")
     index = json.loads(fs.cat_file("/portal/data/index.json"))
-    assert {e["id"]: e["status"] for e in index["releases"]} == {first: "retracted",
-                                                                  second: "current"}
+    assert {e["id"]: e["status"] for e in index["releases"]} == {
+        first: "retracted",
+        second: "current",
+    }
     fs.rm("/portal", recursive=True)
 
 
@@ -55,21 +63,22 @@ def test_file_target_and_config_target(tmp_path, demo_bundle):
 
     catalogue = tmp_path / "catalogue"
     mirror = tmp_path / "mirror"
-    release_id = _approved(catalogue, demo_bundle,
-                           publish=PublishConfig(target=mirror.as_uri()))
+    release_id = _approved(catalogue, demo_bundle, publish=PublishConfig(target=mirror.as_uri()))
     publish_release(catalogue, release_id)  # the target comes from the config
     assert _public_tree(mirror) == _public_tree(catalogue)
     assert not (mirror / ".publishing").exists() or not any((mirror / ".publishing").iterdir())
 
 
-def test_a_failed_copy_says_the_local_catalogue_is_published_and_how_to_finish(tmp_path,
-                                                                               demo_bundle):
+def test_a_failed_copy_says_the_local_catalogue_is_published_and_how_to_finish(
+    tmp_path, demo_bundle
+):
     catalogue = tmp_path / "catalogue"
     release_id = _approved(catalogue, demo_bundle)
     with pytest.raises(PublishError, match="no filesystem for this URL") as caught:
         publish_release(catalogue, release_id, to="nosuchscheme://bucket/data")
     assert "published" in str(caught.value) and f"boroughkit publish {release_id}" in str(
-        caught.value)
+        caught.value
+    )
     assert (catalogue / "releases" / release_id).is_dir()
     retry = publish_release(catalogue, release_id, to=(tmp_path / "later").as_uri())
     assert retry.version == 1 and (tmp_path / "later" / "index.json").exists()
@@ -85,8 +94,10 @@ class FakeCkan:
 
     def handle(self, action: str, headers, body: bytes) -> tuple[int, dict]:
         if headers.get("Authorization") != TOKEN:
-            return 403, {"success": False, "error": {"__type": "Authorization Error",
-                                                      "message": "Access denied"}}
+            return 403, {
+                "success": False,
+                "error": {"__type": "Authorization Error", "message": "Access denied"},
+            }
         if self.fail_with:
             return self.fail_with
         if action == "resource_create":
@@ -100,29 +111,36 @@ class FakeCkan:
     @staticmethod
     def _multipart(content_type: str, body: bytes) -> dict:
         message = email.parser.BytesParser().parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
         assert message.is_multipart()
         fields = {}
         for part in message.get_payload():
             name = part.get_param("name", header="content-disposition")
             if part.get_filename():
-                fields[name] = {"filename": part.get_filename(),
-                                "bytes": part.get_payload(decode=True)}
+                fields[name] = {
+                    "filename": part.get_filename(),
+                    "bytes": part.get_payload(decode=True),
+                }
             else:
                 fields[name] = part.get_payload(decode=True).decode()
         return fields
 
     def package_show(self, fields: dict) -> tuple[int, dict]:
         if fields["id"] not in self.packages:
-            return 404, {"success": False, "error": {"__type": "Not Found Error",
-                                                      "message": "Not found"}}
+            return 404, {
+                "success": False,
+                "error": {"__type": "Not Found Error", "message": "Not found"},
+            }
         return 200, {"success": True, "result": self.packages[fields["id"]]}
 
     def package_create(self, fields: dict) -> tuple[int, dict]:
         missing = [k for k in ("name", "title", "license_id", "notes") if not fields.get(k)]
         if missing or fields["name"] != fields["name"].lower() or fields["name"] in self.packages:
-            return 409, {"success": False, "error": {"__type": "Validation Error",
-                                                      "name": ["That URL is already in use."]}}
+            return 409, {
+                "success": False,
+                "error": {"__type": "Validation Error", "name": ["That URL is already in use."]},
+            }
         package = {**fields, "id": f"id-{fields['name']}", "resources": []}
         self.packages[fields["name"]] = package
         return 200, {"success": True, "result": package}
@@ -130,8 +148,11 @@ class FakeCkan:
     def resource_create(self, fields: dict) -> tuple[int, dict]:
         package = next(p for p in self.packages.values() if p["id"] == fields["package_id"])
         assert fields["upload"]["bytes"] and fields["name"]
-        resource = {"name": fields["name"], "format": fields["format"],
-                    "size": len(fields["upload"]["bytes"])}
+        resource = {
+            "name": fields["name"],
+            "format": fields["format"],
+            "size": len(fields["upload"]["bytes"]),
+        }
         package["resources"].append(resource)
         return 200, {"success": True, "result": resource}
 
@@ -204,9 +225,11 @@ def test_ckan_errors_become_clear_publish_errors(tmp_path, demo_bundle, ckan, mo
         publish_release(catalogue, release_id, to=url)
     assert "editor rights" in str(caught.value)
     monkeypatch.setenv("CKAN_API_TOKEN", TOKEN)
-    fake.fail_with = (409, {"success": False, "error": {"__type": "Validation Error",
-                                                         "owner_org": ["Missing value"]}})
-    with pytest.raises(PublishError, match="Validation Error.*owner_org"):
+    fake.fail_with = (
+        409,
+        {"success": False, "error": {"__type": "Validation Error", "owner_org": ["Missing value"]}},
+    )
+    with pytest.raises(PublishError, match=r"Validation Error.*owner_org"):
         publish_release(catalogue, release_id, to=url)
     fake.fail_with = None
     publish_release(catalogue, release_id, to=url)  # running again finishes the copy

@@ -1,0 +1,99 @@
+"""Differencing checks of the gate: slivers between non-nested areas, and earlier releases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from boroughkit.anonymise.released import ReleasedTable
+from boroughkit.config.models import CustomAreasConfig
+from boroughkit.disclosure.area_sets import (
+    areas_from_lookup,
+    custom_areas_from_lists,
+    custom_areas_from_polygons,
+    names_from_lookup,
+)
+from boroughkit.disclosure.differencing import Publication, check_geographic_differencing
+from boroughkit.disclosure.report import CheckResult
+from boroughkit.errors import ConfigError, DataError
+from boroughkit.pipeline.load import read_table
+from boroughkit.pipeline.plan import Plan
+
+DP_NOTE = ("Not applied: the tables are differentially private, so subtracting one published "
+           "area from another yields another noisy figure covered by the same guarantee.")
+
+
+def geographic_differencing(plan: Plan, bundle: Any, tables: list[ReleasedTable],
+                            records: pd.DataFrame | None) -> CheckResult:
+    """Fail when subtracting overlapping published areas isolates a small group.
+
+    Sliver populations are persons in the input records (the people the tables describe),
+    so a sliver of a large OA still fails when few of its residents are in the data.
+    """
+    if plan.spends_budget:
+        return CheckResult("Geographic differencing", True, DP_NOTE, superseded_by_dp=True,
+                           rationale="slivers between overlapping areas can isolate a few people")
+    levels = sorted({level for table in tables for level in table.frames})
+    areas = areas_from_lookup(bundle.lookup, levels)
+    names = names_from_lookup(bundle.lookup, levels)
+    for custom in plan.loaded.config.disclosure.custom_areas:
+        areas[custom.name], names[custom.name] = _custom(custom, plan, bundle)
+    person = plan.loaded.config.source.privacy_unit
+    assert records is not None, "sdc releases are built from loaded records"
+    people = records.drop_duplicates(person)
+    population = people["oa_code"].astype(str).value_counts()
+    population = population.reindex(bundle.lookup["oa_code"].astype(str), fill_value=0)
+    publications = [
+        Publication(table.name, (*table.frames, *(c.name for c in
+                                                  plan.loaded.config.disclosure.custom_areas)),
+                    _oa_counts(records, person, table))
+        for table in tables
+    ]
+    return check_geographic_differencing(
+        areas, population, publications,
+        min_population=plan.loaded.config.disclosure.min_area_population,
+        min_cell=plan.loaded.config.disclosure.min_cell, names=names)
+
+
+def _oa_counts(records: pd.DataFrame, person: str, table: ReleasedTable) -> pd.DataFrame:
+    columns = list(table.category_columns)
+    cells = records[[person, "oa_code", *columns]].astype(str).drop_duplicates()
+    if not columns:
+        return cells.groupby("oa_code").size().to_frame("all")
+    labels = cells[columns].agg(" / ".join, axis=1)
+    return cells.assign(_cell=labels).groupby(["oa_code", "_cell"]).size().unstack(fill_value=0)
+
+
+def _custom(custom: CustomAreasConfig, plan: Plan,
+            bundle: Any) -> tuple[dict[str, frozenset[str]], dict[str, str]]:
+    if custom.polygons is not None:
+        path = plan.loaded.resolve(custom.polygons)
+        try:
+            frame = gpd.read_file(path)
+        except Exception as error:  # pyogrio raises several types for unreadable files
+            raise DataError(f"{path}: cannot read the custom areas ({error})",
+                            fix="give a GeoJSON, GeoPackage or Shapefile") from error
+        if custom.code_column not in frame.columns:
+            raise ConfigError(f"{path}: no column '{custom.code_column}'",
+                              fix=f"set code_column to one of {list(frame.columns)}")
+        sets = custom_areas_from_polygons(frame.to_crs("EPSG:4326"), bundle,
+                                          code_column=custom.code_column)
+        labels = (dict(zip(frame[custom.code_column].astype(str),
+                           frame[custom.name_column].astype(str), strict=True))
+                  if custom.name_column else {})
+        return sets, {code: labels.get(code, code) for code in sets}
+    assert custom.oa_lists is not None
+    path = plan.loaded.resolve(custom.oa_lists)
+    table = read_table(path)
+    for column in ("area_code", "oa_code"):
+        if column not in table.columns:
+            raise DataError(f"{path}: column '{column}' not found",
+                            fix="give a CSV with area_code and oa_code columns")
+    grouped = table.groupby("area_code")["oa_code"].apply(list).to_dict()
+    sets = custom_areas_from_lists(grouped, known_oas=bundle.lookup["oa_code"].astype(str))
+    label_column = custom.name_column or ("area_name" if "area_name" in table else None)
+    labels = (dict(zip(table["area_code"], table[label_column], strict=False))
+              if label_column else {})
+    return sets, {code: str(labels.get(code, code)) for code in sets}
