@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 
 from boroughkit.anonymise.aggregate_source import (
+    check_pattern,
     duckdb_session,
     find_identifier_values,
     register_texts,
@@ -170,9 +171,12 @@ def aggregate_oa_cells(
         query = AggregateQuery(
             scan, person, oa_column, query_columns, tuple(len(v) for _, v in categories), key
         )
+        # Anchored at the start only, as Python's re.match in the pandas path.
+        pattern = f"^(?:{oa_code_pattern})"
+        check_pattern(connection, pattern)
         parameters: dict[str, object] = {
             **declared_parameters([values for _, values in categories]),
-            "oa_pattern": f"^(?:{oa_code_pattern})",
+            "oa_pattern": pattern,
             "max_cells": max_cells,
             "salt": secrets.randbits(63),
         }

@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from boroughkit.anonymise.aggregate_sql import quote_identifier, quote_literal
-from boroughkit.errors import ConfigError, DataError
+from boroughkit.errors import BoroughkitError, ConfigError, DataError
 
 FORMATS_BY_SUFFIX = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -97,15 +97,34 @@ def require_columns(
             )
 
 
-def unreadable(path: Path, error: duckdb.Error) -> DataError:
-    """The error to raise when DuckDB cannot read the records file."""
+def unreadable(path: Path, error: duckdb.Error) -> BoroughkitError:
+    """The error to raise when DuckDB fails on the records file, saying what to change."""
+    # Only the first line is shown: DuckDB's later lines can quote a whole record.
     detail = str(error).splitlines()[0]
-    if "unicode" in detail.lower() or "utf-8" in detail.lower():
+    lowered = str(error).lower()
+    if isinstance(error, duckdb.OutOfMemoryException) or "no space left" in lowered:
+        return ConfigError(
+            f"{path}: DuckDB ran out of memory or spill space ({detail})",
+            fix="raise memory_limit, or free disk space in the spill folder (spill_dir)",
+        )
+    if "unicode" in lowered or "utf-8" in lowered:
         return DataError(
             f"{path}: not UTF-8 text ({detail})",
             fix="re-save the file as UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')",
         )
     return DataError(f"{path}: cannot be read ({detail})", fix="export the records again")
+
+
+def check_pattern(connection: duckdb.DuckDBPyConnection, pattern: str) -> None:
+    """Fail early when DuckDB's regular expressions (RE2) cannot use the OA code pattern."""
+    try:
+        connection.execute("SELECT regexp_matches('', $pattern)", {"pattern": pattern})
+    except duckdb.Error as error:
+        raise ConfigError(
+            f"the OA code pattern {pattern!r} is not a valid RE2 regular expression "
+            f"({str(error).splitlines()[0]})",
+            fix="write the bundle's oa_code_pattern without look-arounds or back-references",
+        ) from error
 
 
 def register_texts(connection: duckdb.DuckDBPyConnection, name: str, values: Iterable[str]) -> None:

@@ -180,12 +180,14 @@ def aggregate_sql(query: AggregateQuery) -> str:
     """
     # Most persons have no more than max_cells cells and keep their bitmask as it is; only the
     # others are decoded. They keep the cells with the smallest salted hashes of (person, cell):
-    # see boroughkit.anonymise.aggregate for why that is a valid contribution bound.
+    # see boroughkit.anonymise.aggregate for why that is a valid contribution bound. DuckDB's
+    # hash of several arguments keeps much of the cells' order whatever the salt (some cells
+    # win more often); hashing it again makes the order uniform and new in every run.
     cut = f"""
     SELECT *,
         CASE WHEN n_person_cells > $max_cells THEN
             list_transform(list_slice(list_sort(list_transform({_cells_list(query)},
-                lambda c: {{'h': hash(person, c, $salt::UBIGINT), 'c': c}})),
+                lambda c: {{'h': hash(hash(person, c, $salt::UBIGINT)), 'c': c}})),
                 1, $max_cells), lambda s: s.c)
         END AS kept_list
     FROM (SELECT *, ({n_person_cells})::BIGINT AS n_person_cells FROM ({grouped}))

@@ -88,7 +88,8 @@ def fit_two_partitions(
     )
     _, component = scipy.sparse.csgraph.connected_components(links, directed=False)
     result = values.copy()
-    for members in _split_by(component[first[0]]):
+    for label in np.unique(component[first[0]]):
+        members = np.flatnonzero(component[first[0]] == label)
         first_part, first_index = np.unique(first[0][members], return_inverse=True)
         second_part, second_index = np.unique(second[0][members], return_inverse=True)
         for column in range(values.shape[1]):
@@ -98,12 +99,6 @@ def fit_two_partitions(
                 (second_index, second[1][second_part, column]),
             )
     return result
-
-
-def _split_by(labels: np.ndarray) -> list[np.ndarray]:
-    """Indices of the items with each distinct label."""
-    order = np.argsort(labels, kind="stable")
-    return np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
 
 
 def _fit_column(
@@ -234,12 +229,10 @@ def round_circulation(
 ) -> np.ndarray:
     """Round a fractional circulation to integers, unbiased, keeping every vertex balanced.
 
-    Edge ``e`` carries ``values[e]`` (edges × columns, non-negative) from ``tail[e]`` to
-    ``head[e]``; inflow equals outflow at every vertex. While some edge is fractional, a cycle of
-    fractional edges exists (a vertex cannot balance with a single fractional edge); moving the
-    cycle by ``+a`` with probability ``b/(a+b)`` or ``-b`` otherwise, where ``a`` and ``b`` are
-    the largest moves keeping every edge within its floor and ceiling, makes one more edge whole
-    and keeps every expectation.
+    Edge ``e`` carries ``values[e]`` (edges × columns, >= 0) from ``tail[e]`` to ``head[e]``. A
+    vertex cannot balance with one fractional edge, so fractional edges form cycles; moving one by
+    ``+a`` (chance ``b/(a+b)``) or ``-b``, the largest moves keeping every edge between its floor
+    and ceiling, makes an edge whole and keeps every expectation.
     """
     result = np.empty(values.shape, dtype=np.int64)
     for column in range(values.shape[1]):

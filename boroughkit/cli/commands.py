@@ -50,6 +50,19 @@ def run(config: Path, reports: Path | None) -> None:
     click.echo(result.summary)
 
 
+@click.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--reports", type=click.Path(path_type=Path), default=None,
+              help="Folder for the risk report (default: reports/ beside the config).")
+@translate_errors
+def check(target: Path, reports: Path | None) -> None:
+    """Run the disclosure gate alone on a CONFIG (nothing staged or charged) or re-check a
+    built RELEASE folder (files, checksums, columns)."""
+    from boroughkit.pipeline.checking import check_target
+
+    click.echo(check_target(target, reports_dir=reports))
+
+
 @click.group(invoke_without_command=True)
 @click.option(
     "--out",
@@ -103,10 +116,13 @@ def demo_residents(geography: str, n: int, out: Path, seed: int | None) -> None:
 
 def register(group: click.Group) -> None:
     """Attach every command to the root group."""
-    for command in (validate, plan, run, demo):
+    for command in (validate, plan, run, check, demo):
         group.add_command(command)
     from boroughkit.cli.geography import geography
     from boroughkit.cli.ledger import ledger
 
     group.add_command(geography)
     group.add_command(ledger)
+    from boroughkit.cli import publishing
+
+    publishing.register(group)

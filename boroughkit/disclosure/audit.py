@@ -35,6 +35,7 @@ from boroughkit.errors import DataError
 
 _TOL = 1e-6
 _WITNESS_ROUNDS = 8
+_LOCAL_HOPS = 3
 #: Below this many suppressed cells every interval is solved exactly; above, screens decide.
 EXACT_LIMIT = 2000
 _METHODS = np.array(["propagation", "witness", "lp", "single-relation", "unrelated",
@@ -256,7 +257,7 @@ def _store(result: tuple[np.ndarray, ...], cols: np.ndarray, lower: np.ndarray,
 
 
 def _solve_job(job: tuple[_Component, bool, bool]) -> tuple[np.ndarray, ...]:
-    """Prove safe by witness tables what can be, then solve the rest exactly by LP."""
+    """Prove safe by witness tables what can be; decide the rest on growing neighbourhoods."""
     comp, exact_all, integer_programs = job
     lower, upper = comp.lower.copy(), comp.upper.copy()
     exact = np.zeros(lower.size, dtype=bool)
@@ -266,36 +267,82 @@ def _solve_job(job: tuple[_Component, bool, bool]) -> tuple[np.ndarray, ...]:
         proven = _witnessed(comp, todo, integer_programs)
         method[proven] = _WITNESS
         todo &= ~proven
+    pattern = abs(comp.matrix).astype(bool).astype(float).tocsr()
+    everything = np.ones(lower.size, dtype=bool), np.ones(comp.rhs.size, dtype=bool)
     for cell in np.flatnonzero(todo):
-        low, low_exact = _optimise(comp, cell, 1.0, integer_programs)
-        high, high_exact = _optimise(comp, cell, -1.0, integer_programs)
-        if comp.integer[cell]:
-            low, high = np.ceil(low - _TOL) + 0.0, np.floor(high + _TOL) + 0.0
+        local = None if exact_all else _decide_locally(comp, pattern, cell, integer_programs)
+        if local is None:
+            local = (*_bounds(comp, *everything, cell, integer_programs, inner=False), True, _LP)
+        low, high, exact[cell], method[cell] = local
         lower[cell], upper[cell] = max(low, lower[cell]), min(high, upper[cell])
-        exact[cell], method[cell] = low_exact and high_exact, _LP
     return lower, upper, exact, method
 
 
-def _integrality(comp: _Component, integer_programs: bool, extra: int = 0) -> np.ndarray | None:
+def _decide_locally(comp: _Component, pattern: sparse.csr_array, cell: int,
+                    integer_programs: bool) -> tuple[float, float, bool, int] | None:
+    """Decide one cell from the relations near it, widening the neighbourhood as needed.
+
+    With the cells outside the neighbourhood fixed at their true values, any solution is a
+    table the intruder cannot rule out (a witness); with them free, the bounds are outer
+    bounds. A wide inner interval proves the cell safe, a narrow outer one proves it exposed.
+    None when only the whole component can tell.
+    """
+    inside = np.zeros(comp.lower.size, dtype=bool)
+    inside[cell] = True
+    real = ~np.isnan(comp.truth)
+    for _ in range(_LOCAL_HOPS):
+        rows = (pattern @ inside) > 0
+        touched = (pattern.T @ rows) > 0
+        if rows.all() and touched.all():
+            return None
+        free = inside | (touched & ~real)
+        low, high = _bounds(comp, free, rows, cell, integer_programs, inner=True)
+        if high - low >= comp.required[cell] - _TOL and high - low > _TOL:
+            return comp.lower[cell], comp.upper[cell], False, _WITNESS
+        low, high = _bounds(comp, touched, rows, cell, integer_programs, inner=False)
+        if high - low < comp.required[cell] - _TOL or high - low <= _TOL:
+            return low, high, False, _LP
+        inside = touched
+    return None
+
+
+def _integrality(comp: _Component, integer_programs: bool,
+                 variables: np.ndarray | None = None) -> np.ndarray | None:
     if not integer_programs:
         return None
-    return np.r_[comp.integer.astype(int), np.zeros(extra, dtype=int)]
+    return comp.integer.astype(int) if variables is None else comp.integer[variables].astype(int)
 
 
-def _optimise(comp: _Component, cell: int, sense: float,
-              integer_programs: bool) -> tuple[float, bool]:
-    """min (sense=1) or max (sense=-1) of one cell; the propagated bound if the solver balks."""
-    cost = np.zeros(comp.lower.size)
-    cost[cell] = sense
-    result = milp(cost, constraints=LinearConstraint(comp.matrix, comp.rhs, comp.rhs),
-                  bounds=Bounds(comp.lower, comp.upper),
-                  integrality=_integrality(comp, integer_programs))
-    fallback = comp.lower[cell] if sense > 0 else comp.upper[cell]
-    if result.status == 0 and result.fun is not None:
-        return float(sense * result.fun), True
-    if result.status == 3 and sense < 0:
-        return np.inf, True
-    return float(fallback), False
+def _bounds(comp: _Component, variables: np.ndarray, rows: np.ndarray, cell: int,
+            integer_programs: bool, *, inner: bool) -> tuple[float, float]:
+    """min and max of ``cell`` on ``rows``, the other variables fixed at their true values.
+
+    Solver trouble falls back to what is safe for the use: the true value for an inner
+    interval, the propagated bounds for an outer one.
+    """
+    block = comp.matrix[rows]
+    rhs = comp.rhs[rows] - block[:, ~variables] @ np.nan_to_num(comp.truth[~variables])
+    block = block[:, variables]
+    position = int(np.searchsorted(np.flatnonzero(variables), cell))
+    found = []
+    for sense in (1.0, -1.0):
+        cost = np.zeros(block.shape[1])
+        cost[position] = sense
+        result = milp(cost, constraints=LinearConstraint(block, rhs, rhs),
+                      bounds=Bounds(comp.lower[variables], comp.upper[variables]),
+                      integrality=_integrality(comp, integer_programs, variables))
+        if result.status == 0 and result.fun is not None:
+            found.append(float(sense * result.fun))
+        elif result.status == 3 and sense < 0:
+            found.append(np.inf)
+        elif inner:
+            found.append(float(comp.truth[cell]))
+        else:
+            found.append(float(comp.lower[cell] if sense > 0 else comp.upper[cell]))
+    low, high = found
+    if comp.integer[cell]:
+        low, high = np.ceil(low - _TOL) + 0.0, np.floor(high + _TOL) + 0.0
+    return low, high
 
 
 def _witnessed(comp: _Component, todo: np.ndarray, integer_programs: bool) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -16,6 +18,7 @@ from boroughkit.disclosure.area_sets import (
     names_from_lookup,
 )
 from boroughkit.disclosure.differencing import Publication, check_geographic_differencing
+from boroughkit.disclosure.release_differencing import ReleaseSnapshot, check_cross_release
 from boroughkit.disclosure.report import CheckResult
 from boroughkit.errors import ConfigError, DataError
 from boroughkit.pipeline.load import read_table
@@ -97,3 +100,34 @@ def _custom(custom: CustomAreasConfig, plan: Plan,
     labels = (dict(zip(table["area_code"], table[label_column], strict=False))
               if label_column else {})
     return sets, {code: str(labels.get(code, code)) for code in sets}
+
+
+def cross_release(plan: Plan, bundle: Any, tables: list[ReleasedTable], release_id: str,
+                  catalogue: Path, dataset: str, records: pd.DataFrame | None) -> CheckResult:
+    """Compare this release with earlier releases of the same dataset in the catalogue."""
+    protection = "dp" if plan.spends_budget else "cell-key"
+    levels = sorted({level for table in tables for level in table.frames})
+    new = ReleaseSnapshot(release_id, protection, areas_from_lookup(bundle.lookup, levels))
+    earlier = []
+    if plan.loaded.config.disclosure.cross_release:
+        for manifest_path in sorted(catalogue.glob("*/*/manifest.json")):
+            try:
+                manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                continue
+            if manifest.get("dataset") != dataset or manifest.get("release_id") == release_id:
+                continue
+            if manifest.get("geography", {}).get("fingerprint") != bundle.fingerprint:
+                continue  # other area definitions: their slivers are checked when published
+            old_levels = sorted({entry["level"] for entry in manifest.get("files", [])})
+            kind = "dp" if manifest.get("method") == "dp-tables" else "cell-key"
+            earlier.append(ReleaseSnapshot(manifest["release_id"], kind,
+                                           areas_from_lookup(bundle.lookup, old_levels)))
+    person = plan.loaded.config.source.privacy_unit
+    if records is not None:
+        population = records.drop_duplicates(person)["oa_code"].astype(str).value_counts()
+    else:
+        population = bundle.lookup.set_index("oa_code")["population"].fillna(0)
+    return check_cross_release(new, earlier, population,
+                               min_population=plan.loaded.config.disclosure.min_area_population,
+                               min_cell=plan.loaded.config.disclosure.min_cell)

@@ -14,8 +14,9 @@ from boroughkit.disclosure import gate
 from boroughkit.disclosure.leaks import scan_for_leaks
 from boroughkit.disclosure.report import GateReport
 from boroughkit.disclosure.rules import RuleSettings, dp_superseded_results
-from boroughkit.pipeline.differencing_gate import geographic_differencing
+from boroughkit.pipeline.differencing_gate import cross_release, geographic_differencing
 from boroughkit.pipeline.plan import Plan
+from boroughkit.publish.columns import GEOMETRY_COLUMNS
 
 PUBLISHED_COLUMNS = {
     "area_code",
@@ -32,10 +33,11 @@ PUBLISHED_COLUMNS = {
 
 def run_gate(plan: Plan, release_id: str, paths: list[Path], tables: list[ReleasedTable],
              bundle: Any, secrets: Mapping[str, Any], populations: pd.DataFrame,
-             records: pd.DataFrame | None = None) -> GateReport:
+             records: pd.DataFrame | None = None, *, catalogue: Path | None = None,
+             dataset: str = "") -> GateReport:
     """Every check a release must pass before anything is published."""
     config = plan.loaded.config
-    allowed = set(PUBLISHED_COLUMNS)
+    allowed = set(PUBLISHED_COLUMNS) | set(GEOMETRY_COLUMNS)
     for table in tables:
         allowed |= set(table.category_columns)
     report = GateReport(release_id, plan.method)
@@ -49,6 +51,9 @@ def run_gate(plan: Plan, release_id: str, paths: list[Path], tables: list[Releas
     for table in tables:
         report.checks += list(table.checks)
     report.checks.append(geographic_differencing(plan, bundle, tables, records))
+    if catalogue is not None:
+        report.checks.append(cross_release(plan, bundle, tables, release_id, catalogue, dataset,
+                                           records))
     return report
 
 

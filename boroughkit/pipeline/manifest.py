@@ -95,10 +95,12 @@ def analyst_summary(
     """Exact figures for the analyst's console (never published)."""
     unmatched = sum(facts.unmatched.values())
     lines = [
-        f"Published release {release_id}",
-        f"  folder: {folder}",
+        f"Built release {release_id}: the gate passed; it waits for approval",
+        f"  staged in: {folder}",
         f"  input rows: {facts.input_rows}; opted out: {facts.opted_out_rows}; "
         f"unmatched: {unmatched} {facts.unmatched or ''}",
-        f"  files: {len(files)} (+ manifest.json, risk-report.json, risk-report.md)",
+        f"  files: {len(files)} (+ manifest.json and the risk report)",
+        f"  next: read the risk report, then `boroughkit approve {release_id} --by NAME` and "
+        f"`boroughkit publish {release_id}`",
     ]
     return "\n".join(lines)

@@ -72,9 +72,15 @@ def _needed_columns(plan: Plan) -> list[str]:
 
 
 def run_pipeline(
-    plan: Plan, context: RunContext | None = None, *, reports_dir: Path | None = None
+    plan: Plan, context: RunContext | None = None, *, reports_dir: Path | None = None,
+    dry_run: bool = False,
 ) -> RunResult:
-    """Run ``plan`` and publish its release into the catalogue, or raise without publishing."""
+    """Run ``plan`` and stage its release in the catalogue for approval, or raise.
+
+    With ``dry_run`` the release is built and gated but nothing is staged or charged: only the
+    risk report is kept (``boroughkit check``). Its files are deleted unseen, so drawing noise
+    for them reveals nothing.
+    """
     context = context or RunContext()
     loaded, config = plan.loaded, plan.loaded.config
     bundle = open_bundle(config.geography.boundaries, base_dir=loaded.base_dir)
@@ -90,10 +96,10 @@ def run_pipeline(
         release = _StreamedRelease(plan, bundle, context, source_path)
     else:
         release = _LoadedRelease(plan, bundle, context, source_path, catalogue, dataset)
-    if not plan.spends_budget:
+    if not plan.spends_budget or dry_run:
         tables = release.tables()
         return _stage_and_publish(plan, catalogue, release_id, context, release, tables,
-                                  dataset, reports_dir)
+                                  dataset, reports_dir, dry_run=dry_run)
     # Reserve before any noise is drawn; a failure below cancels the reservation.
     with reserve_budget(plan, catalogue, release_id, source_path, context) as reservation:
         tables = release.tables()
@@ -161,7 +167,8 @@ class _StreamedRelease:
 
 def _stage_and_publish(plan: Plan, catalogue: Path, release_id: str, context: RunContext,
                        release: _LoadedRelease | _StreamedRelease, tables: list[ReleasedTable],
-                       dataset: str, reports_dir: Path | None) -> RunResult:
+                       dataset: str, reports_dir: Path | None, *,
+                       dry_run: bool = False) -> RunResult:
     loaded, bundle = plan.loaded, release.bundle
     with staged_release(catalogue, release_id) as staging:
         files = _write_tables(staging, plan, tables, bundle)
@@ -173,8 +180,21 @@ def _stage_and_publish(plan: Plan, catalogue: Path, release_id: str, context: Ru
         secrets, populations = release.evidence(paths, levels)
         records = getattr(release, "geocoded", None)
         report = run_gate(plan, release_id, paths, tables, bundle, secrets, populations,
-                          records.frame if records is not None else None)
+                          records.frame if records is not None else None,
+                          catalogue=catalogue, dataset=dataset)
         report.write(staging)
+        reports = reports_dir or loaded.base_dir / "reports"
+        if dry_run:
+            kept = _keep_report(staging, reports, release_id)
+            if not report.passed:
+                raise DisclosureError(
+                    f"the disclosure gate would refuse this release "
+                    f"({len(report.failures())} check(s)). Report: {kept}",
+                    fix="read the report, change the config, check again",
+                    report_path=str(kept))
+            return RunResult(release_id, kept.parent, files, report,
+                             f"The gate passes for {release_id}; nothing was staged or "
+                             f"charged. Report: {kept}")
         if not report.passed:
             kept = _keep_report(staging, reports_dir or loaded.base_dir / "reports", release_id)
             raise DisclosureError(
@@ -207,6 +227,7 @@ def _write_tables(
                 formats=config.publish.formats,
                 boundaries=boundaries,
                 file_metadata=metadata,
+                geoparquet=True,
             )
     return files
 

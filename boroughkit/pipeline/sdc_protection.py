@@ -30,7 +30,12 @@ def protect(tables: list[ReleasedTable], records: pd.DataFrame, person: str, bun
     cells = CellTable.from_frame(_cells(tables, records, person, bundle), source="release")
     primary, rule_checks = apply_rules(cells, settings,
                                        area_populations=area_populations(bundle.lookup))
-    secondary = secondary_suppression(primary, bundle.lookup, settings)
+    if not primary.suppressed.any():
+        nothing = CheckResult("Suppression that holds", True,
+                              "No cell is suppressed, so no cell can be recovered from others.",
+                              rationale="an intruder subtracts published cells from totals")
+        return tables, [*rule_checks, nothing]
+    secondary = secondary_suppression(primary, bundle.lookup, settings, prune_limit=40)
     protected = _apply(tables, secondary.cells.frame)
     return protected, [*rule_checks, secondary.check, secondary.audit.check]
 

@@ -67,6 +67,14 @@ class PublishResult:
         return "\n".join(lines + [f"  {note}" for note in self.notes])
 
 
+def _require_catalogue(catalogue: Path) -> None:
+    if not catalogue.is_dir():
+        raise PublishError(
+            f"{catalogue}: no such catalogue folder",
+            fix="give --catalogue the folder of publish.to in the config",
+        )
+
+
 def _now(now: datetime | None) -> str:
     return (now or datetime.now(UTC)).isoformat(timespec="seconds")
 
@@ -111,6 +119,7 @@ def publish_release(
     With ``to`` (or the config's ``publish.target``) the catalogue is also copied there; for an
     already published release, only that copy is made.
     """
+    _require_catalogue(catalogue)
     with catalogue_lock(catalogue):
         entries = current_entries(catalogue)
         existing = find_entry(entries, release_id)
@@ -177,6 +186,7 @@ def retract_release(
     catalogue lists it as withdrawn with ``reason``, and the registers say so."""
     if not reason or not reason.strip():
         raise ConfigError("--reason is empty", fix="say why the release is withdrawn; it is public")
+    _require_catalogue(catalogue)
     with catalogue_lock(catalogue):
         entries = current_entries(catalogue)
         entry = find_entry(entries, release_id)

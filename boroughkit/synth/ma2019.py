@@ -18,6 +18,8 @@ from boroughkit.synth.schema import ColumnSpec, Hierarchy, SynthSchema
 
 MA_STATE_PREFIX = "25-"  # Massachusetts PUMAs are coded 25-xxxxx
 MA2019_QUASI_IDENTIFIERS = ("PUMA", "AGEP", "SEX", "RAC1P", "HISP", "MSP")
+# Health, disability and income: what an intruder would want to learn about a person.
+MA2019_SENSITIVE = ("DPHY", "DREM", "DEYE", "DEAR", "DVET", "PINCP_DECILE", "POVPIP")
 
 # Public cut points. Age edges sit on the dictionary's N/A thresholds (3, 5, 15, 16) so that the
 # structural rules hold cell by cell in a binned model; the others are round numbers.
@@ -107,6 +109,7 @@ def schema_for_ma2019(
     return SynthSchema(
         columns=tuple(columns),
         quasi_identifiers=MA2019_QUASI_IDENTIFIERS,
+        sensitive=MA2019_SENSITIVE,
         rules=parse_rules(ma2019_rules(with_industry_codes=industry_codes is not None)),
         hierarchies=hierarchies,
         name="ma2019",

@@ -222,6 +222,7 @@ class SynthSchema:
 
     columns: tuple[ColumnSpec, ...]
     quasi_identifiers: tuple[str, ...] = ()
+    sensitive: tuple[str, ...] = ()
     rules: tuple[StructuralRule, ...] = ()
     household_column: str | None = None
     household_attributes: tuple[str, ...] = ()
@@ -234,7 +235,7 @@ class SynthSchema:
         names = [spec.name for spec in self.columns]
         if len(set(names)) != len(names):
             raise ConfigError("schema declares a column twice", fix="give each column once")
-        for name in (*self.quasi_identifiers, *self.household_attributes):
+        for name in (*self.quasi_identifiers, *self.sensitive, *self.household_attributes):
             if self.column(name).kind == "id":
                 raise ConfigError(f"column {name!r} is an id and is never synthesised")
         for key in (self.household_column, self.person_column):
@@ -336,6 +337,7 @@ class SynthSchema:
             "name": self.name,
             "columns": columns,
             "quasi_identifiers": list(self.quasi_identifiers),
+            "sensitive": list(self.sensitive),
             "rules": [rule.text for rule in self.rules],
             "household_column": self.household_column,
             "household_attributes": list(self.household_attributes),

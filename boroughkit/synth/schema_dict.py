@@ -61,6 +61,7 @@ def schema_from_dict(
     area_column: str | None = None,
     areas: Sequence[Any] | None = None,
     quasi_identifiers: Sequence[str] = (),
+    sensitive: Sequence[str] = (),
     rules: Iterable[str | StructuralRule] = (),
     person_column: str | None = None,
     household_column: str | None = None,
@@ -82,6 +83,7 @@ def schema_from_dict(
     return SynthSchema(
         columns=columns,
         quasi_identifiers=tuple(quasi_identifiers),
+        sensitive=tuple(sensitive),
         rules=parse_rules(rules),
         person_column=person_column,
         household_column=household_column,

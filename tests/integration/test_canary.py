@@ -26,7 +26,7 @@ def test_planted_canary_never_published(demo_workspace, demo_residents, method):
     if method == "sdc-tables":
         config["release"] = {"method": "sdc-tables",
                              "tables": [{"name": "tenure", "count_by": ["tenure"],
-                                         "levels": ["oa", "ward"]}]}
+                                         "levels": ["ward", "borough"]}]}
     path = demo_workspace / "canary.yaml"
     path.write_text(yaml.safe_dump(config))
     result = run_pipeline(build_plan(load_config(path)))

@@ -30,8 +30,9 @@ def release(demo_workspace, write_config):
 
 def test_every_area_of_every_level_is_published(release, demo_bundle):
     for level in ("oa", "lsoa", "msoa", "ward", "borough"):
-        frame = pd.read_parquet(release.release_dir / "tenure" / f"tenure_{level}.parquet")
-        assert list(frame.columns) == [
+        frame = gpd.read_parquet(release.release_dir / "tenure" / f"tenure_{level}.parquet")
+        assert frame.crs.equals("OGC:CRS84") and frame.geometry.is_valid.all()
+        assert list(frame.columns)[:7] == [
             "area_code",
             "area_name",
             "level",
@@ -40,6 +41,7 @@ def test_every_area_of_every_level_is_published(release, demo_bundle):
             "moe95",
             "noise_sd",
         ]
+        assert "geometry" in frame.columns and set(frame.columns[7:]) <= {"geometry", "bbox"}
         assert set(frame["area_code"]) == set(demo_bundle.areas(level)["code"])
         assert len(frame) == len(demo_bundle.areas(level)) * (len(TENURES) + 1)
         assert (frame["level"] == level).all()

@@ -17,7 +17,7 @@ def _sdc_config(**release):
         "method": "sdc-tables",
         "threshold": 10,
         "rounding_base": 5,
-        "tables": [{"name": "tenure", "count_by": ["tenure"], "levels": ["oa", "ward"]}],
+        "tables": [{"name": "tenure", "count_by": ["tenure"], "levels": ["lsoa", "msoa", "borough"]}],
         **release,
     }
     return config
@@ -31,14 +31,14 @@ def _run(workspace, config):
 
 def test_cell_key_release_suppresses_rounds_and_keeps_keys(demo_workspace):
     first = _run(demo_workspace, _sdc_config())
-    oa = pd.read_parquet(first.release_dir / "tenure" / "tenure_oa.parquet")
+    oa = pd.read_parquet(first.release_dir / "tenure" / "tenure_lsoa.parquet")
     published = oa[oa["status"] == "published"]["count"]
     assert (published >= 10).all() and (published % 5 == 0).all()
     assert oa.loc[oa["status"] == "suppressed", "count"].isna().all()
-    ward = pd.read_parquet(first.release_dir / "tenure" / "tenure_ward.parquet")
-    assert len(ward) == ward["area_code"].nunique() * 5  # 4 tenures + Total per ward
+    ward = pd.read_parquet(first.release_dir / "tenure" / "tenure_msoa.parquet")
+    assert len(ward) == ward["area_code"].nunique() * 5  # 4 tenures + Total per MSOA
     second = _run(demo_workspace, _sdc_config())
-    again = pd.read_parquet(second.release_dir / "tenure" / "tenure_ward.parquet")
+    again = pd.read_parquet(second.release_dir / "tenure" / "tenure_msoa.parquet")
     # same people, same record keys, same ptable: the same published table
     pd.testing.assert_frame_equal(ward, again)
     manifest = json.loads((first.release_dir / "manifest.json").read_text())
@@ -48,7 +48,9 @@ def test_cell_key_release_suppresses_rounds_and_keeps_keys(demo_workspace):
 
 
 def test_ward_counts_are_close_to_truth(demo_workspace, demo_residents, demo_bundle):
-    result = _run(demo_workspace, _sdc_config())
+    config = _sdc_config(tables=[{"name": "tenure", "count_by": ["tenure"],
+                                   "levels": ["ward", "borough"]}])
+    result = _run(demo_workspace, config)
     ward = pd.read_parquet(result.release_dir / "tenure" / "tenure_ward.parquet")
     people = demo_residents.drop_duplicates("person_id").astype({"oa_code": str})
     people["ward"] = people["oa_code"].map(demo_bundle.oa_to_level("ward"))

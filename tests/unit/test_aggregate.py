@@ -101,10 +101,23 @@ def test_equals_the_pandas_path_when_nothing_is_truncated(residents, bundle, tmp
 def test_several_columns_beyond_one_bitmask_word(residents, bundle, tmp_path):
     # 5 × 8 × 2 = 80 cells: two 64-bit words per person.
     grid = [("age_band", AGE_BANDS), ("council_tax_band", COUNCIL_TAX_BANDS), ("sex", SEXES)]
-    result = aggregate(write(residents, tmp_path, "parquet"), bundle, grid)
-    expected, _ = pandas_counts(residents, bundle, grid)
+    frame = residents.copy()
+    # Give some persons rows in many cells (ages and bands vary between their rows).
+    rng = np.random.default_rng(5)
+    frame["age_band"] = rng.choice(AGE_BANDS, len(frame))
+    frame["council_tax_band"] = rng.choice(COUNCIL_TAX_BANDS, len(frame))
+    path = write(frame, tmp_path, "parquet")
+    result = aggregate(path, bundle, grid)
+    expected, _ = pandas_counts(frame, bundle, grid)
     assert result.counts.shape == (len(bundle.areas("oa")), 80)
     np.testing.assert_array_equal(result.counts, expected)
+    columns = ["person_id", "age_band", "council_tax_band", "sex"]
+    per_person = frame.drop_duplicates(columns).groupby("person_id").size()
+    truncated = aggregate(path, bundle, grid, max_cells=1)
+    assert truncated.counts.sum() == truncated.kept_contributions == len(per_person)
+    assert truncated.contributions == per_person.sum() > len(per_person)
+    assert (truncated.counts <= expected).all()
+    assert truncated.counts[:, 64:].sum() > 0  # cells of the second word are kept too
 
 
 def own_cells_frame(bundle: GeographyBundle, seed: int) -> tuple[pd.DataFrame, list[set[int]]]:
@@ -277,3 +290,24 @@ def test_bad_inputs_name_the_fix(residents, bundle, tmp_path):
         aggregate(path, bundle, max_cells=0)
     with pytest.raises(ConfigError, match="no declared values"):
         aggregate(path, bundle, [("service", [])])
+
+
+def test_unreadable_text_and_unusable_patterns_are_explained(bundle, tmp_path):
+    latin = tmp_path / "records.csv"
+    latin.write_bytes(b"person_id,oa_code,service\nP1,DEMO-OA-0001,caf\xe9\n")
+    with pytest.raises(DataError, match="not UTF-8") as caught:
+        aggregate(latin, bundle)
+    assert "caf" not in str(caught.value)  # the message never quotes a record
+    good = tmp_path / "good.csv"
+    good.write_text("person_id,oa_code,service\nP1,DEMO-OA-0001,none\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not a valid RE2"):
+        aggregate_oa_cells(
+            good,
+            "csv",
+            person="person_id",
+            oa_column="oa_code",
+            categories=SERVICE,
+            max_cells=1,
+            oa_codes=["DEMO-OA-0001"],
+            oa_code_pattern=r"(?=DEMO)DEMO-OA-\d{4}",
+        )

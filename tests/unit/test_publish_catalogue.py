@@ -204,3 +204,22 @@ def test_only_public_files_are_served_or_exported(tmp_path, demo_bundle):
     assert not any("risk-report" in name or "approval" in name for name in exported)
     with pytest.raises(ConfigError, match="not empty"):
         export_site(catalogue, out)
+
+
+def test_commands_name_a_missing_catalogue_and_export_the_site(tmp_path, demo_bundle):
+    from click.testing import CliRunner
+
+    from boroughkit.cli.publishing import export_site as export_command
+    from boroughkit.cli.publishing import publish, serve
+
+    runner = CliRunner()
+    missing = str(tmp_path / "nowhere")
+    result = runner.invoke(publish, ["some-release", "--catalogue", missing])
+    assert result.exit_code == 5 and "no such catalogue folder" in result.output
+    assert not (tmp_path / "nowhere").exists()
+    result = runner.invoke(serve, [missing, "--port", "0"])
+    assert result.exit_code == 2 and "no such catalogue folder" in result.output
+    catalogue = tmp_path / "catalogue"
+    _publish(catalogue, demo_bundle)
+    result = runner.invoke(export_command, [str(catalogue), "--out", str(tmp_path / "site")])
+    assert result.exit_code == 0 and (tmp_path / "site" / "index.html").exists()

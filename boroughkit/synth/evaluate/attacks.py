@@ -6,7 +6,11 @@ hold-out, people it never saw). Only the excess success on training records is a
 
     advantage = (train rate − control rate) / (1 − control rate)
 
-with a 95 % interval from the Wilson intervals of both rates (the conservative corners).
+computed, as anonymeter does, from the Wilson centres of both rates, with a 95 % interval whose
+half-width propagates both Wilson half-widths through that formula (first-order, in quadrature).
+When the control rate is near 1 the quasi-identifiers already give the secret away for everyone
+(a fact about the population, not about the people in the training data): the attack is then
+marked uninformative.
 
 - Linkage: the quasi-identifiers are split in two halves, as if known from two sources; the
   attacker links the halves through the nearest synthetic record of each; success when both halves
@@ -32,15 +36,39 @@ from boroughkit.synth.schema import SynthSchema
 Z95 = 1.959963984540054
 
 
-def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval of a binomial rate."""
+UNINFORMATIVE_CONTROL_RATE = 0.99
+
+
+def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score centre and half-width of a binomial rate."""
     if trials == 0:
-        return 0.0, 1.0
+        return 0.5, 0.5
     rate = successes / trials
     denominator = 1 + z * z / trials
     centre = (rate + z * z / (2 * trials)) / denominator
     half = z * math.sqrt(rate * (1 - rate) / trials + z * z / (4 * trials * trials)) / denominator
+    return centre, half
+
+
+def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a binomial rate."""
+    centre, half = wilson(successes, trials, z)
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def advantage_with_error(
+    train_successes: int, control_successes: int, trials: int
+) -> tuple[float, float]:
+    """Attacker advantage from the Wilson centres, and its propagated 95 % half-width."""
+    attack, attack_error = wilson(train_successes, trials)
+    control, control_error = wilson(control_successes, trials)
+    if control >= 1.0:
+        return 0.0, 1.0
+    advantage = (attack - control) / (1.0 - control)
+    d_attack = 1.0 / (1.0 - control)
+    d_control = abs(attack - 1.0) / (1.0 - control) ** 2
+    error = math.hypot(attack_error * d_attack, control_error * d_control)
+    return advantage, error
 
 
 @dataclass(frozen=True)
@@ -64,15 +92,22 @@ class AttackResult:
 
     @property
     def advantage(self) -> float:
-        """Excess success on training records, scaled to [−∞, 1]."""
-        return _advantage(self.train_rate, self.control_rate)
+        """Excess success on training records over control records, at most 1."""
+        value, _ = advantage_with_error(self.train_successes, self.control_successes, self.trials)
+        return min(1.0, value)
 
     @property
     def advantage_interval(self) -> tuple[float, float]:
-        """95 % interval of the advantage from the Wilson intervals of the two rates."""
-        train_low, train_high = wilson_interval(self.train_successes, self.trials)
-        control_low, control_high = wilson_interval(self.control_successes, self.trials)
-        return _advantage(train_low, control_high), _advantage(train_high, control_low)
+        """95 % interval of the advantage, clipped to [0, 1]."""
+        value, error = advantage_with_error(
+            self.train_successes, self.control_successes, self.trials
+        )
+        return max(0.0, value - error), min(1.0, value + error)
+
+    @property
+    def informative(self) -> bool:
+        """False when control records are guessed almost always (nothing individual to learn)."""
+        return self.control_rate < UNINFORMATIVE_CONTROL_RATE
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values with the derived rates and interval."""
@@ -83,13 +118,8 @@ class AttackResult:
             "advantage": self.advantage,
             "advantage_low": low,
             "advantage_high": high,
+            "informative": self.informative,
         }
-
-
-def _advantage(train_rate: float, control_rate: float) -> float:
-    if control_rate >= 1.0:
-        return 0.0
-    return min(1.0, (train_rate - control_rate) / (1.0 - control_rate))
 
 
 def _targets(train: pd.DataFrame, control: pd.DataFrame, n: int, seed: int) -> tuple:
@@ -106,7 +136,7 @@ def linkage_attack(
     schema: SynthSchema,
     *,
     quasi_identifiers: Sequence[str] | None = None,
-    n_targets: int = 500,
+    n_targets: int = 2000,
     seed: int = 0,
 ) -> AttackResult:
     """Link two halves of the quasi-identifiers through the synthetic data."""
@@ -134,7 +164,7 @@ def inference_attack(
     secret: str,
     *,
     quasi_identifiers: Sequence[str] | None = None,
-    n_targets: int = 500,
+    n_targets: int = 2000,
     seed: int = 0,
 ) -> AttackResult:
     """Guess ``secret`` from the nearest synthetic record on the quasi-identifiers."""
@@ -160,12 +190,17 @@ def run_attacks(
     schema: SynthSchema,
     *,
     secrets: Sequence[str] | None = None,
-    n_targets: int = 500,
+    n_targets: int = 2000,
     seed: int = 0,
 ) -> list[AttackResult]:
-    """The linkage attack and an inference attack on each secret (default: non-QI columns)."""
+    """The linkage attack and an inference attack on each secret.
+
+    Secrets default to the schema's declared sensitive columns, else every non-QI column. Up to
+    ``n_targets`` records per side (default: as many as the hold-out has, up to 2,000).
+    """
     qis = set(schema.quasi_identifiers)
-    chosen = list(secrets) if secrets is not None else [n for n in schema.names if n not in qis]
+    default = list(schema.sensitive) or [n for n in schema.names if n not in qis]
+    chosen = list(secrets) if secrets is not None else default
     results = [linkage_attack(train, control, synthetic, schema, n_targets=n_targets, seed=seed)]
     results += [
         inference_attack(train, control, synthetic, schema, secret, n_targets=n_targets, seed=seed)

@@ -28,13 +28,19 @@ def _scaled(spec: ColumnSpec, series: pd.Series) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Encoded:
-    """Records ready for distance computations: numeric part and categorical codes."""
+    """Records ready for distance computations: numeric part and one-hot categorical part."""
 
     numeric: np.ndarray  # rows × numeric columns, in [0, 1], NaN for missing
-    codes: np.ndarray  # rows × discrete columns, integer codes (missing has its own code)
+    onehot: np.ndarray  # rows × (sum of category counts), float32 one-hot per discrete column
+    n_discrete: int
 
     def __len__(self) -> int:
-        return len(self.codes) if self.codes.size else len(self.numeric)
+        return len(self.numeric)
+
+    @property
+    def width(self) -> int:
+        """Number of columns the distance averages over."""
+        return self.n_discrete + self.numeric.shape[1]
 
 
 def encode_for_distance(
@@ -42,32 +48,35 @@ def encode_for_distance(
 ) -> Encoded:
     """Encode ``columns`` (default: every synthesised column) of ``data``."""
     specs = [schema.column(name) for name in (columns or schema.names)]
-    numeric = [_scaled(s, data[s.name]) for s in specs if s.is_numeric]
-    codes = [s.encode(data[s.name]) for s in specs if not s.is_numeric]
     n = len(data)
+    numeric = [_scaled(s, data[s.name]) for s in specs if s.is_numeric]
+    blocks = []
+    for spec in specs:
+        if not spec.is_numeric:
+            block = np.zeros((n, spec.n_codes), dtype=np.float32)
+            block[np.arange(n), spec.encode(data[spec.name])] = 1.0
+            blocks.append(block)
     return Encoded(
         numeric=np.column_stack(numeric) if numeric else np.zeros((n, 0)),
-        codes=np.column_stack(codes).astype(np.int32) if codes else np.zeros((n, 0), np.int32),
+        onehot=np.hstack(blocks) if blocks else np.zeros((n, 0), dtype=np.float32),
+        n_discrete=len(blocks),
     )
 
 
 def _chunk_distances(query: Encoded, start: int, stop: int, reference: Encoded) -> np.ndarray:
-    total = np.zeros((stop - start, len(reference)))
-    if query.codes.shape[1]:
-        total += (query.codes[start:stop, None, :] != reference.codes[None, :, :]).sum(axis=2)
-    if query.numeric.shape[1]:
-        a = query.numeric[start:stop, None, :]
-        b = reference.numeric[None, :, :]
-        both_missing = np.isnan(a) & np.isnan(b)
-        diff = np.where(both_missing, 0.0, np.abs(a - b))
-        total += np.where(np.isnan(diff), 1.0, diff).sum(axis=2)
-    return total / (query.codes.shape[1] + query.numeric.shape[1])
+    # Categorical mismatches = columns − matches, and matches is a product of one-hot matrices.
+    total = query.n_discrete - (query.onehot[start:stop] @ reference.onehot.T).astype(float)
+    for j in range(query.numeric.shape[1]):
+        a, b = query.numeric[start:stop, j][:, None], reference.numeric[:, j][None, :]
+        diff = np.abs(a - b)
+        unequal_missing = 1.0 - (np.isnan(a) & np.isnan(b))
+        total += np.where(np.isnan(diff), unequal_missing, diff)
+    return total / max(query.width, 1)
 
 
 def nearest(query: Encoded, reference: Encoded) -> tuple[np.ndarray, np.ndarray]:
     """For each query record: the distance to, and index of, its closest reference record."""
-    width = max(query.codes.shape[1] + query.numeric.shape[1], 1)
-    step = max(1, _CHUNK_CELLS // max(len(reference) * width, 1))
+    step = max(1, _CHUNK_CELLS // max(len(reference) * 8, 1))
     distances = np.empty(len(query))
     indices = np.empty(len(query), dtype=np.int64)
     for start in range(0, len(query), step):
@@ -80,4 +89,4 @@ def nearest(query: Encoded, reference: Encoded) -> tuple[np.ndarray, np.ndarray]
 
 def subset(encoded: Encoded, rows: np.ndarray) -> Encoded:
     """The encoded records at ``rows``."""
-    return Encoded(numeric=encoded.numeric[rows], codes=encoded.codes[rows])
+    return Encoded(encoded.numeric[rows], encoded.onehot[rows], encoded.n_discrete)

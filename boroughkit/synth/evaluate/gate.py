@@ -55,25 +55,40 @@ class ExtractGate:
     def _attacks(self, evaluation: ExtractEvaluation) -> CheckResult:
         findings = []
         worst = 0.0
-        for attack in evaluation.attacks:
+        informative = [attack for attack in evaluation.attacks if attack.informative]
+        for attack in informative:
             low, high = attack.advantage_interval
             worst = max(worst, high)
-            if high > self.max_attack_advantage:
-                findings.append(
-                    Finding(
-                        {"attack": attack.name},
-                        "attacker-advantage",
-                        f"advantage {attack.advantage:.3f} (95% interval {low:.3f} to {high:.3f})"
-                        f"; success {attack.train_rate:.1%} on training vs "
-                        f"{attack.control_rate:.1%} on hold-out records",
-                    )
+            if high <= self.max_attack_advantage:
+                continue
+            # Say whether the risk is shown (point estimate above the limit) or not ruled out.
+            verdict = (
+                "shown"
+                if attack.advantage > self.max_attack_advantage
+                else "not ruled out: too few hold-out records for a tighter interval"
+            )
+            findings.append(
+                Finding(
+                    {"attack": attack.name},
+                    "attacker-advantage",
+                    f"advantage {attack.advantage:.3f} (95% interval {low:.3f} to {high:.3f}), "
+                    f"{verdict}; success {attack.train_rate:.1%} on {attack.trials} training vs "
+                    f"{attack.control_rate:.1%} on {attack.trials} hold-out records",
                 )
+            )
+        skipped = len(evaluation.attacks) - len(informative)
         return CheckResult(
             name="synthetic-attacks",
             passed=not findings,
             summary=(
-                f"{len(evaluation.attacks)} linkage and inference attacks; highest upper bound of "
-                f"attacker advantage {worst:.3f}; limit {self.max_attack_advantage:.3f}."
+                f"{len(informative)} linkage and inference attacks; highest upper bound of "
+                f"attacker advantage {worst:.3f}; limit {self.max_attack_advantage:.3f}"
+                + (
+                    f"; {skipped} uninformative (the quasi-identifiers give the secret away for "
+                    "hold-out people too)."
+                    if skipped
+                    else "."
+                )
             ),
             findings=tuple(findings),
             rationale=(

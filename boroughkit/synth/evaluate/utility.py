@@ -62,13 +62,16 @@ def _fit_score(
         # A constant training label: predict it everywhere (AUC of a constant score is 0.5).
         constant = bool(y_train[0]) if len(y_train) else False
         return float(accuracy_score(y_test, np.full(len(y_test), constant))), 0.5
+    # Long code lists (industry codes) stay ordinal: categorical splits over hundreds of codes
+    # cost much and add little.
     categorical = [
         name for name in _features(train.head(1), schema, target).columns
-        if not schema.column(name).is_numeric
+        if not schema.column(name).is_numeric and schema.column(name).n_codes <= 64
     ]  # fmt: skip
     model = HistGradientBoostingClassifier(
-        categorical_features=categorical, max_iter=200, random_state=0
-    )
+        categorical_features=categorical or None, max_iter=100, early_stopping=True,
+        n_iter_no_change=10, random_state=0,
+    )  # fmt: skip
     x_train, x_test = _features(train, schema, target), _features(test, schema, target)
     model.fit(x_train, y_train)
     scores = model.predict_proba(x_test)[:, 1]
