@@ -21,16 +21,21 @@ and different between runs, so no category is dropped systematically.
 
 from __future__ import annotations
 
+import math
 import secrets
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
+from boroughkit.anonymise.aggregate_result import (
+    OACellAggregate,
+    UndeclaredValues,
+    mover_examples,
+    read_summary,
+)
 from boroughkit.anonymise.aggregate_source import (
     check_pattern,
     duckdb_session,
@@ -42,82 +47,13 @@ from boroughkit.anonymise.aggregate_source import (
     unreadable,
 )
 from boroughkit.anonymise.aggregate_sql import AggregateQuery, aggregate_sql, declared_parameters
-from boroughkit.errors import ConfigError, DataError
+from boroughkit.errors import ConfigError
 
 __all__ = ["OACellAggregate", "UndeclaredValues", "aggregate_oa_cells", "find_identifier_values"]
 
-#: Unmatched reasons of geocoding by OA code, in the order they are checked and reported.
-UNMATCHED_REASONS = ("missing_value", "malformed_oa_code", "unknown_oa_code")
-EXAMPLE_VALUES = 5
-EXAMPLE_MOVERS = 3
+#: Most category cells per table: each person's cells are a bitmask of 64-bit words.
+MAX_CELLS = 4096
 EXAMPLE_MOVER_ROWS = 6
-
-
-@dataclass(frozen=True)
-class UndeclaredValues:
-    """Rows of one category column whose value is not in the declared list, and examples."""
-
-    rows: int
-    examples: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class OACellAggregate:
-    """The bounded OA × cell counts of one table and what happened to the input rows.
-
-    ``counts[i, j]`` is the number of persons counted in OA ``oa_codes[i]`` and cell ``j`` (the
-    ``itertools.product`` order of the declared values). Row numbers are 0-based data rows of
-    the input file. ``unmatched`` lists only reasons with rows. When ``undeclared``,
-    ``missing_person_rows`` or ``movers`` are non-zero the counts must not be released:
-    :meth:`raise_for_data_errors` raises the error that says so.
-    """
-
-    counts: np.ndarray
-    oa_codes: tuple[str, ...]
-    person_column: str
-    input_rows: int
-    opted_out_rows: int
-    missing_person_rows: int
-    matched_rows: int
-    unmatched: dict[str, int]
-    undeclared: dict[str, UndeclaredValues]
-    missing_category_rows: int
-    movers: int
-    mover_rows: tuple[int, ...]
-    contributions: int
-    kept_contributions: int
-    persons_per_oa: np.ndarray
-
-    @property
-    def truncated_contributions(self) -> int:
-        """Distinct (person, cell) contributions dropped by the ``max_cells`` bound."""
-        return self.contributions - self.kept_contributions
-
-    @property
-    def unmatched_rows(self) -> int:
-        """Rows (after opt-outs) that could not be placed in an Output Area."""
-        return sum(self.unmatched.values())
-
-    def raise_for_data_errors(self, source: str) -> None:
-        """Raise the :class:`DataError` the pandas path raises for the same input, if any."""
-        if self.missing_person_rows:
-            raise DataError(
-                f"{source}: column '{self.person_column}' is empty in "
-                f"{self.missing_person_rows} row(s)",
-                fix="every record needs its privacy unit id",
-            )
-        for column, bad in self.undeclared.items():
-            raise DataError(
-                f"{source}: column '{column}' has values not declared in the config: "
-                f"{list(bad.examples)} ({bad.rows} row(s))",
-                fix=f"add them to source.columns.{column}.values or recode the data",
-            )
-        if self.movers:
-            raise DataError(
-                f"{source}: {self.movers} person id(s) in column '{self.person_column}' appear "
-                f"in more than one Output Area (e.g. rows {list(self.mover_rows)}, 0-based)",
-                fix="keep each person's current address only (one OA per person) before the run",
-            )
 
 
 def aggregate_oa_cells(
@@ -155,6 +91,12 @@ def aggregate_oa_cells(
                 f"column '{column}' has no declared values",
                 fix=f"list its public values under source.columns.{column}.values",
             )
+    n_cells = math.prod(len(values) for _, values in categories)
+    if n_cells > MAX_CELLS:
+        raise ConfigError(
+            f"the table has {n_cells} category cells per area, more than {MAX_CELLS}",
+            fix="count by fewer columns or group their values into fewer categories",
+        )
     path = Path(path)
     key = (opt_out_column or person) if opt_outs is not None else None
     query_columns = tuple(column for column, _ in categories)
@@ -184,94 +126,9 @@ def aggregate_oa_cells(
             connection.execute(f"CREATE TEMP TABLE summary AS {aggregate_sql(query)}", parameters)
         except duckdb.Error as error:
             raise unreadable(path, error) from error
-        result = _read_summary(connection, query, tuple(codes), person)
+        result = read_summary(connection, query, tuple(codes), person)
         if result.movers:
-            examples = _mover_examples(connection)
+            examples = mover_examples(connection)
             rows = row_numbers_of(connection, path, fmt, person, examples, EXAMPLE_MOVER_ROWS)
             result = replace(result, mover_rows=tuple(rows))
     return result
-
-
-def _read_summary(
-    connection: duckdb.DuckDBPyConnection,
-    query: AggregateQuery,
-    oa_codes: tuple[str, ...],
-    person: str,
-) -> OACellAggregate:
-    n_oas = len(oa_codes)
-    kept_names = ", ".join(f"kept_{w}" for w in range(query.n_words))
-    patterns = connection.execute(
-        f"SELECT oa, n_groups, {kept_names} FROM summary WHERE is_person AND oa IS NOT NULL"
-    ).fetchnumpy()
-    counts = _expand_bitmasks(patterns, query, n_oas)
-    persons_per_oa = np.bincount(
-        np.asarray(patterns["oa"], dtype=np.int64),
-        weights=np.asarray(patterns["n_groups"], dtype=np.int64),
-        minlength=n_oas,
-    ).astype(np.int64)
-    statuses = dict(
-        connection.execute(
-            "SELECT status, sum(n_rows) FROM summary WHERE NOT is_person AND status IS NOT NULL "
-            "GROUP BY status"
-        ).fetchall()
-    )
-    before, after, movers = connection.execute(
-        "SELECT coalesce(sum(cells_before), 0), coalesce(sum(cells_after), 0), "
-        "coalesce(sum(movers), 0) FROM summary WHERE is_person"
-    ).fetchone() or (0, 0, 0)
-    placed = ("counted", "missing_category", "undeclared_value")
-    return OACellAggregate(
-        counts=counts,
-        oa_codes=oa_codes,
-        person_column=person,
-        input_rows=int(sum(statuses.values())),
-        opted_out_rows=int(statuses.get("opted_out", 0)),
-        missing_person_rows=int(statuses.get("missing_person", 0)),
-        matched_rows=int(sum(statuses.get(status, 0) for status in placed)),
-        unmatched={r: int(statuses[r]) for r in UNMATCHED_REASONS if statuses.get(r)},
-        undeclared=_undeclared(connection, query.category_columns),
-        missing_category_rows=int(statuses.get("missing_category", 0)),
-        movers=int(movers),
-        mover_rows=(),
-        contributions=int(before),
-        kept_contributions=int(after),
-        persons_per_oa=persons_per_oa,
-    )
-
-
-def _expand_bitmasks(patterns: Mapping[str, Any], query: AggregateQuery, n_oas: int) -> np.ndarray:
-    """OA × cell counts from (OA, persons, kept-cell bitmask words) patterns."""
-    oa = np.asarray(patterns["oa"], dtype=np.int64)
-    persons = np.asarray(patterns["n_groups"], dtype=np.int64)
-    words = np.column_stack(
-        [np.asarray(patterns[f"kept_{w}"], dtype="<u8") for w in range(query.n_words)]
-    ).reshape(len(oa), query.n_words)
-    bits = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little")[:, : query.n_cells]
-    counts = np.zeros((n_oas, query.n_cells), dtype=np.int64)
-    np.add.at(counts, oa, bits.astype(np.int64) * persons[:, None])
-    return counts
-
-
-def _undeclared(
-    connection: duckdb.DuckDBPyConnection, columns: Sequence[str]
-) -> dict[str, UndeclaredValues]:
-    found: dict[str, UndeclaredValues] = {}
-    for i, column in enumerate(columns):
-        rows = connection.execute(
-            f"SELECT coalesce(sum(n_rows), 0) FROM summary WHERE bad_{i} IS NOT NULL"
-        ).fetchone()
-        if rows and rows[0]:
-            examples = connection.execute(
-                f"SELECT DISTINCT bad_{i} FROM summary WHERE bad_{i} IS NOT NULL "
-                f"ORDER BY bad_{i} LIMIT {EXAMPLE_VALUES}"
-            ).fetchall()
-            found[column] = UndeclaredValues(int(rows[0]), tuple(str(v[0]) for v in examples))
-    return found
-
-
-def _mover_examples(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = connection.execute(
-        "SELECT DISTINCT unnest(mover_examples) AS person FROM summary "
-        f"WHERE mover_examples IS NOT NULL ORDER BY person LIMIT {EXAMPLE_MOVERS}"
-    ).fetchall()
-    return [str(row[0]) for row in rows]

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse.csgraph import connected_components
 
 from boroughkit.disclosure.audit import AuditResult, audit_suppression, intruder_intervals
 from boroughkit.disclosure.report import Adjustment, CheckResult, Finding
@@ -53,73 +55,149 @@ def secondary_suppression(cells: CellTable, lookup: pd.DataFrame, settings: Rule
     """
     relations = build_relations(cells, lookup, custom_levels=custom_levels,
                                 linked_totals=linked_totals)
-    matrix = relations.matrix.tocsr()
+    release = _Release.of(cells, relations)
     cache: dict[bytes, tuple[np.ndarray, ...]] = {}
     current, protects = cells, {}
-    primary = int(cells.suppressed.sum())
     for _ in range(max_rounds):
         intervals = intruder_intervals(current, relations, settings, exact_intervals=False,
                                        cache=cache, workers=workers)
         exposed = intervals.loc[~intervals["safe"], "cell"].to_numpy()
-        chosen = _complements(current, matrix, exposed, settings)
-        if chosen.size == 0:
+        if exposed.size == 0:
             break
-        protects.update(_protected_by(matrix, chosen, exposed))
-        current = current.suppress(np.isin(np.arange(len(current)), chosen), SECONDARY)
+        # Cells exposed by plain subtraction first: others are often exposed only through them.
+        chosen = release.subtraction_complements(current, exposed, settings)
+        if chosen:
+            protects.update(chosen)
+        else:
+            chosen = release.flow_complements(current, exposed, settings)
+            protects.update(chosen)
+        if not chosen:
+            break
+        current = current.suppress(np.isin(np.arange(len(current)), list(chosen)), SECONDARY)
     current = _prune(current, relations, settings, prune_limit, cache, workers)
     audit = audit_suppression(current, lookup, settings, relations=relations, workers=workers)
     added = np.flatnonzero(current.suppressed & ~cells.suppressed)
+    primary = int(cells.suppressed.sum())
     return SecondaryResult(current, _check(current, added, protects, primary, audit),
                            _adjustments(current, added), audit)
 
 
-def _complements(cells: CellTable, matrix: sparse.csr_array, exposed: np.ndarray,
-                 settings: RuleSettings) -> np.ndarray:
-    """Published cells to suppress so each exposed cell shares its tightest relations."""
-    if exposed.size == 0:
-        return np.zeros(0, dtype=int)
-    frame = cells.frame
-    n_cells, n_columns = len(frame), matrix.shape[1]
-    candidate = np.zeros(n_columns, dtype=bool)
-    candidate[:n_cells] = ((frame["status"].to_numpy() == PUBLISHED)
-                           & ~frame["structural_zero"].to_numpy(bool))
-    unknown = np.ones(n_columns, dtype=bool)
-    unknown[:n_cells] = cells.suppressed & ~frame["structural_zero"].to_numpy(bool)
-    pattern = abs(sparse.csr_array(matrix)).astype(bool).astype(float)
-    unknown_per_row = pattern @ unknown.astype(float)
-    usable = (pattern @ candidate.astype(float)) > 0
-    # The exposing relations of a cell: its usable relations with the fewest unknowns.
-    entries = pattern[:, exposed].tocoo()
-    rows, owner = entries.row, entries.col
-    keep = usable[rows]
-    rows, owner = rows[keep], owner[keep]
-    if rows.size == 0:
-        return np.zeros(0, dtype=int)
-    fewest = np.full(exposed.size, np.inf)
-    np.minimum.at(fewest, owner, unknown_per_row[rows])
-    # Fix the most exposed cells first: others are often exposed only through them.
-    blamed = np.unique(rows[(unknown_per_row[rows] == fewest[owner])
-                            & (fewest[owner] == fewest.min())])
-    options = pattern[blamed].tocoo()
-    row, cell = blamed[options.row], options.col
-    keep = candidate[cell]
-    row, cell = row[keep], cell[keep]
-    coverage = np.bincount(cell, minlength=n_columns)
-    value = np.r_[frame["value"].to_numpy(float), np.zeros(n_columns - n_cells)]
-    contributors = np.r_[frame["contributors"].fillna(0).to_numpy(float),
-                         np.zeros(n_columns - n_cells)]
-    # A complement smaller than the protection width cannot hide much: use it only if needed.
-    too_small = value < settings.protection_width
-    order = np.lexsort((contributors[cell], value[cell], -coverage[cell], too_small[cell], row))
-    first = np.r_[True, row[order][1:] != row[order][:-1]]
-    return np.unique(cell[order][first])
+@dataclass(frozen=True)
+class _Release:
+    """The fixed structure of a release: its relations, values and independent parts."""
+
+    matrix: sparse.csr_array
+    pattern: sparse.csr_array
+    part: np.ndarray
+    value: np.ndarray
+    contributors: np.ndarray
+    structural: np.ndarray
+    n_cells: int
+
+    @classmethod
+    def of(cls, cells: CellTable, relations: Relations) -> _Release:
+        """Precompute what every round needs."""
+        matrix = relations.matrix.tocsr()
+        pattern = abs(matrix).astype(bool).astype(float).tocsr()
+        n_columns, n_rows = matrix.shape[1], matrix.shape[0]
+        graph = sparse.bmat([[None, pattern.T], [pattern, None]], format="csr")
+        part = connected_components(graph, directed=False)[1][:n_columns]
+        extra = np.zeros(n_columns - relations.n_cells)
+        frame = cells.frame
+        del n_rows
+        return cls(matrix, pattern, part, np.r_[frame["value"].to_numpy(float), extra],
+                   np.r_[frame["contributors"].fillna(0).to_numpy(float), extra],
+                   np.r_[frame["structural_zero"].to_numpy(bool), extra.astype(bool)],
+                   relations.n_cells)
+
+    def unknown(self, cells: CellTable) -> np.ndarray:
+        """Columns an intruder does not see: suppressed cells and cells not in the release."""
+        unknown = np.ones(self.value.size, dtype=bool)
+        unknown[: self.n_cells] = cells.suppressed
+        return unknown & ~self.structural
+
+    def candidates(self, cells: CellTable) -> np.ndarray:
+        """Columns that may still be suppressed: published cells that are not structural."""
+        candidate = ~self.unknown(cells) & ~self.structural
+        candidate[self.n_cells:] = False
+        return candidate
+
+    def subtraction_complements(self, cells: CellTable, exposed: np.ndarray,
+                                settings: RuleSettings) -> dict[int, int]:
+        """For each relation in which an exposed cell is the only unknown, its cheapest partner.
+
+        Returns complementary cell → the exposed cell it protects.
+        """
+        unknown_per_row = self.pattern @ self.unknown(cells).astype(float)
+        entries = self.pattern[:, exposed].tocoo()
+        alone = unknown_per_row[entries.row] == 1
+        blamed, owner = entries.row[alone], exposed[entries.col[alone]]
+        if blamed.size == 0:
+            return {}
+        options = self.pattern[blamed].tocoo()
+        row, cell = options.row, options.col
+        keep = self.candidates(cells)[cell]
+        row, cell = row[keep], cell[keep]
+        # One cell that breaks several exposing relations beats one per relation; then small
+        # values (but at least the protection width, to leave room to hide), few contributors.
+        coverage = np.bincount(cell, minlength=self.value.size)
+        too_small = self.value < settings.protection_width
+        order = np.lexsort((self.contributors[cell], self.value[cell], -coverage[cell],
+                            too_small[cell], row))
+        first = np.r_[True, row[order][1:] != row[order][:-1]]
+        return {int(c): int(owner[r]) for r, c in zip(row[order][first], cell[order][first],
+                                                        strict=True)}
+
+    def flow_complements(self, cells: CellTable, exposed: np.ndarray,
+                         settings: RuleSettings) -> dict[int, int]:
+        """Cheapest published cells letting each exposed cell move by the protection width.
+
+        An LP finds a change of the table that keeps every published relation true, moves the
+        exposed cell up (or else down) by its protection width and keeps every cell
+        non-negative, paying for each published cell it has to change. Once those cells are
+        suppressed the intruder cannot tell the true table from the changed one.
+        """
+        unknown = self.unknown(cells)
+        candidate = self.candidates(cells)
+        chosen: dict[int, int] = {}
+        for cell in exposed:
+            columns = np.flatnonzero(self.part == self.part[cell])
+            free = unknown[columns].copy()
+            free[np.isin(columns, list(chosen))] = True
+            support = _flow(self.matrix[:, columns], self.value[columns], free,
+                            candidate[columns], int(np.searchsorted(columns, cell)),
+                            max(settings.protection_width,
+                                settings.protection_percent / 100 * self.value[cell]),
+                            columns >= self.n_cells)
+            chosen.update({int(c): int(cell) for c in columns[support] if c not in chosen})
+        return chosen
 
 
-def _protected_by(matrix: sparse.csr_array, chosen: np.ndarray,
-                  exposed: np.ndarray) -> dict[int, int]:
-    """For each complementary cell, one exposed cell it shares a relation with."""
-    shared = (abs(matrix[:, chosen]).T @ abs(matrix[:, exposed])).tocoo()
-    return {int(chosen[i]): int(exposed[j]) for i, j in zip(shared.row, shared.col, strict=True)}
+def _flow(block: sparse.csr_array, value: np.ndarray, free: np.ndarray, candidate: np.ndarray,
+          cell: int, width: float, hidden: np.ndarray) -> np.ndarray:
+    """The published cells a protecting change of the table has to touch (LP, split p − q)."""
+    rows = np.diff(block.tocsr().indptr) > 0
+    block = block[rows]
+    n = value.size
+    cost = np.where(candidate, 1.0 + np.log1p(value), 0.0)
+    movable = free | candidate
+    # p raises and q lowers a cell; a cell cannot fall below zero; hidden cells only rise.
+    raise_cap = np.where(movable, np.inf, 0.0)
+    lower_cap = np.where(movable & ~hidden, value, 0.0)
+    for direction in (1, -1):
+        low = np.zeros(2 * n)
+        high = np.r_[raise_cap, lower_cap]
+        target = cell if direction > 0 else n + cell
+        if high[target] < width:
+            continue
+        low[target] = high[target] = width
+        high[n + cell if direction > 0 else cell] = 0.0
+        result = milp(np.r_[cost, cost], bounds=Bounds(low, high),
+                      constraints=LinearConstraint(sparse.hstack([block, -block]), 0.0, 0.0))
+        if result.status == 0 and result.x is not None:
+            moved = result.x[:n] + result.x[n:]
+            return np.flatnonzero(candidate & (moved > 1e-7))
+    return np.zeros(0, dtype=int)
 
 
 def _prune(cells: CellTable, relations: Relations, settings: RuleSettings, limit: int,

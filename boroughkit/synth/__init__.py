@@ -36,7 +36,9 @@ def make_synthesiser(method: str, schema: SynthSchema, **options: Any) -> Synthe
         if "seed" in options:
             raise ConfigError(f"{method} is differentially private and is never seeded")
         return DPMarginalSynthesiser(schema, algorithm=method.removeprefix("dp_"), **options)  # type: ignore[arg-type]
-    raise ConfigError(f"unknown synthesis method {method!r}", fix=f"use one of {', '.join(METHODS)}")
+    raise ConfigError(
+        f"unknown synthesis method {method!r}", fix=f"use one of {', '.join(METHODS)}"
+    )
 
 
 __all__ = [

@@ -6,9 +6,9 @@ on the columns before it. Safeguards against copying real records:
 - every leaf holds at least ``min_leaf`` real rows (default 5);
 - a synthetic value is a donor value drawn at random from its leaf, one column at a time, never
   a whole real record;
-- numeric donor values are smoothed with a Gaussian kernel (Silverman bandwidth of the leaf)
-  kept within the leaf's range; values shared by at least ``spike_share`` of the rows (top
-  codes, zero incomes) are common, not identifying, and stay exact.
+- numeric donor values are smoothed with a Gaussian kernel (Silverman bandwidth of the leaf),
+  reflected back into the leaf's range; values shared by at least ``spike_share`` of the rows
+  (top codes, zero incomes) are common, not identifying, and stay exact.
 """
 
 from __future__ import annotations
@@ -39,19 +39,27 @@ class _DonorPools:
     high: np.ndarray  # leaf maximum (non-missing)
 
 
-def _pools(leaves: np.ndarray, values: np.ndarray, smooth: bool) -> _DonorPools:
+def _pools(
+    leaves: np.ndarray, values: np.ndarray, smooth: bool, bounds: tuple[float, float] = (0, 0)
+) -> _DonorPools:
     order = np.argsort(leaves, kind="stable")
     leaves, values = leaves[order], values[order]
     leaf_ids, starts, counts = np.unique(leaves, return_index=True, return_counts=True)
     n = len(leaf_ids)
     bandwidth, low, high = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
     if smooth:
+        present = values[~np.isnan(values)]
+        # A leaf with fewer than two distinct values borrows the column's bandwidth and bounds,
+        # so a lone donor value is never handed out exactly.
+        fallback = _silverman(present) if len(np.unique(present)) >= 2 else 0.0
         for i, (start, count) in enumerate(zip(starts, counts, strict=True)):
             pool = values[start : start + count]
             pool = pool[~np.isnan(pool)]
-            if len(pool) >= 2:
+            if len(np.unique(pool)) >= 2:
                 bandwidth[i] = _silverman(pool)
                 low[i], high[i] = pool.min(), pool.max()
+            else:
+                bandwidth[i], (low[i], high[i]) = fallback, bounds
     return _DonorPools(leaf_ids, starts, counts, values, bandwidth, low, high)
 
 
@@ -117,7 +125,10 @@ class SequentialCART(Synthesiser):
         first = specs[0]
         self._trees, self._pools = [], []
         self._first = _pools(
-            np.zeros(len(data), dtype=np.int64), _donors(first, data), self._smooths(first)
+            np.zeros(len(data), dtype=np.int64),
+            _donors(first, data),
+            self._smooths(first),
+            _bounds(first),
         )
         for j, spec in enumerate(specs[1:], start=1):
             tree = DecisionTreeClassifier(
@@ -128,7 +139,9 @@ class SequentialCART(Synthesiser):
             tree.fit(features[:, :j], spec.encode(data[spec.name]))
             self._trees.append(tree)
             leaves = tree.apply(features[:, :j])
-            self._pools.append(_pools(leaves, _donors(spec, data), self._smooths(spec)))
+            self._pools.append(
+                _pools(leaves, _donors(spec, data), self._smooths(spec), _bounds(spec))
+            )
 
     def _smooths(self, spec: ColumnSpec) -> bool:
         return self.smooth and spec.is_numeric
@@ -161,9 +174,16 @@ class SequentialCART(Synthesiser):
         smooth = ~np.isnan(numbers) & (pools.bandwidth[position] > 0)
         smooth &= ~np.isin(numbers, self._spikes.get(spec.name, np.array([])))
         jitter = self._rng.normal(0.0, 1.0, len(numbers)) * pools.bandwidth[position]
-        smoothed = np.clip(numbers + jitter, pools.low[position], pools.high[position])
+        smoothed = _reflect(numbers + jitter, pools.low[position], pools.high[position])
         numbers = np.where(smooth, smoothed, numbers)
         return np.round(numbers) if spec.kind == "integer" else numbers
+
+
+def _reflect(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Fold values back inside [low, high]: clipping would pile them on the real extremes."""
+    values = np.where(values < low, 2 * low - values, values)
+    values = np.where(values > high, 2 * high - values, values)
+    return np.clip(values, low, high)
 
 
 def _donors(spec: ColumnSpec, data: pd.DataFrame) -> np.ndarray:
@@ -171,6 +191,10 @@ def _donors(spec: ColumnSpec, data: pd.DataFrame) -> np.ndarray:
     if spec.is_numeric:
         return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
     return series.to_numpy(dtype=object)
+
+
+def _bounds(spec: ColumnSpec) -> tuple[float, float]:
+    return (float(spec.lower or 0.0), float(spec.upper or 0.0)) if spec.is_numeric else (0.0, 0.0)
 
 
 def _feature(spec: ColumnSpec, series: pd.Series) -> np.ndarray:

@@ -44,7 +44,9 @@ _SCORE_SENSITIVITY = 4.0  # one person moves |table - product of margins| by les
 
 
 def _frame_space(sizes: dict[str, int]) -> tuple[Any, Any]:
-    columns = [dp.series_domain(c, dp.atom_domain(bounds=(0, k - 1), T="u32")) for c, k in sizes.items()]
+    columns = [
+        dp.series_domain(c, dp.atom_domain(bounds=(0, k - 1), T="u32")) for c, k in sizes.items()
+    ]
     return dp.lazyframe_domain(columns), dp.frame_distance(dp.symmetric_distance())
 
 
@@ -86,9 +88,7 @@ def _noisy_tables(
     }
 
 
-def _pair_scores(
-    space: tuple, sizes: dict[str, int], candidates: list[tuple[str, str]]
-) -> Any:
+def _pair_scores(space: tuple, sizes: dict[str, int], candidates: list[tuple[str, str]]) -> Any:
     """Transformation: the frame -> each candidate pair's dependence score.
 
     The score is the L1 distance between the pair's count table and the product of its margins;
@@ -133,7 +133,9 @@ def _select_tree(
 
     pure = measure == dp.max_divergence()
     # Report-noisy-max on scores that are not monotone costs 2Δ/scale (ε) or (2Δ/scale)²/8 (ρ).
-    scale = 2 * _SCORE_SENSITIVITY / d_each if pure else 2 * _SCORE_SENSITIVITY / np.sqrt(8 * d_each)
+    scale = (
+        2 * _SCORE_SENSITIVITY / d_each if pure else 2 * _SCORE_SENSITIVITY / np.sqrt(8 * d_each)
+    )
     chosen: list[tuple[str, str]] = []
     for _ in range(len(columns) - 1):
         candidates = [p for p in itertools.combinations(columns, 2) if root(p[0]) != root(p[1])]
@@ -236,9 +238,13 @@ class DPMarginalSynthesiser(Synthesiser):
             queries=2, rounds=self.aim_rounds, max_size=self.aim_max_size_mb, oneway_split=0.2
         )
         table, _, _ = dp.mbi.make_contingency_table(
-            *select.output_space, measure, select.map(_ONE_PERSON), d_out,
-            keys={name: list(range(sizes[name])) for name in self.modelled}, algorithm=algorithm,
-        )  # fmt: skip
+            *select.output_space,
+            measure,
+            select.map(_ONE_PERSON),
+            d_out,
+            keys={name: list(range(sizes[name])) for name in self.modelled},
+            algorithm=algorithm,
+        )
         return select >> table
 
     def _sample_batch(self, n: int) -> pd.DataFrame:
@@ -251,5 +257,7 @@ class DPMarginalSynthesiser(Synthesiser):
             table = drawn.dropna().astype(np.int64).reset_index(drop=True)
         for child, hierarchy in self._children.items():
             counts = self._child_counts[child]
-            table[child] = draw_children(self.schema, hierarchy, table[hierarchy.parent], counts, rng)
+            table[child] = draw_children(
+                self.schema, hierarchy, table[hierarchy.parent], counts, rng
+            )
         return self.schema.decode(table[self.schema.names], rng)

@@ -89,7 +89,9 @@ class TreeModel:
         for name in self.order:
             parent = self.parent[name]
             if parent is None:
-                codes[name] = rng.choice(len(self.root_distribution), size=n, p=self.root_distribution)
+                codes[name] = rng.choice(
+                    len(self.root_distribution), size=n, p=self.root_distribution
+                )
                 continue
             table = self.conditionals[name]
             cumulative = np.cumsum(table, axis=1)
@@ -165,9 +167,13 @@ def _harmonise(tables: dict[Edge, np.ndarray], rounds: int) -> dict[Edge, np.nda
             target[name] = np.average(margins, axis=0, weights=weights)
         for (a, b), table in tables.items():
             rows = table.sum(axis=1, keepdims=True)
-            table = table * np.divide(target[a][:, None], rows, out=np.zeros_like(rows), where=rows > 0)
+            table = table * np.divide(
+                target[a][:, None], rows, out=np.zeros_like(rows), where=rows > 0
+            )
             cols = table.sum(axis=0, keepdims=True)
-            table = table * np.divide(target[b][None, :], cols, out=np.zeros_like(cols), where=cols > 0)
+            table = table * np.divide(
+                target[b][None, :], cols, out=np.zeros_like(cols), where=cols > 0
+            )
             tables[(a, b)] = table
     return tables
 
@@ -183,7 +189,10 @@ def _conditional(tables: Mapping[Edge, np.ndarray], parent: str, child: str) -> 
 
 
 def _margin(
-    tables: Mapping[Edge, np.ndarray], name: str, oneway: Mapping[str, np.ndarray], schema: SynthSchema
+    tables: Mapping[Edge, np.ndarray],
+    name: str,
+    oneway: Mapping[str, np.ndarray],
+    schema: SynthSchema,
 ) -> np.ndarray:
     for (a, b), table in tables.items():
         if name in (a, b):

@@ -39,11 +39,26 @@ _FLAG_COLUMNS = {"DREM", "DPHY", "DEYE", "DEAR"}  # 1 = yes, 2 = no
 
 # ACS PUMS 2019 industry codes: the recode category of each code range (public code structure).
 INDUSTRY_CODE_RANGES: dict[int, tuple[int, int]] = {
-    0: (170, 290), 1: (370, 490), 2: (570, 690), 3: (770, 770), 4: (1070, 3990),
-    5: (4070, 4590), 6: (4670, 5790), 7: (6070, 6390), 8: (6470, 6780), 9: (6870, 7190),
-    10: (7270, 7790), 11: (7860, 7890), 12: (7970, 8290), 13: (8370, 8470), 14: (8560, 8690),
-    15: (8770, 9290), 16: (9370, 9590), 17: (9670, 9870), 18: (9920, 9920),
-}  # fmt: skip
+    0: (170, 290),
+    1: (370, 490),
+    2: (570, 690),
+    3: (770, 770),
+    4: (1070, 3990),
+    5: (4070, 4590),
+    6: (4670, 5790),
+    7: (6070, 6390),
+    8: (6470, 6780),
+    9: (6870, 7190),
+    10: (7270, 7790),
+    11: (7860, 7890),
+    12: (7970, 8290),
+    13: (8370, 8470),
+    14: (8560, 8690),
+    15: (8770, 9290),
+    16: (9370, 9590),
+    17: (9670, 9870),
+    18: (9920, 9920),
+}
 
 _AGE_RULES = [
     ("AGEP < 15", ["MSP", "PINCP", "PINCP_DECILE"]),
@@ -69,7 +84,9 @@ _PRESENCE_RULES = [
 
 def ma2019_rules(*, with_industry_codes: bool = True) -> list[str]:
     """The structural rules of the excerpt, from the dictionary's N/A notes and code structure."""
-    rules = [f"when {when} then {column} is missing" for when, cols in _AGE_RULES for column in cols]
+    rules = [
+        f"when {when} then {column} is missing" for when, cols in _AGE_RULES for column in cols
+    ]
     rules += _PRESENCE_RULES
     if with_industry_codes:
         rules += [
@@ -82,7 +99,10 @@ def ma2019_rules(*, with_industry_codes: bool = True) -> list[str]:
 
 
 def schema_for_ma2019(
-    dictionary_path: Path, *, code_list_path: Path | None = None, state_prefix: str = MA_STATE_PREFIX
+    dictionary_path: Path,
+    *,
+    code_list_path: Path | None = None,
+    state_prefix: str = MA_STATE_PREFIX,
 ) -> SynthSchema:
     """The declared schema of ``ma2019.csv`` from NIST's ``data_dictionary.json``.
 
@@ -128,9 +148,14 @@ def _column(name: str, entry: dict[str, Any], state_prefix: str) -> ColumnSpec:
         bins = MA2019_BINS[name]
         kind = "integer" if name in _INTEGER_COLUMNS else "number"
         return ColumnSpec(
-            name, kind, lower=bins[0], upper=bins[-1], bins=bins, nullable=nullable,
+            name,
+            kind,
+            lower=bins[0],
+            upper=bins[-1],
+            bins=bins,
+            nullable=nullable,
             description=description,
-        )  # fmt: skip
+        )
     codes = tuple(int(code) for code in values if code != "N")
     kind = "flag" if name in _FLAG_COLUMNS else "category"
     positive = 1 if kind == "flag" else None

@@ -163,6 +163,9 @@ class ColumnSpec:
 
 def values_series(values: np.ndarray, missing: np.ndarray, name: str) -> pd.Series:
     """A series of values with NaN where ``missing``; numbers as float or int like pandas reads."""
+    if all(isinstance(v, (bool, np.bool_)) for v in values[:1000]):
+        flags = pd.Series(values.astype(bool), name=name)
+        return flags.astype(object).where(~missing) if missing.any() else flags
     if all(isinstance(v, (int, float, np.integer, np.floating)) for v in values[:1000]):
         numbers = np.asarray(values, dtype=float)
         numbers[missing] = np.nan

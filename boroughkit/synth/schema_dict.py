@@ -20,9 +20,12 @@ from boroughkit.synth.schema import ColumnSpec, SynthSchema
 
 
 def _column(
-    name: str, entry: Mapping[str, Any], area_column: str | None, areas: Sequence[Any] | None,
+    name: str,
+    entry: Mapping[str, Any],
+    area_column: str | None,
+    areas: Sequence[Any] | None,
     bins: Mapping[str, Sequence[float]],
-) -> ColumnSpec:  # fmt: skip
+) -> ColumnSpec:
     kind = entry.get("type")
     nullable = bool(entry.get("optional", False))
     description = str(entry.get("description", ""))
@@ -33,12 +36,21 @@ def _column(
         return ColumnSpec(name, "id", description=description)
     if kind == "category":
         return ColumnSpec(
-            name, "category", values=tuple(entry.get("values", ())), nullable=nullable,
+            name,
+            "category",
+            values=tuple(entry.get("values", ())),
+            nullable=nullable,
             description=description,
-        )  # fmt: skip
+        )
     if kind == "boolean":
-        return ColumnSpec(name, "flag", values=(False, True), positive=True, nullable=nullable,
-                          description=description)  # fmt: skip
+        return ColumnSpec(
+            name,
+            "flag",
+            values=(False, True),
+            positive=True,
+            nullable=nullable,
+            description=description,
+        )
     if kind in ("integer", "number"):
         if "min" not in entry or "max" not in entry:
             raise ConfigError(
@@ -46,9 +58,14 @@ def _column(
                 fix="add min and max to the schema (never take them from the data)",
             )
         return ColumnSpec(
-            name, kind, lower=float(entry["min"]), upper=float(entry["max"]),
-            bins=tuple(bins.get(name, ())), nullable=nullable, description=description,
-        )  # fmt: skip
+            name,
+            kind,
+            lower=float(entry["min"]),
+            upper=float(entry["max"]),
+            bins=tuple(bins.get(name, ())),
+            nullable=nullable,
+            description=description,
+        )
     raise ConfigError(
         f"column {name!r} has unknown type {kind!r}",
         fix="use id, category, integer, number, boolean or string",
@@ -75,11 +92,14 @@ def schema_from_dict(
     if unknown:
         raise ConfigError(f"cannot drop undeclared column(s) {unknown}", fix="check the names")
     columns = tuple(
-        ColumnSpec(column, "id") if column in drop
+        ColumnSpec(column, "id")
+        if column in drop
         else _column(column, entry, area_column, areas, bins or {})
         for column, entry in spec.items()
-    )  # fmt: skip
-    notes = [f"{c.name} is free text or an id and is not synthesised" for c in columns if c.kind == "id"]
+    )
+    notes = [
+        f"{c.name} is free text or an id and is not synthesised" for c in columns if c.kind == "id"
+    ]
     return SynthSchema(
         columns=columns,
         quasi_identifiers=tuple(quasi_identifiers),
@@ -94,7 +114,7 @@ def schema_from_dict(
 
 
 def to_one_row_per_person(data: pd.DataFrame, schema: SynthSchema) -> pd.DataFrame:
-    """One row per ``schema.person_column``; raises if a synthesised column varies within a person."""
+    """One row per ``schema.person_column``; raises if a synthesised column varies per person."""
     key = schema.person_column
     if key is None or data[key].is_unique:
         return data.reset_index(drop=True)

@@ -32,8 +32,8 @@ def sdv_metadata_dict(schema: SynthSchema) -> dict[str, Any]:
         if spec.is_discrete:
             columns[spec.name] = {"sdtype": "categorical"}
         else:
-            representation = "Int64" if spec.kind == "integer" else "Float"
-            columns[spec.name] = {"sdtype": "numerical", "computer_representation": representation}
+            # Integers are kept whole by SDV's rounding and by the schema's bounds afterwards.
+            columns[spec.name] = {"sdtype": "numerical"}
     return {"METADATA_SPEC_VERSION": "V1", "tables": {_TABLE: {"columns": columns}}}
 
 

@@ -85,8 +85,14 @@ def lbbd_release(tmp_path_factory):
     (work / "lbbd.yaml").write_text(yaml.safe_dump(config))
     ran = runner.invoke(main, ["run", str(work / "lbbd.yaml")])
     assert ran.exit_code == 0, ran.output
-    (manifest,) = (work / "catalogue").glob("*/lbbd-tenure-*/manifest.json")
-    return manifest.parent
+    (staged,) = (work / "catalogue" / "staging").iterdir()
+    catalogue = str(work / "catalogue")
+    approved = runner.invoke(main, ["approve", staged.name, "--by", "Test Approver",
+                                    "--catalogue", catalogue])
+    assert approved.exit_code == 0, approved.output
+    published = runner.invoke(main, ["publish", staged.name, "--catalogue", catalogue])
+    assert published.exit_code == 0, published.output
+    return work / "catalogue" / "releases" / staged.name
 
 
 def test_all_581_oas_and_19_wards_are_published(lbbd_release):

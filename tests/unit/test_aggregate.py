@@ -290,6 +290,8 @@ def test_bad_inputs_name_the_fix(residents, bundle, tmp_path):
         aggregate(path, bundle, max_cells=0)
     with pytest.raises(ConfigError, match="no declared values"):
         aggregate(path, bundle, [("service", [])])
+    with pytest.raises(ConfigError, match="more than 4096"):
+        aggregate(path, bundle, [(c, [str(v) for v in range(20)]) for c in ("a", "b", "c")])
 
 
 def test_unreadable_text_and_unusable_patterns_are_explained(bundle, tmp_path):

@@ -32,8 +32,13 @@ def test_wilson_interval_known_value() -> None:
 
 def _measurements(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"height": rng.uniform(140, 200, n), "weight": rng.uniform(40, 120, n),
-                         "group": rng.choice(["a", "b"], n)})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "height": rng.uniform(140, 200, n),
+            "weight": rng.uniform(40, 120, n),
+            "group": rng.choice(["a", "b"], n),
+        }
+    )
 
 
 def test_copying_the_training_data_gives_linkage_advantage_near_one() -> None:
@@ -58,12 +63,25 @@ def test_independent_synthetic_data_gives_no_advantage(people) -> None:  # type:
     train, control = people
     schema = people_schema()
     independent = schema.validate(make_people(800, seed=99))
-    linkage = linkage_attack(train, control, independent, schema,
-                             quasi_identifiers=["area", "sex", "age", "income"], n_targets=400)  # fmt: skip
-    inference = inference_attack(train, control, independent, schema, "tenure",
-                                 quasi_identifiers=["area", "age", "sex", "income"], n_targets=400)  # fmt: skip
+    linkage = linkage_attack(
+        train,
+        control,
+        independent,
+        schema,
+        quasi_identifiers=["area", "sex", "age", "income"],
+        n_targets=400,
+    )
+    inference = inference_attack(
+        train,
+        control,
+        independent,
+        schema,
+        "tenure",
+        quasi_identifiers=["area", "age", "sex", "income"],
+        n_targets=400,
+    )
     for attack in (linkage, inference):
-        low, high = attack.advantage_interval
+        low, _ = attack.advantage_interval
         assert abs(attack.advantage) < 0.15
         assert low <= 0.05
 
@@ -71,8 +89,15 @@ def test_independent_synthetic_data_gives_no_advantage(people) -> None:  # type:
 def test_copying_reveals_secrets_to_inference(people) -> None:  # type: ignore[no-untyped-def]
     train, control = people
     schema = people_schema()
-    result = inference_attack(train, control, train, schema, "tenure",
-                              quasi_identifiers=["area", "age", "sex", "income"], n_targets=400)  # fmt: skip
+    result = inference_attack(
+        train,
+        control,
+        train,
+        schema,
+        "tenure",
+        quasi_identifiers=["area", "age", "sex", "income"],
+        n_targets=400,
+    )
     # Children without income can tie on the quasi-identifiers, so not quite every guess is right.
     assert result.train_rate > 0.9
     assert result.advantage > 0.8

@@ -43,8 +43,9 @@ def test_cart_keeps_dependencies(real: pd.DataFrame) -> None:
     schema = people_schema()
     synthetic = SequentialCART(schema, seed=1).fit(real).sample(len(real))
     score = kmarginal(schema.validate(real), synthetic, schema).score
-    independent = pd.DataFrame({c: real[c].sample(frac=1, random_state=i).to_numpy()
-                                for i, c in enumerate(schema.names)})  # fmt: skip
+    independent = pd.DataFrame(
+        {c: real[c].sample(frac=1, random_state=i).to_numpy() for i, c in enumerate(schema.names)}
+    )
     assert score > kmarginal(schema.validate(real), independent, schema).score + 20
     e01 = synthetic[synthetic["area"] == "E01"]["tenure"].value_counts(normalize=True)
     assert e01["owned"] > 0.5  # area -> tenure dependence survives

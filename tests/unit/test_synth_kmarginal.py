@@ -26,10 +26,22 @@ def test_total_variation_by_hand() -> None:
 
 def test_kmarginal_matches_a_hand_computation() -> None:
     schema = _schema()
-    real = pd.DataFrame({"area": ["A", "A", "B", "B"], "x": ["p", "p", "q", "q"],
-                         "y": ["r", "s", "r", "s"], "n": [1, 2, 7, 8]})  # fmt: skip
-    synth = pd.DataFrame({"area": ["A", "A", "A", "B"], "x": ["p", "p", "p", "q"],
-                          "y": ["r", "r", "s", "s"], "n": [1, 6, 2, 9]})  # fmt: skip
+    real = pd.DataFrame(
+        {
+            "area": ["A", "A", "B", "B"],
+            "x": ["p", "p", "q", "q"],
+            "y": ["r", "s", "r", "s"],
+            "n": [1, 2, 7, 8],
+        }
+    )
+    synth = pd.DataFrame(
+        {
+            "area": ["A", "A", "A", "B"],
+            "x": ["p", "p", "p", "q"],
+            "y": ["r", "r", "s", "s"],
+            "n": [1, 6, 2, 9],
+        }
+    )
     result = kmarginal(real, synth, schema)
     # Pairs without the area: (x,y), (x,n), (n binned [0,5) / [5,10]), (y,n).
     # (x,y): real {pr:.25, ps:.25, qr:.25, qs:.25}; synth {pr:.5, ps:.25, qs:.25} -> TVD .25
@@ -39,7 +51,8 @@ def test_kmarginal_matches_a_hand_computation() -> None:
     assert result.score == pytest.approx(expected)
     assert set(result.pairs["a"] + result.pairs["b"]) == {"xy", "xn", "yn"}
     # Area A: real rows 0,1; synthetic rows 0,1,2.
-    # (x,y): real {pr:.5, ps:.5}, synth {pr:2/3, ps:1/3} -> 1/6; (x,n): {p0:1} vs {p0:2/3, p1:1/3} -> 1/3
+    # (x,y): real {pr:.5, ps:.5}, synth {pr:2/3, ps:1/3} -> 1/6
+    # (x,n): real {p0:1}, synth {p0:2/3, p1:1/3} -> 1/3
     # (y,n): {r0:.5, s0:.5} vs {r0:1/3, r1:1/3, s0:1/3} -> 1/3
     assert result.per_area["A"] == pytest.approx(1000 * (1 - (1 / 6 + 1 / 3 + 1 / 3) / 3))
     matrix = result.pair_matrix()

@@ -60,12 +60,13 @@ def test_unknown_column_suggests_a_name() -> None:
 
 def test_rules_parse_and_find_violations() -> None:
     rule = StructuralRule.parse("when age < 16 and sex == 'F' then income is missing")
-    frame = pd.DataFrame({"age": [10, 10, 30, np.nan], "sex": ["F", "M", "F", "F"],
-                          "income": [5.0, 5.0, 5.0, 5.0]})  # fmt: skip
+    frame = pd.DataFrame(
+        {"age": [10, 10, 30, np.nan], "sex": ["F", "M", "F", "F"], "income": [5.0, 5.0, 5.0, 5.0]}
+    )
     assert rule.violations(frame).tolist() == [True, False, False, False]
     listed = StructuralRule.parse("when tenure in ['social', 'private'] then benefit != 7")
     assert listed.when[0].value == ("social", "private")
-    with pytest.raises(ConfigError, match="when ... then"):
+    with pytest.raises(ConfigError, match=r"when \.\.\. then"):
         StructuralRule.parse("age < 16 implies income is missing")
     with pytest.raises(ConfigError, match="cannot read"):
         StructuralRule.parse("when age is about 16 then income is missing")
@@ -83,10 +84,14 @@ def test_dict_schema_in_the_demo_shape() -> None:
         "service": {"type": "category", "values": ["none", "hb"]},
     }
     schema = schema_from_dict(
-        spec, area_column="oa_code", areas=["E001", "E002"], person_column="person_id",
-        drop=["service"], quasi_identifiers=["oa_code", "age"],
+        spec,
+        area_column="oa_code",
+        areas=["E001", "E002"],
+        person_column="person_id",
+        drop=["service"],
+        quasi_identifiers=["oa_code", "age"],
         rules=["when age < 18 then housing_benefit == False"],
-    )  # fmt: skip
+    )
     assert schema.names == ["oa_code", "age", "sex", "housing_benefit", "arrears"]
     assert schema.area_column == "oa_code"
     assert schema.column("postcode").kind == "id"
@@ -98,25 +103,40 @@ def test_dict_schema_in_the_demo_shape() -> None:
 
 def test_one_row_per_person_checks_person_level_columns() -> None:
     schema = schema_from_dict(
-        {"pid": {"type": "id"}, "age": {"type": "integer", "min": 0, "max": 100},
-         "service": {"type": "category", "values": ["a", "b"]}},
+        {
+            "pid": {"type": "id"},
+            "age": {"type": "integer", "min": 0, "max": 100},
+            "service": {"type": "category", "values": ["a", "b"]},
+        },
         person_column="pid",
-    )  # fmt: skip
-    long = pd.DataFrame({"pid": ["p1", "p1", "p2"], "age": [30, 30, 40], "service": ["a", "b", "a"]})
+    )
+    long = pd.DataFrame(
+        {"pid": ["p1", "p1", "p2"], "age": [30, 30, 40], "service": ["a", "b", "a"]}
+    )
     with pytest.raises(DataError, match="service"):
         to_one_row_per_person(long, schema)
     dropped = schema_from_dict(
-        {"pid": {"type": "id"}, "age": {"type": "integer", "min": 0, "max": 100},
-         "service": {"type": "category", "values": ["a", "b"]}},
-        person_column="pid", drop=["service"],
-    )  # fmt: skip
+        {
+            "pid": {"type": "id"},
+            "age": {"type": "integer", "min": 0, "max": 100},
+            "service": {"type": "category", "values": ["a", "b"]},
+        },
+        person_column="pid",
+        drop=["service"],
+    )
     assert len(to_one_row_per_person(long, dropped)) == 2
 
 
 def test_ma2019_schema_comes_from_the_dictionary_and_its_rules_hold_on_the_data() -> None:
     schema = schema_for_ma2019(NIST / "data_dictionary.json", code_list_path=NIST / "ma2019.json")
     data = schema.validate(pd.read_csv(NIST / "ma2019.csv", na_values="N"))
-    assert schema.column("PUMA").values == ("25-00503", "25-00703", "25-01000", "25-01300", "25-02800")
+    assert schema.column("PUMA").values == (
+        "25-00503",
+        "25-00703",
+        "25-01000",
+        "25-01300",
+        "25-02800",
+    )
     assert schema.column("MSP").nullable and schema.column("DEYE").kind == "flag"
     assert 15 in schema.column("AGEP").bins and 3 in schema.column("AGEP").bins
     assert len(schema.rules) > 30

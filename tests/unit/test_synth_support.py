@@ -27,9 +27,13 @@ def people_schema() -> SynthSchema:
             ColumnSpec("sex", "category", values=("F", "M")),
             ColumnSpec("tenure", "category", values=TENURES),
             ColumnSpec(
-                "income", "number", lower=0, upper=200_000,
-                bins=(0, 10_000, 20_000, 40_000, 80_000, 200_000), nullable=True,
-            ),  # fmt: skip
+                "income",
+                "number",
+                lower=0,
+                upper=200_000,
+                bins=(0, 10_000, 20_000, 40_000, 80_000, 200_000),
+                nullable=True,
+            ),
             ColumnSpec("tenure_payer", "flag"),
             ColumnSpec("benefit", "flag"),
         ),

@@ -139,7 +139,8 @@ class ExtractGate:
             passed=not broken,
             summary=f"{len(evaluation.rule_violations)} structural rules; {len(broken)} broken.",
             findings=tuple(
-                Finding({"rule": rule}, "structural-rule", f"{count} rows") for rule, count in broken.items()
+                Finding({"rule": rule}, "structural-rule", f"{count} rows")
+                for rule, count in broken.items()
             ),
             rationale="Impossible records (a 10-year-old with an income) undermine trust and use.",
         )

@@ -26,8 +26,14 @@ figcaption{font-size:.85rem;font-weight:600}svg text{font-size:10px;fill:#333}
 """
 
 
-def _bars(labels: Sequence[str], series: dict[str, tuple[str, Sequence[float]]], *, width=340,
-          height=170, scale_max: float | None = None) -> str:  # fmt: skip
+def _bars(
+    labels: Sequence[str],
+    series: dict[str, tuple[str, Sequence[float]]],
+    *,
+    width=340,
+    height=170,
+    scale_max: float | None = None,
+) -> str:
     """Grouped vertical bars; ``series`` maps a name to (colour, values)."""
     n, groups = len(labels), len(series)
     top = scale_max or max([max(values, default=0) for _, values in series.values()] + [1e-9])
@@ -49,7 +55,8 @@ def _bars(labels: Sequence[str], series: dict[str, tuple[str, Sequence[float]]],
             x = left + (i + 0.5) * slot
             parts.append(
                 f'<text x="{x:.1f}" y="{height - bottom + 12}" text-anchor="end" '
-                f'transform="rotate(-35 {x:.1f} {height - bottom + 12})">{escape(label[:14])}</text>'
+                f'transform="rotate(-35 {x:.1f} {height - bottom + 12})">'
+                f"{escape(label[:14])}</text>"
             )
     parts.append(f'<text x="2" y="12">{top:.3g}</text></svg>')
     return "".join(parts)
@@ -57,7 +64,8 @@ def _bars(labels: Sequence[str], series: dict[str, tuple[str, Sequence[float]]],
 
 def _legend(series: dict[str, str]) -> str:
     return " ".join(
-        f'<span style="color:{colour}">&#9632;</span> {escape(name)}' for name, colour in series.items()
+        f'<span style="color:{colour}">&#9632;</span> {escape(name)}'
+        for name, colour in series.items()
     )
 
 
@@ -68,7 +76,9 @@ def _heatmap(evaluation: ExtractEvaluation) -> str:
     size = left + cell * len(names) + 10
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}">']
     for i, a in enumerate(names):
-        parts.append(f'<text x="{left - 4}" y="{top + i * cell + 12}" text-anchor="end">{escape(a)}</text>')
+        parts.append(
+            f'<text x="{left - 4}" y="{top + i * cell + 12}" text-anchor="end">{escape(a)}</text>'
+        )
         x = left + i * cell + 12
         parts.append(
             f'<text x="{x}" y="{top - 4}" transform="rotate(-60 {x} {top - 4})">{escape(a)}</text>'
@@ -108,16 +118,24 @@ def _headline(evaluation: ExtractEvaluation) -> str:
         ["median distance to closest record: hold-out", evaluation.dcr.holdout_median],
     ]
     if evaluation.exact_qi:
-        rows.insert(3, ["unique exact matches, quasi-identifiers", f"{evaluation.exact_qi.share:.4%}"])
+        rows.insert(
+            3, ["unique exact matches, quasi-identifiers", f"{evaluation.exact_qi.share:.4%}"]
+        )
     if evaluation.shapes:
         rows += [
-            [f"SDMetrics column shapes ({evaluation.shapes.rows_used} rows)", evaluation.shapes.column_shapes],
+            [
+                f"SDMetrics column shapes ({evaluation.shapes.rows_used} rows)",
+                evaluation.shapes.column_shapes,
+            ],
             ["SDMetrics column pair trends", evaluation.shapes.column_pair_trends],
         ]
     if evaluation.utility:
         u = evaluation.utility
         rows += [
-            [f"predict {u.target}={u.positive}: accuracy, trained on synthetic", u.synthetic_accuracy],
+            [
+                f"predict {u.target}={u.positive}: accuracy, trained on synthetic",
+                u.synthetic_accuracy,
+            ],
             [f"predict {u.target}={u.positive}: accuracy, trained on real", u.real_accuracy],
             [f"predict {u.target}={u.positive}: AUC, trained on synthetic", u.synthetic_auc],
             [f"predict {u.target}={u.positive}: AUC, trained on real", u.real_auc],
@@ -128,38 +146,65 @@ def _headline(evaluation: ExtractEvaluation) -> str:
 def render_html(evaluation: ExtractEvaluation, checks: Sequence[CheckResult] = ()) -> str:
     """The whole report as one HTML string."""
     title = f"Synthetic extract report: {evaluation.method}"
-    out = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>",
-           f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>",
-           f"<p>Rows: {escape(str(evaluation.rows))}.</p>", _headline(evaluation)]  # fmt: skip
+    out = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{escape(title)}</title>",
+        f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>",
+        f"<p>Rows: {escape(str(evaluation.rows))}.</p>",
+        _headline(evaluation),
+    ]
     if checks:
         out.append("<h2>Gate</h2>")
-        out.append(_table(["check", "result", "summary"], [
-            [c.name, "pass" if c.passed else "FAIL", c.summary] for c in checks
-        ]))  # fmt: skip
+        out.append(
+            _table(
+                ["check", "result", "summary"],
+                [[c.name, "pass" if c.passed else "FAIL", c.summary] for c in checks],
+            )
+        )
     per_area, ceiling = evaluation.fidelity.per_area, evaluation.ceiling.per_area
     if len(per_area):
         areas = [str(a) for a in per_area.index]
-        out += ["<h2>k-marginal by area</h2>", _legend({"synthetic": _SYNTH, "hold-out": _CEILING}),
-                _bars(areas, {"synthetic": (_SYNTH, list(per_area)),
-                              "hold-out": (_CEILING, [float(ceiling.get(a, 0)) for a in per_area.index])},
-                      width=600, scale_max=1000.0)]  # fmt: skip
+        out += [
+            "<h2>k-marginal by area</h2>",
+            _legend({"synthetic": _SYNTH, "hold-out": _CEILING}),
+            _bars(
+                areas,
+                {
+                    "synthetic": (_SYNTH, list(per_area)),
+                    "hold-out": (_CEILING, [float(ceiling.get(a, 0)) for a in per_area.index]),
+                },
+                width=600,
+                scale_max=1000.0,
+            ),
+        ]
     out += ["<h2>Pair scores (1000 = identical 2-way distributions)</h2>", _heatmap(evaluation)]
     if evaluation.attacks:
         out.append("<h2>Attacks (training vs hold-out records)</h2>")
-        out.append(_table(
-            ["attack", "train rate", "control rate", "advantage", "95% high"],
-            [[a.name, a.train_rate, a.control_rate, a.advantage, a.advantage_interval[1]]
-             for a in evaluation.attacks],
-        ))  # fmt: skip
-    out += ["<h2>Marginals</h2>", _legend({"real (training)": _REAL, "synthetic": _SYNTH}),
-            "<div class='grid'>"]  # fmt: skip
+        out.append(
+            _table(
+                ["attack", "train rate", "control rate", "advantage", "95% high"],
+                [
+                    [a.name, a.train_rate, a.control_rate, a.advantage, a.advantage_interval[1]]
+                    for a in evaluation.attacks
+                ],
+            )
+        )
+    out += [
+        "<h2>Marginals</h2>",
+        _legend({"real (training)": _REAL, "synthetic": _SYNTH}),
+        "<div class='grid'>",
+    ]
     for name, marginal in evaluation.marginals.items():
         order = sorted(range(len(marginal["labels"])), key=lambda i: -marginal["real"][i])
         keep = sorted(order[:_MAX_LABELS])
         labels = [marginal["labels"][i] for i in keep]
-        series = {"real": (_REAL, [marginal["real"][i] for i in keep]),
-                  "synthetic": (_SYNTH, [marginal["synthetic"][i] for i in keep])}  # fmt: skip
-        out.append(f"<figure><figcaption>{escape(name)}</figcaption>{_bars(labels, series)}</figure>")
+        series = {
+            "real": (_REAL, [marginal["real"][i] for i in keep]),
+            "synthetic": (_SYNTH, [marginal["synthetic"][i] for i in keep]),
+        }
+        out.append(
+            f"<figure><figcaption>{escape(name)}</figcaption>{_bars(labels, series)}</figure>"
+        )
     out.append("</div></body></html>")
     return "\n".join(out)
 

@@ -59,7 +59,9 @@ def _pair_scores(
             * (
                 1.0
                 - total_variation(
-                    pair_codes(real, a, b, sizes), pair_codes(synth, a, b, sizes), sizes[a] * sizes[b]
+                    pair_codes(real, a, b, sizes),
+                    pair_codes(synth, a, b, sizes),
+                    sizes[a] * sizes[b],
                 )
             )
             for a, b in pairs

@@ -105,7 +105,9 @@ def _marginals(train: pd.DataFrame, synthetic: pd.DataFrame, schema: SynthSchema
         labels = spec.labels()
         size = len(labels)
         real = np.bincount(spec.encode(train[spec.name]), minlength=size) / max(len(train), 1)
-        synth = np.bincount(spec.encode(synthetic[spec.name]), minlength=size) / max(len(synthetic), 1)
+        synth = np.bincount(spec.encode(synthetic[spec.name]), minlength=size) / max(
+            len(synthetic), 1
+        )
         out[spec.name] = {"labels": labels, "real": real.tolist(), "synthetic": synth.tolist()}
     return out
 
@@ -140,7 +142,13 @@ def evaluate_extract(
         exact_qi=exact_matches(train, synthetic, schema, qis) if qis else None,
         dcr=distance_to_closest(train, holdout, synthetic, schema, seed=seed),
         attacks=run_attacks(
-            train, holdout, synthetic, schema, secrets=secrets, n_targets=n_attack_targets, seed=seed
+            train,
+            holdout,
+            synthetic,
+            schema,
+            secrets=secrets,
+            n_targets=n_attack_targets,
+            seed=seed,
         )
         if len(qis) >= 2
         else [],

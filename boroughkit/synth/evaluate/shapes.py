@@ -77,5 +77,7 @@ def sdmetrics_quality(
         column_shapes=float(properties["Column Shapes"]),
         column_pair_trends=float(properties["Column Pair Trends"]),
         rows_used=rows,
-        per_column={str(c): float(s) for c, s in zip(details["Column"], details["Score"], strict=True)},
+        per_column={
+            str(c): float(s) for c, s in zip(details["Column"], details["Score"], strict=True)
+        },
     )

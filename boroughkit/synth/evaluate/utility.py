@@ -65,13 +65,17 @@ def _fit_score(
     # Long code lists (industry codes) stay ordinal: categorical splits over hundreds of codes
     # cost much and add little.
     categorical = [
-        name for name in _features(train.head(1), schema, target).columns
+        name
+        for name in _features(train.head(1), schema, target).columns
         if not schema.column(name).is_numeric and schema.column(name).n_codes <= 64
-    ]  # fmt: skip
+    ]
     model = HistGradientBoostingClassifier(
-        categorical_features=categorical or None, max_iter=100, early_stopping=True,
-        n_iter_no_change=10, random_state=0,
-    )  # fmt: skip
+        categorical_features=categorical or None,
+        max_iter=100,
+        early_stopping=True,
+        n_iter_no_change=10,
+        random_state=0,
+    )
     x_train, x_test = _features(train, schema, target), _features(test, schema, target)
     model.fit(x_train, y_train)
     scores = model.predict_proba(x_test)[:, 1]
