@@ -128,9 +128,14 @@ class _Release:
 
         Returns complementary cell → the exposed cell it protects.
         """
-        unknown_per_row = self.pattern @ self.unknown(cells).astype(float)
+        unknown = self.unknown(cells)
+        unknown_per_row = self.pattern @ unknown.astype(float)
+        hidden_mass = self.pattern @ np.where(unknown, self.value, 0.0)
         entries = self.pattern[:, exposed].tocoo()
-        alone = unknown_per_row[entries.row] == 1
+        # Exposing relations: the cell is their only unknown, or their unknowns add up to
+        # less than the protection width (so each is narrower than that).
+        alone = ((unknown_per_row[entries.row] == 1)
+                 | (hidden_mass[entries.row] < settings.protection_width))
         blamed, owner = entries.row[alone], exposed[entries.col[alone]]
         if blamed.size == 0:
             return {}
@@ -161,21 +166,39 @@ class _Release:
         candidate = self.candidates(cells)
         chosen: dict[int, int] = {}
         for cell in exposed:
-            columns = np.flatnonzero(self.part == self.part[cell])
-            free = unknown[columns].copy()
-            free[np.isin(columns, list(chosen))] = True
-            support = _flow(self.matrix[:, columns], self.value[columns], free,
-                            candidate[columns], int(np.searchsorted(columns, cell)),
-                            max(settings.protection_width,
-                                settings.protection_percent / 100 * self.value[cell]),
-                            columns >= self.n_cells)
-            chosen.update({int(c): int(cell) for c in columns[support] if c not in chosen})
+            width = max(settings.protection_width,
+                        settings.protection_percent / 100 * self.value[cell])
+            # Changes near the cell first (cells further out held fixed), then further out.
+            for columns in self._neighbourhoods(cell):
+                free = unknown[columns] | np.isin(columns, list(chosen))
+                support = _flow(self.matrix[:, columns], self.value[columns], free,
+                                candidate[columns], int(np.searchsorted(columns, cell)), width,
+                                columns >= self.n_cells)
+                if support is not None:
+                    chosen.update({int(c): int(cell) for c in columns[support]
+                                   if c not in chosen})
+                    break
         return chosen
+
+    def _neighbourhoods(self, cell: int) -> list[np.ndarray]:
+        """Cells within 2 and 4 relations of ``cell``, then its whole independent part."""
+        inside = np.zeros(self.value.size, dtype=bool)
+        inside[cell] = True
+        found = []
+        for hops in range(1, 5):
+            inside = (self.pattern.T @ ((self.pattern @ inside) > 0)) > 0
+            if hops % 2 == 0:
+                found.append(np.flatnonzero(inside))
+        return [*found, np.flatnonzero(self.part == self.part[cell])]
 
 
 def _flow(block: sparse.csr_array, value: np.ndarray, free: np.ndarray, candidate: np.ndarray,
-          cell: int, width: float, hidden: np.ndarray) -> np.ndarray:
-    """The published cells a protecting change of the table has to touch (LP, split p − q)."""
+          cell: int, width: float, hidden: np.ndarray) -> np.ndarray | None:
+    """The published cells a protecting change of the table has to touch (LP, split p − q).
+
+    Only ``block``'s columns may change; every relation touching them is kept. None when no
+    such change exists.
+    """
     rows = np.diff(block.tocsr().indptr) > 0
     block = block[rows]
     n = value.size
@@ -197,7 +220,7 @@ def _flow(block: sparse.csr_array, value: np.ndarray, free: np.ndarray, candidat
         if result.status == 0 and result.x is not None:
             moved = result.x[:n] + result.x[n:]
             return np.flatnonzero(candidate & (moved > 1e-7))
-    return np.zeros(0, dtype=int)
+    return None
 
 
 def _prune(cells: CellTable, relations: Relations, settings: RuleSettings, limit: int,
@@ -209,7 +232,8 @@ def _prune(cells: CellTable, relations: Relations, settings: RuleSettings, limit
         frame = cells.frame.copy()
         frame.loc[cell, ["status", "rule"]] = [PUBLISHED, ""]
         trial = CellTable(frame)
-        intervals = intruder_intervals(trial, relations, settings, exact_intervals=False, cache=cache, workers=workers)
+        intervals = intruder_intervals(trial, relations, settings, exact_intervals=False,
+                                       cache=cache, workers=workers)
         if intervals["safe"].all():
             cells = trial
     return cells

@@ -18,7 +18,11 @@ from boroughkit.disclosure.area_sets import (
     names_from_lookup,
 )
 from boroughkit.disclosure.differencing import Publication, check_geographic_differencing
-from boroughkit.disclosure.release_differencing import ReleaseSnapshot, check_cross_release
+from boroughkit.disclosure.release_differencing import (
+    Protection,
+    ReleaseSnapshot,
+    check_cross_release,
+)
 from boroughkit.disclosure.report import CheckResult
 from boroughkit.errors import ConfigError, DataError
 from boroughkit.pipeline.load import read_table
@@ -94,7 +98,8 @@ def _custom(custom: CustomAreasConfig, plan: Plan,
         if column not in table.columns:
             raise DataError(f"{path}: column '{column}' not found",
                             fix="give a CSV with area_code and oa_code columns")
-    grouped = table.groupby("area_code")["oa_code"].apply(list).to_dict()
+    grouped = {str(code): [str(oa) for oa in oas]
+               for code, oas in table.groupby("area_code")["oa_code"].apply(list).items()}
     sets = custom_areas_from_lists(grouped, known_oas=bundle.lookup["oa_code"].astype(str))
     label_column = custom.name_column or ("area_name" if "area_name" in table else None)
     labels = (dict(zip(table["area_code"], table[label_column], strict=False))
@@ -105,7 +110,7 @@ def _custom(custom: CustomAreasConfig, plan: Plan,
 def cross_release(plan: Plan, bundle: Any, tables: list[ReleasedTable], release_id: str,
                   catalogue: Path, dataset: str, records: pd.DataFrame | None) -> CheckResult:
     """Compare this release with earlier releases of the same dataset in the catalogue."""
-    protection = "dp" if plan.spends_budget else "cell-key"
+    protection: Protection = "dp" if plan.spends_budget else "cell-key"
     levels = sorted({level for table in tables for level in table.frames})
     new = ReleaseSnapshot(release_id, protection, areas_from_lookup(bundle.lookup, levels))
     earlier = []
@@ -120,7 +125,7 @@ def cross_release(plan: Plan, bundle: Any, tables: list[ReleasedTable], release_
             if manifest.get("geography", {}).get("fingerprint") != bundle.fingerprint:
                 continue  # other area definitions: their slivers are checked when published
             old_levels = sorted({entry["level"] for entry in manifest.get("files", [])})
-            kind = "dp" if manifest.get("method") == "dp-tables" else "cell-key"
+            kind: Protection = "dp" if manifest.get("method") == "dp-tables" else "cell-key"
             earlier.append(ReleaseSnapshot(manifest["release_id"], kind,
                                            areas_from_lookup(bundle.lookup, old_levels)))
     person = plan.loaded.config.source.privacy_unit

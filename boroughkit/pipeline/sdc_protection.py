@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from boroughkit.anonymise.counts import TOTAL
+from boroughkit.anonymise.counts import TOTAL, as_category_text
 from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.disclosure.report import CheckResult
 from boroughkit.disclosure.rules import RuleSettings, apply_rules, area_populations
@@ -55,8 +55,7 @@ def _cells(tables: list[ReleasedTable], records: pd.DataFrame, person: str,
         columns = table.category_columns
         people = records[[person, "oa_code", *columns]].copy()
         for column in columns:
-            people[column] = people[column].astype(str).str.lower().where(
-                records[column].map(type) == bool, records[column].astype(str))
+            people[column] = as_category_text(records[column]).astype(str)
         for level, published in table.frames.items():
             area = people["oa_code"].astype(str).map(bundle.oa_to_level(level))
             scoped = people.assign(area_code=area)

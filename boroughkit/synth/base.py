@@ -30,7 +30,7 @@ class Synthesiser(ABC):
     given); DP methods are never seeded.
     """
 
-    method: ClassVar[str] = "synthesiser"
+    method: str = "synthesiser"
     differentially_private: ClassVar[bool] = False
 
     def __init__(self, schema: SynthSchema, *, seed: int | None = None) -> None:

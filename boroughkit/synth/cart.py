@@ -147,10 +147,28 @@ class SequentialCART(Synthesiser):
         return self.smooth and spec.is_numeric
 
     def _sample_batch(self, n: int) -> pd.DataFrame:
+        return self.sample_given(pd.DataFrame(index=range(n)))
+
+    def sample_given(self, fixed: pd.DataFrame) -> pd.DataFrame:
+        """One row per row of ``fixed``, whose columns (the first of the visit order) are kept.
+
+        Rules are not enforced here: callers conditioning on fixed values enforce them.
+        """
+        if list(fixed.columns) != self.order[: len(fixed.columns)]:
+            raise ConfigError(
+                f"fixed columns {list(fixed.columns)} must start the CART visit order",
+                fix=f"pass the first columns of {self.order}",
+            )
+        n = len(fixed)
         specs = [self.schema.column(name) for name in self.order]
         columns: dict[str, np.ndarray] = {}
         features = np.empty((n, len(specs)))
         for j, spec in enumerate(specs):
+            if spec.name in fixed.columns:
+                values = fixed[spec.name].to_numpy()
+                columns[spec.name] = values
+                features[:, j] = _feature(spec, pd.Series(values))
+                continue
             if j == 0:
                 leaves = np.zeros(n, dtype=np.int64)
                 pools = self._first

@@ -71,12 +71,15 @@ def _noisy_tables(
     """Noisy counts of every clique's table, released in one query spending ``d_out``."""
     pure = measure == dp.max_divergence()
     metric = dp.l1_distance(T="u32") if pure else dp.l2_distance(T="u32")
-    exact = make_stable_marginals(*space, metric, cliques)
+    exact = make_stable_marginals(space[0], space[1], metric, cliques)
     # One person is one cell of each table: sensitivity 1 per table, in L1 and in L2.
     k = len(cliques)
     scale = k / d_out if pure else float(np.sqrt(k / (2.0 * d_out)))
     noisy = _within(
-        lambda s: exact >> make_noise_marginals(*exact.output_space, measure, cliques, s),
+        lambda s: (
+            exact
+            >> make_noise_marginals(exact.output_domain, exact.output_metric, measure, cliques, s)
+        ),
         scale,
         d_out,
     )
@@ -107,7 +110,8 @@ def _pair_scores(space: tuple, sizes: dict[str, int], candidates: list[tuple[str
         return out
 
     return _make_transformation(
-        *space,
+        input_domain=space[0],
+        input_metric=space[1],
         output_domain=dp.vector_domain(dp.atom_domain(T="f64", nan=False)),
         output_metric=dp.linf_distance(T="f64", monotonic=False),
         function=scores,
@@ -232,7 +236,9 @@ class DPMarginalSynthesiser(Synthesiser):
 
     def _aim(self, space: tuple, measure: Any, sizes: dict[str, int], d_out: float) -> Any:
         select = dp.t.make_stable_lazyframe(
-            *space, pl.LazyFrame(schema={c: pl.UInt32 for c in sizes}).select(self.modelled)
+            space[0],
+            space[1],
+            pl.LazyFrame(schema={c: pl.UInt32 for c in sizes}).select(self.modelled),
         )
         algorithm = dp.mbi.AIM(
             queries=2, rounds=self.aim_rounds, max_size=self.aim_max_size_mb, oneway_split=0.2
@@ -258,6 +264,6 @@ class DPMarginalSynthesiser(Synthesiser):
         for child, hierarchy in self._children.items():
             counts = self._child_counts[child]
             table[child] = draw_children(
-                self.schema, hierarchy, table[hierarchy.parent], counts, rng
+                self.schema, hierarchy, table[hierarchy.parent].to_numpy(), counts, rng
             )
         return self.schema.decode(table[self.schema.names], rng)

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from boroughkit.synth.rules import StructuralRule
-from boroughkit.synth.schema import Hierarchy, SynthSchema
+from boroughkit.synth.schema import ColumnSpec, Hierarchy, SynthSchema
 
-Edge = tuple[str, str]
+Edge = tuple[str, ...]  # a pair of column names
 
 
 def project_to_simplex(values: np.ndarray, total: float) -> np.ndarray:
@@ -62,7 +62,7 @@ def impossible_cells(schema: SynthSchema, columns: Sequence[str]) -> np.ndarray:
     return broken.reshape(shape)
 
 
-def _representatives(spec, codes: np.ndarray) -> pd.Series:  # type: ignore[no-untyped-def]
+def _representatives(spec: ColumnSpec, codes: np.ndarray) -> pd.Series:
     missing = spec.nullable & (codes == spec.n_codes - 1)
     safe = np.where(missing, 0, codes)
     if spec.is_discrete:

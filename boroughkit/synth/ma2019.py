@@ -14,7 +14,7 @@ from typing import Any
 
 from boroughkit.errors import DataError
 from boroughkit.synth.rules import parse_rules
-from boroughkit.synth.schema import ColumnSpec, Hierarchy, SynthSchema
+from boroughkit.synth.schema import ColumnKind, ColumnSpec, Hierarchy, SynthSchema
 
 MA_STATE_PREFIX = "25-"  # Massachusetts PUMAs are coded 25-xxxxx
 MA2019_QUASI_IDENTIFIERS = ("PUMA", "AGEP", "SEX", "RAC1P", "HISP", "MSP")
@@ -142,14 +142,14 @@ def _column(name: str, entry: dict[str, Any], state_prefix: str) -> ColumnSpec:
     description = entry.get("description", "")
     nullable = "N" in values
     if name == "PUMA":
-        codes = tuple(code for code in values if code.startswith(state_prefix))
-        return ColumnSpec(name, "area", values=codes, description=description)
+        pumas = tuple(code for code in values if code.startswith(state_prefix))
+        return ColumnSpec(name, "area", values=pumas, description=description)
     if name in MA2019_BINS:
         bins = MA2019_BINS[name]
-        kind = "integer" if name in _INTEGER_COLUMNS else "number"
+        numeric: ColumnKind = "integer" if name in _INTEGER_COLUMNS else "number"
         return ColumnSpec(
             name,
-            kind,
+            numeric,
             lower=bins[0],
             upper=bins[-1],
             bins=bins,
@@ -157,7 +157,7 @@ def _column(name: str, entry: dict[str, Any], state_prefix: str) -> ColumnSpec:
             description=description,
         )
     codes = tuple(int(code) for code in values if code != "N")
-    kind = "flag" if name in _FLAG_COLUMNS else "category"
+    kind: ColumnKind = "flag" if name in _FLAG_COLUMNS else "category"
     positive = 1 if kind == "flag" else None
     return ColumnSpec(
         name, kind, values=codes, nullable=nullable, positive=positive, description=description

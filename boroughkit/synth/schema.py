@@ -217,10 +217,11 @@ class Hierarchy:
 class SynthSchema:
     """The whole declared schema: columns, quasi-identifiers, household and structural rules.
 
-    Households ("keep households together"): when ``household_column`` is set, household-level
-    attributes are synthesised once per household (with the household size) and persons are then
-    drawn conditionally on their household's attributes, so people of one synthetic household share
-    them. Only the sequential CART synthesiser supports this; the others synthesise persons.
+    Households ("keep households together"): with ``household_column`` set, the household CART
+    (:class:`boroughkit.synth.households.HouseholdCART`) synthesises households first (their
+    ``household_attributes`` and size) and then the persons of each household given those, so
+    members of one synthetic household share them. The other synthesisers produce independent
+    persons and drop the household id.
     """
 
     columns: tuple[ColumnSpec, ...]

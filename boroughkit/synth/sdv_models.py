@@ -133,7 +133,8 @@ def _for_sdv(data: pd.DataFrame, schema: SynthSchema) -> pd.DataFrame:
             codes = spec.encode(frame[spec.name])
             labels = np.asarray([str(value) for value in spec.values], dtype=object)
             present = codes < len(spec.values)
-            frame[spec.name] = np.where(present, labels[np.where(present, codes, 0)], None)
+            chosen = pd.Series(labels[np.where(present, codes, 0)], index=frame.index)
+            frame[spec.name] = chosen.where(present)
     return frame
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -38,7 +39,8 @@ def test_custom_area_leaving_a_small_sliver_is_refused_and_named(demo_workspace,
     with pytest.raises(DisclosureError) as caught:
         run_pipeline(build_plan(load_config(path)))
     assert tree_snapshot(demo_workspace / "catalogue") == before
-    report = json.loads(open(caught.value.report_path.replace(".md", ".json")).read())
+    report_path = Path(caught.value.report_path.replace(".md", ".json"))
+    report = json.loads(report_path.read_text())
     failed = [c for c in report["checks"] if not c["passed"]]
     assert any(c["name"].lower().startswith("geographic differencing") for c in failed)
     details = json.dumps(failed)

@@ -17,7 +17,9 @@ def _sdc_config(**release):
         "method": "sdc-tables",
         "threshold": 10,
         "rounding_base": 5,
-        "tables": [{"name": "tenure", "count_by": ["tenure"], "levels": ["lsoa", "msoa", "borough"]}],
+        "tables": [
+            {"name": "tenure", "count_by": ["tenure"], "levels": ["lsoa", "msoa", "borough"]}
+        ],
         **release,
     }
     return config

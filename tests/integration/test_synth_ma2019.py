@@ -18,14 +18,14 @@ NIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "nist_cr
 
 
 @pytest.fixture(scope="module")
-def ma2019():  # type: ignore[no-untyped-def]
+def ma2019():
     schema = schema_for_ma2019(NIST / "data_dictionary.json", code_list_path=NIST / "ma2019.json")
     real = pd.read_csv(NIST / "ma2019.csv", na_values="N")
     train, holdout = split_holdout(real, 0.2, seed=0)
     return schema, schema.validate(train), schema.validate(holdout)
 
 
-def test_cart_scores_above_900_without_copying_anyone(ma2019) -> None:  # type: ignore[no-untyped-def]
+def test_cart_scores_above_900_without_copying_anyone(ma2019) -> None:
     schema, train, holdout = ma2019
     synthetic = make_synthesiser("cart", schema, seed=2019).fit(train).sample(len(train))
     score = kmarginal(train, synthetic, schema).score
@@ -41,7 +41,7 @@ def test_cart_scores_above_900_without_copying_anyone(ma2019) -> None:  # type: 
 
 
 @pytest.mark.slow
-def test_dp_mst_at_epsilon_one_scores_above_880(ma2019) -> None:  # type: ignore[no-untyped-def]
+def test_dp_mst_at_epsilon_one_scores_above_880(ma2019) -> None:
     schema, train, _ = ma2019
     budget = PrivacyBudget(epsilon=1.0, delta=1e-9)
     scores, seconds = [], []

@@ -59,7 +59,7 @@ def test_copying_the_training_data_gives_linkage_advantage_near_one() -> None:
     assert abs(independent.advantage) < 0.05
 
 
-def test_independent_synthetic_data_gives_no_advantage(people) -> None:  # type: ignore[no-untyped-def]
+def test_independent_synthetic_data_gives_no_advantage(people) -> None:
     train, control = people
     schema = people_schema()
     independent = schema.validate(make_people(800, seed=99))
@@ -86,7 +86,7 @@ def test_independent_synthetic_data_gives_no_advantage(people) -> None:  # type:
         assert low <= 0.05
 
 
-def test_copying_reveals_secrets_to_inference(people) -> None:  # type: ignore[no-untyped-def]
+def test_copying_reveals_secrets_to_inference(people) -> None:
     train, control = people
     schema = people_schema()
     result = inference_attack(
@@ -112,7 +112,7 @@ def test_advantage_interval_is_wide_for_common_secrets() -> None:
     assert AttackResult("x", 1000, 999, 1000).informative is False
 
 
-def test_exact_matches_on_copies_and_on_fresh_data(people) -> None:  # type: ignore[no-untyped-def]
+def test_exact_matches_on_copies_and_on_fresh_data(people) -> None:
     train, _ = people
     schema = people_schema()
     copied = exact_matches(train, train.sample(frac=0.5, random_state=1), schema)
@@ -126,7 +126,7 @@ def test_exact_matches_on_copies_and_on_fresh_data(people) -> None:  # type: ign
     assert adult_fresh.share == 0.0
 
 
-def test_dcr_flags_copies_and_accepts_new_people(people) -> None:  # type: ignore[no-untyped-def]
+def test_dcr_flags_copies_and_accepts_new_people(people) -> None:
     train, control = people
     schema = people_schema()
     copies = distance_to_closest(train, control, train, schema)

@@ -92,7 +92,7 @@ def test_hierarchy_child_is_drawn_within_its_parent() -> None:
     schema = _coded_schema()
     rng = np.random.default_rng(2)
     code = rng.choice([10, 11, 31, np.nan], 3000, p=[0.5, 0.2, 0.2, 0.1])
-    group = np.where(np.isnan(code), None, np.where(code < 30, "a", "b"))
+    group = pd.Series(np.where(code < 30, "a", "b")).where(~np.isnan(code))
     real = pd.DataFrame({"group": group, "code": code, "size": rng.integers(0, 10, 3000)})
     synthesiser = DPMarginalSynthesiser(schema, budget=PrivacyBudget(rho=5.0)).fit(real)
     synthetic = synthesiser.sample(4000)

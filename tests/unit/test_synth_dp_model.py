@@ -55,7 +55,7 @@ def test_a_tree_fitted_on_exact_tables_reproduces_the_data() -> None:
         ("age", "tenure_payer"),
         ("age", "sex"),
     ]
-    tables = {}
+    tables: dict[tuple[str, ...], np.ndarray] = {}
     for a, b in edges:
         table = np.zeros((sizes[a], sizes[b]))
         np.add.at(table, (codes[a], codes[b]), 1)

@@ -35,7 +35,7 @@ def test_split_holdout_sizes_and_groups() -> None:
         split_holdout(data, 1.5)
 
 
-def test_utility_real_beats_noise_and_copies_match_real(split) -> None:  # type: ignore[no-untyped-def]
+def test_utility_real_beats_noise_and_copies_match_real(split) -> None:
     train, holdout = split
     schema = people_schema()
     copied = utility(train, holdout, train, schema, target="benefit")
@@ -50,14 +50,14 @@ def test_utility_real_beats_noise_and_copies_match_real(split) -> None:  # type:
 
 
 @pytest.fixture(scope="module")
-def evaluation(split):  # type: ignore[no-untyped-def]
+def evaluation(split):
     train, holdout = split
     schema = people_schema()
     synthetic = SequentialCART(schema, seed=2).fit(train).sample(len(train))
     return evaluate_extract(train, holdout, synthetic, schema, method="cart", target="benefit")
 
 
-def test_evaluation_covers_fidelity_utility_and_privacy(evaluation) -> None:  # type: ignore[no-untyped-def]
+def test_evaluation_covers_fidelity_utility_and_privacy(evaluation) -> None:
     summary = evaluation.to_dict()
     assert 800 < summary["kmarginal"]["synthetic"] <= 1000
     assert set(summary["kmarginal"]["per_area"]) == {"E01", "E02", "E03"}
@@ -67,7 +67,7 @@ def test_evaluation_covers_fidelity_utility_and_privacy(evaluation) -> None:  # 
     assert sum(summary["rule_violations"].values()) == 0
 
 
-def test_gate_passes_and_fails_on_its_limits(evaluation) -> None:  # type: ignore[no-untyped-def]
+def test_gate_passes_and_fails_on_its_limits(evaluation) -> None:
     lenient = ExtractGate(max_exact_match_share=1.0, max_attack_advantage=1.0, dcr_margin=1.0)
     assert lenient.passed(evaluation)
     copied = replace(
@@ -82,7 +82,7 @@ def test_gate_passes_and_fails_on_its_limits(evaluation) -> None:  # type: ignor
     assert not rules.passed and rules.findings[0].detail == "3 rows"
 
 
-def test_html_report_is_self_contained(evaluation) -> None:  # type: ignore[no-untyped-def]
+def test_html_report_is_self_contained(evaluation) -> None:
     html = render_html(evaluation, ExtractGate().check(evaluation))
     assert html.startswith("<!doctype html>")
     assert "<svg" in html and "k-marginal by area" in html and "Pair scores" in html

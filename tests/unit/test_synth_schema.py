@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,7 +74,7 @@ def test_rules_parse_and_find_violations() -> None:
 
 
 def test_dict_schema_in_the_demo_shape() -> None:
-    spec = {
+    spec: dict[str, dict[str, Any]] = {
         "person_id": {"type": "id"},
         "oa_code": {"type": "string"},
         "postcode": {"type": "string", "optional": True},

@@ -6,7 +6,7 @@ attacks, and real-versus-synthetic marginals of every column.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 
@@ -28,10 +28,10 @@ figcaption{font-size:.85rem;font-weight:600}svg text{font-size:10px;fill:#333}
 
 def _bars(
     labels: Sequence[str],
-    series: dict[str, tuple[str, Sequence[float]]],
+    series: Mapping[str, tuple[str, Sequence[float]]],
     *,
-    width=340,
-    height=170,
+    width: int = 340,
+    height: int = 170,
     scale_max: float | None = None,
 ) -> str:
     """Grouped vertical bars; ``series`` maps a name to (colour, values)."""

@@ -56,8 +56,13 @@ def _labelled(data: pd.DataFrame, target: str, positive: Any) -> tuple[pd.DataFr
 
 
 def _fit_score(
-    train: pd.DataFrame, y_train: np.ndarray, test: pd.DataFrame, y_test: np.ndarray, schema, target
-) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    train: pd.DataFrame,
+    y_train: np.ndarray,
+    test: pd.DataFrame,
+    y_test: np.ndarray,
+    schema: SynthSchema,
+    target: str,
+) -> tuple[float, float]:
     if len(np.unique(y_train)) < 2:
         # A constant training label: predict it everywhere (AUC of a constant score is 0.5).
         constant = bool(y_train[0]) if len(y_train) else False
