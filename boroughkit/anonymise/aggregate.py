@@ -5,7 +5,8 @@ the pandas path (:func:`~boroughkit.anonymise.counts.bounded_cells` then
 :func:`~boroughkit.anonymise.counts.oa_cell_counts`) computes in memory: opted-out residents
 removed, rows placed in an Output Area by their OA code (or counted as unmatched, per reason),
 each person's distinct category cells cut to ``max_cells``, persons counted per OA × cell. It
-also returns the facts the pipeline reports and the data errors it must raise. DuckDB runs
+also returns the facts the pipeline reports and the data errors it must raise (only when a
+person is found in two OAs does a second scan look up example row numbers). DuckDB runs
 with a memory limit, few threads and a private spill folder, so a hundred million rows fit in
 a few GiB.
 

@@ -34,7 +34,8 @@ from boroughkit.disclosure.tables import KEY_COLUMNS, CellTable, Relations, buil
 from boroughkit.errors import DataError
 
 _TOL = 1e-6
-_WITNESS_ROUNDS = 8
+_WITNESS_ROUNDS = 30
+_WITNESS_PATIENCE = 3
 _LOCAL_HOPS = 3
 #: Below this many suppressed cells every interval is solved exactly; above, screens decide.
 EXACT_LIMIT = 2000
@@ -348,8 +349,8 @@ def _bounds(comp: _Component, variables: np.ndarray, rows: np.ndarray, cell: int
 def _witnessed(comp: _Component, todo: np.ndarray, integer_programs: bool) -> np.ndarray:
     """Cells proved safe by feasible tables: each is a table the intruder cannot rule out.
 
-    The true table is one; LP vertices pushing the undecided cells up or down (each to the
-    side explored least so far) are others. A cell whose values across these tables spread at
+    The true table is one; LP vertices pushing the undecided cells in random directions are
+    others. A cell whose values across these tables spread at
     least its protection width is safe, whatever else the intruder does.
     """
     truth = np.nan_to_num(comp.truth)
@@ -360,14 +361,15 @@ def _witnessed(comp: _Component, todo: np.ndarray, integer_programs: bool) -> np
     highest, lowest = truth.copy(), truth.copy()
     proven = np.zeros(truth.size, dtype=bool)
     rng = np.random.default_rng(0)  # a fixed search order makes audits repeatable
-    for round_number in range(_WITNESS_ROUNDS):
+    idle = 0
+    for _ in range(_WITNESS_ROUNDS):
         undecided = todo & ~proven
-        if not undecided.any():
+        if not undecided.any() or idle == _WITNESS_PATIENCE:
             break
-        up_gap, down_gap = highest - truth, truth - lowest
-        side = np.where(up_gap == down_gap, rng.choice([-1.0, 1.0], truth.size),
-                        np.where(up_gap < down_gap, 1.0, -1.0))
-        weights = np.where(undecided, side * rng.uniform(0.5, 1.5, truth.size), 0.0)
+        # Random directions: pushing every cell its own way at once works badly, because
+        # cells in the same relation must move in opposite directions.
+        weights = np.where(undecided, rng.choice([-1.0, 1.0], truth.size)
+                           * rng.uniform(0.5, 1.5, truth.size), 0.0)
         result = milp(-weights, constraints=LinearConstraint(comp.matrix, comp.rhs, comp.rhs),
                       bounds=Bounds(box_low, box_high),
                       integrality=_integrality(comp, integer_programs))
@@ -376,11 +378,9 @@ def _witnessed(comp: _Component, todo: np.ndarray, integer_programs: bool) -> np
         highest, lowest = np.maximum(highest, result.x), np.minimum(lowest, result.x)
         top = np.where(comp.integer, np.floor(highest + _TOL), highest)
         bottom = np.where(comp.integer, np.ceil(lowest - _TOL), lowest)
-        spread = top - bottom
-        newly = undecided & (spread >= comp.required - _TOL) & (spread > _TOL)
+        newly = undecided & (top - bottom >= comp.required - _TOL) & (top - bottom > _TOL)
         proven |= newly
-        if round_number >= 2 and not newly.any():
-            break
+        idle = 0 if newly.any() else idle + 1
     return proven
 
 

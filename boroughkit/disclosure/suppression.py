@@ -57,22 +57,23 @@ def secondary_suppression(cells: CellTable, lookup: pd.DataFrame, settings: Rule
                                 linked_totals=linked_totals)
     release = _Release.of(cells, relations)
     cache: dict[bytes, tuple[np.ndarray, ...]] = {}
-    current, protects = cells, {}
+    current, protects, before = cells, {}, np.inf
     for _ in range(max_rounds):
         intervals = intruder_intervals(current, relations, settings, exact_intervals=False,
                                        cache=cache, workers=workers)
         exposed = intervals.loc[~intervals["safe"], "cell"].to_numpy()
         if exposed.size == 0:
             break
-        # Cells exposed by plain subtraction first: others are often exposed only through them.
+        # Cells exposed by plain subtraction first: others are often exposed only through
+        # them. The LP search is slower; it takes over when subtraction stops making progress.
         chosen = release.subtraction_complements(current, exposed, settings)
-        if chosen:
-            protects.update(chosen)
-        else:
-            chosen = release.flow_complements(current, exposed, settings)
-            protects.update(chosen)
+        if not chosen or exposed.size > 0.8 * before:
+            others = exposed[~np.isin(exposed, list(chosen.values()))]
+            chosen |= release.flow_complements(current, others, settings)
         if not chosen:
             break
+        protects.update(chosen)
+        before = exposed.size
         current = current.suppress(np.isin(np.arange(len(current)), list(chosen)), SECONDARY)
     current = _prune(current, relations, settings, prune_limit, cache, workers)
     audit = audit_suppression(current, lookup, settings, relations=relations, workers=workers)

@@ -13,6 +13,7 @@ from boroughkit.errors import ConfigError
 from boroughkit.synth.base import Synthesiser
 from boroughkit.synth.budget import PrivacyBudget
 from boroughkit.synth.cart import SequentialCART
+from boroughkit.synth.households import HouseholdCART
 from boroughkit.synth.ma2019 import schema_for_ma2019
 from boroughkit.synth.rules import StructuralRule, count_violations, parse_rules
 from boroughkit.synth.schema import ColumnSpec, Hierarchy, SynthSchema
@@ -46,6 +47,7 @@ __all__ = [
     "METHODS",
     "ColumnSpec",
     "Hierarchy",
+    "HouseholdCART",
     "PrivacyBudget",
     "SequentialCART",
     "StructuralRule",

@@ -133,10 +133,18 @@ def repair(batch: pd.DataFrame, rules: tuple[StructuralRule, ...]) -> pd.DataFra
         if not broken.any():
             continue
         for condition in rule.then:
-            value = np.nan if condition.op == "is missing" else condition.value
-            if batch[condition.column].dtype.kind in "iub" and value is np.nan:
-                batch[condition.column] = batch[condition.column].astype(float)
-            batch.loc[broken, condition.column] = value
+            column = batch[condition.column]
+            if condition.op == "is missing":
+                # Missing needs a dtype that can hold it: floats for numbers, objects for flags.
+                if column.dtype.kind in "iu":
+                    batch[condition.column] = column.astype(float)
+                elif column.dtype.kind == "b" or isinstance(column.dtype, pd.CategoricalDtype):
+                    batch[condition.column] = column.astype(object)
+                batch.loc[broken, condition.column] = np.nan
+            else:
+                if isinstance(column.dtype, pd.CategoricalDtype):
+                    batch[condition.column] = column.astype(object)
+                batch.loc[broken, condition.column] = condition.value
     return batch
 
 

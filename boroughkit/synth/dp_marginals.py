@@ -185,6 +185,9 @@ class DPMarginalSynthesiser(Synthesiser):
         self._model: Any = None
         self._child_counts: dict[str, np.ndarray] = {}
         self.measured: list[list[str]] = []
+        # The number of people as the released noisy tables say: sample this many rows, since
+        # the true count is itself private.
+        self.estimated_rows: int | None = None
 
     def parameters(self) -> dict[str, Any]:
         """Settings and budget recorded with the extract, with the public cut points used."""
@@ -198,6 +201,7 @@ class DPMarginalSynthesiser(Synthesiser):
             "drawn_within_parent": {c: h.parent for c, h in self._children.items()},
             "cut_points": {s.name: list(s.bins) for s in self.schema.synthesised if s.is_numeric},
             "measured_marginals": self.measured,
+            "estimated_rows": self.estimated_rows,
         }
 
     def _fit(self, data: pd.DataFrame) -> None:
@@ -229,6 +233,8 @@ class DPMarginalSynthesiser(Synthesiser):
         else:
             self._model = queryable(self._aim(space, measure, sizes, model_mids[-1]))
             self.measured = [list(clique) for clique in self._model.marginals.cliques()]
+            total_rows = float(np.asarray(self._model.project(self.modelled[0])).sum())
+        self.estimated_rows = max(1, round(total_rows))
         self._child_counts = {
             child: _noisy_tables(queryable, space, measure, sizes, [(child,)], child_loss)[(child,)]
             for child in self._children

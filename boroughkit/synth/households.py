@@ -36,7 +36,9 @@ class HouseholdCART:
         if schema.household_column is None:
             raise ConfigError("household synthesis needs schema.household_column", fix="declare it")
         self.schema, self.max_size = schema, max_size
-        size = ColumnSpec(SIZE, "integer", lower=1, upper=max_size, bins=tuple(range(1, max_size + 1)))
+        size = ColumnSpec(
+            SIZE, "integer", lower=1, upper=max_size, bins=tuple(range(1, max_size + 1))
+        )
         attributes = [schema.column(name) for name in schema.household_attributes]
         own = [spec for spec in schema.synthesised if spec.name not in schema.household_attributes]
         self._household_schema = SynthSchema(columns=(*attributes, size), name="households")

@@ -49,6 +49,8 @@ def test_mst_output_keeps_rules_and_reports_what_it_measured(budget: PrivacyBudg
     assert len(parameters["measured_marginals"]) == len(schema.names) - 1
     assert parameters["cut_points"]["income"] == [0, 10000, 20000, 40000, 80000, 200000]
     assert parameters["budget"]["definition"] == ("pure-DP" if budget.epsilon else "zCDP")
+    # The released row count is the noisy tables' total, near the real 1500.
+    assert abs(parameters["estimated_rows"] - 1500) < 150
 
 
 def test_mst_shares_are_unbiased_within_noise_bands() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,8 +11,9 @@ import pytest
 from boroughkit.errors import DataError
 from boroughkit.synth import count_violations, schema_from_dict
 from boroughkit.synth.households import HouseholdCART
+from boroughkit.synth.schema import SynthSchema
 
-SPEC = {
+SPEC: dict[str, dict[str, Any]] = {
     "person_id": {"type": "id"},
     "home": {"type": "id"},
     "tenure": {"type": "category", "values": ["owned", "rented"]},
@@ -21,18 +24,25 @@ SPEC = {
 
 def _households(n_homes: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for home in range(n_homes):
         tenure = rng.choice(["owned", "rented"], p=[0.6, 0.4])
         size = int(rng.choice([1, 2, 3, 4], p=[0.3, 0.3, 0.2, 0.2]))
         for member in range(size):
             age = int(rng.integers(30, 80) if member == 0 else rng.integers(0, 80))
-            rows.append({"person_id": f"P{len(rows)}", "home": f"U{home}", "tenure": tenure,
-                         "age": age, "working": bool(age >= 18 and rng.random() < 0.6)})  # fmt: skip
+            rows.append(
+                {
+                    "person_id": f"P{len(rows)}",
+                    "home": f"U{home}",
+                    "tenure": tenure,
+                    "age": age,
+                    "working": bool(age >= 18 and rng.random() < 0.6),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def _schema():  # type: ignore[no-untyped-def]
+def _schema() -> SynthSchema:
     return schema_from_dict(
         SPEC,
         person_column="person_id",
@@ -63,8 +73,6 @@ def test_households_stay_whole_and_share_their_attributes() -> None:
 
 def test_household_attributes_must_be_shared() -> None:
     real = _households(50, seed=2)
-    real.loc[real.index[real["home"].duplicated()][0], "tenure"] = "owned"
-    real.loc[real.index[real["home"].duplicated()][0], "tenure"] = "rented"
     first_home = real.loc[real["home"].duplicated(keep=False), "home"].iloc[0]
     members = real.index[real["home"] == first_home]
     real.loc[members[0], "tenure"], real.loc[members[1], "tenure"] = "owned", "rented"
