@@ -121,6 +121,7 @@ def main() -> None:
     if args.secondary:
         result, _, _ = measured("secondary suppression",
                                 lambda: secondary_suppression(cells, lookup, settings,
+                                                              prune_limit=0,
                                                               workers=args.workers))
         print(f"  {result.check.summary}")
         protected = result.cells

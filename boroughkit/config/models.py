@@ -37,6 +37,13 @@ ExactNumber = Annotated[Fraction, BeforeValidator(_exact_fraction)]
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
 
 
+def _unique_levels_in_order(levels: list[str]) -> list[str]:
+    """Levels from finest to coarsest; a repeated level is an error."""
+    if len(set(levels)) != len(levels):
+        raise ValueError("a level is listed twice")
+    return sorted(levels, key=LEVEL_ORDER.index)
+
+
 class Strict(BaseModel):
     """Base of every config model: unknown keys are errors; values are immutable."""
 
@@ -119,12 +126,7 @@ class DPTableConfig(Strict):
     bounds: tuple[int, int] | None = None
     max_rows_per_person: int = Field(default=1, ge=1, le=100)
 
-    @field_validator("levels")
-    @classmethod
-    def _unique_levels(cls, levels: list[str]) -> list[str]:
-        if len(set(levels)) != len(levels):
-            raise ValueError("a level is listed twice")
-        return sorted(levels, key=LEVEL_ORDER.index)
+    _levels_in_order = field_validator("levels")(_unique_levels_in_order)
 
     @model_validator(mode="after")
     def _value_for_sums(self) -> DPTableConfig:
@@ -183,12 +185,7 @@ class SDCTableConfig(Strict):
     count_by: list[str] = Field(default_factory=list)
     levels: list[Level] = Field(default_factory=lambda: list(DEFAULT_LEVELS), min_length=1)
 
-    @field_validator("levels")
-    @classmethod
-    def _unique_levels(cls, levels: list[str]) -> list[str]:
-        if len(set(levels)) != len(levels):
-            raise ValueError("a level is listed twice")
-        return sorted(levels, key=LEVEL_ORDER.index)
+    _levels_in_order = field_validator("levels")(_unique_levels_in_order)
 
 
 class SDCTablesRelease(Strict):

@@ -47,7 +47,7 @@ class SecondaryResult:
 def secondary_suppression(cells: CellTable, lookup: pd.DataFrame, settings: RuleSettings, *,
                           custom_levels: Mapping[str, pd.Series] | None = None,
                           linked_totals: Sequence[Sequence[str]] = (), max_rounds: int = 60,
-                          prune_limit: int = 300, workers: int = 1) -> SecondaryResult:
+                          prune_limit: int = 100, workers: int = 1) -> SecondaryResult:
     """Suppress further cells until no suppressed cell can be recovered or narrowed.
 
     ``prune_limit`` bounds how many complementary cells the final pass tries to put back (each

@@ -94,10 +94,10 @@ class CellTable:
         """
         mask = np.asarray(mask, dtype=bool)
         cells = self.frame.copy()
-        rules = cells["rule"].to_numpy(dtype=object)
-        already = rules != ""
-        rules[mask & already] = rules[mask & already] + "," + rule
-        rules[mask & ~already] = rule
+        rules = cells["rule"].to_numpy(dtype=object).copy()
+        hit = np.flatnonzero(mask)
+        rules[hit] = [known if rule in known.split(",") else f"{known},{rule}" if known else rule
+                      for known in rules[hit]]
         cells["rule"] = rules
         cells.loc[mask, "status"] = SUPPRESSED
         return CellTable(cells)

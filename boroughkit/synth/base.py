@@ -44,7 +44,15 @@ class Synthesiser(ABC):
         self.last_acceptance: float | None = None
 
     def fit(self, real: pd.DataFrame) -> Self:
-        """Learn from ``real`` (validated against the schema; ids are dropped first)."""
+        """Learn from ``real``: one row per person, validated against the schema, ids dropped."""
+        key = self.schema.person_column
+        if key is not None and key in real.columns and not real[key].is_unique:
+            # DP bounds each person's contribution by one row; the other methods assume it too.
+            repeated = list(real[key][real[key].duplicated()].head(3))
+            raise DataError(
+                f"column {key!r} repeats (e.g. {repeated}): a synthesiser takes one row per person",
+                fix="reduce the input with boroughkit.synth.to_one_row_per_person first",
+            )
         data = self.schema.validate(real, source="real data")
         if len(data) < 10:
             raise DataError(

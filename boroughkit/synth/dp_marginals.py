@@ -226,10 +226,14 @@ class DPMarginalSynthesiser(Synthesiser):
         queryable = compositor(pl.from_pandas(self.schema.encode(data).astype(np.uint32)).lazy())
         if self.algorithm == "mst":
             edges = _select_tree(queryable, space, measure, sizes, self.modelled, select_each)
-            tables = _noisy_tables(queryable, space, measure, sizes, list(edges), model_mids[-1])
+            # A single modelled column has no pair: its one-way table is measured instead.
+            cliques: list[tuple[str, ...]] = [*edges] or [(self.modelled[0],)]
+            tables = _noisy_tables(queryable, space, measure, sizes, cliques, model_mids[-1])
             total_rows = float(np.mean([table.sum() for table in tables.values()]))
-            self._model = fit_tree(self.schema, self.modelled, tables, {}, total_rows)
-            self.measured = [list(edge) for edge in edges]
+            pairs = {clique: table for clique, table in tables.items() if len(clique) == 2}
+            oneway = {clique[0]: table for clique, table in tables.items() if len(clique) == 1}
+            self._model = fit_tree(self.schema, self.modelled, pairs, oneway, total_rows)
+            self.measured = [list(clique) for clique in cliques]
         else:
             self._model = queryable(self._aim(space, measure, sizes, model_mids[-1]))
             self.measured = [list(clique) for clique in self._model.marginals.cliques()]

@@ -200,8 +200,8 @@ def _margin(
             break
     else:
         size = schema.column(name).n_codes
-        noisy = oneway.get(name, np.ones(size))
-        margin = project_to_simplex(np.where(impossible_cells(schema, [name]), 0.0, noisy), 1.0)
+        noisy = np.where(impossible_cells(schema, [name]), 0.0, oneway.get(name, np.ones(size)))
+        margin = project_to_simplex(noisy, max(float(noisy.sum()), 1.0))
     margin = np.asarray(margin, dtype=float) + 1e-12
     return margin / margin.sum()
 

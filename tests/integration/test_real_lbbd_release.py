@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from boroughkit.cli import main
-from tests.conftest import GEO
+from tests.conftest import GEO, minimal_config
 
 pytestmark = pytest.mark.skipif(not GEO.exists(), reason="../shared/data is not beside the repo")
 
@@ -54,34 +54,10 @@ def lbbd_release(tmp_path_factory):
         ],
     )
     assert residents.exit_code == 0, residents.output
-    config = {
-        "name": "lbbd-tenure",
-        "source": {
-            "path": "residents.csv",
-            "privacy_unit": "person_id",
-            "household": "uprn",
-            "columns": {
-                "tenure": {
-                    "type": "category",
-                    "values": [
-                        "owned_outright",
-                        "owned_mortgage",
-                        "social_rented",
-                        "private_rented",
-                    ],
-                }
-            },
-        },
-        "geography": {"boundaries": "lbbd", "geocode": {"oa": "oa_code"}},
-        "release": {
-            "method": "dp-tables",
-            "budget": {"rho": 0.5, "lifetime": 2},
-            "tables": [
-                {"name": "tenure", "count_by": ["tenure"], "levels": ["oa", "ward", "borough"]}
-            ],
-        },
-        "publish": {"to": "catalogue"},
-    }
+    config = minimal_config(name="lbbd-tenure")
+    config["source"]["path"] = "residents.csv"
+    config["geography"]["boundaries"] = "lbbd"
+    config["release"]["budget"] = {"rho": 0.5, "lifetime": 2}
     (work / "lbbd.yaml").write_text(yaml.safe_dump(config))
     ran = runner.invoke(main, ["run", str(work / "lbbd.yaml")])
     assert ran.exit_code == 0, ran.output

@@ -71,3 +71,11 @@ def test_cart_settings_are_checked() -> None:
     assert make_synthesiser("cart", schema, seed=1).parameters()["min_leaf"] == 5
     with pytest.raises(ConfigError, match="unknown synthesis method"):
         make_synthesiser("magic", schema)
+
+
+def test_one_row_per_person_is_required() -> None:
+    schema = people_schema()
+    real = make_people(100)
+    real["person_id"] = real["person_id"].replace({"P000005": "P000004"})
+    with pytest.raises(DataError, match="one row per person"):
+        SequentialCART(schema, seed=1).fit(real)

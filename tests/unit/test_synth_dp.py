@@ -121,3 +121,13 @@ def test_aim_through_opendp_runs_on_a_small_table() -> None:
     synthetic = synthesiser.fit(real).sample(500)
     schema.validate(synthetic, source="synthetic")
     assert synthesiser.describe()["parameters"]["algorithm"] == "aim"
+
+
+def test_a_single_column_is_released_from_its_one_way_table() -> None:
+    schema = SynthSchema(columns=(ColumnSpec("area", "area", values=("E01", "E02", "E03")),))
+    real = make_people(1000, seed=6)[["area"]]
+    synthesiser = DPMarginalSynthesiser(schema, budget=PrivacyBudget(rho=2.0)).fit(real)
+    shares = synthesiser.sample(3000)["area"].value_counts(normalize=True)
+    # 1000 people, noise of about one count per cell: shares within sampling error of 0.5/0.3/0.2.
+    assert abs(shares["E01"] - 0.5) < 0.06
+    assert synthesiser.measured == [["area"]]

@@ -89,7 +89,9 @@ def test_repair_sets_consequences_without_breaking_dtypes() -> None:
     from boroughkit.synth.base import repair
     from boroughkit.synth.rules import parse_rules
 
-    rules = parse_rules(["when age < 16 then paid is missing", "when age < 16 then band == 'child'"])
+    rules = parse_rules(
+        ["when age < 16 then paid is missing", "when age < 16 then band == 'child'"]
+    )
     batch = pd.DataFrame(
         {"age": [10, 30], "paid": [True, True], "band": pd.Categorical(["adult", "adult"])}
     )

@@ -63,6 +63,9 @@ class ExtractEvaluation:
     ceiling: KMarginalResult
     exact_all: ExactMatches
     exact_qi: ExactMatches | None
+    # New people (the hold-out) matching unique training records by chance: context for the
+    # synthetic share, scaled up to the synthetic size since more rows match more often.
+    exact_holdout: ExactMatches
     dcr: DistanceToClosest
     attacks: list[AttackResult]
     rule_violations: dict[str, int]
@@ -70,6 +73,12 @@ class ExtractEvaluation:
     shapes: ShapesResult | None = None
     marginals: dict[str, dict[str, list]] = field(default_factory=dict)
     synthesiser: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def holdout_exact_share_scaled(self) -> float:
+        """The hold-out's chance-match share, scaled to as many rows as the synthetic data."""
+        factor = self.rows["synthetic"] / max(self.rows["holdout"], 1)
+        return min(1.0, self.exact_holdout.share * factor)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (pair scores and per-area scores included)."""
@@ -87,6 +96,8 @@ class ExtractEvaluation:
             "exact_matches": {
                 "all_columns": _exact(self.exact_all),
                 "quasi_identifiers": _exact(self.exact_qi) if self.exact_qi else None,
+                "holdout_baseline": _exact(self.exact_holdout),
+                "holdout_baseline_scaled": self.holdout_exact_share_scaled,
             },
             "dcr": self.dcr.to_dict(),
             "attacks": [attack.to_dict() for attack in self.attacks],
@@ -140,6 +151,7 @@ def evaluate_extract(
         ceiling=kmarginal(train, holdout, schema),
         exact_all=exact_matches(train, synthetic, schema),
         exact_qi=exact_matches(train, synthetic, schema, qis) if qis else None,
+        exact_holdout=exact_matches(train, holdout, schema),
         dcr=distance_to_closest(train, holdout, synthetic, schema, seed=seed),
         attacks=run_attacks(
             train,

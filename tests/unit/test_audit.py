@@ -1,0 +1,246 @@
+"""The intruder's relations and the attack audit on suppressed cells."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from boroughkit.disclosure.audit import audit_suppression, intruder_intervals
+from boroughkit.disclosure.rules import RuleSettings, apply_rules
+from boroughkit.disclosure.tables import (
+    SUPPRESSED,
+    TOTAL_CATEGORY,
+    CellTable,
+    build_relations,
+)
+from boroughkit.errors import DataError
+
+GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
+LEVEL_COLUMNS = {"lsoa": "lsoa_code", "msoa": "msoa_code",
+                 "ward": "ward_code", "borough": "borough_code"}
+
+# Four OAs: two LSOAs, two best-fit wards (o3 sits in w1 although its LSOA is l2).
+TINY = pd.DataFrame({"oa_code": ["o1", "o2", "o3", "o4"], "lsoa_code": ["l1", "l1", "l2", "l2"],
+                     "msoa_code": ["m1"] * 4, "ward_code": ["w1", "w1", "w1", "w2"],
+                     "borough_code": ["b1"] * 4})
+
+
+def release(lookup: pd.DataFrame, oa_counts: pd.DataFrame, levels: tuple[str, ...], *,
+            table: str = "t", total: bool = True) -> pd.DataFrame:
+    """Cells of one count table summed exactly from OA counts (index oa_code)."""
+    counts = oa_counts.copy()
+    if total:
+        counts[TOTAL_CATEGORY] = counts.sum(axis=1)
+    frames = []
+    for level in levels:
+        keyed = lookup.assign(oa=lookup["oa_code"]).set_index("oa_code")
+        codes = keyed["oa" if level == "oa" else LEVEL_COLUMNS[level]].reindex(counts.index)
+        by_area = counts.groupby(codes.to_numpy()).sum()
+        long = by_area.stack().rename("value").reset_index()
+        long.columns = ["area_code", "category", "value"]
+        frames.append(long.assign(table=table, level=level))
+    return pd.concat(frames, ignore_index=True)
+
+
+def suppress(frame: pd.DataFrame, *keys: tuple[str, str, str]) -> CellTable:
+    """Cells with the (level, area, category) ``keys`` suppressed by the threshold rule."""
+    cells = CellTable.from_frame(frame)
+    index = pd.MultiIndex.from_frame(cells.frame[["level", "area_code", "category"]])
+    return cells.suppress(index.isin(list(keys)), "threshold")
+
+
+def tiny_counts() -> pd.DataFrame:
+    return pd.DataFrame({"a": [3, 15, 11, 14], "b": [20, 12, 30, 16], "c": [40, 33, 25, 22]},
+                        index=pd.Index(["o1", "o2", "o3", "o4"], name="oa_code"))
+
+
+def real_lookup() -> pd.DataFrame:
+    raw = pd.read_csv(GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv")
+    return raw.rename(columns={"oa21cd": "oa_code", "lsoa21cd": "lsoa_code",
+                               "msoa21cd": "msoa_code", "wd22cd": "ward_code",
+                               "lad22cd": "borough_code", "usual_residents": "population"})
+
+
+# --- relations -----------------------------------------------------------------------------
+
+
+def test_relations_hold_for_true_values_and_follow_the_nesting() -> None:
+    lookup = real_lookup()
+    census = pd.read_csv(GEO / "census2021_oa_counts_lbbd.csv").set_index("oa21cd")
+    counts = census[["ts008_sex__Female", "ts008_sex__Male"]].rename_axis("oa_code")
+    frame = release(lookup, counts, ("oa", "lsoa", "msoa", "ward", "borough"))
+    cells = CellTable.from_frame(frame)
+    relations = build_relations(cells, lookup)
+    matrix, rhs = relations
+    assert matrix.shape[1] == len(cells)  # a complete release has no hidden cells
+    assert np.abs(matrix @ cells.frame["value"].to_numpy() - rhs).max() == 0
+    kinds = set(relations.kind)
+    assert kinds == {"total", "hierarchy:oa>lsoa", "hierarchy:lsoa>msoa",
+                     "hierarchy:msoa>borough", "hierarchy:oa>ward", "hierarchy:ward>borough"}
+    # One relation per parent area and category: 115 LSOAs × 3 categories from OAs.
+    assert (relations.kind == "hierarchy:oa>lsoa").sum() == 115 * 3
+    # A changed value breaks exactly the relations the cell is in (its total, LSOA, ward).
+    changed = cells.frame["value"].to_numpy().copy()
+    changed[0] += 1
+    assert np.count_nonzero(matrix @ changed) == 3
+
+
+def test_unpublished_levels_are_skipped_and_missing_cells_become_hidden_unknowns() -> None:
+    frame = release(TINY, tiny_counts(), ("oa", "borough"))
+    frame = frame[~((frame["area_code"] == "o4") & (frame["category"] == "a"))]
+    relations = build_relations(CellTable.from_frame(frame), TINY)
+    assert set(relations.kind) == {"total", "hierarchy:oa>borough"}
+    assert relations.hidden.to_dict("records") == [
+        {"table": "t", "level": "oa", "area_code": "o4", "category": "a"}]
+    assert relations.matrix.shape[1] == len(frame) + 1
+
+
+def test_custom_levels_and_linked_totals_add_relations() -> None:
+    frame = pd.concat([release(TINY, tiny_counts(), ("oa", "borough")),
+                       release(TINY, tiny_counts()[["a"]] * 2, ("oa",), table="u")])
+    frame = frame.copy()
+    frame.loc[frame["table"] == "u", "value"] = frame.loc[
+        (frame["table"] == "t") & (frame["level"] == "oa") & (frame["category"] == TOTAL_CATEGORY),
+        "value"].to_numpy().repeat(2)
+    estate = pd.Series({"o1": "estate", "o2": "estate"})
+    custom = release(TINY, tiny_counts().loc[["o1", "o2"]], ("oa",))
+    custom = custom.groupby("category", as_index=False)["value"].sum().assign(
+        table="t", level="estate", area_code="estate")
+    cells = CellTable.from_frame(pd.concat([frame, custom], ignore_index=True))
+    relations = build_relations(cells, TINY, custom_levels={"estate": estate},
+                                linked_totals=[["t", "u"]])
+    assert "linked-total" in set(relations.kind)
+    # The estate covers only two OAs, so it nests in nothing and parents nothing but its OAs.
+    assert "hierarchy:oa>estate" in set(relations.kind)
+    assert not any(kind.startswith("hierarchy:estate") for kind in relations.kind)
+    assert np.abs(relations.matrix[:, : len(cells)] @ cells.frame["value"].to_numpy()).max() == 0
+
+
+def test_unknown_area_codes_and_levels_are_data_errors() -> None:
+    frame = release(TINY, tiny_counts(), ("oa",))
+    frame.loc[0, "area_code"] = "nowhere"
+    with pytest.raises(DataError, match="nowhere"):
+        build_relations(CellTable.from_frame(frame), TINY)
+    frame = release(TINY, tiny_counts(), ("oa",)).assign(level="parish")
+    with pytest.raises(DataError, match="custom_levels"):
+        build_relations(CellTable.from_frame(frame), TINY)
+
+
+# --- the audit -----------------------------------------------------------------------------
+
+
+def test_one_suppressed_cell_in_a_row_with_its_total_is_recovered() -> None:
+    frame = release(TINY, tiny_counts(), ("oa",))
+    cells = suppress(frame, ("oa", "o1", "a"))
+    result = audit_suppression(cells, TINY, RuleSettings())
+    assert not result.passed
+    row = result.intervals.iloc[0]
+    assert (row["lower"], row["upper"]) == (3.0, 3.0)
+    assert "recovered exactly" in result.check.findings[0].detail
+    assert result.check.metrics["recovered_exactly"] == 1
+
+
+def test_an_oa_cell_is_recovered_from_its_ward_total_and_sibling_oas() -> None:
+    counts = tiny_counts()[["a"]]
+    frame = release(TINY, counts, ("oa", "ward"), total=False)
+    cells = suppress(frame, ("oa", "o2", "a"))
+    result = audit_suppression(cells, TINY, RuleSettings())
+    assert not result.passed
+    assert result.intervals[["lower", "upper"]].iloc[0].tolist() == [15.0, 15.0]
+    # Without the ward level there is nothing to subtract from.
+    alone = suppress(release(TINY, counts, ("oa",), total=False), ("oa", "o2", "a"))
+    assert audit_suppression(alone, TINY, RuleSettings()).passed
+
+
+def test_a_rectangle_of_suppressed_cells_gets_its_exact_interval() -> None:
+    # o1 and o3 share ward w1 but not LSOA; only OA, ward and borough are published.
+    frame = release(TINY, tiny_counts(), ("oa", "ward", "borough"))
+    keys = [("oa", "o1", "a"), ("oa", "o1", "b"), ("oa", "o3", "a"), ("oa", "o3", "b")]
+    result = audit_suppression(suppress(frame, *keys), TINY, RuleSettings())
+    assert result.passed
+    intervals = result.intervals.set_index(["area_code", "category"])
+    # o1a can rise by min(o1b, o3a) = 11 and fall by min(o1a, o3b) = 3.
+    assert intervals.loc[("o1", "a"), ["lower", "upper"]].tolist() == [0.0, 14.0]
+    assert intervals.loc[("o3", "b"), ["lower", "upper"]].tolist() == [27.0, 41.0]
+    assert intervals["exact"].all()
+    # The same release fails a wider protection requirement.
+    strict = audit_suppression(suppress(frame, *keys), TINY, RuleSettings(protection_width=15))
+    assert not strict.passed and strict.check.metrics["below_protection"] == 4
+
+
+def test_structural_zeros_are_known_and_never_flagged() -> None:
+    frame = release(TINY, tiny_counts(), ("oa",))
+    frame["structural_zero"] = False
+    frame.loc[len(frame)] = {"area_code": "o1", "category": "z", "value": 0, "table": "t",
+                             "level": "oa", "structural_zero": True}
+    cells = suppress(frame, ("oa", "o1", "z"))
+    result = audit_suppression(cells, TINY, RuleSettings())
+    assert result.passed
+    assert result.intervals["method"].tolist() == ["structural-zero"]
+
+
+def test_values_that_do_not_add_up_are_refused() -> None:
+    frame = release(TINY, tiny_counts(), ("oa",))
+    frame.loc[frame["category"] == TOTAL_CATEGORY, "value"] += 1
+    with pytest.raises(DataError, match="do not add up"):
+        audit_suppression(suppress(frame, ("oa", "o1", "a")), TINY, RuleSettings())
+
+
+def test_integer_programmes_never_widen_the_lp_interval() -> None:
+    frame = release(TINY, tiny_counts(), ("oa", "ward", "borough"))
+    keys = [("oa", "o1", "a"), ("oa", "o1", "b"), ("oa", "o3", "a"), ("oa", "o3", "b")]
+    cells = suppress(frame, *keys)
+    lp = audit_suppression(cells, TINY, RuleSettings()).intervals
+    ip = audit_suppression(cells, TINY, RuleSettings(), integer_programs=True).intervals
+    assert (ip["lower"] >= lp["lower"]).all() and (ip["upper"] <= lp["upper"]).all()
+
+
+@pytest.fixture(scope="module")
+def census_release() -> tuple[CellTable, pd.DataFrame]:
+    """Census 2021 residence type (many small communal counts) at every level, thresholded."""
+    lookup = real_lookup()
+    census = pd.read_csv(GEO / "census2021_oa_counts_lbbd.csv").set_index("oa21cd")
+    columns = ["ts001_residence__Lives in a household",
+               "ts001_residence__Lives in a communal establishment",
+               "ts038_disability3__Disabled under the Equality Act"]
+    counts = census[columns].rename_axis("oa_code")
+    frame = release(lookup, counts, ("oa", "lsoa", "msoa", "ward", "borough"))
+    cells, _ = apply_rules(CellTable.from_frame(frame), RuleSettings())
+    return cells, lookup
+
+
+def test_screening_agrees_with_exact_lp() -> None:
+    # Real geography (the OAs of three wards), counts of a service split over five categories.
+    lookup = real_lookup()
+    lookup = lookup[lookup["ward_code"].isin(sorted(set(lookup["ward_code"]))[:3])]
+    rng = np.random.default_rng(5)  # fixed test data, not privacy noise
+    reached = rng.binomial(lookup["population"].to_numpy(), 0.25)
+    counts = pd.DataFrame([rng.multinomial(n, [0.4, 0.3, 0.15, 0.1, 0.05]) for n in reached],
+                          columns=list("abcde"), index=lookup["oa_code"].rename("oa_code"))
+    frame = release(lookup, counts, ("oa", "lsoa", "ward", "borough"))
+    cells, _ = apply_rules(CellTable.from_frame(frame), RuleSettings())
+    relations = build_relations(cells, lookup)
+    settings = RuleSettings()
+    exact = intruder_intervals(cells, relations, settings, exact_intervals=True)
+    screened = intruder_intervals(cells, relations, settings, exact_intervals=False, workers=2)
+    assert len(exact) == int(cells.suppressed.sum()) > 50
+    assert (~exact["safe"]).any() and exact["safe"].any()
+    assert (exact["safe"] == screened["safe"]).all()
+    # Screened intervals are outer bounds of the exact ones.
+    assert (screened["lower"] <= exact["lower"] + 1e-6).all()
+    assert (screened["upper"] >= exact["upper"] - 1e-6).all()
+
+
+def test_every_suppressed_cell_is_reported_failures_first(
+        census_release: tuple[CellTable, pd.DataFrame]) -> None:
+    cells, lookup = census_release
+    result = audit_suppression(cells, lookup, RuleSettings(), exact_intervals=False)
+    assert len(result.check.findings) == int((cells.frame["status"] == SUPPRESSED).sum())
+    failing = int((~result.intervals["safe"]).sum())
+    assert failing > 0 and not result.passed
+    assert all(f.detail.startswith(("recovered", "an intruder can narrow"))
+               for f in result.check.findings[:failing])
+    assert result.check.category == "suppression-audit"
