@@ -36,11 +36,11 @@ from boroughkit.errors import DataError
 _TOL = 1e-6
 _WITNESS_ROUNDS = 30
 _WITNESS_PATIENCE = 3
-_LOCAL_HOPS = 3
 #: Below this many suppressed cells every interval is solved exactly; above, screens decide.
-EXACT_LIMIT = 2000
-_METHODS = np.array(["propagation", "witness", "lp", "single-relation", "unrelated",
-                     "structural-zero"])
+EXACT_LIMIT = 300
+_METHODS = np.array(
+    ["propagation", "witness", "lp", "single-relation", "unrelated", "structural-zero"]
+)
 _PROPAGATION, _WITNESS, _LP, _SINGLE, _UNRELATED, _STRUCTURAL = range(6)
 
 
@@ -63,8 +63,11 @@ class AuditResult:
 
 
 @dataclass(frozen=True)
-class _Component:
-    """One independent block of the intruder's system: unknown cells linked by relations."""
+class _System:
+    """What the intruder solves: unknown cells (columns) tied by relations (rows).
+
+    ``truth`` is NaN for cells missing from the release; ``target`` marks the cells to decide.
+    """
 
     matrix: sparse.csr_array
     rhs: np.ndarray
@@ -75,30 +78,55 @@ class _Component:
     required: np.ndarray
     target: np.ndarray
 
+    def restrict(self, rows: np.ndarray, cols: np.ndarray) -> _System:
+        """The sub-system of ``rows`` and ``cols`` (an independent component)."""
+        return _System(self.matrix[rows][:, cols], self.rhs[rows], self.lower[cols],
+                       self.upper[cols], self.truth[cols], self.integer[cols],
+                       self.required[cols], self.target[cols])
 
-def audit_suppression(cells: CellTable, lookup: pd.DataFrame, settings: RuleSettings, *,
-                      relations: Relations | None = None,
-                      custom_levels: Mapping[str, pd.Series] | None = None,
-                      linked_totals: Sequence[Sequence[str]] = (),
-                      exact_intervals: bool | None = None, integer_programs: bool = False,
-                      workers: int = 1) -> AuditResult:
+
+def audit_suppression(
+    cells: CellTable,
+    lookup: pd.DataFrame,
+    settings: RuleSettings,
+    *,
+    relations: Relations | None = None,
+    custom_levels: Mapping[str, pd.Series] | None = None,
+    linked_totals: Sequence[Sequence[str]] = (),
+    exact_intervals: bool | None = None,
+    integer_programs: bool = False,
+    workers: int = 1,
+) -> AuditResult:
     """Attack every suppressed cell of a release with everything it publishes.
 
     ``exact_intervals`` solves every interval by LP (default: only when at most
     :data:`EXACT_LIMIT` cells are suppressed); ``workers`` > 1 solves components in parallel.
     """
     if relations is None:
-        relations = build_relations(cells, lookup, custom_levels=custom_levels,
-                                    linked_totals=linked_totals)
-    intervals = intruder_intervals(cells, relations, settings, exact_intervals=exact_intervals,
-                                   integer_programs=integer_programs, workers=workers)
+        relations = build_relations(
+            cells, lookup, custom_levels=custom_levels, linked_totals=linked_totals
+        )
+    intervals = intruder_intervals(
+        cells,
+        relations,
+        settings,
+        exact_intervals=exact_intervals,
+        integer_programs=integer_programs,
+        workers=workers,
+    )
     return AuditResult(intervals, _check_result(intervals, settings, relations))
 
 
-def intruder_intervals(cells: CellTable, relations: Relations, settings: RuleSettings, *,
-                       exact_intervals: bool | None = None, integer_programs: bool = False,
-                       workers: int = 1, cache: dict[bytes, tuple[np.ndarray, ...]] | None = None,
-                       ) -> pd.DataFrame:
+def intruder_intervals(
+    cells: CellTable,
+    relations: Relations,
+    settings: RuleSettings,
+    *,
+    exact_intervals: bool | None = None,
+    integer_programs: bool = False,
+    workers: int = 1,
+    cache: dict[bytes, tuple[np.ndarray, ...]] | None = None,
+) -> pd.DataFrame:
     """The interval an intruder can prove for each suppressed cell (see :class:`AuditResult`).
 
     ``cache`` (a dict kept by the caller) reuses component results between calls on the same
@@ -124,19 +152,19 @@ def intruder_intervals(cells: CellTable, relations: Relations, settings: RuleSet
     integer = np.zeros(columns.size, dtype=bool)
     integer[is_cell] = frame["measure"].to_numpy()[columns[is_cell]] == "count"
     required = np.zeros(columns.size)
-    required[is_cell] = np.maximum(settings.protection_width,
-                                   settings.protection_percent / 100 * truth[columns[is_cell]])
+    required[is_cell] = np.maximum(
+        settings.protection_width, settings.protection_percent / 100 * truth[columns[is_cell]]
+    )
     lower, upper = _propagate(sub, rhs, integer)
-    exact = np.zeros(columns.size, dtype=bool)
-    method = np.full(columns.size, _PROPAGATION)
     narrow = (upper - lower < required - _TOL) | (upper - lower <= _TOL)
     if exact_intervals is None:
         exact_intervals = int(is_cell.sum()) <= EXACT_LIMIT
-    target = is_cell & (exact_intervals | ~narrow)
-    _solve_components(sub, rhs, lower, upper, truth[columns], integer, required, target,
-                      exact, method, columns, exact_intervals, integer_programs, workers, cache)
-    return _intervals_frame(frame, columns[is_cell], lower[is_cell], upper[is_cell],
-                            required[is_cell], exact[is_cell], method[is_cell])
+    system = _System(sub, rhs, lower, upper, truth[columns], integer, required,
+                     is_cell & (exact_intervals | ~narrow))
+    exact, method = _solve_components(system, columns, exact_intervals, integer_programs,
+                                      workers, cache)
+    cells_only = np.flatnonzero(is_cell)
+    return _intervals_frame(frame, columns[cells_only], system, cells_only, exact, method)
 
 
 def _check_consistent(relations: Relations, truth: np.ndarray, unknown: np.ndarray) -> None:
@@ -150,14 +178,17 @@ def _check_consistent(relations: Relations, truth: np.ndarray, unknown: np.ndarr
     bad = np.flatnonzero(complete & (residual > _TOL * scale))
     if bad.size:
         kinds = sorted(set(relations.kind[bad]))
-        raise DataError(f"cells: {bad.size} published relations do not add up ({kinds}), e.g. "
-                        f"relation {bad[0]} is off by {residual[bad[0]]:g}",
-                        fix="audit exact (unperturbed, unrounded) tables; perturbation or "
-                        "rounding breaks the sums the attack relies on")
+        raise DataError(
+            f"cells: {bad.size} published relations do not add up ({kinds}), e.g. "
+            f"relation {bad[0]} is off by {residual[bad[0]]:g}",
+            fix="audit exact (unperturbed, unrounded) tables; perturbation or "
+            "rounding breaks the sums the attack relies on",
+        )
 
 
-def _propagate(matrix: sparse.csr_array, rhs: np.ndarray, integer: np.ndarray,
-               rounds: int = 40) -> tuple[np.ndarray, np.ndarray]:
+def _propagate(
+    matrix: sparse.csr_array, rhs: np.ndarray, integer: np.ndarray, rounds: int = 40
+) -> tuple[np.ndarray, np.ndarray]:
     """Valid bounds of each unknown from each relation in turn, repeated to a fixed point."""
     coo = matrix.tocoo()
     rows, cols, coefs = coo.row, coo.col, coo.data
@@ -184,13 +215,19 @@ def _propagate(matrix: sparse.csr_array, rhs: np.ndarray, integer: np.ndarray,
         if not moved.any():
             break
     if (lower > upper + _TOL * (1 + np.abs(lower))).any():
-        raise DataError("cells: the published values contradict the relations between them",
-                        fix="audit exact (unperturbed, unrounded) tables")
+        raise DataError(
+            "cells: the published values contradict the relations between them",
+            fix="audit exact (unperturbed, unrounded) tables",
+        )
     return lower, np.maximum(upper, lower)
 
 
-def _sum_of_others(rows: np.ndarray, terms: np.ndarray, n_rows: int, infinity: float,
-                   ) -> np.ndarray:
+def _sum_of_others(
+    rows: np.ndarray,
+    terms: np.ndarray,
+    n_rows: int,
+    infinity: float,
+) -> np.ndarray:
     infinite = np.isinf(terms)
     finite = np.where(infinite, 0.0, terms)
     total = np.bincount(rows, finite, n_rows)[rows] - finite
@@ -198,51 +235,45 @@ def _sum_of_others(rows: np.ndarray, terms: np.ndarray, n_rows: int, infinity: f
     return np.where(infinite_others > 0, infinity, total)
 
 
-def _solve_components(sub: sparse.csr_array, rhs: np.ndarray, lower: np.ndarray,
-                      upper: np.ndarray, truth: np.ndarray, integer: np.ndarray,
-                      required: np.ndarray, target: np.ndarray, exact: np.ndarray,
-                      method: np.ndarray, columns: np.ndarray, exact_all: bool,
+def _solve_components(system: _System, columns: np.ndarray, exact_all: bool,
                       integer_programs: bool, workers: int,
-                      cache: dict[bytes, tuple[np.ndarray, ...]] | None) -> None:
-    """Decide the targets component by component, updating the arrays in place."""
-    n_cols = sub.shape[1]
+                      cache: dict[bytes, tuple[np.ndarray, ...]] | None,
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Decide the targets component by component; bounds are tightened in place.
+
+    Returns, per unknown, whether its interval is exact and the method that decided it.
+    """
+    n_cols = system.matrix.shape[1]
+    exact, method = np.zeros(n_cols, dtype=bool), np.full(n_cols, _PROPAGATION)
     # Nodes 0..n_cols-1 are unknown cells, then one node per relation.
-    graph = sparse.bmat([[None, sub.T], [sub, None]], format="csr")
-    _, labels = connected_components(graph, directed=False)
+    graph = sparse.bmat([[None, system.matrix.T], [system.matrix, None]], format="csr")
+    labels = connected_components(graph, directed=False)[1]
     col_labels, row_labels = labels[:n_cols], labels[n_cols:]
-    rows_per_label = np.bincount(row_labels, minlength=labels.max() + 1)
-    unrelated = rows_per_label[col_labels] == 0
-    single = rows_per_label[col_labels] == 1
-    exact[unrelated | single] = True
-    method[unrelated] = _UNRELATED
-    method[single] = _SINGLE
-    wanted = np.unique(col_labels[target & (rows_per_label[col_labels] > 1)])
-    col_groups = _groups(col_labels, wanted)
-    row_groups = _groups(row_labels, wanted)
-    jobs, keys = [], []
+    rows_per_label = np.bincount(row_labels, minlength=labels.max() + 1)[col_labels]
+    # A lone relation is solved exactly by propagation; no relation leaves a cell free.
+    exact[rows_per_label <= 1] = True
+    method[rows_per_label == 0], method[rows_per_label == 1] = _UNRELATED, _SINGLE
+    wanted = np.unique(col_labels[system.target & (rows_per_label > 1)])
+    col_groups, row_groups = _groups(col_labels, wanted), _groups(row_labels, wanted)
+    jobs, pending = [], []
     for label in wanted:
-        cols, rows = col_groups[label], row_groups[label]
+        cols = col_groups[label]
         key = columns[cols].tobytes() + bytes([exact_all, integer_programs])
         if cache is not None and key in cache:
-            _store(cache[key], cols, lower, upper, exact, method)
-            continue
-        block = sub[rows][:, cols]
-        jobs.append((_Component(block, rhs[rows], lower[cols], upper[cols], truth[cols],
-                                integer[cols], required[cols], target[cols]),
-                     exact_all, integer_programs))
-        keys.append((key, cols))
+            _store(cache[key], cols, system, exact, method)
+        else:
+            jobs.append((system.restrict(row_groups[label], cols), exact_all, integer_programs))
+            pending.append((key, cols))
     if workers > 1 and len(jobs) > 1:
-        order = np.argsort([-job[0].matrix.nnz for job in jobs])
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-            solved = dict(zip(order, pool.map(_solve_job, [jobs[i] for i in order]),
-                              strict=True))
-        results = [solved[i] for i in range(len(jobs))]
+            results = list(pool.map(_solve_job, jobs))
     else:
         results = [_solve_job(job) for job in jobs]
-    for (key, cols), result in zip(keys, results, strict=True):
+    for (key, cols), result in zip(pending, results, strict=True):
         if cache is not None:
             cache[key] = result
-        _store(result, cols, lower, upper, exact, method)
+        _store(result, cols, system, exact, method)
+    return exact, method
 
 
 def _groups(labels: np.ndarray, wanted: np.ndarray) -> dict[int, np.ndarray]:
@@ -252,13 +283,13 @@ def _groups(labels: np.ndarray, wanted: np.ndarray) -> dict[int, np.ndarray]:
     return {int(label): order[s:e] for label, s, e in zip(wanted, starts, ends, strict=True)}
 
 
-def _store(result: tuple[np.ndarray, ...], cols: np.ndarray, lower: np.ndarray,
-           upper: np.ndarray, exact: np.ndarray, method: np.ndarray) -> None:
-    lower[cols], upper[cols], exact[cols], method[cols] = result
+def _store(result: tuple[np.ndarray, ...], cols: np.ndarray, system: _System,
+           exact: np.ndarray, method: np.ndarray) -> None:
+    system.lower[cols], system.upper[cols], exact[cols], method[cols] = result
 
 
-def _solve_job(job: tuple[_Component, bool, bool]) -> tuple[np.ndarray, ...]:
-    """Prove safe by witness tables what can be; decide the rest on growing neighbourhoods."""
+def _solve_job(job: tuple[_System, bool, bool]) -> tuple[np.ndarray, ...]:
+    """Prove safe by witness tables what can be; solve the rest exactly by LP."""
     comp, exact_all, integer_programs = job
     lower, upper = comp.lower.copy(), comp.upper.copy()
     exact = np.zeros(lower.size, dtype=bool)
@@ -268,90 +299,48 @@ def _solve_job(job: tuple[_Component, bool, bool]) -> tuple[np.ndarray, ...]:
         proven = _witnessed(comp, todo, integer_programs)
         method[proven] = _WITNESS
         todo &= ~proven
-    pattern = abs(comp.matrix).astype(bool).astype(float).tocsr()
-    everything = np.ones(lower.size, dtype=bool), np.ones(comp.rhs.size, dtype=bool)
     for cell in np.flatnonzero(todo):
-        local = None if exact_all else _decide_locally(comp, pattern, cell, integer_programs)
-        if local is None:
-            local = (*_bounds(comp, *everything, cell, integer_programs, inner=False), True, _LP)
-        low, high, exact[cell], method[cell] = local
+        low, high, exact[cell] = _bounds(comp, int(cell), integer_programs)
         lower[cell], upper[cell] = max(low, lower[cell]), min(high, upper[cell])
+        method[cell] = _LP
     return lower, upper, exact, method
 
 
-def _decide_locally(comp: _Component, pattern: sparse.csr_array, cell: int,
-                    integer_programs: bool) -> tuple[float, float, bool, int] | None:
-    """Decide one cell from the relations near it, widening the neighbourhood as needed.
+def _integrality(comp: _System, integer_programs: bool) -> np.ndarray | None:
+    return comp.integer.astype(int) if integer_programs else None
 
-    With the cells outside the neighbourhood fixed at their true values, any solution is a
-    table the intruder cannot rule out (a witness); with them free, the bounds are outer
-    bounds. A wide inner interval proves the cell safe, a narrow outer one proves it exposed.
-    None when only the whole component can tell.
+
+def _bounds(comp: _System, cell: int, integer_programs: bool) -> tuple[float, float, bool]:
+    """min and max of one cell over the component, and whether both were solved.
+
+    If the solver balks, the propagated bound stands in: still a valid outer bound.
     """
-    inside = np.zeros(comp.lower.size, dtype=bool)
-    inside[cell] = True
-    real = ~np.isnan(comp.truth)
-    for _ in range(_LOCAL_HOPS):
-        rows = (pattern @ inside) > 0
-        touched = (pattern.T @ rows) > 0
-        if rows.all() and touched.all():
-            return None
-        free = inside | (touched & ~real)
-        low, high = _bounds(comp, free, rows, cell, integer_programs, inner=True)
-        if high - low >= comp.required[cell] - _TOL and high - low > _TOL:
-            return comp.lower[cell], comp.upper[cell], False, _WITNESS
-        low, high = _bounds(comp, touched, rows, cell, integer_programs, inner=False)
-        if high - low < comp.required[cell] - _TOL or high - low <= _TOL:
-            return low, high, False, _LP
-        inside = touched
-    return None
-
-
-def _integrality(comp: _Component, integer_programs: bool,
-                 variables: np.ndarray | None = None) -> np.ndarray | None:
-    if not integer_programs:
-        return None
-    return comp.integer.astype(int) if variables is None else comp.integer[variables].astype(int)
-
-
-def _bounds(comp: _Component, variables: np.ndarray, rows: np.ndarray, cell: int,
-            integer_programs: bool, *, inner: bool) -> tuple[float, float]:
-    """min and max of ``cell`` on ``rows``, the other variables fixed at their true values.
-
-    Solver trouble falls back to what is safe for the use: the true value for an inner
-    interval, the propagated bounds for an outer one.
-    """
-    block = comp.matrix[rows]
-    rhs = comp.rhs[rows] - block[:, ~variables] @ np.nan_to_num(comp.truth[~variables])
-    block = block[:, variables]
-    position = int(np.searchsorted(np.flatnonzero(variables), cell))
-    found = []
+    found, solved = [], True
     for sense in (1.0, -1.0):
-        cost = np.zeros(block.shape[1])
-        cost[position] = sense
-        result = milp(cost, constraints=LinearConstraint(block, rhs, rhs),
-                      bounds=Bounds(comp.lower[variables], comp.upper[variables]),
-                      integrality=_integrality(comp, integer_programs, variables))
+        cost = np.zeros(comp.lower.size)
+        cost[cell] = sense
+        result = milp(cost, constraints=LinearConstraint(comp.matrix, comp.rhs, comp.rhs),
+                      bounds=Bounds(comp.lower, comp.upper),
+                      integrality=_integrality(comp, integer_programs))
         if result.status == 0 and result.fun is not None:
             found.append(float(sense * result.fun))
         elif result.status == 3 and sense < 0:
             found.append(np.inf)
-        elif inner:
-            found.append(float(comp.truth[cell]))
         else:
             found.append(float(comp.lower[cell] if sense > 0 else comp.upper[cell]))
+            solved = False
     low, high = found
     if comp.integer[cell]:
         low, high = np.ceil(low - _TOL) + 0.0, np.floor(high + _TOL) + 0.0
-    return low, high
+    return low, high, solved
 
 
-def _witnessed(comp: _Component, todo: np.ndarray, integer_programs: bool) -> np.ndarray:
+def _witnessed(comp: _System, todo: np.ndarray, integer_programs: bool) -> np.ndarray:
     """Cells proved safe by feasible tables: each is a table the intruder cannot rule out.
 
     The true table is one; LP vertices pushing the undecided cells in random directions are
-    others. A cell whose values across these tables spread at
-    least its protection width is safe, whatever else the intruder does.
+    others. A cell whose values across these tables spread at least its protection width is
+    safe, whatever else the intruder does.
     """
     truth = np.nan_to_num(comp.truth)
     real = ~np.isnan(comp.truth)
@@ -368,11 +357,15 @@ def _witnessed(comp: _Component, todo: np.ndarray, integer_programs: bool) -> np
             break
         # Random directions: pushing every cell its own way at once works badly, because
         # cells in the same relation must move in opposite directions.
-        weights = np.where(undecided, rng.choice([-1.0, 1.0], truth.size)
-                           * rng.uniform(0.5, 1.5, truth.size), 0.0)
-        result = milp(-weights, constraints=LinearConstraint(comp.matrix, comp.rhs, comp.rhs),
-                      bounds=Bounds(box_low, box_high),
-                      integrality=_integrality(comp, integer_programs))
+        weights = np.where(
+            undecided, rng.choice([-1.0, 1.0], truth.size) * rng.uniform(0.5, 1.5, truth.size), 0.0
+        )
+        result = milp(
+            -weights,
+            constraints=LinearConstraint(comp.matrix, comp.rhs, comp.rhs),
+            bounds=Bounds(box_low, box_high),
+            integrality=_integrality(comp, integer_programs),
+        )
         if result.status != 0 or result.x is None:
             break
         highest, lowest = np.maximum(highest, result.x), np.minimum(lowest, result.x)
@@ -384,52 +377,66 @@ def _witnessed(comp: _Component, todo: np.ndarray, integer_programs: bool) -> np
     return proven
 
 
-def _intervals_frame(frame: pd.DataFrame, cells: np.ndarray, lower: np.ndarray,
-                     upper: np.ndarray, required: np.ndarray, exact: np.ndarray,
-                     method: np.ndarray) -> pd.DataFrame:
+def _intervals_frame(frame: pd.DataFrame, cells: np.ndarray, system: _System,
+                     positions: np.ndarray, exact: np.ndarray, method: np.ndarray,
+                     ) -> pd.DataFrame:
+    """One row per suppressed cell; suppressed structural zeros are known and safe."""
     structural = np.flatnonzero(frame["structural_zero"].to_numpy(bool)
                                 & (frame["status"].to_numpy() == "suppressed"))
-    cells = np.r_[cells, structural]
-    n_extra = structural.size
-    result = frame.iloc[cells][[*KEY_COLUMNS, "rule"]].reset_index(drop=True)
-    result.insert(0, "cell", cells)
-    result["lower"] = np.r_[lower, np.zeros(n_extra)]
-    result["upper"] = np.r_[upper, np.zeros(n_extra)]
+    zeros = np.zeros(structural.size)
+    rows = frame.take(np.r_[cells, structural])
+    result = rows[[*KEY_COLUMNS, "rule"]].reset_index(drop=True)
+    result.insert(0, "cell", np.r_[cells, structural])
+    result["lower"] = np.r_[system.lower[positions], zeros]
+    result["upper"] = np.r_[system.upper[positions], zeros]
     result["width"] = result["upper"] - result["lower"]
-    result["required"] = np.r_[required, np.zeros(n_extra)]
-    result["exact"] = np.r_[exact, np.ones(n_extra, dtype=bool)]
-    result["method"] = _METHODS[np.r_[method, np.full(n_extra, _STRUCTURAL)]]
-    width = result["width"].to_numpy()
-    structural_zero = result["method"].eq("structural-zero").to_numpy()
-    result["safe"] = structural_zero | ((width >= result["required"].to_numpy() - _TOL)
-                                        & (width > _TOL))
+    result["required"] = np.r_[system.required[positions], zeros]
+    result["exact"] = np.r_[exact[positions], np.ones(structural.size, dtype=bool)]
+    result["method"] = _METHODS[np.r_[method[positions], np.full(structural.size, _STRUCTURAL)]]
+    width, required = result["width"].to_numpy(), result["required"].to_numpy()
+    result["safe"] = (result["method"].eq("structural-zero").to_numpy()
+                      | ((width >= required - _TOL) & (width > _TOL)))
     return result.sort_values("cell", ignore_index=True)
 
 
-def _check_result(intervals: pd.DataFrame, settings: RuleSettings,
-                  relations: Relations) -> CheckResult:
+def _check_result(
+    intervals: pd.DataFrame, settings: RuleSettings, relations: Relations
+) -> CheckResult:
     """One finding per suppressed cell, failures first."""
     failing = ~intervals["safe"]
     recovered = failing & (intervals["width"] <= _TOL)
-    findings = [Finding({key: row[key] for key in KEY_COLUMNS}, row["rule"] or "suppressed",
-                        _detail(row))
-                for row in pd.concat([intervals[failing], intervals[~failing]]
-                                     ).to_dict("records")]
-    summary = (f"{len(intervals)} suppressed cells attacked with all {relations.matrix.shape[0]}"
-               " public relations of the release (areas sum to their parents, categories to"
-               f" their totals). {int(recovered.sum())} can be recovered exactly and"
-               f" {int((failing & ~recovered).sum())} narrowed below the protection width of"
-               f" {settings.protection_width:g}. Intervals are linear-programming bounds, rounded"
-               " inward to whole numbers for counts.")
+    findings = [
+        Finding(
+            {key: row[key] for key in KEY_COLUMNS},
+            row["rule"] or "suppressed",
+            _detail({str(k): v for k, v in row.items()}),
+        )
+        for row in pd.concat([intervals[failing], intervals[~failing]]).to_dict("records")
+    ]
+    summary = (
+        f"{len(intervals)} suppressed cells attacked with all {relations.matrix.shape[0]}"
+        " public relations of the release (areas sum to their parents, categories to"
+        f" their totals). {int(recovered.sum())} can be recovered exactly and"
+        f" {int((failing & ~recovered).sum())} narrowed below the protection width of"
+        f" {settings.protection_width:g}. Intervals are linear-programming bounds, rounded"
+        " inward to whole numbers for counts."
+    )
     return CheckResult(
-        "Attack on suppressed cells", not failing.any(), summary, tuple(findings),
+        "Attack on suppressed cells",
+        not failing.any(),
+        summary,
+        tuple(findings),
         rationale="a withheld cell protects nobody if it can be worked out from the totals,"
         " the other areas and the other tables published beside it",
         category="suppression-audit",
-        metrics={"suppressed_cells": len(intervals), "recovered_exactly": int(recovered.sum()),
-                 "below_protection": int(failing.sum()),
-                 "protection_width": settings.protection_width,
-                 "methods": intervals["method"].value_counts().to_dict()})
+        metrics={
+            "suppressed_cells": len(intervals),
+            "recovered_exactly": int(recovered.sum()),
+            "below_protection": int(failing.sum()),
+            "protection_width": settings.protection_width,
+            "methods": intervals["method"].value_counts().to_dict(),
+        },
+    )
 
 
 def _detail(row: dict[str, object]) -> str:
@@ -437,11 +444,10 @@ def _detail(row: dict[str, object]) -> str:
     if not row["safe"]:
         if float(row["width"]) <= _TOL:  # type: ignore[arg-type]
             return f"recovered exactly: an intruder can compute it as {row['lower']:g}"
-        bound = "exactly" if row["exact"] else "at least"
-        return (f"an intruder can narrow it {bound} to {interval}, narrower than"
-                f" {row['required']:g}")
+        bound = "exactly" if row["exact"] else "within"
+        return f"an intruder can narrow it {bound} to {interval}, narrower than {row['required']:g}"
     if row["method"] == "structural-zero":
         return "structural zero: known to be 0 by definition, not disclosive"
     if row["exact"]:
         return f"an intruder can only narrow it to {interval}"
-    return (f"interval proven at least {row['required']:g} wide (outer bounds {interval})")
+    return f"interval proven at least {row['required']:g} wide (outer bounds {interval})"

@@ -39,41 +39,63 @@ class RuleSettings:
 
     def __post_init__(self) -> None:
         if self.dominance_n not in (1, 2):
-            raise ConfigError(f"dominance n must be 1 or 2, got {self.dominance_n}",
-                              fix="set disclosure.dominance_n to 1 or 2 (cells carry top1, top2)")
+            raise ConfigError(
+                f"dominance n must be 1 or 2, got {self.dominance_n}",
+                fix="set disclosure.dominance_n to 1 or 2 (cells carry top1, top2)",
+            )
         for name in ("dominance_k", "p_percent", "protection_percent"):
             if not 0 <= getattr(self, name) <= 100:
-                raise ConfigError(f"{name} must be a percentage 0–100, got {getattr(self, name)}",
-                                  fix=f"set disclosure.{name} between 0 and 100")
-        for name in ("min_cell", "min_contributors", "min_area_population",
-                     "min_area_households", "protection_width"):
+                raise ConfigError(
+                    f"{name} must be a percentage 0–100, got {getattr(self, name)}",
+                    fix=f"set disclosure.{name} between 0 and 100",
+                )
+        for name in (
+            "min_cell",
+            "min_contributors",
+            "min_area_population",
+            "min_area_households",
+            "protection_width",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative", fix=f"set {name} to 0 or more")
 
 
 _RULES: dict[str, tuple[str, str]] = {
-    "threshold": ("Threshold rule",
-                  "a count of 1–9 people in a small area can point to identifiable neighbours,"
-                  " and lets a person in the cell learn about the others in it"),
-    "zero": ("Disclosive zeros",
-             "an empty cell tells everyone in the area that they lack the attribute (or that"
-             " everyone has the other one): group disclosure"),
-    "dominance": ("Dominance rule",
-                  "when one or two people make up most of an amount, the amount approximates"
-                  " what they paid, owe or receive"),
-    "p-percent": ("p% rule",
-                  "the second-largest contributor can subtract their own share and estimate the"
-                  " largest contributor's amount closely"),
-    "min-contributors": ("Minimum contributors for means and rates",
-                         "an average or rate over a few people reveals their individual values"),
-    "min-area-population": ("Minimum area population",
-                            "figures for an area with very few residents or households describe"
-                            " people who are easy to single out"),
+    "threshold": (
+        "Threshold rule",
+        "a count of 1–9 people in a small area can point to identifiable neighbours,"
+        " and lets a person in the cell learn about the others in it",
+    ),
+    "zero": (
+        "Disclosive zeros",
+        "an empty cell tells everyone in the area that they lack the attribute (or that"
+        " everyone has the other one): group disclosure",
+    ),
+    "dominance": (
+        "Dominance rule",
+        "when one or two people make up most of an amount, the amount approximates"
+        " what they paid, owe or receive",
+    ),
+    "p-percent": (
+        "p% rule",
+        "the second-largest contributor can subtract their own share and estimate the"
+        " largest contributor's amount closely",
+    ),
+    "min-contributors": (
+        "Minimum contributors for means and rates",
+        "an average or rate over a few people reveals their individual values",
+    ),
+    "min-area-population": (
+        "Minimum area population",
+        "figures for an area with very few residents or households describe"
+        " people who are easy to single out",
+    ),
 }
 
 
-def sensitive_cells(cells: CellTable, settings: RuleSettings,
-                    area_populations: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
+def sensitive_cells(
+    cells: CellTable, settings: RuleSettings, area_populations: pd.DataFrame | None = None
+) -> dict[str, np.ndarray]:
     """For each rule, the boolean mask of cells it finds disclosive (published or not).
 
     ``area_populations`` has columns ``level, area_code, population`` and optionally
@@ -90,20 +112,29 @@ def sensitive_cells(cells: CellTable, settings: RuleSettings,
     persons = np.where(count, value, contributors)
     unknown_persons = ~count & np.isnan(contributors)
     masks = {
-        "threshold": (count | magnitude) & (((persons > 0) & (persons < settings.min_cell))
-                                            | (magnitude & unknown_persons)),
-        "zero": (settings.zeros_disclosive & ~structural & (count | magnitude)
-                 & (np.nan_to_num(persons, nan=1) == 0)),
-        "min-contributors": (~count & ~magnitude & ~structural
-                             & (np.nan_to_num(persons, nan=0) < settings.min_contributors)),
+        "threshold": (count | magnitude)
+        & (((persons > 0) & (persons < settings.min_cell)) | (magnitude & unknown_persons)),
+        "zero": (
+            settings.zeros_disclosive
+            & ~structural
+            & (count | magnitude)
+            & (np.nan_to_num(persons, nan=1) == 0)
+        ),
+        "min-contributors": (
+            ~count
+            & ~magnitude
+            & ~structural
+            & (np.nan_to_num(persons, nan=0) < settings.min_contributors)
+        ),
     }
     masks.update(_magnitude_rules(frame, settings, magnitude & (value > 0)))
     masks["min-area-population"] = _small_areas(frame, settings, area_populations)
     return masks
 
 
-def _magnitude_rules(frame: pd.DataFrame, settings: RuleSettings,
-                     applies: np.ndarray) -> dict[str, np.ndarray]:
+def _magnitude_rules(
+    frame: pd.DataFrame, settings: RuleSettings, applies: np.ndarray
+) -> dict[str, np.ndarray]:
     value = frame["value"].to_numpy(float)
     top1 = frame["top1"].to_numpy(float)
     top2 = frame["top2"].to_numpy(float)
@@ -118,8 +149,9 @@ def _magnitude_rules(frame: pd.DataFrame, settings: RuleSettings,
     return {"dominance": dominance, "p-percent": p_percent}
 
 
-def _small_areas(frame: pd.DataFrame, settings: RuleSettings,
-                 populations: pd.DataFrame | None) -> np.ndarray:
+def _small_areas(
+    frame: pd.DataFrame, settings: RuleSettings, populations: pd.DataFrame | None
+) -> np.ndarray:
     if populations is None or populations.empty:
         return np.zeros(len(frame), dtype=bool)
     keyed = populations.astype({"level": str, "area_code": str}).set_index(["level", "area_code"])
@@ -132,17 +164,25 @@ def _small_areas(frame: pd.DataFrame, settings: RuleSettings,
     return np.asarray(small, dtype=bool)
 
 
-def area_populations(lookup: pd.DataFrame, levels: Mapping[str, pd.Series] | None = None,
-                     ) -> pd.DataFrame:
+def area_populations(
+    lookup: pd.DataFrame,
+    levels: Mapping[str, pd.Series] | None = None,
+) -> pd.DataFrame:
     """Residents and households of every area, summed from the OA lookup.
 
     ``levels`` maps a level to a Series OA code → area code; by default every
     ``<level>_code`` column of the lookup. An area with any OA of unknown population gets NA.
     """
     oa = lookup["oa_code"].astype(str).to_numpy()
-    mapping = dict(levels) if levels else {
-        level: pd.Series(lookup[f"{level}_code"].to_numpy(), index=oa)
-        for level in ("oa", "lsoa", "msoa", "ward", "borough") if f"{level}_code" in lookup}
+    mapping = (
+        dict(levels)
+        if levels
+        else {
+            level: pd.Series(lookup[f"{level}_code"].to_numpy(), index=oa)
+            for level in ("oa", "lsoa", "msoa", "ward", "borough")
+            if f"{level}_code" in lookup
+        }
+    )
     counted = [column for column in ("population", "households") if column in lookup]
     frames = []
     for level, codes in mapping.items():
@@ -150,15 +190,21 @@ def area_populations(lookup: pd.DataFrame, levels: Mapping[str, pd.Series] | Non
         data["area_code"] = pd.Series(codes).reindex(oa).to_numpy()
         grouped = data.dropna(subset=["area_code"]).groupby("area_code")
         # sum(min_count=...) of every OA: one OA of unknown size makes the area unknown.
-        sums = grouped[counted].sum(min_count=1).where(grouped[counted].count()
-                                                        == grouped.size().to_numpy()[:, None])
+        sums = (
+            grouped[counted]
+            .sum(min_count=1)
+            .where(grouped[counted].count() == grouped.size().to_numpy()[:, None])
+        )
         frames.append(sums.reset_index().assign(level=level))
     return pd.concat(frames, ignore_index=True)
 
 
-def apply_rules(cells: CellTable, settings: RuleSettings, *,
-                area_populations: pd.DataFrame | None = None,
-                ) -> tuple[CellTable, list[CheckResult]]:
+def apply_rules(
+    cells: CellTable,
+    settings: RuleSettings,
+    *,
+    area_populations: pd.DataFrame | None = None,
+) -> tuple[CellTable, list[CheckResult]]:
     """Suppress every cell a primary rule finds disclosive; one passing result per rule."""
     masks = sensitive_cells(cells, settings, area_populations)
     protected = cells
@@ -168,15 +214,22 @@ def apply_rules(cells: CellTable, settings: RuleSettings, *,
     for rule, mask in masks.items():
         title, why = _RULES[rule]
         findings = _findings(cells.frame, mask, rule, "suppressed (primary)")
-        summary = (f"{int(mask.sum())} cells suppressed." if mask.any()
-                   else "No cell is disclosive under this rule.")
-        results.append(CheckResult(f"{title}", True, summary + _settings_note(rule, settings),
-                                   findings, rationale=why))
+        summary = (
+            f"{int(mask.sum())} cells suppressed."
+            if mask.any()
+            else "No cell is disclosive under this rule."
+        )
+        results.append(
+            CheckResult(
+                f"{title}", True, summary + _settings_note(rule, settings), findings, rationale=why
+            )
+        )
     return protected, results
 
 
-def check_rules(cells: CellTable, settings: RuleSettings, *,
-                area_populations: pd.DataFrame | None = None) -> list[CheckResult]:
+def check_rules(
+    cells: CellTable, settings: RuleSettings, *, area_populations: pd.DataFrame | None = None
+) -> list[CheckResult]:
     """Verify an already protected release: a rule fails if it finds a published cell."""
     published = cells.frame["status"].to_numpy() == PUBLISHED
     results = []
@@ -184,24 +237,39 @@ def check_rules(cells: CellTable, settings: RuleSettings, *,
         title, why = _RULES[rule]
         exposed = mask & published
         findings = _findings(cells.frame, exposed, rule, "published but disclosive")
-        summary = (f"{int(exposed.sum())} published cells break this rule; suppress them."
-                   if exposed.any() else f"All {int(mask.sum())} disclosive cells are suppressed.")
-        results.append(CheckResult(title, not exposed.any(),
-                                   summary + _settings_note(rule, settings), findings, why))
+        summary = (
+            f"{int(exposed.sum())} published cells break this rule; suppress them."
+            if exposed.any()
+            else f"All {int(mask.sum())} disclosive cells are suppressed."
+        )
+        results.append(
+            CheckResult(
+                title, not exposed.any(), summary + _settings_note(rule, settings), findings, why
+            )
+        )
     return results
 
 
 def dp_superseded_results(settings: RuleSettings) -> list[CheckResult]:
     """The table rules as not applicable to differentially private tables, and why."""
-    reason = (" Not applied: this table is differentially private. The DP guarantee bounds what"
-              " any cell reveals about any one person, whatever the cell's size, so a small or"
-              " dominated noisy cell is no more disclosive than a large one. Applying these rules"
-              " to noisy values would add no protection, and suppressing cells based on them"
-              " would leak information about the true values through the pattern of"
-              " suppression.")
-    return [CheckResult(title, True, _settings_note(rule, settings).strip() + reason,
-                        rationale=why, superseded_by_dp=True)
-            for rule, (title, why) in _RULES.items()]
+    reason = (
+        " Not applied: this table is differentially private. The DP guarantee bounds what"
+        " any cell reveals about any one person, whatever the cell's size, so a small or"
+        " dominated noisy cell is no more disclosive than a large one. Applying these rules"
+        " to noisy values would add no protection, and suppressing cells based on them"
+        " would leak information about the true values through the pattern of"
+        " suppression."
+    )
+    return [
+        CheckResult(
+            title,
+            True,
+            _settings_note(rule, settings).strip() + reason,
+            rationale=why,
+            superseded_by_dp=True,
+        )
+        for rule, (title, why) in _RULES.items()
+    ]
 
 
 def _settings_note(rule: str, settings: RuleSettings) -> str:
@@ -211,14 +279,23 @@ def _settings_note(rule: str, settings: RuleSettings) -> str:
         "dominance": f"(n={settings.dominance_n}, k={settings.dominance_k:g}%)",
         "p-percent": f"p={settings.p_percent:g}%",
         "min-contributors": f"at least {settings.min_contributors} contributors",
-        "min-area-population": (f"at least {settings.min_area_population} residents and"
-                                f" {settings.min_area_households} households"),
+        "min-area-population": (
+            f"at least {settings.min_area_population} residents and"
+            f" {settings.min_area_households} households"
+        ),
     }
     return f" Setting: {notes[rule]}."
 
 
-def _findings(frame: pd.DataFrame, mask: np.ndarray, rule: str, detail: str,
-              ) -> tuple[Finding, ...]:
+def _findings(
+    frame: pd.DataFrame,
+    mask: np.ndarray,
+    rule: str,
+    detail: str,
+) -> tuple[Finding, ...]:
     # True values stay out of the report: the location and the rule are enough to act on.
     hits = frame.loc[mask, ["table", "level", "area_code", "category"]]
-    return tuple(Finding(where, rule, detail) for where in hits.to_dict("records"))
+    return tuple(
+        Finding({str(k): v for k, v in where.items()}, rule, detail)
+        for where in hits.to_dict("records")
+    )

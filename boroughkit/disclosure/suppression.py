@@ -44,43 +44,56 @@ class SecondaryResult:
     audit: AuditResult
 
 
-def secondary_suppression(cells: CellTable, lookup: pd.DataFrame, settings: RuleSettings, *,
-                          custom_levels: Mapping[str, pd.Series] | None = None,
-                          linked_totals: Sequence[Sequence[str]] = (), max_rounds: int = 60,
-                          prune_limit: int = 100, workers: int = 1) -> SecondaryResult:
+def secondary_suppression(
+    cells: CellTable,
+    lookup: pd.DataFrame,
+    settings: RuleSettings,
+    *,
+    custom_levels: Mapping[str, pd.Series] | None = None,
+    linked_totals: Sequence[Sequence[str]] = (),
+    max_rounds: int = 60,
+    prune_limit: int = 50,
+    workers: int = 1,
+) -> SecondaryResult:
     """Suppress further cells until no suppressed cell can be recovered or narrowed.
 
     ``prune_limit`` bounds how many complementary cells the final pass tries to put back (each
     try is an audit); ``workers`` > 1 audits independent parts of the release in parallel.
     """
-    relations = build_relations(cells, lookup, custom_levels=custom_levels,
-                                linked_totals=linked_totals)
+    relations = build_relations(
+        cells, lookup, custom_levels=custom_levels, linked_totals=linked_totals
+    )
     release = _Release.of(cells, relations)
     cache: dict[bytes, tuple[np.ndarray, ...]] = {}
-    current, protects, before = cells, {}, np.inf
+    current, protects, history = cells, {}, [np.inf, np.inf]
     for _ in range(max_rounds):
-        intervals = intruder_intervals(current, relations, settings, exact_intervals=False,
-                                       cache=cache, workers=workers)
+        intervals = intruder_intervals(
+            current, relations, settings, exact_intervals=False, cache=cache, workers=workers
+        )
         exposed = intervals.loc[~intervals["safe"], "cell"].to_numpy()
         if exposed.size == 0:
             break
         # Cells exposed by plain subtraction first: others are often exposed only through
-        # them. The LP search is slower; it takes over when subtraction stops making progress.
+        # them. The LP search is slower; it joins in when subtraction stops making progress.
         chosen = release.subtraction_complements(current, exposed, settings)
-        if not chosen or exposed.size > 0.8 * before:
+        if not chosen or exposed.size > 0.9 * history[-2]:
             others = exposed[~np.isin(exposed, list(chosen.values()))]
-            chosen |= release.flow_complements(current, others, settings)
+            chosen |= release.flow_complements(current, others, settings, dict(chosen))
         if not chosen:
             break
         protects.update(chosen)
-        before = exposed.size
+        history.append(exposed.size)
         current = current.suppress(np.isin(np.arange(len(current)), list(chosen)), SECONDARY)
-    current = _prune(current, relations, settings, prune_limit, cache, workers)
+    current = _prune(current, release, relations, settings, prune_limit, cache, workers)
     audit = audit_suppression(current, lookup, settings, relations=relations, workers=workers)
     added = np.flatnonzero(current.suppressed & ~cells.suppressed)
     primary = int(cells.suppressed.sum())
-    return SecondaryResult(current, _check(current, added, protects, primary, audit),
-                           _adjustments(current, added), audit)
+    return SecondaryResult(
+        current,
+        _check(current, added, protects, primary, audit),
+        _adjustments(current, added),
+        audit,
+    )
 
 
 @dataclass(frozen=True)
@@ -106,10 +119,15 @@ class _Release:
         extra = np.zeros(n_columns - relations.n_cells)
         frame = cells.frame
         del n_rows
-        return cls(matrix, pattern, part, np.r_[frame["value"].to_numpy(float), extra],
-                   np.r_[frame["contributors"].fillna(0).to_numpy(float), extra],
-                   np.r_[frame["structural_zero"].to_numpy(bool), extra.astype(bool)],
-                   relations.n_cells)
+        return cls(
+            matrix,
+            pattern,
+            part,
+            np.r_[frame["value"].to_numpy(float), extra],
+            np.r_[frame["contributors"].fillna(0).to_numpy(float), extra],
+            np.r_[frame["structural_zero"].to_numpy(bool), extra.astype(bool)],
+            relations.n_cells,
+        )
 
     def unknown(self, cells: CellTable) -> np.ndarray:
         """Columns an intruder does not see: suppressed cells and cells not in the release."""
@@ -120,11 +138,12 @@ class _Release:
     def candidates(self, cells: CellTable) -> np.ndarray:
         """Columns that may still be suppressed: published cells that are not structural."""
         candidate = ~self.unknown(cells) & ~self.structural
-        candidate[self.n_cells:] = False
+        candidate[self.n_cells :] = False
         return candidate
 
-    def subtraction_complements(self, cells: CellTable, exposed: np.ndarray,
-                                settings: RuleSettings) -> dict[int, int]:
+    def subtraction_complements(
+        self, cells: CellTable, exposed: np.ndarray, settings: RuleSettings
+    ) -> dict[int, int]:
         """For each relation in which an exposed cell is the only unknown, its cheapest partner.
 
         Returns complementary cell → the exposed cell it protects.
@@ -135,8 +154,9 @@ class _Release:
         entries = self.pattern[:, exposed].tocoo()
         # Exposing relations: the cell is their only unknown, or their unknowns add up to
         # less than the protection width (so each is narrower than that).
-        alone = ((unknown_per_row[entries.row] == 1)
-                 | (hidden_mass[entries.row] < settings.protection_width))
+        alone = (unknown_per_row[entries.row] == 1) | (
+            hidden_mass[entries.row] < settings.protection_width
+        )
         blamed, owner = entries.row[alone], exposed[entries.col[alone]]
         if blamed.size == 0:
             return {}
@@ -148,36 +168,56 @@ class _Release:
         # values (but at least the protection width, to leave room to hide), few contributors.
         coverage = np.bincount(cell, minlength=self.value.size)
         too_small = self.value < settings.protection_width
-        order = np.lexsort((self.contributors[cell], self.value[cell], -coverage[cell],
-                            too_small[cell], row))
+        order = np.lexsort(
+            (self.contributors[cell], self.value[cell], -coverage[cell], too_small[cell], row)
+        )
         first = np.r_[True, row[order][1:] != row[order][:-1]]
-        return {int(c): int(owner[r]) for r, c in zip(row[order][first], cell[order][first],
-                                                        strict=True)}
+        return {
+            int(c): int(owner[r])
+            for r, c in zip(row[order][first], cell[order][first], strict=True)
+        }
 
-    def flow_complements(self, cells: CellTable, exposed: np.ndarray,
-                         settings: RuleSettings) -> dict[int, int]:
+    def flow_complements(
+        self, cells: CellTable, exposed: np.ndarray, settings: RuleSettings, chosen: dict[int, int]
+    ) -> dict[int, int]:
         """Cheapest published cells letting each exposed cell move by the protection width.
 
         An LP finds a change of the table that keeps every published relation true, moves the
         exposed cell up (or else down) by its protection width and keeps every cell
         non-negative, paying for each published cell it has to change. Once those cells are
-        suppressed the intruder cannot tell the true table from the changed one.
+        suppressed the intruder cannot tell the true table from the changed one. ``chosen``
+        (cells already picked this round) are free; it is returned with the new picks.
         """
         unknown = self.unknown(cells)
         candidate = self.candidates(cells)
-        chosen: dict[int, int] = {}
+        picked = np.zeros(self.value.size, dtype=bool)
+        picked[list(chosen)] = True
+        needed = np.maximum(
+            settings.protection_width, settings.protection_percent / 100 * self.value
+        )
+        done = np.zeros(self.value.size, dtype=bool)
         for cell in exposed:
-            width = max(settings.protection_width,
-                        settings.protection_percent / 100 * self.value[cell])
+            if done[cell]:
+                continue
             # Changes near the cell first (cells further out held fixed), then further out.
             for columns in self._neighbourhoods(cell):
-                free = unknown[columns] | np.isin(columns, list(chosen))
-                support = _flow(self.matrix[:, columns], self.value[columns], free,
-                                candidate[columns], int(np.searchsorted(columns, cell)), width,
-                                columns >= self.n_cells)
-                if support is not None:
-                    chosen.update({int(c): int(cell) for c in columns[support]
-                                   if c not in chosen})
+                free = unknown[columns] | picked[columns]
+                found = _flow(
+                    self.matrix[:, columns],
+                    self.value[columns],
+                    free,
+                    candidate[columns],
+                    int(np.searchsorted(columns, cell)),
+                    needed[cell],
+                    columns >= self.n_cells,
+                )
+                if found is not None:
+                    support, spread = found
+                    for complement in columns[support]:
+                        chosen.setdefault(int(complement), int(cell))
+                    picked[columns[support]] = True
+                    # The two changed tables protect every cell they move far enough.
+                    done[columns[spread >= needed[columns] - 1e-7]] = True
                     break
         return chosen
 
@@ -193,79 +233,156 @@ class _Release:
         return [*found, np.flatnonzero(self.part == self.part[cell])]
 
 
-def _flow(block: sparse.csr_array, value: np.ndarray, free: np.ndarray, candidate: np.ndarray,
-          cell: int, width: float, hidden: np.ndarray) -> np.ndarray | None:
-    """The published cells a protecting change of the table has to touch (LP, split p − q).
+def _flow(
+    block: sparse.csr_array,
+    value: np.ndarray,
+    free: np.ndarray,
+    candidate: np.ndarray,
+    cell: int,
+    width: float,
+    hidden: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The published cells two protecting changes of the table have to touch (one LP).
 
-    Only ``block``'s columns may change; every relation touching them is kept. None when no
-    such change exists.
+    One change raises the cell by ``a``, the other lowers it by ``width - a``: between them
+    the intruder cannot narrow it below ``width``. Each change is split into rises ``p`` and
+    falls ``q``; ``z`` covers both changes on each published cell and is what is paid for.
+    Only ``block``'s columns may change and every relation touching them is kept. Returns the
+    published cells to suppress and how far apart the true and changed tables put each cell;
+    None when no such pair of changes exists.
     """
-    rows = np.diff(block.tocsr().indptr) > 0
-    block = block[rows]
-    n = value.size
-    cost = np.where(candidate, 1.0 + np.log1p(value), 0.0)
+    block = block[np.diff(block.tocsr().indptr) > 0]
+    n_rows, n = block.shape
     movable = free | candidate
-    # p raises and q lowers a cell; a cell cannot fall below zero; hidden cells only rise.
-    raise_cap = np.where(movable, np.inf, 0.0)
-    lower_cap = np.where(movable & ~hidden, value, 0.0)
-    for direction in (1, -1):
-        low = np.zeros(2 * n)
-        high = np.r_[raise_cap, lower_cap]
-        target = cell if direction > 0 else n + cell
-        if high[target] < width:
-            continue
-        low[target] = high[target] = width
-        high[n + cell if direction > 0 else cell] = 0.0
-        result = milp(np.r_[cost, cost], bounds=Bounds(low, high),
-                      constraints=LinearConstraint(sparse.hstack([block, -block]), 0.0, 0.0))
-        if result.status == 0 and result.x is not None:
-            moved = result.x[:n] + result.x[n:]
-            return np.flatnonzero(candidate & (moved > 1e-7))
-    return None
+    # A cell cannot fall below zero; cells missing from the release may only rise.
+    rise = np.where(movable, np.inf, 0.0)
+    fall = np.where(movable & ~hidden, value, 0.0)
+    # Variables: p1, q1 (rising change), p2, q2 (falling change), z, a.
+    low = np.zeros(5 * n + 1)
+    high = np.r_[rise, fall, rise, fall, np.full(n, np.inf), width]
+    high[n + cell] = high[2 * n + cell] = 0.0  # the cell only rises in one, falls in the other
+    eye = sparse.eye_array(n, format="csr")
+    pick = sparse.csr_array(([1.0], ([0], [cell])), shape=(1, n))
+    none = sparse.csr_array((n_rows, n))
+    zero, one = sparse.csr_array((1, n)), sparse.csr_array(([1.0], ([0], [0])), shape=(1, 1))
+    relations = sparse.vstack(
+        [
+            sparse.hstack([block, -block, none, none, none, sparse.csr_array((n_rows, 1))]),
+            sparse.hstack([none, none, block, -block, none, sparse.csr_array((n_rows, 1))]),
+            sparse.hstack([pick, zero, zero, zero, zero, -one]),
+            sparse.hstack([zero, zero, zero, pick, zero, one]),
+        ]
+    )
+    cover = sparse.vstack(
+        [
+            sparse.hstack([-eye, -eye, 0 * eye, 0 * eye, eye, sparse.csr_array((n, 1))]),
+            sparse.hstack([0 * eye, 0 * eye, -eye, -eye, eye, sparse.csr_array((n, 1))]),
+        ]
+    )
+    targets = np.r_[np.zeros(2 * n_rows), 0.0, width]
+    cost = np.r_[np.zeros(4 * n), np.where(candidate, 1.0 + np.log1p(value), 0.0), 0.0]
+    result = milp(
+        cost,
+        bounds=Bounds(low, high),
+        constraints=[
+            LinearConstraint(relations, targets, targets),
+            LinearConstraint(cover, 0.0, np.inf),
+        ],
+    )
+    if result.status != 0 or result.x is None:
+        return None
+    x = result.x
+    rising, falling = x[:n] - x[n : 2 * n], x[2 * n : 3 * n] - x[3 * n : 4 * n]
+    spread = np.maximum.reduce([rising, falling, np.zeros(n)]) - np.minimum.reduce(
+        [rising, falling, np.zeros(n)]
+    )
+    return np.flatnonzero(candidate & (x[4 * n : 5 * n] > 1e-7)), spread
 
 
-def _prune(cells: CellTable, relations: Relations, settings: RuleSettings, limit: int,
-           cache: dict[bytes, tuple[np.ndarray, ...]], workers: int) -> CellTable:
-    """Put back complementary cells, largest first, while the audit still passes."""
+def _prune(
+    cells: CellTable,
+    release: _Release,
+    relations: Relations,
+    settings: RuleSettings,
+    limit: int,
+    cache: dict[bytes, tuple[np.ndarray, ...]],
+    workers: int,
+) -> CellTable:
+    """Put back complementary cells, largest first, while the audit still passes.
+
+    A cell whose return would leave a relation with a single unknown, or with unknowns adding
+    up to less than the protection width, is needed and is not tried.
+    """
     secondary = np.flatnonzero(cells.frame["rule"].to_numpy() == SECONDARY)
-    values = cells.frame["value"].to_numpy(float)[secondary]
-    for cell in secondary[np.argsort(-values, kind="stable")][:limit]:
+    values = release.value[secondary]
+    tried = 0
+    for cell in secondary[np.argsort(-values, kind="stable")]:
+        if tried == limit:
+            break
+        unknown = release.unknown(cells)
+        unknown[cell] = False
+        rows = release.pattern[:, [cell]].tocoo().row
+        left = release.pattern[rows] @ unknown.astype(float)
+        mass = release.pattern[rows] @ np.where(unknown, release.value, 0.0)
+        if ((left == 1) | ((left > 0) & (mass < settings.protection_width))).any():
+            continue
+        tried += 1
         frame = cells.frame.copy()
         frame.loc[cell, ["status", "rule"]] = [PUBLISHED, ""]
         trial = CellTable(frame)
-        intervals = intruder_intervals(trial, relations, settings, exact_intervals=False,
-                                       cache=cache, workers=workers)
+        intervals = intruder_intervals(
+            trial, relations, settings, exact_intervals=False, cache=cache, workers=workers
+        )
         if intervals["safe"].all():
             cells = trial
     return cells
 
 
-def _check(cells: CellTable, added: np.ndarray, protects: dict[int, int], primary: int,
-           audit: AuditResult) -> CheckResult:
+def _check(
+    cells: CellTable, added: np.ndarray, protects: dict[int, int], primary: int, audit: AuditResult
+) -> CheckResult:
     frame = cells.frame
     keys = frame[list(KEY_COLUMNS)].to_dict("records")
     findings = []
     for cell in added:
         target = protects.get(int(cell))
-        why = ("suppressed so that suppressed cells in the same sums cannot be worked out"
-               if target is None else "suppressed so that "
-               + "/".join(str(keys[target][key]) for key in KEY_COLUMNS)
-               + " cannot be worked out from the sums it shares with this cell")
-        findings.append(Finding(keys[int(cell)], SECONDARY, why))
-    verdict = ("every suppressed cell is now protected" if audit.passed
-               else "some suppressed cells are still exposed (see the attack audit)")
-    summary = (f"{len(added)} further cells suppressed to protect {primary} primary"
-               f" suppressions; {verdict}.")
-    return CheckResult("Secondary suppression", audit.passed, summary, tuple(findings),
-                       rationale="suppressing only the disclosive cells is not enough when the"
-                       " totals and other areas published beside them let anyone subtract",
-                       category="suppression-audit",
-                       metrics={"primary": primary, "secondary": len(added)})
+        why = (
+            "suppressed so that suppressed cells in the same sums cannot be worked out"
+            if target is None
+            else "suppressed so that "
+            + "/".join(str(keys[target][key]) for key in KEY_COLUMNS)
+            + " cannot be worked out from the sums it shares with this cell"
+        )
+        findings.append(Finding({str(k): v for k, v in keys[int(cell)].items()}, SECONDARY, why))
+    verdict = (
+        "every suppressed cell is now protected"
+        if audit.passed
+        else "some suppressed cells are still exposed (see the attack audit)"
+    )
+    summary = (
+        f"{len(added)} further cells suppressed to protect {primary} primary"
+        f" suppressions; {verdict}."
+    )
+    return CheckResult(
+        "Secondary suppression",
+        audit.passed,
+        summary,
+        tuple(findings),
+        rationale="suppressing only the disclosive cells is not enough when the"
+        " totals and other areas published beside them let anyone subtract",
+        category="suppression-audit",
+        metrics={"primary": primary, "secondary": len(added)},
+    )
 
 
 def _adjustments(cells: CellTable, added: np.ndarray) -> tuple[Adjustment, ...]:
     per_table = cells.frame.iloc[added].groupby("table").size()
-    return tuple(Adjustment("suppressed", int(count),
-                            "complementary suppression so withheld cells cannot be derived",
-                            {"table": str(table), "rule": SECONDARY})
-                 for table, count in per_table.items())
+    return tuple(
+        Adjustment(
+            "suppressed",
+            int(count),
+            "complementary suppression so withheld cells cannot be derived",
+            {"table": str(table), "rule": SECONDARY},
+        )
+        for table, count in per_table.items()
+    )

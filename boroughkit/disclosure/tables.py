@@ -45,21 +45,36 @@ class CellTable:
         """Validate ``frame`` and fill the optional columns with their defaults."""
         missing = [column for column in (*KEY_COLUMNS, "value") if column not in frame.columns]
         if missing:
-            raise DataError(f"{source}: missing columns {missing}",
-                            fix=f"give every cell the columns {[*KEY_COLUMNS, 'value']}")
+            raise DataError(
+                f"{source}: missing columns {missing}",
+                fix=f"give every cell the columns {[*KEY_COLUMNS, 'value']}",
+            )
         cells = frame.reset_index(drop=True).copy()
         for column in KEY_COLUMNS:
             cells[column] = cells[column].astype(str)
         cells["value"] = pd.to_numeric(cells["value"], errors="coerce").astype(float)
-        _require_rows(cells, ~np.isfinite(cells["value"]), source,
-                      "have no numeric value", "give suppressed cells their true value too")
+        _require_rows(
+            cells,
+            ~np.isfinite(cells["value"]),
+            source,
+            "have no numeric value",
+            "give suppressed cells their true value too",
+        )
         for column in ("top1", "top2"):
-            cells[column] = (pd.to_numeric(cells[column], errors="coerce").astype(float)
-                             if column in cells else np.nan)
+            cells[column] = (
+                pd.to_numeric(cells[column], errors="coerce").astype(float)
+                if column in cells
+                else np.nan
+            )
         if "measure" not in cells:
             cells["measure"] = np.where(cells["top1"].notna(), "magnitude", "count")
-        _require_rows(cells, ~cells["measure"].isin(MEASURES), source,
-                      "have an unknown measure", f"use one of {list(MEASURES)}")
+        _require_rows(
+            cells,
+            ~cells["measure"].isin(MEASURES),
+            source,
+            "have an unknown measure",
+            f"use one of {list(MEASURES)}",
+        )
         counts = cells["measure"].eq("count")
         if "contributors" in cells:
             cells["contributors"] = pd.to_numeric(cells["contributors"], errors="coerce")
@@ -68,15 +83,27 @@ class CellTable:
         cells["contributors"] = cells["contributors"].astype(float)
         # A count cell counts persons, so its contributors are its value unless stated.
         cells.loc[counts & cells["contributors"].isna(), "contributors"] = cells["value"]
-        cells["structural_zero"] = (cells["structural_zero"].fillna(False).astype(bool)
-                                    if "structural_zero" in cells else False)
+        cells["structural_zero"] = (
+            cells["structural_zero"].fillna(False).astype(bool)
+            if "structural_zero" in cells
+            else False
+        )
         cells["status"] = cells["status"].astype(str) if "status" in cells else PUBLISHED
-        _require_rows(cells, ~cells["status"].isin((PUBLISHED, SUPPRESSED)), source,
-                      "have an unknown status", f"use '{PUBLISHED}' or '{SUPPRESSED}'")
+        _require_rows(
+            cells,
+            ~cells["status"].isin((PUBLISHED, SUPPRESSED)),
+            source,
+            "have an unknown status",
+            f"use '{PUBLISHED}' or '{SUPPRESSED}'",
+        )
         cells["rule"] = cells["rule"].fillna("").astype(str) if "rule" in cells else ""
-        _require_rows(cells, cells.duplicated(list(KEY_COLUMNS), keep=False), source,
-                      "repeat the same table/level/area/category",
-                      "publish each cell once (aggregate duplicates first)")
+        _require_rows(
+            cells,
+            cells.duplicated(list(KEY_COLUMNS), keep=False),
+            source,
+            "repeat the same table/level/area/category",
+            "publish each cell once (aggregate duplicates first)",
+        )
         return cls(cells)
 
     def __len__(self) -> int:
@@ -96,8 +123,10 @@ class CellTable:
         cells = self.frame.copy()
         rules = cells["rule"].to_numpy(dtype=object).copy()
         hit = np.flatnonzero(mask)
-        rules[hit] = [known if rule in known.split(",") else f"{known},{rule}" if known else rule
-                      for known in rules[hit]]
+        rules[hit] = [
+            known if rule in known.split(",") else f"{known},{rule}" if known else rule
+            for known in rules[hit]
+        ]
         cells["rule"] = rules
         cells.loc[mask, "status"] = SUPPRESSED
         return CellTable(cells)
@@ -130,9 +159,13 @@ class Relations:
         return iter((self.matrix, self.rhs))
 
 
-def build_relations(cells: CellTable, lookup: pd.DataFrame, *,
-                    custom_levels: Mapping[str, pd.Series] | None = None,
-                    linked_totals: Sequence[Sequence[str]] = ()) -> Relations:
+def build_relations(
+    cells: CellTable,
+    lookup: pd.DataFrame,
+    *,
+    custom_levels: Mapping[str, pd.Series] | None = None,
+    linked_totals: Sequence[Sequence[str]] = (),
+) -> Relations:
     """The linear relations between the additive cells (counts, magnitudes) of a release.
 
     Per table and category, each published parent area equals the sum of its areas at the
@@ -147,11 +180,19 @@ def build_relations(cells: CellTable, lookup: pd.DataFrame, *,
     space = _KeySpace(frame, lookup, custom_levels or {})
     space.check_areas(additive)
     levels = additive.drop_duplicates(["table", "level"]).groupby("table")["level"].agg(sorted)
-    categories = (additive.drop_duplicates(["table", "category"])
-                  .groupby("table")["category"].agg(sorted))
-    universe = [space.key(table, level, space.areas_of[level][:, None],
-                          space.categories.get_indexer(categories[table])[None, :]).ravel()
-                for table in levels.index for level in levels[table]]
+    categories = (
+        additive.drop_duplicates(["table", "category"]).groupby("table")["category"].agg(sorted)
+    )
+    universe = [
+        space.key(
+            table,
+            level,
+            space.areas_of[level][:, None],
+            space.categories.get_indexer(categories[table])[None, :],
+        ).ravel()
+        for table in levels.index
+        for level in levels[table]
+    ]
     all_keys = np.concatenate(universe) if universe else np.zeros(0, np.int64)
     cell_keys = space.encode(frame)
     present = np.sort(cell_keys)
@@ -170,14 +211,16 @@ def build_relations(cells: CellTable, lookup: pd.DataFrame, *,
     return _assemble(parts, len(frame), space.decode(hidden_keys))
 
 
-def _require_rows(cells: pd.DataFrame, bad: pd.Series | np.ndarray, source: str,
-                  problem: str, fix: str) -> None:
+def _require_rows(
+    cells: pd.DataFrame, bad: pd.Series | np.ndarray, source: str, problem: str, fix: str
+) -> None:
     bad = np.asarray(bad, dtype=bool)
     if bad.any():
         rows = np.flatnonzero(bad)
         sample = cells.iloc[rows[:5]][list(KEY_COLUMNS)].to_dict("records")
-        raise DataError(f"{source}: {len(rows)} rows {problem} (rows {rows[:5].tolist()}: "
-                        f"{sample})", fix=fix)
+        raise DataError(
+            f"{source}: {len(rows)} rows {problem} (rows {rows[:5].tolist()}: {sample})", fix=fix
+        )
 
 
 _Rows = tuple[np.ndarray, np.ndarray, np.ndarray, str]
@@ -189,8 +232,9 @@ class _KeySpace:
     Keys turn joins into array lookups, so a million cells take seconds, not minutes.
     """
 
-    def __init__(self, frame: pd.DataFrame, lookup: pd.DataFrame,
-                 custom: Mapping[str, pd.Series]) -> None:
+    def __init__(
+        self, frame: pd.DataFrame, lookup: pd.DataFrame, custom: Mapping[str, pd.Series]
+    ) -> None:
         maps = _level_maps(lookup, custom)
         self.tables = pd.Index(sorted(set(frame["table"])))
         self.levels = pd.Index(sorted(set(frame["level"]) | set(maps)))
@@ -212,9 +256,12 @@ class _KeySpace:
     def encode(self, frame: pd.DataFrame) -> np.ndarray:
         """The key of every row of ``frame``."""
         n_levels, n_areas, n_categories = self.sizes
-        parts = [self.tables.get_indexer(frame["table"]).astype(np.int64),
-                 self.levels.get_indexer(frame["level"]), self.areas.get_indexer(frame["area_code"]),
-                 self.categories.get_indexer(frame["category"])]
+        parts = [
+            self.tables.get_indexer(pd.Index(frame["table"])).astype(np.int64),
+            self.levels.get_indexer(pd.Index(frame["level"])),
+            self.areas.get_indexer(pd.Index(frame["area_code"])),
+            self.categories.get_indexer(pd.Index(frame["category"])),
+        ]
         return ((parts[0] * n_levels + parts[1]) * n_areas + parts[2]) * n_categories + parts[3]
 
     def decode(self, keys: np.ndarray) -> pd.DataFrame:
@@ -223,8 +270,14 @@ class _KeySpace:
         rest, category = np.divmod(keys, n_categories)
         rest, area = np.divmod(rest, n_areas)
         table, level = np.divmod(rest, n_levels)
-        return pd.DataFrame({"table": self.tables[table], "level": self.levels[level],
-                             "area_code": self.areas[area], "category": self.categories[category]})
+        return pd.DataFrame(
+            {
+                "table": self.tables[table],
+                "level": self.levels[level],
+                "area_code": self.areas[area],
+                "category": self.categories[category],
+            }
+        )
 
     def index_columns(self, keys: np.ndarray) -> None:
         """Fix the column of each key (cells first, then hidden cells)."""
@@ -237,16 +290,21 @@ class _KeySpace:
 
     def check_areas(self, frame: pd.DataFrame) -> None:
         """Every level must be known and every area code must belong to its level."""
-        for level, group in frame.groupby("level"):
+        for level_key, group in frame.groupby("level"):
+            level = str(level_key)
             if level not in self.oa_area:
-                raise DataError(f"cells: level '{level}' is not in the lookup",
-                                fix="pass its OA → area mapping in custom_levels")
+                raise DataError(
+                    f"cells: level '{level}' is not in the lookup",
+                    fix="pass its OA → area mapping in custom_levels",
+                )
             ids = self.areas.get_indexer(group["area_code"].unique())
             unknown = sorted(set(group["area_code"].unique()[~np.isin(ids, self.areas_of[level])]))
             if unknown:
-                raise DataError(f"cells: {len(unknown)} {level} area codes are not in the "
-                                f"lookup: {unknown[:5]}",
-                                fix="use the lookup of the geography published")
+                raise DataError(
+                    f"cells: {len(unknown)} {level} area codes are not in the "
+                    f"lookup: {unknown[:5]}",
+                    fix="use the lookup of the geography published",
+                )
 
     def nests(self, child: str, parent: str) -> bool:
         """True when every child area lies in one parent area and children cover the parents."""
@@ -260,11 +318,14 @@ class _KeySpace:
         """(child, parent) pairs among ``levels``, keeping only the nearest parent of a chain."""
         if tuple(levels) not in self._pairs:
             size = {level: (len(self.areas_of[level]), level) for level in levels}
-            inside = {(a, b) for a in levels for b in levels
-                      if size[a] > size[b] and self.nests(a, b)}
+            inside = {
+                (a, b) for a in levels for b in levels if size[a] > size[b] and self.nests(a, b)
+            }
             self._pairs[tuple(levels)] = [
-                (a, b) for (a, b) in sorted(inside)
-                if not any((a, c) in inside and (c, b) in inside for c in levels)]
+                (a, b)
+                for (a, b) in sorted(inside)
+                if not any((a, c) in inside and (c, b) in inside for c in levels)
+            ]
         return self._pairs[tuple(levels)]
 
     def hierarchy_rows(self, table: str, child: str, parent: str, cats: np.ndarray) -> _Rows:
@@ -273,11 +334,18 @@ class _KeySpace:
         links = links[:, links[1] >= 0]
         parents, position = np.unique(links[1], return_inverse=True)
         n_cats = cats.size
-        keys = np.concatenate([
-            self.key(table, parent, parents[:, None], cats[None, :]).ravel(),
-            self.key(table, child, links[0][:, None], cats[None, :]).ravel()])
-        rows = np.concatenate([np.arange(parents.size * n_cats),
-                               (position[:, None] * n_cats + np.arange(n_cats)).ravel()])
+        keys = np.concatenate(
+            [
+                self.key(table, parent, parents[:, None], cats[None, :]).ravel(),
+                self.key(table, child, links[0][:, None], cats[None, :]).ravel(),
+            ]
+        )
+        rows = np.concatenate(
+            [
+                np.arange(parents.size * n_cats),
+                (position[:, None] * n_cats + np.arange(n_cats)).ravel(),
+            ]
+        )
         coefs = np.repeat([1.0, -1.0], [parents.size * n_cats, links.shape[1] * n_cats])
         return rows, self.column(keys), coefs, f"hierarchy:{child}>{parent}"
 
@@ -290,21 +358,30 @@ class _KeySpace:
         coefs = np.tile(np.where(total, 1.0, -1.0), areas.size)
         return rows, self.column(keys), coefs, "total"
 
-    def linked_rows(self, group: list[str], levels: pd.Series,
-                    categories: pd.Series) -> list[_Rows]:
+    def linked_rows(
+        self, group: list[str], levels: pd.Series, categories: pd.Series
+    ) -> list[_Rows]:
         """total(first table) − total(other table) = 0 per shared level and area."""
         for table in group:
             if table not in categories or TOTAL_CATEGORY not in categories[table]:
-                raise DataError(f"linked totals: table '{table}' has no '{TOTAL_CATEGORY}' cells",
-                                fix="link only tables that publish totals")
+                raise DataError(
+                    f"linked totals: table '{table}' has no '{TOTAL_CATEGORY}' cells",
+                    fix="link only tables that publish totals",
+                )
         total = np.array([self.categories.get_loc(TOTAL_CATEGORY)])
         parts = []
         for other in group[1:]:
             for level in sorted(set(levels[group[0]]) & set(levels[other])):
                 areas = self.areas_of[level]
                 keys = np.concatenate([self.key(t, level, areas, total) for t in (group[0], other)])
-                parts.append((np.tile(np.arange(areas.size), 2), self.column(keys),
-                              np.repeat([1.0, -1.0], areas.size), "linked-total"))
+                parts.append(
+                    (
+                        np.tile(np.arange(areas.size), 2),
+                        self.column(keys),
+                        np.repeat([1.0, -1.0], areas.size),
+                        "linked-total",
+                    )
+                )
         return parts
 
 
@@ -317,14 +394,17 @@ def _level_maps(lookup: pd.DataFrame, custom: Mapping[str, pd.Series]) -> dict[s
     for level in ("lsoa", "msoa", "ward", "borough"):
         if f"{level}_code" in lookup.columns:
             codes = lookup[f"{level}_code"]
-            maps[level] = pd.Series(codes.where(codes.notna(), None).astype(object).to_numpy(),
-                                    index=oa).map(lambda v: None if v is None else str(v))
+            maps[level] = pd.Series(
+                codes.where(codes.notna(), None).astype(object).to_numpy(), index=oa
+            ).map(lambda v: None if v is None else str(v))
     for level, mapping in custom.items():
         series = pd.Series(mapping)
         unknown = series.index.difference(maps["oa"].index)
         if len(unknown):
-            raise DataError(f"custom level '{level}': OA codes not in the lookup: "
-                            f"{list(unknown[:5])}", fix="map only the OAs of this geography")
+            raise DataError(
+                f"custom level '{level}': OA codes not in the lookup: {list(unknown[:5])}",
+                fix="map only the OAs of this geography",
+            )
         maps[level] = series.reindex(oa).map(lambda v: None if pd.isna(v) else str(v))
     return maps
 
@@ -339,7 +419,9 @@ def _assemble(parts: Sequence[_Rows], n_cells: int, hidden: pd.DataFrame) -> Rel
         coefs.append(part_coefs)
         kinds.append(np.full(n_rows, kind, dtype=object))
         offset += n_rows
-    matrix = sparse.csr_array((np.concatenate(coefs), (np.concatenate(rows), np.concatenate(cols))),
-                              shape=(offset, n_cells + len(hidden)))
-    kind = np.concatenate(kinds) if kinds else np.zeros(0, dtype=object)
-    return Relations(matrix, np.zeros(offset), kind, n_cells, hidden)
+    matrix = sparse.csr_array(
+        (np.concatenate(coefs), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(offset, n_cells + len(hidden)),
+    )
+    kind_of_row = np.concatenate(kinds) if kinds else np.zeros(0, dtype=object)
+    return Relations(matrix, np.zeros(offset), kind_of_row, n_cells, hidden)

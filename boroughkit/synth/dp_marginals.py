@@ -170,7 +170,7 @@ class DPMarginalSynthesiser(Synthesiser):
         algorithm: DPAlgorithm = "mst",
         select_share: float = 0.15,
         child_share: float = 0.05,
-        aim_rounds: int | None = 30,
+        aim_rounds: int | None = 10,
         aim_max_size_mb: float = 10.0,
     ) -> None:
         super().__init__(schema)
@@ -230,7 +230,9 @@ class DPMarginalSynthesiser(Synthesiser):
             cliques: list[tuple[str, ...]] = [*edges] or [(self.modelled[0],)]
             tables = _noisy_tables(queryable, space, measure, sizes, cliques, model_mids[-1])
             total_rows = float(np.mean([table.sum() for table in tables.values()]))
-            pairs = {clique: table for clique, table in tables.items() if len(clique) == 2}
+            pairs: dict[tuple[str, ...], np.ndarray] = {
+                clique: table for clique, table in tables.items() if len(clique) == 2
+            }
             oneway = {clique[0]: table for clique, table in tables.items() if len(clique) == 1}
             self._model = fit_tree(self.schema, self.modelled, pairs, oneway, total_rows)
             self.measured = [list(clique) for clique in cliques]

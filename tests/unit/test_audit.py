@@ -19,17 +19,34 @@ from boroughkit.disclosure.tables import (
 from boroughkit.errors import DataError
 
 GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
-LEVEL_COLUMNS = {"lsoa": "lsoa_code", "msoa": "msoa_code",
-                 "ward": "ward_code", "borough": "borough_code"}
+LEVEL_COLUMNS = {
+    "estate": "estate_code",
+    "lsoa": "lsoa_code",
+    "msoa": "msoa_code",
+    "ward": "ward_code",
+    "borough": "borough_code",
+}
 
 # Four OAs: two LSOAs, two best-fit wards (o3 sits in w1 although its LSOA is l2).
-TINY = pd.DataFrame({"oa_code": ["o1", "o2", "o3", "o4"], "lsoa_code": ["l1", "l1", "l2", "l2"],
-                     "msoa_code": ["m1"] * 4, "ward_code": ["w1", "w1", "w1", "w2"],
-                     "borough_code": ["b1"] * 4})
+TINY = pd.DataFrame(
+    {
+        "oa_code": ["o1", "o2", "o3", "o4"],
+        "lsoa_code": ["l1", "l1", "l2", "l2"],
+        "msoa_code": ["m1"] * 4,
+        "ward_code": ["w1", "w1", "w1", "w2"],
+        "borough_code": ["b1"] * 4,
+    }
+)
 
 
-def release(lookup: pd.DataFrame, oa_counts: pd.DataFrame, levels: tuple[str, ...], *,
-            table: str = "t", total: bool = True) -> pd.DataFrame:
+def release(
+    lookup: pd.DataFrame,
+    oa_counts: pd.DataFrame,
+    levels: tuple[str, ...],
+    *,
+    table: str = "t",
+    total: bool = True,
+) -> pd.DataFrame:
     """Cells of one count table summed exactly from OA counts (index oa_code)."""
     counts = oa_counts.copy()
     if total:
@@ -39,7 +56,7 @@ def release(lookup: pd.DataFrame, oa_counts: pd.DataFrame, levels: tuple[str, ..
         keyed = lookup.assign(oa=lookup["oa_code"]).set_index("oa_code")
         codes = keyed["oa" if level == "oa" else LEVEL_COLUMNS[level]].reindex(counts.index)
         by_area = counts.groupby(codes.to_numpy()).sum()
-        long = by_area.stack().rename("value").reset_index()
+        long = by_area.stack().reset_index()
         long.columns = ["area_code", "category", "value"]
         frames.append(long.assign(table=table, level=level))
     return pd.concat(frames, ignore_index=True)
@@ -53,15 +70,24 @@ def suppress(frame: pd.DataFrame, *keys: tuple[str, str, str]) -> CellTable:
 
 
 def tiny_counts() -> pd.DataFrame:
-    return pd.DataFrame({"a": [3, 15, 11, 14], "b": [20, 12, 30, 16], "c": [40, 33, 25, 22]},
-                        index=pd.Index(["o1", "o2", "o3", "o4"], name="oa_code"))
+    return pd.DataFrame(
+        {"a": [3, 15, 11, 14], "b": [20, 12, 30, 16], "c": [40, 33, 25, 22]},
+        index=pd.Index(["o1", "o2", "o3", "o4"], name="oa_code"),
+    )
 
 
 def real_lookup() -> pd.DataFrame:
     raw = pd.read_csv(GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv")
-    return raw.rename(columns={"oa21cd": "oa_code", "lsoa21cd": "lsoa_code",
-                               "msoa21cd": "msoa_code", "wd22cd": "ward_code",
-                               "lad22cd": "borough_code", "usual_residents": "population"})
+    return raw.rename(
+        columns={
+            "oa21cd": "oa_code",
+            "lsoa21cd": "lsoa_code",
+            "msoa21cd": "msoa_code",
+            "wd22cd": "ward_code",
+            "lad22cd": "borough_code",
+            "usual_residents": "population",
+        }
+    )
 
 
 # --- relations -----------------------------------------------------------------------------
@@ -78,8 +104,14 @@ def test_relations_hold_for_true_values_and_follow_the_nesting() -> None:
     assert matrix.shape[1] == len(cells)  # a complete release has no hidden cells
     assert np.abs(matrix @ cells.frame["value"].to_numpy() - rhs).max() == 0
     kinds = set(relations.kind)
-    assert kinds == {"total", "hierarchy:oa>lsoa", "hierarchy:lsoa>msoa",
-                     "hierarchy:msoa>borough", "hierarchy:oa>ward", "hierarchy:ward>borough"}
+    assert kinds == {
+        "total",
+        "hierarchy:oa>lsoa",
+        "hierarchy:lsoa>msoa",
+        "hierarchy:msoa>borough",
+        "hierarchy:oa>ward",
+        "hierarchy:ward>borough",
+    }
     # One relation per parent area and category: 115 LSOAs × 3 categories from OAs.
     assert (relations.kind == "hierarchy:oa>lsoa").sum() == 115 * 3
     # A changed value breaks exactly the relations the cell is in (its total, LSOA, ward).
@@ -94,29 +126,34 @@ def test_unpublished_levels_are_skipped_and_missing_cells_become_hidden_unknowns
     relations = build_relations(CellTable.from_frame(frame), TINY)
     assert set(relations.kind) == {"total", "hierarchy:oa>borough"}
     assert relations.hidden.to_dict("records") == [
-        {"table": "t", "level": "oa", "area_code": "o4", "category": "a"}]
+        {"table": "t", "level": "oa", "area_code": "o4", "category": "a"}
+    ]
     assert relations.matrix.shape[1] == len(frame) + 1
 
 
 def test_custom_levels_and_linked_totals_add_relations() -> None:
-    frame = pd.concat([release(TINY, tiny_counts(), ("oa", "borough")),
-                       release(TINY, tiny_counts()[["a"]] * 2, ("oa",), table="u")])
-    frame = frame.copy()
-    frame.loc[frame["table"] == "u", "value"] = frame.loc[
-        (frame["table"] == "t") & (frame["level"] == "oa") & (frame["category"] == TOTAL_CATEGORY),
-        "value"].to_numpy().repeat(2)
+    by_type = tiny_counts()  # OA totals 63, 60, 66, 52
+    by_age = pd.DataFrame({"young": [10, 30, 40, 20], "old": [53, 30, 26, 32]}, index=by_type.index)
     estate = pd.Series({"o1": "estate", "o2": "estate"})
-    custom = release(TINY, tiny_counts().loc[["o1", "o2"]], ("oa",))
-    custom = custom.groupby("category", as_index=False)["value"].sum().assign(
-        table="t", level="estate", area_code="estate")
-    cells = CellTable.from_frame(pd.concat([frame, custom], ignore_index=True))
-    relations = build_relations(cells, TINY, custom_levels={"estate": estate},
-                                linked_totals=[["t", "u"]])
-    assert "linked-total" in set(relations.kind)
-    # The estate covers only two OAs, so it nests in nothing and parents nothing but its OAs.
-    assert "hierarchy:oa>estate" in set(relations.kind)
-    assert not any(kind.startswith("hierarchy:estate") for kind in relations.kind)
-    assert np.abs(relations.matrix[:, : len(cells)] @ cells.frame["value"].to_numpy()).max() == 0
+    lookup = TINY.assign(estate_code=TINY["oa_code"].map(estate))
+    frame = pd.concat(
+        [
+            release(lookup, by_type, ("oa", "borough")),
+            release(lookup.dropna(), by_type.loc[["o1", "o2"]], ("estate",)),
+            release(lookup, by_age, ("oa",), table="u"),
+        ],
+        ignore_index=True,
+    )
+    cells = CellTable.from_frame(frame)
+    relations = build_relations(
+        cells, TINY, custom_levels={"estate": estate}, linked_totals=[["t", "u"]]
+    )
+    kinds = pd.Series(relations.kind).value_counts().to_dict()
+    assert kinds["linked-total"] == 4  # one per OA
+    # The estate covers two OAs: it sums them, but nests in nothing.
+    assert kinds["hierarchy:oa>estate"] == 4  # one per category, total included
+    assert not any(kind.startswith("hierarchy:estate") for kind in kinds)
+    assert np.abs(relations.matrix @ cells.frame["value"].to_numpy()).max() == 0
 
 
 def test_unknown_area_codes_and_levels_are_data_errors() -> None:
@@ -163,8 +200,8 @@ def test_a_rectangle_of_suppressed_cells_gets_its_exact_interval() -> None:
     assert result.passed
     intervals = result.intervals.set_index(["area_code", "category"])
     # o1a can rise by min(o1b, o3a) = 11 and fall by min(o1a, o3b) = 3.
-    assert intervals.loc[("o1", "a"), ["lower", "upper"]].tolist() == [0.0, 14.0]
-    assert intervals.loc[("o3", "b"), ["lower", "upper"]].tolist() == [27.0, 41.0]
+    assert list(intervals.loc[("o1", "a"), ["lower", "upper"]]) == [0.0, 14.0]
+    assert list(intervals.loc[("o3", "b"), ["lower", "upper"]]) == [27.0, 41.0]
     assert intervals["exact"].all()
     # The same release fails a wider protection requirement.
     strict = audit_suppression(suppress(frame, *keys), TINY, RuleSettings(protection_width=15))
@@ -174,8 +211,14 @@ def test_a_rectangle_of_suppressed_cells_gets_its_exact_interval() -> None:
 def test_structural_zeros_are_known_and_never_flagged() -> None:
     frame = release(TINY, tiny_counts(), ("oa",))
     frame["structural_zero"] = False
-    frame.loc[len(frame)] = {"area_code": "o1", "category": "z", "value": 0, "table": "t",
-                             "level": "oa", "structural_zero": True}
+    frame.loc[len(frame)] = {
+        "area_code": "o1",
+        "category": "z",
+        "value": 0,
+        "table": "t",
+        "level": "oa",
+        "structural_zero": True,
+    }
     cells = suppress(frame, ("oa", "o1", "z"))
     result = audit_suppression(cells, TINY, RuleSettings())
     assert result.passed
@@ -203,9 +246,11 @@ def census_release() -> tuple[CellTable, pd.DataFrame]:
     """Census 2021 residence type (many small communal counts) at every level, thresholded."""
     lookup = real_lookup()
     census = pd.read_csv(GEO / "census2021_oa_counts_lbbd.csv").set_index("oa21cd")
-    columns = ["ts001_residence__Lives in a household",
-               "ts001_residence__Lives in a communal establishment",
-               "ts038_disability3__Disabled under the Equality Act"]
+    columns = [
+        "ts001_residence__Lives in a household",
+        "ts001_residence__Lives in a communal establishment",
+        "ts038_disability3__Disabled under the Equality Act",
+    ]
     counts = census[columns].rename_axis("oa_code")
     frame = release(lookup, counts, ("oa", "lsoa", "msoa", "ward", "borough"))
     cells, _ = apply_rules(CellTable.from_frame(frame), RuleSettings())
@@ -218,8 +263,11 @@ def test_screening_agrees_with_exact_lp() -> None:
     lookup = lookup[lookup["ward_code"].isin(sorted(set(lookup["ward_code"]))[:3])]
     rng = np.random.default_rng(5)  # fixed test data, not privacy noise
     reached = rng.binomial(lookup["population"].to_numpy(), 0.25)
-    counts = pd.DataFrame([rng.multinomial(n, [0.4, 0.3, 0.15, 0.1, 0.05]) for n in reached],
-                          columns=list("abcde"), index=lookup["oa_code"].rename("oa_code"))
+    counts = pd.DataFrame(
+        [rng.multinomial(n, [0.4, 0.3, 0.15, 0.1, 0.05]) for n in reached],
+        columns=list("abcde"),
+        index=lookup["oa_code"].rename("oa_code"),
+    )
     frame = release(lookup, counts, ("oa", "lsoa", "ward", "borough"))
     cells, _ = apply_rules(CellTable.from_frame(frame), RuleSettings())
     relations = build_relations(cells, lookup)
@@ -235,12 +283,15 @@ def test_screening_agrees_with_exact_lp() -> None:
 
 
 def test_every_suppressed_cell_is_reported_failures_first(
-        census_release: tuple[CellTable, pd.DataFrame]) -> None:
+    census_release: tuple[CellTable, pd.DataFrame],
+) -> None:
     cells, lookup = census_release
     result = audit_suppression(cells, lookup, RuleSettings(), exact_intervals=False)
     assert len(result.check.findings) == int((cells.frame["status"] == SUPPRESSED).sum())
     failing = int((~result.intervals["safe"]).sum())
     assert failing > 0 and not result.passed
-    assert all(f.detail.startswith(("recovered", "an intruder can narrow"))
-               for f in result.check.findings[:failing])
+    assert all(
+        f.detail.startswith(("recovered", "an intruder can narrow"))
+        for f in result.check.findings[:failing]
+    )
     assert result.check.category == "suppression-audit"
