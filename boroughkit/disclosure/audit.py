@@ -80,9 +80,16 @@ class _System:
 
     def restrict(self, rows: np.ndarray, cols: np.ndarray) -> _System:
         """The sub-system of ``rows`` and ``cols`` (an independent component)."""
-        return _System(self.matrix[rows][:, cols], self.rhs[rows], self.lower[cols],
-                       self.upper[cols], self.truth[cols], self.integer[cols],
-                       self.required[cols], self.target[cols])
+        return _System(
+            self.matrix[rows][:, cols],
+            self.rhs[rows],
+            self.lower[cols],
+            self.upper[cols],
+            self.truth[cols],
+            self.integer[cols],
+            self.required[cols],
+            self.target[cols],
+        )
 
 
 def audit_suppression(
@@ -140,10 +147,14 @@ def intruder_intervals(
     truth = np.full(n_columns, np.nan)
     truth[:n_cells] = frame["value"].to_numpy(float)
     if (truth[:n_cells] < 0).any():
-        raise DataError("cells: negative values", fix="the audit assumes non-negative cells")
+        rows = np.flatnonzero(truth[:n_cells] < 0)[:5].tolist()
+        raise DataError(
+            f"cells: negative values in rows {rows}",
+            fix="the audit assumes non-negative cells (counts, amounts)",
+        )
     matrix = relations.matrix.tocsc()
     rhs = relations.rhs - matrix[:, ~unknown] @ truth[~unknown]
-    _check_consistent(relations, truth, unknown)
+    _check_consistent(relations, truth)
     columns = np.flatnonzero(unknown)
     sub = matrix[:, columns].tocsr()
     rows = np.flatnonzero(np.diff(sub.indptr) > 0)
@@ -159,15 +170,24 @@ def intruder_intervals(
     narrow = (upper - lower < required - _TOL) | (upper - lower <= _TOL)
     if exact_intervals is None:
         exact_intervals = int(is_cell.sum()) <= EXACT_LIMIT
-    system = _System(sub, rhs, lower, upper, truth[columns], integer, required,
-                     is_cell & (exact_intervals | ~narrow))
-    exact, method = _solve_components(system, columns, exact_intervals, integer_programs,
-                                      workers, cache)
+    system = _System(
+        sub,
+        rhs,
+        lower,
+        upper,
+        truth[columns],
+        integer,
+        required,
+        is_cell & (exact_intervals | ~narrow),
+    )
+    exact, method = _solve_components(
+        system, columns, exact_intervals, integer_programs, workers, cache
+    )
     cells_only = np.flatnonzero(is_cell)
     return _intervals_frame(frame, columns[cells_only], system, cells_only, exact, method)
 
 
-def _check_consistent(relations: Relations, truth: np.ndarray, unknown: np.ndarray) -> None:
+def _check_consistent(relations: Relations, truth: np.ndarray) -> None:
     """The published relations must hold for the true values, or the audit proves nothing."""
     matrix = relations.matrix
     hidden = np.isnan(truth)
@@ -235,10 +255,14 @@ def _sum_of_others(
     return np.where(infinite_others > 0, infinity, total)
 
 
-def _solve_components(system: _System, columns: np.ndarray, exact_all: bool,
-                      integer_programs: bool, workers: int,
-                      cache: dict[bytes, tuple[np.ndarray, ...]] | None,
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def _solve_components(
+    system: _System,
+    columns: np.ndarray,
+    exact_all: bool,
+    integer_programs: bool,
+    workers: int,
+    cache: dict[bytes, tuple[np.ndarray, ...]] | None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Decide the targets component by component; bounds are tightened in place.
 
     Returns, per unknown, whether its interval is exact and the method that decided it.
@@ -283,8 +307,13 @@ def _groups(labels: np.ndarray, wanted: np.ndarray) -> dict[int, np.ndarray]:
     return {int(label): order[s:e] for label, s, e in zip(wanted, starts, ends, strict=True)}
 
 
-def _store(result: tuple[np.ndarray, ...], cols: np.ndarray, system: _System,
-           exact: np.ndarray, method: np.ndarray) -> None:
+def _store(
+    result: tuple[np.ndarray, ...],
+    cols: np.ndarray,
+    system: _System,
+    exact: np.ndarray,
+    method: np.ndarray,
+) -> None:
     system.lower[cols], system.upper[cols], exact[cols], method[cols] = result
 
 
@@ -319,9 +348,12 @@ def _bounds(comp: _System, cell: int, integer_programs: bool) -> tuple[float, fl
     for sense in (1.0, -1.0):
         cost = np.zeros(comp.lower.size)
         cost[cell] = sense
-        result = milp(cost, constraints=LinearConstraint(comp.matrix, comp.rhs, comp.rhs),
-                      bounds=Bounds(comp.lower, comp.upper),
-                      integrality=_integrality(comp, integer_programs))
+        result = milp(
+            cost,
+            constraints=LinearConstraint(comp.matrix, comp.rhs, comp.rhs),
+            bounds=Bounds(comp.lower, comp.upper),
+            integrality=_integrality(comp, integer_programs),
+        )
         if result.status == 0 and result.fun is not None:
             found.append(float(sense * result.fun))
         elif result.status == 3 and sense < 0:
@@ -377,16 +409,24 @@ def _witnessed(comp: _System, todo: np.ndarray, integer_programs: bool) -> np.nd
     return proven
 
 
-def _intervals_frame(frame: pd.DataFrame, cells: np.ndarray, system: _System,
-                     positions: np.ndarray, exact: np.ndarray, method: np.ndarray,
-                     ) -> pd.DataFrame:
+def _intervals_frame(
+    frame: pd.DataFrame,
+    cells: np.ndarray,
+    system: _System,
+    positions: np.ndarray,
+    exact: np.ndarray,
+    method: np.ndarray,
+) -> pd.DataFrame:
     """One row per suppressed cell; suppressed structural zeros are known and safe."""
-    structural = np.flatnonzero(frame["structural_zero"].to_numpy(bool)
-                                & (frame["status"].to_numpy() == "suppressed"))
+    structural = np.flatnonzero(
+        frame["structural_zero"].to_numpy(bool) & (frame["status"].to_numpy() == "suppressed")
+    )
     zeros = np.zeros(structural.size)
-    rows = frame.take(np.r_[cells, structural])
-    result = rows[[*KEY_COLUMNS, "rule"]].reset_index(drop=True)
-    result.insert(0, "cell", np.r_[cells, structural])
+    rows = np.r_[cells, structural]
+    result = pd.DataFrame(
+        frame[[*KEY_COLUMNS, "rule"]].to_numpy()[rows], columns=[*KEY_COLUMNS, "rule"]
+    )
+    result.insert(0, "cell", rows)
     result["lower"] = np.r_[system.lower[positions], zeros]
     result["upper"] = np.r_[system.upper[positions], zeros]
     result["width"] = result["upper"] - result["lower"]
@@ -394,8 +434,9 @@ def _intervals_frame(frame: pd.DataFrame, cells: np.ndarray, system: _System,
     result["exact"] = np.r_[exact[positions], np.ones(structural.size, dtype=bool)]
     result["method"] = _METHODS[np.r_[method[positions], np.full(structural.size, _STRUCTURAL)]]
     width, required = result["width"].to_numpy(), result["required"].to_numpy()
-    result["safe"] = (result["method"].eq("structural-zero").to_numpy()
-                      | ((width >= required - _TOL) & (width > _TOL)))
+    result["safe"] = result["method"].eq("structural-zero").to_numpy() | (
+        (width >= required - _TOL) & (width > _TOL)
+    )
     return result.sort_values("cell", ignore_index=True)
 
 

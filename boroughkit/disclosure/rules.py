@@ -10,7 +10,7 @@ private tables are exempt: see :func:`dp_superseded_results`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -60,6 +60,15 @@ class RuleSettings:
                 raise ConfigError(f"{name} must not be negative", fix=f"set {name} to 0 or more")
 
 
+#: The intruder scenario (see the risk report) each rule answers.
+_CATEGORIES = {
+    "threshold": "small-cells",
+    "zero": "small-cells",
+    "min-contributors": "small-cells",
+    "dominance": "dominance",
+    "p-percent": "dominance",
+    "min-area-population": "area-population",
+}
 _RULES: dict[str, tuple[str, str]] = {
     "threshold": (
         "Threshold rule",
@@ -212,18 +221,13 @@ def apply_rules(
         protected = protected.suppress(mask, rule)
     results = []
     for rule, mask in masks.items():
-        title, why = _RULES[rule]
         findings = _findings(cells.frame, mask, rule, "suppressed (primary)")
         summary = (
             f"{int(mask.sum())} cells suppressed."
             if mask.any()
             else "No cell is disclosive under this rule."
         )
-        results.append(
-            CheckResult(
-                f"{title}", True, summary + _settings_note(rule, settings), findings, rationale=why
-            )
-        )
+        results.append(_result(rule, True, summary, findings, settings, len(mask)))
     return protected, results
 
 
@@ -234,7 +238,6 @@ def check_rules(
     published = cells.frame["status"].to_numpy() == PUBLISHED
     results = []
     for rule, mask in sensitive_cells(cells, settings, area_populations).items():
-        title, why = _RULES[rule]
         exposed = mask & published
         findings = _findings(cells.frame, exposed, rule, "published but disclosive")
         summary = (
@@ -242,11 +245,7 @@ def check_rules(
             if exposed.any()
             else f"All {int(mask.sum())} disclosive cells are suppressed."
         )
-        results.append(
-            CheckResult(
-                title, not exposed.any(), summary + _settings_note(rule, settings), findings, why
-            )
-        )
+        results.append(_result(rule, not exposed.any(), summary, findings, settings, len(mask)))
     return results
 
 
@@ -261,15 +260,33 @@ def dp_superseded_results(settings: RuleSettings) -> list[CheckResult]:
         " suppression."
     )
     return [
-        CheckResult(
-            title,
-            True,
-            _settings_note(rule, settings).strip() + reason,
-            rationale=why,
+        replace(
+            _result(rule, True, "", (), settings, 0),
             superseded_by_dp=True,
+            summary=_settings_note(rule, settings).strip() + reason,
         )
-        for rule, (title, why) in _RULES.items()
+        for rule in _RULES
     ]
+
+
+def _result(
+    rule: str,
+    passed: bool,
+    summary: str,
+    findings: tuple[Finding, ...],
+    settings: RuleSettings,
+    n_cells: int,
+) -> CheckResult:
+    title, why = _RULES[rule]
+    return CheckResult(
+        title,
+        passed,
+        summary + _settings_note(rule, settings),
+        findings,
+        rationale=why,
+        category=_CATEGORIES[rule],
+        metrics={"cells": n_cells, "flagged": len(findings)},
+    )
 
 
 def _settings_note(rule: str, settings: RuleSettings) -> str:

@@ -2,11 +2,16 @@
 
 A single suppressed cell in a row with a published total is recovered by subtraction; so is a
 suppressed OA whose ward and other OAs are published. :func:`secondary_suppression` runs the
-attack audit, and for every cell it can still narrow below the protection width, suppresses the
-cheapest published cells (small values, few contributors, preferring one cell that breaks
-several of the exposing relations at once) in the relations that expose it; then it audits
-again, until every suppressed cell is protected. A final pass puts back complementary cells
-that turn out not to be needed.
+attack audit and protects every cell it can still narrow below the protection width, then
+audits again until none is left:
+
+- a cell that is the only unknown of a relation (or whose relation's unknowns add up to less
+  than the protection width) gets the cheapest published partner in that relation: small
+  values, few contributors, and preferably one partner breaking several such relations;
+- a cell exposed only by combining relations gets the cheapest published cells that let it
+  move by the protection width, found by LP (:func:`_flow`).
+
+A final pass puts back complementary cells that turn out not to be needed.
 """
 
 from __future__ import annotations
@@ -113,12 +118,11 @@ class _Release:
         """Precompute what every round needs."""
         matrix = relations.matrix.tocsr()
         pattern = abs(matrix).astype(bool).astype(float).tocsr()
-        n_columns, n_rows = matrix.shape[1], matrix.shape[0]
+        n_columns = matrix.shape[1]
         graph = sparse.bmat([[None, pattern.T], [pattern, None]], format="csr")
         part = connected_components(graph, directed=False)[1][:n_columns]
         extra = np.zeros(n_columns - relations.n_cells)
         frame = cells.frame
-        del n_rows
         return cls(
             matrix,
             pattern,
@@ -182,10 +186,10 @@ class _Release:
     ) -> dict[int, int]:
         """Cheapest published cells letting each exposed cell move by the protection width.
 
-        An LP finds a change of the table that keeps every published relation true, moves the
-        exposed cell up (or else down) by its protection width and keeps every cell
-        non-negative, paying for each published cell it has to change. Once those cells are
-        suppressed the intruder cannot tell the true table from the changed one. ``chosen``
+        An LP finds two changes of the table that keep every published relation true and
+        every cell non-negative, and between them move the exposed cell up and down by the
+        protection width, paying for each published cell they change. Once those cells are
+        suppressed the intruder cannot tell the true table from either changed one. ``chosen``
         (cells already picked this round) are free; it is returned with the new picks.
         """
         unknown = self.unknown(cells)
@@ -265,7 +269,7 @@ def _flow(
     pick = sparse.csr_array(([1.0], ([0], [cell])), shape=(1, n))
     none = sparse.csr_array((n_rows, n))
     zero, one = sparse.csr_array((1, n)), sparse.csr_array(([1.0], ([0], [0])), shape=(1, 1))
-    relations = sparse.vstack(
+    equalities = sparse.vstack(
         [
             sparse.hstack([block, -block, none, none, none, sparse.csr_array((n_rows, 1))]),
             sparse.hstack([none, none, block, -block, none, sparse.csr_array((n_rows, 1))]),
@@ -285,7 +289,7 @@ def _flow(
         cost,
         bounds=Bounds(low, high),
         constraints=[
-            LinearConstraint(relations, targets, targets),
+            LinearConstraint(equalities, targets, targets),
             LinearConstraint(cover, 0.0, np.inf),
         ],
     )

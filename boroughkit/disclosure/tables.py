@@ -66,8 +66,9 @@ class CellTable:
                 if column in cells
                 else np.nan
             )
-        if "measure" not in cells:
-            cells["measure"] = np.where(cells["top1"].notna(), "magnitude", "count")
+        # Unstated measures: magnitudes when the largest contributions are given, else counts.
+        default = pd.Series(np.where(cells["top1"].notna(), "magnitude", "count"))
+        cells["measure"] = cells["measure"].fillna(default) if "measure" in cells else default
         _require_rows(
             cells,
             ~cells["measure"].isin(MEASURES),
@@ -235,7 +236,7 @@ class _KeySpace:
     def __init__(
         self, frame: pd.DataFrame, lookup: pd.DataFrame, custom: Mapping[str, pd.Series]
     ) -> None:
-        maps = _level_maps(lookup, custom)
+        maps = _release_oas(_level_maps(lookup, custom), frame)
         self.tables = pd.Index(sorted(set(frame["table"])))
         self.levels = pd.Index(sorted(set(frame["level"]) | set(maps)))
         areas = set(frame["area_code"]).union(*(set(m.dropna()) for m in maps.values()))
@@ -407,6 +408,16 @@ def _level_maps(lookup: pd.DataFrame, custom: Mapping[str, pd.Series]) -> dict[s
             )
         maps[level] = series.reindex(oa).map(lambda v: None if pd.isna(v) else str(v))
     return maps
+
+
+def _release_oas(maps: dict[str, pd.Series], frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Only the OAs inside some published area: a national lookup must not add the nation."""
+    published = frame.groupby("level")["area_code"].agg(set)
+    inside = np.zeros(len(maps["oa"]), dtype=bool)
+    for level, codes in published.items():
+        if level in maps:
+            inside |= maps[str(level)].isin(codes).to_numpy()
+    return {level: series[inside] for level, series in maps.items()}
 
 
 def _assemble(parts: Sequence[_Rows], n_cells: int, hidden: pd.DataFrame) -> Relations:

@@ -187,6 +187,7 @@ def test_results_are_one_per_rule_and_name_cells_not_values() -> None:
     table = cells([{"value": 3}, {"value": 0}, {"value": 45}])
     protected, results = apply_rules(table, RuleSettings())
     assert [r.passed for r in results] == [True] * 6
+    assert {r.category for r in results} == {"small-cells", "dominance", "area-population"}
     threshold = next(r for r in results if r.name == "Threshold rule")
     assert threshold.summary.startswith("1 cells suppressed")
     assert threshold.findings[0].where == {
