@@ -12,7 +12,7 @@ resident memory:
 3. with ``--primary``, the audit of the same release with primary suppression only (it finds
    every recoverable cell; slower, since exposed cells need LP proofs).
 
-Run: ``python benchmarks/audit.py [--cells 1000000] [--distinct 8] [--workers 2] [--primary]``.
+Run: ``python benchmarks/audit.py [--cells 1000000] [--distinct 3] [--workers 2] [--primary]``.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def main() -> None:
     """Build the release, then time each phase."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--cells", type=int, default=1_000_000)
-    parser.add_argument("--distinct", type=int, default=8, help="distinct tables to protect")
+    parser.add_argument("--distinct", type=int, default=3, help="distinct tables to protect")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--primary",

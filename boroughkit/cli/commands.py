@@ -17,10 +17,13 @@ def validate(config: Path) -> None:
     from boroughkit import load_config
 
     loaded = load_config(config)
-    click.echo(
-        f"{config}: valid ({loaded.config.release.method}, "
-        f"{len(loaded.config.release.tables)} table(s))"
+    release = loaded.config.release
+    what = (
+        f"{len(release.tables)} table(s)"
+        if hasattr(release, "tables")
+        else f"{getattr(release, 'synthesiser', '')} at {getattr(release, 'area_level', '')} level"
     )
+    click.echo(f"{config}: valid ({release.method}, {what})")
 
 
 @click.command()

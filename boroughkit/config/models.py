@@ -9,32 +9,22 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-Level = Literal["oa", "lsoa", "msoa", "ward", "borough"]
-LEVEL_ORDER: tuple[str, ...] = ("oa", "lsoa", "msoa", "ward", "borough")
-DEFAULT_LEVELS: tuple[Level, ...] = ("oa", "ward", "borough")
-PublishFormat = Literal["parquet", "geojson", "csv"]
-ALL_FORMATS: tuple[PublishFormat, ...] = ("parquet", "geojson", "csv")
-
-
-def _exact_fraction(value: Any) -> Fraction:
-    # Through str() so that YAML's 0.1 becomes exactly 1/10, not the nearest binary float.
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Fraction):
-        raise ValueError("must be a number such as 0.5 or a fraction such as 1/3")
-    try:
-        result = Fraction(str(value).strip())
-    except (ValueError, ZeroDivisionError) as error:
-        raise ValueError("must be a number such as 0.5 or a fraction such as 1/3") from error
-    if result < 0:
-        raise ValueError("must not be negative")
-    return result
-
-
-ExactNumber = Annotated[Fraction, BeforeValidator(_exact_fraction)]
-Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
+from boroughkit.config.common import (
+    ALL_FORMATS,
+    DEFAULT_LEVELS,
+    LEVEL_ORDER,
+    BudgetConfig,
+    ExactNumber,
+    Level,
+    Name,
+    PublishFormat,
+    Strict,
+)
+from boroughkit.config.extract_models import SyntheticExtractRelease
 
 
 def _unique_levels_in_order(levels: list[str]) -> list[str]:
@@ -44,12 +34,6 @@ def _unique_levels_in_order(levels: list[str]) -> list[str]:
     return sorted(levels, key=LEVEL_ORDER.index)
 
 
-class Strict(BaseModel):
-    """Base of every config model: unknown keys are errors; values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
-
-
 class ColumnSchema(Strict):
     """A declared input column; category values declared here are public group keys."""
 
@@ -57,6 +41,7 @@ class ColumnSchema(Strict):
     values: list[str] | None = None
     min: float | None = None
     max: float | None = None
+    optional: bool = False
     description: str = ""
 
 
@@ -103,13 +88,6 @@ class GeographyConfig(Strict):
 
     boundaries: str = "builtin:demo"
     geocode: GeocodeConfig
-
-
-class BudgetConfig(Strict):
-    """A zCDP privacy budget for one release; `lifetime` sets the dataset's ledger total."""
-
-    rho: ExactNumber
-    lifetime: ExactNumber | None = None
 
 
 class DPTableConfig(Strict):
@@ -200,7 +178,9 @@ class SDCTablesRelease(Strict):
     tables: list[SDCTableConfig] = Field(min_length=1)
 
 
-ReleaseConfig = Annotated[DPTablesRelease | SDCTablesRelease, Field(discriminator="method")]
+ReleaseConfig = Annotated[
+    DPTablesRelease | SDCTablesRelease | SyntheticExtractRelease, Field(discriminator="method")
+]
 
 
 class CustomAreasConfig(Strict):

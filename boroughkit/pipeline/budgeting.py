@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from boroughkit.budget import Rho
-from boroughkit.config.models import DPTablesRelease
 from boroughkit.errors import BudgetError
 from boroughkit.ledger import Ledger, Reservation, default_ledger_path
 from boroughkit.pipeline.context import RunContext
@@ -29,9 +28,8 @@ def reserve_budget(
     """Reserve the plan's rho; raises BudgetError before any noise if it would overspend."""
     ledger = ledger_for(plan, catalogue)
     dataset = dataset_name(plan, source)
-    release = plan.loaded.config.release
-    assert isinstance(release, DPTablesRelease), "only DP releases draw on the ledger"
-    budget = release.budget
+    budget = getattr(plan.loaded.config.release, "budget", None)
+    assert budget is not None, "only DP releases draw on the ledger"
     if budget.lifetime is not None:
         ledger.ensure(dataset, Rho.parse(budget.lifetime), by=context.user)
     elif not ledger.has_dataset(dataset):
@@ -40,5 +38,5 @@ def reserve_budget(
             fix=f"set release.budget.lifetime in the config, or run `boroughkit ledger init "
             f"--catalogue {catalogue} --dataset {dataset} --rho TOTAL`",
         )
-    tables = [table.name for table in plan.tables]
+    tables = [table.name for table in plan.tables] or [f"{plan.loaded.config.name} (extract)"]
     return ledger.reserve(dataset, release_id, Rho.parse(plan.rho), tables=tables, by=context.user)

@@ -122,6 +122,8 @@ def cross_release(plan: Plan, bundle: Any, tables: list[ReleasedTable], release_
                 continue
             if manifest.get("dataset") != dataset or manifest.get("release_id") == release_id:
                 continue
+            if manifest.get("method") == "synthetic-extract":
+                continue  # record-level synthetic data has no areas to subtract
             if manifest.get("geography", {}).get("fingerprint") != bundle.fingerprint:
                 continue  # other area definitions: their slivers are checked when published
             old_levels = sorted({entry["level"] for entry in manifest.get("files", [])})

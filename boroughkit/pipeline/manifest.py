@@ -67,22 +67,32 @@ def build(
         "method_statement": method_statement(plan),
         "privacy": privacy_block(plan),
         "tables": {table.name: table.details for table in tables},
-        "geography": {
-            "bundle": bundle.info.name,
-            "source": bundle.info.source,
-            "fingerprint": bundle.fingerprint,
-            "oa_geometry": bundle.info.oa_geometry,
-            "oa_geometry_approximate": bundle.info.oa_geometry == "approximate",
-            "synthetic": bundle.info.synthetic,
-        },
-        "input": {
-            "rounded_to": PUBLIC_ROUNDING,
-            "rows": _rounded(facts.input_rows),
-            "opted_out_rows": _rounded(facts.opted_out_rows),
-            "unmatched_rows": {k: _rounded(v) for k, v in facts.unmatched.items()},
-        },
+        "geography": geography_block(bundle),
+        "input": input_block(facts),
         "licence": licence_block(config.publish.licence, bundle.info.attribution),
         "publisher": config.publish.publisher,
+    }
+
+
+def geography_block(bundle: Any) -> dict[str, Any]:
+    """Which geography bundle the release used (its fingerprint ties releases together)."""
+    return {
+        "bundle": bundle.info.name,
+        "source": bundle.info.source,
+        "fingerprint": bundle.fingerprint,
+        "oa_geometry": bundle.info.oa_geometry,
+        "oa_geometry_approximate": bundle.info.oa_geometry == "approximate",
+        "synthetic": bundle.info.synthetic,
+    }
+
+
+def input_block(facts: InputFacts) -> dict[str, Any]:
+    """What happened to the input rows, rounded for publication."""
+    return {
+        "rounded_to": PUBLIC_ROUNDING,
+        "rows": _rounded(facts.input_rows),
+        "opted_out_rows": _rounded(facts.opted_out_rows),
+        "unmatched_rows": {k: _rounded(v) for k, v in facts.unmatched.items()},
     }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from boroughkit.anonymise.consistency import default_level_split, expected_moe95
 from boroughkit.config import LoadedConfig
-from boroughkit.config.models import DPTableConfig, DPTablesRelease, SDCTablesRelease
+from boroughkit.config.models import DPTableConfig, DPTablesRelease
 
 Z95 = 1.959963984540054
 
@@ -74,7 +74,7 @@ class Plan:
     @property
     def spends_budget(self) -> bool:
         """True for differentially private methods, which draw on the ledger."""
-        return self.method == "dp-tables"
+        return self.method == "dp-tables" or (self.method == "synthetic-extract" and self.rho > 0)
 
     def describe(self) -> str:
         """A human-readable summary for ``boroughkit plan``."""
@@ -144,7 +144,10 @@ def build_plan(loaded: LoadedConfig, *, preview_accuracy: bool = True) -> Plan:
     each level will have after the levels are made consistent.
     """
     release = loaded.config.release
-    steps = ("load", "geocode", release.method, "disclosure gate", "publish")
+    steps: tuple[str, ...] = ("load", "geocode", release.method, "disclosure gate", "publish")
+    if release.method == "synthetic-extract":
+        steps = ("load", "geocode", "hold-out split", "synthesise", "evaluate",
+                 "disclosure gate", "researcher bundle")
     tables: list[TablePlan] = []
     if isinstance(release, DPTablesRelease):
         lookup = _public_lookup(loaded) if preview_accuracy else None
@@ -152,8 +155,8 @@ def build_plan(loaded: LoadedConfig, *, preview_accuracy: bool = True) -> Plan:
         for table in release.tables:
             share = release.budget.rho * table.weight / total_weight
             tables.append(_table_plan(table, share, lookup))
-    rho = release.budget.rho if isinstance(release, DPTablesRelease) else Fraction(0)
-    assert isinstance(release, DPTablesRelease | SDCTablesRelease)
+    budget = getattr(release, "budget", None)
+    rho = budget.rho if budget is not None else Fraction(0)
     return Plan(loaded, steps, release.method, rho, tuple(tables))
 
 

@@ -17,6 +17,8 @@ def show(value: Fraction) -> str:
 
 def describe_plan(plan: Plan) -> str:
     """The plan as text: steps, then per table and level the budget, noise and expected moe95."""
+    if plan.method == "synthetic-extract":
+        return _describe_extract(plan)
     if not plan.spends_budget:
         return _describe_sdc(plan)
     config = plan.loaded.config
@@ -72,3 +74,32 @@ def _describe_sdc(plan: Plan) -> str:
         lines.append(f"Table {table.name}: counts by area × {by} at {', '.join(table.levels)}")
     lines += ["", "No privacy budget is used; nothing has been read."]
     return "\n".join(lines)
+
+
+def _describe_extract(plan: Plan) -> str:
+    from boroughkit.config.extract_models import SyntheticExtractRelease
+
+    release = plan.loaded.config.release
+    assert isinstance(release, SyntheticExtractRelease)
+    budget = (
+        f"rho = {show(plan.rho)} from the dataset's privacy ledger"
+        if plan.spends_budget
+        else "no privacy budget (not differentially private); seed "
+        + (str(release.seed) if release.seed is not None else "drawn and recorded")
+    )
+    gate = release.gate
+    recipient = release.recipient
+    columns = ", ".join(release.columns) or "every declared non-id column"
+    return "\n".join([
+        f"Release '{plan.loaded.config.name}' (synthetic-extract): {release.synthesiser} at "
+        f"{release.area_level} level; {budget}",
+        "Steps: " + " → ".join(plan.steps),
+        f"Columns: {columns}; hold-out {release.holdout_fraction:.0%} of people",
+        f"Gate: unique exact matches ≤ {gate.max_exact_match_share:.3%}, attacker advantage "
+        f"(95% upper) ≤ {gate.max_attack_advantage}, DCR no worse than the hold-out "
+        f"(+{gate.dcr_margin:.0%}), {gate.max_unique_reproduced} QI-unique records reproduced",
+        f"Recipient: {recipient.organisation} under {recipient.agreement} until "
+        f"{recipient.expires.isoformat()}",
+        "",
+        "Nothing has been read, fitted or spent.",
+    ])

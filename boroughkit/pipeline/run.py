@@ -66,8 +66,12 @@ def _needed_columns(plan: Plan) -> list[str]:
         config.source.opt_out_column,
         *config.source.identifiers,
     ]
-    for table in config.release.tables:
+    for table in getattr(config.release, "tables", []):
         wanted += [*table.count_by, getattr(table, "value", None)]
+    if config.release.method == "synthetic-extract":
+        from boroughkit.pipeline.extract_schema import extract_columns
+
+        wanted += extract_columns(config)
     return list(dict.fromkeys(column for column in wanted if column))
 
 
@@ -82,6 +86,11 @@ def run_pipeline(
     for them reveals nothing.
     """
     context = context or RunContext()
+    if plan.method == "synthetic-extract":
+        from boroughkit.pipeline.extract import run_extract
+
+        result: RunResult = run_extract(plan, context, reports_dir=reports_dir, dry_run=dry_run)
+        return result
     loaded, config = plan.loaded, plan.loaded.config
     bundle = open_bundle(config.geography.boundaries, base_dir=loaded.base_dir)
     source_path = loaded.resolve(config.source.path)
@@ -183,26 +192,12 @@ def _stage_and_publish(plan: Plan, catalogue: Path, release_id: str, context: Ru
                           records.frame if records is not None else None,
                           catalogue=catalogue, dataset=dataset)
         report.write(staging)
-        reports = reports_dir or loaded.base_dir / "reports"
-        if dry_run:
-            kept = _keep_report(staging, reports, release_id)
-            if not report.passed:
-                raise DisclosureError(
-                    f"the disclosure gate would refuse this release "
-                    f"({len(report.failures())} check(s)). Report: {kept}",
-                    fix="read the report, change the config, check again",
-                    report_path=str(kept))
+        kept = settle_gate(report, staging, reports_dir or loaded.base_dir / "reports",
+                           release_id, dry_run)
+        if kept is not None:
             return RunResult(release_id, kept.parent, files, report,
                              f"The gate passes for {release_id}; nothing was staged or "
                              f"charged. Report: {kept}")
-        if not report.passed:
-            kept = _keep_report(staging, reports_dir or loaded.base_dir / "reports", release_id)
-            raise DisclosureError(
-                f"the disclosure gate failed ({len(report.failures())} check(s)); nothing was "
-                f"published. Report: {kept}",
-                fix="read the report, change the config, run again",
-                report_path=str(kept),
-            )
         final = commit_release(catalogue, staging, release_id)
     summary = manifest_mod.analyst_summary(release_id, final, release.facts, files)
     return RunResult(release_id, final, files, report, summary)
@@ -230,6 +225,30 @@ def _write_tables(
                 geoparquet=True,
             )
     return files
+
+
+def settle_gate(report: GateReport, staging: Path, reports_dir: Path, release_id: str,
+                dry_run: bool) -> Path | None:
+    """Refuse a failed gate (report kept for the analyst); for a dry run keep the report and
+    return where it is; otherwise return None and let the caller stage the release."""
+    if dry_run:
+        kept = _keep_report(staging, reports_dir, release_id)
+        if not report.passed:
+            raise DisclosureError(
+                f"the disclosure gate would refuse this release "
+                f"({len(report.failures())} check(s)). Report: {kept}",
+                fix="read the report, change the config, check again",
+                report_path=str(kept))
+        return kept
+    if not report.passed:
+        kept = _keep_report(staging, reports_dir, release_id)
+        raise DisclosureError(
+            f"the disclosure gate failed ({len(report.failures())} check(s)); nothing was "
+            f"published. Report: {kept}",
+            fix="read the report, change the config, run again",
+            report_path=str(kept),
+        )
+    return None
 
 
 def _keep_report(staging: Path, reports_dir: Path, release_id: str) -> Path:

@@ -16,6 +16,7 @@ from typing import Any
 
 from boroughkit.errors import ConfigError, DisclosureError, PublishError
 from boroughkit.publish.catalogue import (
+    EXTRACTS,
     PRIVATE_FILES,
     list_staged,
     release_dir,
@@ -46,7 +47,7 @@ def find_staged(catalogue: Path, release_id: str) -> Path:
     folder = staging_dir(catalogue, release_id)
     if folder.is_dir():
         return folder
-    if release_dir(catalogue, release_id).is_dir():
+    if release_dir(catalogue, release_id).is_dir() or (catalogue / EXTRACTS / release_id).is_dir():
         raise PublishError(f"release {release_id} is already published in {catalogue}")
     waiting = list_staged(catalogue)
     listed = ", ".join(waiting) if waiting else "none"

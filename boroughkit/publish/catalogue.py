@@ -10,6 +10,7 @@ Layout::
     <catalogue>/staging/<release-id>/      built releases awaiting approval (never public)
     <catalogue>/audit/<release-id>/        risk report and approval of each published release
     <catalogue>/retracted/<release-id>/    withdrawn releases, kept for the record
+    <catalogue>/extracts/<release-id>/     researcher extracts issued under agreements (private)
     <catalogue>/.building/ .publishing/    work in progress, swept by the next run or publish
 
 `run` builds in ``.building/`` and moves the complete release (files, manifest, risk report)
@@ -32,6 +33,7 @@ WORK = ".publishing"
 STAGING = "staging"
 RELEASES = "releases"
 RETRACTED = "retracted"
+EXTRACTS = "extracts"  # researcher extracts shared under agreements: never public
 AUDIT = "audit"
 VERSIONS = "versions"
 REGISTERS = "registers"

@@ -29,6 +29,7 @@ from boroughkit.publish.catalogue import (
     STAGING,
 )
 from boroughkit.publish.dcat import catalogue_dcat
+from boroughkit.publish.extracts import is_restricted, issue_extract
 from boroughkit.publish.registers import (
     DATA_SHARING,
     data_sharing_files,
@@ -126,6 +127,8 @@ def publish_release(
         if existing is None:
             staged = find_staged(catalogue, release_id)
             approval = check_approved(staged)
+            if is_restricted(read_manifest(staged)):
+                return _issue(catalogue, staged, approval, now)
             target = to or (read_manifest(staged).get("publication") or {}).get("target")
             pause_point("checked")
             published = _now(now)
@@ -160,6 +163,24 @@ def publish_release(
         target,
     )
     return _copy_to_target(catalogue, result, release_id)
+
+
+def _issue(
+    catalogue: Path, staged: Path, approval: Any, now: datetime | None
+) -> PublishResult:
+    folder, entry = issue_extract(catalogue, staged, approval, now or datetime.now(UTC))
+    index = read_index(catalogue)
+    return PublishResult(
+        staged.name,
+        folder,
+        index["version"] if index else 0,
+        f"issued to {entry.recipient_organisation} (restricted: not in the open catalogue)",
+        notes=[
+            f"Data Sharing Register entry added: agreement {entry.agreement_reference}, "
+            f"expires {entry.expiry}",
+            f"send the files in {folder} to the recipient by the agreed secure route",
+        ],
+    )
 
 
 def current_version(catalogue: Path) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from boroughkit.publish.state import media_type
 from boroughkit.publish.transaction import CatalogueTransaction
 
 
-def _link_or_copy(source: Path, destination: Path) -> None:
+def link_or_copy(source: Path, destination: Path) -> None:
     # A hard link costs nothing and the staged files are never modified; copy across devices.
     destination.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -87,8 +87,8 @@ def prepare_release(
     folder = change.new_path(f"{RELEASES}/{release_id}")
     data = manifest.get("files", [])
     for entry in data:
-        _link_or_copy(staged / entry["path"], folder / entry["path"])
-    _link_or_copy(staged / "manifest.json", folder / "manifest.json")
+        link_or_copy(staged / entry["path"], folder / entry["path"])
+    link_or_copy(staged / "manifest.json", folder / "manifest.json")
     files = [
         _file_entry(
             folder, e["path"], e["format"], table=e["table"], level=e["level"], rows=e["rows"]
@@ -104,7 +104,7 @@ def prepare_release(
     entry["files"] = [*change_files, _file_entry(folder, "dcat.jsonld", "jsonld")]
     audit = change.new_path(f"{AUDIT}/{release_id}")
     for name in PRIVATE_FILES:
-        _link_or_copy(staged / name, audit / name)
+        link_or_copy(staged / name, audit / name)
     return entry
 
 

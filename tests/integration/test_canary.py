@@ -6,12 +6,12 @@ import pytest
 import yaml
 
 from boroughkit import build_plan, load_config, run_pipeline
-from tests.conftest import minimal_config
+from tests.conftest import extract_config, minimal_config
 
 CANARY = "ZEBRA-CANARY-7731-QUOKKA"
 
 
-@pytest.mark.parametrize("method", ["dp-tables", "sdc-tables"])
+@pytest.mark.parametrize("method", ["dp-tables", "sdc-tables", "synthetic-extract"])
 def test_planted_canary_never_published(demo_workspace, demo_residents, method):
     frame = demo_residents.astype({"person_id": str})
     planted = frame["person_id"] == frame["person_id"].iloc[0]  # all rows of one person
@@ -19,9 +19,9 @@ def test_planted_canary_never_published(demo_workspace, demo_residents, method):
     frame["case_notes"] = "free text about " + frame["person_id"]
     frame.loc[planted, "case_notes"] = f"note mentioning {CANARY}"
     frame.to_parquet(demo_workspace / "planted.parquet")
-    config = minimal_config()
+    config = extract_config(seed=1) if method == "synthetic-extract" else minimal_config()
     config["source"]["path"] = "planted.parquet"
-    config["source"]["identifiers"] = ["case_notes"]
+    config["source"]["identifiers"] = ["case_notes", "postcode"]
     config["disclosure"] = {"canary": CANARY}
     if method == "sdc-tables":
         config["release"] = {"method": "sdc-tables",

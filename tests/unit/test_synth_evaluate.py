@@ -82,6 +82,29 @@ def test_gate_passes_and_fails_on_its_limits(evaluation) -> None:
     assert not rules.passed and rules.findings[0].detail == "3 rows"
 
 
+def test_exact_matches_are_judged_against_the_chance_matches_of_new_people(evaluation) -> None:
+    unique = evaluation.exact_all.unique_real
+    factor = evaluation.rows["synthetic"] / evaluation.rows["holdout"]
+    # New people reproduce 10% of the unique training records (scaled to the extract's size).
+    chance = replace(
+        evaluation.exact_holdout, unique_real=unique, matched=round(0.10 * unique / factor)
+    )
+    near_chance = replace(
+        evaluation,
+        exact_holdout=chance,
+        exact_all=replace(evaluation.exact_all, matched=round(0.09 * unique)),
+    )
+    relative = {c.name: c for c in ExtractGate().check(near_chance)}
+    assert relative["synthetic-unique-exact-matches"].passed
+    assert "by chance" in relative["synthetic-unique-exact-matches"].summary
+    absolute = ExtractGate(exact_match_reference="none").check(near_chance)
+    assert not {c.name: c for c in absolute}["synthetic-unique-exact-matches"].passed
+    copier = replace(near_chance, exact_all=replace(evaluation.exact_all, matched=unique))
+    assert not {c.name: c for c in ExtractGate().check(copier)}[
+        "synthetic-unique-exact-matches"
+    ].passed
+
+
 def test_html_report_is_self_contained(evaluation) -> None:
     html = render_html(evaluation, ExtractGate().check(evaluation))
     assert html.startswith("<!doctype html>")

@@ -1,6 +1,7 @@
 """The gate a synthetic extract must pass before it leaves the council: pass or fail, with reasons.
 
-Defaults: unique exact matches ≤ 0.05 % of unique training records; the upper end of every
+Defaults: unique exact matches ≤ 0.05 % of unique training records beyond the share that new
+people (the real hold-out, scaled to the extract's size) match by chance; the upper end of every
 attacker-advantage interval ≤ 0.05; synthetic records no closer to the training data than the
 real hold-out (share below the hold-out's 5th percentile DCR, and share of exact copies, each at
 most the hold-out's own plus ``dcr_margin``); no structural rule broken.
@@ -21,6 +22,9 @@ class ExtractGate:
     max_exact_match_share: float = 0.0005
     max_attack_advantage: float = 0.05
     dcr_margin: float = 0.01
+    # "holdout": the limit is a margin over the chance matches of new people, since a record
+    # unique in the training sample is often common in the population; "none": absolute.
+    exact_match_reference: str = "holdout"
 
     def check(self, evaluation: ExtractEvaluation) -> list[CheckResult]:
         """One :class:`CheckResult` per limit."""
@@ -37,14 +41,24 @@ class ExtractGate:
 
     def _exact_matches(self, evaluation: ExtractEvaluation) -> CheckResult:
         exact = evaluation.exact_all
-        passed = exact.share <= self.max_exact_match_share
+        chance = (
+            evaluation.holdout_exact_share_scaled if self.exact_match_reference == "holdout" else 0
+        )
+        limit = chance + self.max_exact_match_share
+        passed = exact.share <= limit
+        reference = (
+            f" (new people match {chance:.4%} by chance, scaled to the extract's size; "
+            f"allowed margin {self.max_exact_match_share:.4%})"
+            if self.exact_match_reference == "holdout"
+            else ""
+        )
         return CheckResult(
             name="synthetic-unique-exact-matches",
             passed=passed,
             summary=(
                 f"{exact.matched} of {exact.unique_real} unique training records "
                 f"({exact.share:.4%}) appear verbatim in the synthetic data; "
-                f"limit {self.max_exact_match_share:.4%}."
+                f"limit {limit:.4%}{reference}."
             ),
             findings=()
             if passed

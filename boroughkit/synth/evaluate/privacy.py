@@ -87,15 +87,20 @@ def distance_to_closest(
     max_records: int = 3000,
     seed: int = 0,
 ) -> DistanceToClosest:
-    """DCR statistics; synthetic records are subsampled to ``max_records`` (stated in results)."""
+    """DCR statistics; synthetic and hold-out query records are subsampled to ``max_records``
+    each (distances are still to every training record)."""
     rng = np.random.default_rng(seed)
     train_enc = encode_for_distance(train, schema)
     holdout_enc = encode_for_distance(holdout, schema)
     synth_enc = encode_for_distance(synthetic, schema)
     if len(synth_enc) > max_records:
         synth_enc = subset(synth_enc, rng.choice(len(synth_enc), max_records, replace=False))
+    holdout_query = holdout_enc
+    if len(holdout_enc) > max_records:
+        rows = rng.choice(len(holdout_enc), max_records, replace=False)
+        holdout_query = subset(holdout_enc, rows)
     synth_dcr, _ = nearest(synth_enc, train_enc)
-    holdout_dcr, _ = nearest(holdout_enc, train_enc)
+    holdout_dcr, _ = nearest(holdout_query, train_enc)
     q05 = float(np.quantile(holdout_dcr, 0.05))
     # Same-size comparison: a training sample as large as the hold-out, so neither side has
     # more records to be close to.

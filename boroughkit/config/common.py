@@ -1,0 +1,44 @@
+"""Shared building blocks of the config models: strict base, exact numbers, names, levels."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+Level = Literal["oa", "lsoa", "msoa", "ward", "borough"]
+LEVEL_ORDER: tuple[str, ...] = ("oa", "lsoa", "msoa", "ward", "borough")
+DEFAULT_LEVELS: tuple[Level, ...] = ("oa", "ward", "borough")
+PublishFormat = Literal["parquet", "geojson", "csv"]
+ALL_FORMATS: tuple[PublishFormat, ...] = ("parquet", "geojson", "csv")
+
+
+def _exact_fraction(value: Any) -> Fraction:
+    # Through str() so that YAML's 0.1 becomes exactly 1/10, not the nearest binary float.
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Fraction):
+        raise ValueError("must be a number such as 0.5 or a fraction such as 1/3")
+    try:
+        result = Fraction(str(value).strip())
+    except (ValueError, ZeroDivisionError) as error:
+        raise ValueError("must be a number such as 0.5 or a fraction such as 1/3") from error
+    if result < 0:
+        raise ValueError("must not be negative")
+    return result
+
+
+ExactNumber = Annotated[Fraction, BeforeValidator(_exact_fraction)]
+Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
+
+
+class Strict(BaseModel):
+    """Base of every config model: unknown keys are errors; values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class BudgetConfig(Strict):
+    """A zCDP privacy budget for one release; `lifetime` sets the dataset's ledger total."""
+
+    rho: ExactNumber
+    lifetime: ExactNumber | None = None

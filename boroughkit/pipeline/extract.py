@@ -1,0 +1,188 @@
+"""Run a ``synthetic-extract`` release: load → geocode → hold-out → synthesise → evaluate → gate.
+
+A real hold-out (a fifth of the people by default, whole households together) is kept aside
+before fitting: it is the ceiling of the fidelity scores and the control group of the attacks.
+A DP synthesiser's budget is reserved in the dataset's ledger before it sees any record and is
+charged only when the extract is staged; a refused or failed extract charges nothing. The
+bundle is staged for approval like any release; publishing files it away from the public
+folders and adds its Data Sharing Register entry.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets as entropy
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from boroughkit import __version__
+from boroughkit.config.extract_models import DP_SYNTHESIS, SyntheticExtractRelease
+from boroughkit.disclosure.leaks import secrets_from_records
+from boroughkit.errors import ConfigError
+from boroughkit.geography import open_bundle
+from boroughkit.pipeline.budgeting import dataset_name, reserve_budget
+from boroughkit.pipeline.context import RunContext
+from boroughkit.pipeline.extract_bundle import terms_text, write_bundle
+from boroughkit.pipeline.extract_gate import extract_checks, extract_gate_report, public_values
+from boroughkit.pipeline.extract_manifest import extract_manifest, extract_statement
+from boroughkit.pipeline.extract_schema import area_column, build_schema, people_frame
+from boroughkit.pipeline.plan import Plan
+from boroughkit.publish.catalogue import commit_release, staged_release
+from boroughkit.publish.release_writer import write_manifest
+from boroughkit.synth import PrivacyBudget, SynthSchema, make_synthesiser
+from boroughkit.synth.evaluate.report import evaluate_extract, split_holdout
+from boroughkit.synth.households import HouseholdCART
+
+
+@dataclass(frozen=True)
+class ExtractInputs:
+    """What the run read: the loaded release (records, facts) and one real row per person."""
+
+    loaded: Any
+    schema: SynthSchema
+    people: pd.DataFrame
+    bundle: Any
+    release_id: str
+    catalogue: Path
+
+
+def run_extract(
+    plan: Plan, context: RunContext, *, reports_dir: Path | None, dry_run: bool
+) -> Any:
+    """Build, score and gate the extract; stage it for approval (or, dry, keep the report)."""
+    from boroughkit.pipeline.run import _LoadedRelease
+
+    loaded, config = plan.loaded, plan.loaded.config
+    release = config.release
+    assert isinstance(release, SyntheticExtractRelease)
+    bundle = open_bundle(config.geography.boundaries, base_dir=loaded.base_dir)
+    source = loaded.resolve(config.source.path)
+    catalogue = loaded.resolve(config.publish.to)
+    dataset = dataset_name(plan, source)
+    codes = bundle.areas(release.area_level)["code"].astype(str).tolist()
+    try:
+        schema = build_schema(config, codes)
+    except ConfigError as error:
+        where = loaded.path or "config"
+        raise ConfigError(f"{where}: release: {error.message}", fix=error.fix) from error
+    expires = release.recipient.expires
+    if expires < context.now().date():
+        raise ConfigError(
+            f"{loaded.path or 'config'}: release.recipient.expires {expires} is in the past",
+            fix="an extract can only be issued under an agreement that is still in force",
+        )
+    records = _LoadedRelease(plan, bundle, context, source, catalogue, dataset)
+    people = people_frame(
+        records.geocoded.frame, schema, bundle.oa_to_level(release.area_level),
+        area_column(release),
+    )
+    inputs = ExtractInputs(records, schema, people, bundle,
+                           context.new_release_id(config.name), catalogue)
+    if not plan.spends_budget or dry_run:
+        return _build(plan, context, inputs, dataset, reports_dir, dry_run)
+    with reserve_budget(plan, catalogue, inputs.release_id, source, context) as reservation:
+        result = _build(plan, context, inputs, dataset, reports_dir, dry_run)
+        reservation.commit()
+    return result
+
+
+def _build(plan: Plan, context: RunContext, inputs: ExtractInputs, dataset: str,
+           reports_dir: Path | None, dry_run: bool) -> Any:
+    from boroughkit.pipeline.run import RunResult, settle_gate
+
+    config = plan.loaded.config
+    release = config.release
+    assert isinstance(release, SyntheticExtractRelease)
+    private = release.synthesiser in DP_SYNTHESIS
+    seed = None if private else (release.seed if release.seed is not None
+                                 else entropy.randbits(32))
+    split_seed = seed if seed is not None else entropy.randbits(32)
+    train, holdout = split_holdout(inputs.people, release.holdout_fraction, seed=split_seed,
+                                   group_column=inputs.schema.household_column)
+    synthesiser = _synthesiser(release, inputs.schema, seed, plan.rho).fit(train)
+    synthetic = synthesiser.sample(_rows(release, synthesiser, len(inputs.people)))
+    evaluation = evaluate_extract(
+        train, holdout, synthetic, inputs.schema, method=release.synthesiser,
+        target=release.utility_target, synthesiser=synthesiser.describe(), seed=split_seed,
+    )
+    checks = extract_checks(release, evaluation, synthetic, inputs.people, inputs.schema)
+    terms = (plan.loaded.resolve(release.terms_of_use).read_text(encoding="utf-8")
+             if release.terms_of_use else None)
+    with staged_release(inputs.catalogue, inputs.release_id) as staging:
+        files = write_bundle(
+            staging, name=config.name, synthetic=synthetic, schema=inputs.schema,
+            evaluation=evaluation, checks=checks, statement=extract_statement(plan, evaluation),
+            terms=terms_text(release, config.name, config.publish.publisher, terms),
+        )
+        document = extract_manifest(
+            plan, inputs.release_id, context, inputs.bundle, inputs.loaded.facts,
+            synthesiser.describe(), evaluation, dataset, split_seed, __version__,
+        )
+        manifest_path = write_manifest(staging, document, files, config.publish)
+        paths = [*(staging / f.path for f in files), manifest_path]
+        report = extract_gate_report(
+            inputs.release_id, checks, paths,
+            set(synthetic.columns), _secrets(plan, inputs.loaded.records.frame),
+            public_values(inputs.schema, inputs.bundle), differentially_private=private,
+        )
+        report.write(staging)
+        kept = settle_gate(report, staging, reports_dir or plan.loaded.base_dir / "reports",
+                           inputs.release_id, dry_run)
+        if kept is not None:
+            return RunResult(inputs.release_id, kept.parent, files, report,
+                             f"The gate passes for {inputs.release_id}; nothing was staged or "
+                             f"charged. Report: {kept}")
+        final = commit_release(inputs.catalogue, staging, inputs.release_id)
+    summary = (
+        f"Built synthetic extract {inputs.release_id} ({release.synthesiser}, "
+        f"{len(synthetic)} rows): the gate passed; it waits for approval\n"
+        f"  staged in: {final}\n  k-marginal {evaluation.fidelity.score:.0f} "
+        f"(real hold-out {evaluation.ceiling.score:.0f}); people read: {len(inputs.people)}\n"
+        f"  next: read risk-report.md and evaluation.html, then `boroughkit approve "
+        f"{inputs.release_id} --by NAME` and `boroughkit publish {inputs.release_id}`"
+    )
+    return RunResult(inputs.release_id, final, files, report, summary)
+
+
+def _synthesiser(release: SyntheticExtractRelease, schema: SynthSchema, seed: int | None,
+                 rho: Fraction) -> Any:
+    options: dict[str, Any] = {}
+    if release.min_leaf is not None:
+        options["min_leaf"] = release.min_leaf
+    if release.households:
+        return HouseholdCART(schema, seed=seed, **options)
+    if release.synthesiser in DP_SYNTHESIS:
+        # Never more than the ledger charged: round the float budget down if it rounded up.
+        spent = float(rho)
+        if Fraction(spent) > rho:
+            spent = math.nextafter(spent, 0.0)
+        options["budget"] = PrivacyBudget(rho=spent)
+    else:
+        options["seed"] = seed
+    if release.epochs is not None:
+        options["epochs"] = release.epochs
+    return make_synthesiser(release.synthesiser, schema, **options)
+
+
+def _rows(release: SyntheticExtractRelease, synthesiser: Any, people: int) -> int:
+    """Rows to draw: as configured; else as many as people (a DP model's own noisy estimate)."""
+    if release.rows is not None:
+        return release.rows
+    estimated = getattr(synthesiser, "estimated_rows", None)
+    if release.synthesiser in DP_SYNTHESIS and estimated is not None:
+        # The model saw the training part only: scale its estimate back to everyone.
+        return max(10, round(estimated / (1 - release.holdout_fraction)))
+    return people
+
+
+def _secrets(plan: Plan, records: pd.DataFrame) -> dict[str, list[Any]]:
+    config = plan.loaded.config
+    columns = [c for c in (config.source.privacy_unit, config.source.household,
+                           config.geography.geocode.postcode, *config.source.identifiers)
+               if c and c in records]
+    return secrets_from_records(records, {c: c for c in columns},
+                                canary=config.disclosure.canary)

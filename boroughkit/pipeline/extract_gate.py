@@ -1,0 +1,96 @@
+"""The disclosure gate of a synthetic extract.
+
+Checks: the extract's own limits (exact copies of unique training records, attacker advantage
+against a hold-out control, distance to closest record, structural rules); no real resident
+unique on the quasi-identifiers reappears whole, hold-out people included; only declared columns
+leave; and no identifier, postcode or planted canary of the input appears in any bundle file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from boroughkit.config.extract_models import SyntheticExtractRelease
+from boroughkit.disclosure import gate
+from boroughkit.disclosure.leaks import scan_for_leaks
+from boroughkit.disclosure.records import check_exact_matches
+from boroughkit.disclosure.report import CheckResult, GateReport
+from boroughkit.synth import SynthSchema
+from boroughkit.synth.evaluate.gate import ExtractGate
+from boroughkit.synth.evaluate.report import ExtractEvaluation
+
+
+def extract_checks(
+    release: SyntheticExtractRelease,
+    evaluation: ExtractEvaluation,
+    synthetic: pd.DataFrame,
+    real: pd.DataFrame,
+    schema: SynthSchema,
+) -> list[CheckResult]:
+    """The record-level checks, before any file is written (the evaluation report shows them)."""
+    limits = release.gate
+    checks = ExtractGate(
+        max_exact_match_share=limits.max_exact_match_share,
+        max_attack_advantage=limits.max_attack_advantage,
+        dcr_margin=limits.dcr_margin,
+        exact_match_reference=limits.exact_match_reference,
+    ).check(evaluation)
+    # Everyone, hold-out included: the extract must not carry any unusual real person whole.
+    # The share of rows equal to some real row is not limited: common records (a child with no
+    # services in a large ward) match by chance; unique real records matter.
+    copies = check_exact_matches(
+        schema.validate(synthetic, source="synthetic data"),
+        schema.validate(real, source="real data"),
+        list(schema.quasi_identifiers),
+        columns=schema.names,
+        max_match_share=1.0,
+        max_unique_reproduced=limits.max_unique_reproduced,
+    )
+    return [*checks, copies]
+
+
+def extract_gate_report(
+    release_id: str,
+    checks: list[CheckResult],
+    files: list[Path],
+    allowed_columns: set[str],
+    secrets: Mapping[str, Any],
+    public_values: set[str],
+    *,
+    differentially_private: bool,
+) -> GateReport:
+    """Every check of the extract, with the file checks run on the written bundle."""
+    report = GateReport(release_id, "synthetic-extract")
+    report.checks += [
+        gate.check_output_columns(files, allowed_columns),
+        scan_for_leaks(files, secrets, public_values=public_values),
+        *checks,
+    ]
+    report.notes.append(
+        "Table rules (threshold, dominance, p%) do not apply: no table is published. The "
+        "records are synthetic and were checked as records above."
+    )
+    if differentially_private:
+        report.notes.append(
+            "The synthesiser is differentially private: whatever an intruder knows, the "
+            "extract changes little whether or not any one resident's record was used. The "
+            "scores in the evaluation report compare with the real records and are not "
+            "covered by that guarantee; they stay with the council and the recipient."
+        )
+    return report
+
+
+def public_values(schema: SynthSchema, bundle: Any) -> set[str]:
+    """Values published on purpose: area codes and names, declared categories."""
+    values: set[str] = set()
+    for level in ("oa", "lsoa", "msoa", "ward", "borough"):
+        areas = bundle.areas(level)
+        values |= set(areas["code"].astype(str)) | set(areas["name"].astype(str))
+    for spec in schema.synthesised:
+        if not spec.is_numeric:
+            values |= {str(value) for value in spec.values}
+    return values

@@ -1,0 +1,95 @@
+"""Issue an approved researcher extract: restricted files, and a public register entry.
+
+A synthetic extract is shared with one organisation under a data sharing agreement, not
+published as open data. Issuing it moves the approved bundle to ``<catalogue>/extracts/<id>/``
+(never served, exported or copied to a public target; the council sends it to the recipient),
+its risk report and approval to ``audit/<id>/``, and appends its entry to the public Data
+Sharing Register, all in one catalogue transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from boroughkit.errors import PublishError
+from boroughkit.publish.approval import ApprovalRecord, read_manifest
+from boroughkit.publish.catalogue import AUDIT, EXTRACTS, PRIVATE_FILES, STAGING
+from boroughkit.publish.registers import DataSharingEntry, data_sharing_entries, data_sharing_files
+from boroughkit.publish.release_entry import link_or_copy
+from boroughkit.publish.transaction import CatalogueTransaction, pause_point
+
+RESTRICTED = "restricted"
+
+
+def is_restricted(manifest: dict[str, Any]) -> bool:
+    """True for a release shared under an agreement rather than published openly."""
+    return manifest.get("access") == RESTRICTED
+
+
+def sharing_entry(
+    manifest: dict[str, Any], approval: ApprovalRecord, issued: dt.date
+) -> DataSharingEntry:
+    """The register entry of an extract, from its (approved) manifest and approval."""
+    recipient = manifest.get("recipient") or {}
+    extract = manifest.get("extract") or {}
+    synthesiser = (extract.get("synthesiser") or {}).get("method", "")
+    try:
+        expiry = dt.date.fromisoformat(str(recipient["expires"]))
+        entry = DataSharingEntry(
+            recipient_organisation=recipient["organisation"],
+            purpose=recipient["purpose"],
+            legal_basis=recipient["legal_basis"],
+            agreement_reference=recipient["agreement"],
+            approved_by=approval.approved_by,
+            date=issued,
+            expiry=expiry,
+            data_description=(
+                f"{extract.get('rows')} synthetic person records ({synthesiser}, "
+                f"{extract.get('area_level')} level) from dataset {manifest.get('dataset')}"
+            ),
+            release_id=manifest["release_id"],
+        )
+    except (KeyError, ValueError) as error:
+        raise PublishError(
+            f"{manifest.get('release_id')}: the manifest's recipient block is incomplete "
+            f"({error})",
+            fix="build the extract again with `boroughkit run`",
+        ) from error
+    entry.check()
+    return entry
+
+
+def issue_extract(
+    catalogue: Path, staged: Path, approval: ApprovalRecord, issued: dt.datetime
+) -> tuple[Path, DataSharingEntry]:
+    """Move the approved bundle to ``extracts/`` and register it; returns folder and entry."""
+    manifest = read_manifest(staged)
+    release_id = manifest["release_id"]
+    entry = sharing_entry(manifest, approval, issued.date())
+    if entry.expiry < issued.date():
+        raise PublishError(
+            f"{release_id}: the data sharing agreement {entry.agreement_reference} expired on "
+            f"{entry.expiry}",
+            fix="renew the agreement, set release.recipient.expires and run again",
+        )
+    change = CatalogueTransaction(catalogue)
+    try:
+        folder = change.new_path(f"{EXTRACTS}/{release_id}")
+        for item in manifest.get("files", []):
+            link_or_copy(staged / item["path"], folder / item["path"])
+        link_or_copy(staged / "manifest.json", folder / "manifest.json")
+        audit = change.new_path(f"{AUDIT}/{release_id}")
+        for name in PRIVATE_FILES:
+            link_or_copy(staged / name, audit / name)
+        rows = [*data_sharing_entries(catalogue), entry.to_row()]
+        for relative, text in data_sharing_files(rows).items():
+            change.write_text(relative, text)
+        change.discard(f"{STAGING}/{release_id}")
+        pause_point("prepared")
+        change.commit()
+    except BaseException:
+        change.abort()
+        raise
+    return catalogue / EXTRACTS / release_id, entry

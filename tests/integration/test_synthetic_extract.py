@@ -1,0 +1,179 @@
+"""`synthetic-extract`: the researcher bundle, its register entry, the gate and the ledger."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from boroughkit import build_plan, load_config, run_pipeline
+from boroughkit.cli import main
+from boroughkit.errors import BudgetError, ConfigError, DisclosureError
+from boroughkit.ledger import Ledger, default_ledger_path
+from boroughkit.publish import approve_release, publish_release
+from boroughkit.publish.explorer import public_files
+from tests.conftest import extract_config, tree_snapshot
+
+BUNDLE = [
+    "data/test-extract.parquet",
+    "data/test-extract.csv",
+    "data-dictionary.csv",
+    "evaluation.html",
+    "evaluation.json",
+    "method-and-privacy.md",
+    "terms-of-use.md",
+    "manifest.json",
+]
+
+
+def run(workspace: Path, config: dict, name: str = "extract.yaml"):
+    path = workspace / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return run_pipeline(build_plan(load_config(path)))
+
+
+def test_cart_extract_is_issued_with_bundle_and_register_entry(demo_workspace, demo_residents):
+    result = run(demo_workspace, extract_config(seed=11))
+    catalogue = demo_workspace / "catalogue"
+    manifest = json.loads((result.release_dir / "manifest.json").read_text())
+    assert manifest["access"] == "restricted"
+    assert manifest["extract"]["synthesiser"]["seed"] == 11
+    approve_release(catalogue, result.release_id, by="Dana Approver")
+    issued = publish_release(catalogue, result.release_id)
+    folder = catalogue / "extracts" / result.release_id
+    assert issued.folder == folder and "University of Testing" in issued.status
+    for relative in BUNDLE:
+        assert (folder / relative).is_file(), relative
+    data = pd.read_parquet(folder / "data" / "test-extract.parquet")
+    people = demo_residents["person_id"].nunique()
+    assert len(data) == people
+    assert set(data.columns) == {"ward_code", "age_band", "sex", "tenure",
+                                 "council_tax_support", "rent_arrears_gbp"}
+    assert not ((data["age_band"] == "0-15") & data["council_tax_support"]).any()
+    assert "person_id" not in pd.read_csv(folder / "data" / "test-extract.csv").columns
+    dictionary = pd.read_csv(folder / "data-dictionary.csv")
+    assert dictionary["column"].tolist() == list(data.columns)
+    assert "quasi-identifier" in set(dictionary["role"].dropna())
+    register = json.loads((catalogue / "registers" / "data-sharing.json").read_text())
+    entry = register["entries"][-1]
+    assert entry["recipient_organisation"] == "University of Testing"
+    assert entry["agreement_reference"] == "DSA-TEST-001"
+    assert entry["approved_by"] == "Dana Approver"
+    assert entry["expiry"] == "2099-12-31" and entry["release_id"] == result.release_id
+    assert "University of Testing" in (catalogue / "registers" / "data-sharing.csv").read_text()
+    # Shared under agreement, not open data: nothing of it is served or listed publicly.
+    assert not any("extracts" in path for path in public_files(catalogue))
+    assert (catalogue / "audit" / result.release_id / "approval.json").is_file()
+    assert "DSA-TEST-001" in (folder / "terms-of-use.md").read_text()
+    assert "<svg" in (folder / "evaluation.html").read_text()
+
+
+def test_same_seed_gives_the_same_extract(demo_workspace):
+    first = run(demo_workspace, extract_config(seed=5), "a.yaml")
+    second = run(demo_workspace, extract_config(seed=5), "b.yaml")
+    other = run(demo_workspace, extract_config(seed=6), "c.yaml")
+
+    def data(result):
+        return pd.read_parquet(result.release_dir / "data" / "test-extract.parquet")
+
+    pd.testing.assert_frame_equal(data(first), data(second))
+    assert not data(first).equals(data(other))
+
+
+def test_default_limits_refuse_a_revealing_extract_with_exit_3(demo_workspace):
+    # Single-year-of-age style detail is absent here, but a near-copy synthesiser is not:
+    # CART with the smallest leaves on few columns reproduces training records.
+    config = extract_config(seed=3)
+    del config["release"]["gate"]
+    config["release"]["rows"] = 60_000  # three copies' worth of draws: copies must show
+    path = demo_workspace / "strict.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    before = tree_snapshot(demo_workspace / "catalogue")
+    outcome = CliRunner().invoke(main, ["run", str(path)])
+    assert outcome.exit_code == 3, outcome.output
+    assert tree_snapshot(demo_workspace / "catalogue") == before
+    reports = list((demo_workspace / "reports").glob("*/risk-report.json"))
+    assert len(reports) == 1
+    report = json.loads(reports[0].read_text())
+    failed = {check["name"] for check in report["checks"] if not check["passed"]}
+    assert failed and failed <= {
+        "synthetic-unique-exact-matches",
+        "synthetic-attacks",
+        "synthetic-distance-to-closest-record",
+        "exact copies of input records",
+    }
+
+
+def test_dp_extract_draws_on_the_ledger_and_refuses_an_overspend(demo_workspace):
+    config = extract_config(synthesiser="dp_mst", budget={"rho": 1, "lifetime": 3})
+    result = run(demo_workspace, config)
+    manifest = json.loads((result.release_dir / "manifest.json").read_text())
+    assert manifest["privacy"]["rho"] == "1"
+    assert manifest["extract"]["synthesiser"]["seed"] is None
+    ledger = Ledger(default_ledger_path(demo_workspace / "catalogue"))
+    dataset = "residents"
+    assert ledger.status(dataset).spent.value == 1
+    run(demo_workspace, config, "second.yaml")
+    assert ledger.status(dataset).spent.value == 2
+    greedy = extract_config(synthesiser="dp_mst", budget={"rho": 2, "lifetime": 3})
+    before = tree_snapshot(demo_workspace / "catalogue")
+    with pytest.raises(BudgetError):
+        run(demo_workspace, greedy, "greedy.yaml")
+    assert ledger.status(dataset).spent.value == 2
+    assert tree_snapshot(demo_workspace / "catalogue") == before
+
+
+def test_refused_dp_extract_charges_nothing(demo_workspace):
+    config = extract_config(synthesiser="dp_mst", budget={"rho": 1, "lifetime": 3})
+    config["release"]["gate"] = {"max_attack_advantage": 0.0, "max_unique_reproduced": 0,
+                                 "max_exact_match_share": 0.0, "dcr_margin": 0.0}
+    with pytest.raises(DisclosureError):
+        run(demo_workspace, config)
+    ledger = Ledger(default_ledger_path(demo_workspace / "catalogue"))
+    assert ledger.status("residents").spent.value == 0
+
+
+@pytest.mark.parametrize(
+    ("release", "words"),
+    [
+        ({"columns": ["age_band", "shoe_size"]}, "release.columns[1]"),
+        ({"quasi_identifiers": ["ward_code", "postcode_sector"]}, "release.quasi_identifiers[1]"),
+        ({"households": True, "synthesiser": "ctgan"}, "households"),
+        ({"synthesiser": "dp_aim"}, "budget"),
+        ({"synthesiser": "dp_mst", "seed": 4, "budget": {"rho": 1}}, "never seeded"),
+        ({"budget": {"rho": 1}}, "remove budget"),
+        ({"recipient": {"organisation": "Uni", "purpose": "x" * 20, "legal_basis": "public task",
+                        "agreement": "DSA-1", "expires": "2001-01-01"}}, "in the past"),
+    ],
+)
+def test_bad_extract_configs_name_the_key(demo_workspace, release, words):
+    config = extract_config(**release)
+    path = demo_workspace / "bad.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    before = tree_snapshot(demo_workspace)
+    outcome = CliRunner().invoke(main, ["run", str(path)])
+    assert outcome.exit_code == 2, outcome.output
+    assert words in outcome.output
+    after = tree_snapshot(demo_workspace)
+    assert after == before
+    with pytest.raises(ConfigError):
+        run_pipeline(build_plan(load_config(path)))
+
+
+def test_check_runs_the_extract_gate_without_staging_or_charging(demo_workspace):
+    config = extract_config(synthesiser="dp_mst", budget={"rho": 1, "lifetime": 3})
+    path = demo_workspace / "check.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    plan = CliRunner().invoke(main, ["plan", str(path)])
+    assert plan.exit_code == 0 and "rho = 1 from the dataset's privacy ledger" in plan.output
+    outcome = CliRunner().invoke(main, ["check", str(path)])
+    assert outcome.exit_code == 0, outcome.output
+    assert list((demo_workspace / "reports").glob("*/risk-report.md"))
+    catalogue = demo_workspace / "catalogue"
+    assert not list(catalogue.glob("staging/*")) and not list(catalogue.glob("extracts/*"))
+    ledger_path = default_ledger_path(catalogue)
+    assert not ledger_path.exists() or Ledger(ledger_path).status("residents").spent.value == 0
