@@ -55,7 +55,7 @@ def build_schema(config: PipelineConfig, area_codes: list[str]) -> SynthSchema:
     spec: dict[str, dict[str, Any]] = {
         key: {"type": "id"} for key in (config.source.privacy_unit, household) if key
     }
-    spec[area] = {"type": "string", "description": f"2021-based {release.area_level} code"}
+    spec[area] = {"type": "string", "description": f"{release.area_level} code (geography bundle)"}
     for name in columns:
         declared = config.source.columns[name].model_dump(exclude_none=True)
         if declared["type"] == "boolean":

@@ -177,3 +177,25 @@ def test_check_runs_the_extract_gate_without_staging_or_charging(demo_workspace)
     assert not list(catalogue.glob("staging/*")) and not list(catalogue.glob("extracts/*"))
     ledger_path = default_ledger_path(catalogue)
     assert not ledger_path.exists() or Ledger(ledger_path).status("residents").spent.value == 0
+
+
+@pytest.mark.parametrize(
+    "release",
+    [
+        {"synthesiser": "gaussian_copula", "seed": 2},
+        {"households": True, "household_attributes": ["tenure"], "seed": 2},
+    ],
+)
+def test_other_synthesisers_and_households_through_the_pipeline(demo_workspace, release):
+    result = run(demo_workspace, extract_config(**release))
+    manifest = json.loads((result.release_dir / "manifest.json").read_text())
+    described = manifest["extract"]["synthesiser"]
+    assert described["seed"] == 2
+    data = pd.read_parquet(result.release_dir / "data" / "test-extract.parquet")
+    assert not ((data["age_band"] == "0-15") & data["council_tax_support"]).any()
+    if release.get("households"):
+        assert described["method"] == "cart_households"
+        # Members of one synthetic household share its tenure.
+        assert (data.groupby("uprn")["tenure"].nunique() == 1).all()
+    else:
+        assert described["method"] == "sdv_gaussian_copula"
