@@ -44,6 +44,7 @@ def check_release_folder(folder: Path) -> str:
     allowed = set(PUBLISHED_COLUMNS) | set(GEOMETRY_COLUMNS)
     for table in manifest.get("tables", {}).values():
         allowed |= set(table.get("count_by", []))
+    allowed |= set((manifest.get("extract") or {}).get("columns") or [])
     parquet = [folder / e["path"] for e in manifest.get("files", []) if e["format"] == "parquet"
                and (folder / e["path"]).exists()]
     report = GateReport(manifest.get("release_id", folder.name), manifest.get("method", ""))

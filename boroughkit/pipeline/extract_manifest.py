@@ -51,7 +51,7 @@ def extract_privacy(plan: Plan) -> dict[str, Any]:
 def extract_manifest(
     plan: Plan, release_id: str, context: RunContext, bundle: Any, facts: InputFacts,
     synthesiser: dict[str, Any], evaluation: ExtractEvaluation, dataset: str,
-    split_seed: int, version: str,
+    split_seed: int, version: str, columns: list[str],
 ) -> dict[str, Any]:
     """The manifest document (the writer adds the files and the publication block)."""
     config, release = plan.loaded.config, _release(plan)
@@ -73,7 +73,7 @@ def extract_manifest(
         "extract": {
             "synthesiser": synthesiser,
             "area_level": release.area_level,
-            "columns": evaluation.marginals and list(evaluation.marginals),
+            "columns": columns,
             "quasi_identifiers": list(release.quasi_identifiers),
             "rows": evaluation.rows["synthetic"],
             "holdout_fraction": release.holdout_fraction,

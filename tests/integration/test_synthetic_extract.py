@@ -70,6 +70,10 @@ def test_cart_extract_is_issued_with_bundle_and_register_entry(demo_workspace, d
     assert (catalogue / "audit" / result.release_id / "approval.json").is_file()
     assert "DSA-TEST-001" in (folder / "terms-of-use.md").read_text()
     assert "<svg" in (folder / "evaluation.html").read_text()
+    checked = CliRunner().invoke(main, ["check", str(folder)])
+    assert checked.exit_code == 0, checked.output
+    (folder / "data" / "test-extract.csv").write_text("ward_code\nW1\n")
+    assert CliRunner().invoke(main, ["check", str(folder)]).exit_code == 3
 
 
 def test_same_seed_gives_the_same_extract(demo_workspace):
