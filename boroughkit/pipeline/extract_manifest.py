@@ -7,7 +7,12 @@ from typing import Any
 
 from boroughkit.config.extract_models import DP_SYNTHESIS, SyntheticExtractRelease
 from boroughkit.pipeline.context import RunContext
-from boroughkit.pipeline.manifest import InputFacts, geography_block, input_block
+from boroughkit.pipeline.manifest import (
+    InputFacts,
+    geography_block,
+    identity_block,
+    input_block,
+)
 from boroughkit.pipeline.plan import Plan
 from boroughkit.synth.evaluate.report import ExtractEvaluation
 
@@ -58,14 +63,7 @@ def extract_manifest(
     recipient = release.recipient
     scores = evaluation.to_dict()
     return {
-        "release_id": release_id,
-        "name": config.name,
-        "description": config.description,
-        "dataset": dataset,
-        "created": context.now().isoformat(),
-        "created_by": context.user,
-        "boroughkit_version": version,
-        "method": "synthetic-extract",
+        **identity_block(plan, release_id, context, dataset, version),
         "method_statement": method_sentence(plan),
         "privacy": extract_privacy(plan),
         "access": "restricted",

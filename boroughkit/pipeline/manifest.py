@@ -56,6 +56,23 @@ def build(
     """The manifest document (the writer adds the list of files)."""
     config = plan.loaded.config
     return {
+        **identity_block(plan, release_id, context, dataset, version),
+        "method_statement": method_statement(plan),
+        "privacy": privacy_block(plan),
+        "tables": {table.name: table.details for table in tables},
+        "geography": geography_block(bundle),
+        "input": input_block(facts),
+        "licence": licence_block(config.publish.licence, bundle.info.attribution),
+        "publisher": config.publish.publisher,
+    }
+
+
+def identity_block(
+    plan: Plan, release_id: str, context: RunContext, dataset: str, version: str
+) -> dict[str, Any]:
+    """Which release this is, of what, by whom, when, with which method."""
+    config = plan.loaded.config
+    return {
         "release_id": release_id,
         "name": config.name,
         "description": config.description,
@@ -64,13 +81,6 @@ def build(
         "created_by": context.user,
         "boroughkit_version": version,
         "method": config.release.method,
-        "method_statement": method_statement(plan),
-        "privacy": privacy_block(plan),
-        "tables": {table.name: table.details for table in tables},
-        "geography": geography_block(bundle),
-        "input": input_block(facts),
-        "licence": licence_block(config.publish.licence, bundle.info.attribution),
-        "publisher": config.publish.publisher,
     }
 
 

@@ -20,6 +20,7 @@ from boroughkit.disclosure.tables import (
     build_relations,
 )
 from boroughkit.errors import DataError
+from tests.conftest import ons_lookup
 
 GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
 LEVEL_COLUMNS = {
@@ -80,17 +81,7 @@ def tiny_counts() -> pd.DataFrame:
 
 
 def real_lookup() -> pd.DataFrame:
-    raw = pd.read_csv(GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv")
-    return raw.rename(
-        columns={
-            "oa21cd": "oa_code",
-            "lsoa21cd": "lsoa_code",
-            "msoa21cd": "msoa_code",
-            "wd22cd": "ward_code",
-            "lad22cd": "borough_code",
-            "usual_residents": "population",
-        }
-    )
+    return ons_lookup()
 
 
 # --- relations -----------------------------------------------------------------------------
@@ -124,16 +115,7 @@ def test_relations_hold_for_true_values_and_follow_the_nesting() -> None:
 
 
 def test_a_national_lookup_gives_the_same_relations_as_the_borough_one() -> None:
-    national = pd.read_csv(GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_ew.csv.gz")
-    national = national.rename(
-        columns={
-            "oa21cd": "oa_code",
-            "lsoa21cd": "lsoa_code",
-            "msoa21cd": "msoa_code",
-            "wd22cd": "ward_code",
-            "lad22cd": "borough_code",
-        }
-    )
+    national = ons_lookup("lookup_oa21_lsoa21_msoa21_wd22_lad22_ew.csv.gz")
     counts = pd.DataFrame({"a": 1, "b": 2}, index=real_lookup()["oa_code"].rename("oa_code"))
     cells = CellTable.from_frame(release(real_lookup(), counts, ("oa", "ward", "borough")))
     borough = build_relations(cells, real_lookup())

@@ -19,6 +19,7 @@ from boroughkit.anonymise.consistency import (
 )
 from boroughkit.anonymise.hierarchy import build_design, fit_gls
 from boroughkit.errors import ConfigError, DataError
+from tests.conftest import ons_lookup
 
 GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
 LEVELS = ("oa", "lsoa", "msoa", "ward", "borough")
@@ -189,17 +190,8 @@ def test_gls_matches_weighted_least_squares(levels):
 
 
 def test_real_lbbd_lookup_reconciles_all_levels_consistently():
-    raw = pd.read_csv(GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv")
-    lookup = raw.rename(
-        columns={
-            "oa21cd": "oa_code",
-            "lsoa21cd": "lsoa_code",
-            "msoa21cd": "msoa_code",
-            "wd22cd": "ward_code",
-            "lad22cd": "borough_code",
-        }
-    )
-    residents = raw["usual_residents"].to_numpy()
+    lookup = ons_lookup()
+    residents = lookup["population"].to_numpy()
     counts = np.column_stack([residents // 2, residents - residents // 2, residents % 7])
     rng = np.random.default_rng()
     sigmas = level_sigmas(default_level_split(LEVELS), Fraction(1, 2))

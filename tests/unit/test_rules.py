@@ -20,6 +20,7 @@ from boroughkit.disclosure.rules import (
 )
 from boroughkit.disclosure.tables import PUBLISHED, SUPPRESSED, CellTable
 from boroughkit.errors import ConfigError, DataError
+from tests.conftest import ons_lookup
 
 GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
 
@@ -157,17 +158,7 @@ def test_small_areas_lose_every_cell() -> None:
 
 
 def test_area_populations_sum_the_real_lookup() -> None:
-    raw = pd.read_csv(GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv")
-    lookup = raw.rename(
-        columns={
-            "oa21cd": "oa_code",
-            "lsoa21cd": "lsoa_code",
-            "msoa21cd": "msoa_code",
-            "wd22cd": "ward_code",
-            "lad22cd": "borough_code",
-            "usual_residents": "population",
-        }
-    )
+    lookup = ons_lookup()
     areas = area_populations(lookup)
     assert areas.groupby("level").size().to_dict() == {
         "borough": 1,

@@ -11,6 +11,7 @@ from boroughkit.disclosure.audit import audit_suppression
 from boroughkit.disclosure.rules import RuleSettings, apply_rules
 from boroughkit.disclosure.suppression import SECONDARY, secondary_suppression
 from boroughkit.disclosure.tables import TOTAL_CATEGORY, CellTable
+from tests.conftest import ons_lookup
 
 GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
 CODE_COLUMNS = {
@@ -137,16 +138,7 @@ def test_linked_tables_sharing_their_totals() -> None:
 
 
 def test_real_census_table_at_every_level_is_protected_with_a_report() -> None:
-    raw = pd.read_csv(GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv")
-    lookup = raw.rename(
-        columns={
-            "oa21cd": "oa_code",
-            "lsoa21cd": "lsoa_code",
-            "msoa21cd": "msoa_code",
-            "wd22cd": "ward_code",
-            "lad22cd": "borough_code",
-        }
-    )
+    lookup = ons_lookup()
     census = pd.read_csv(GEO / "census2021_oa_counts_lbbd.csv").set_index("oa21cd")
     # Residence type: most OAs have no-one, or a handful, in a communal establishment.
     counts = census[
