@@ -13,9 +13,15 @@ from boroughkit.pipeline.demo import example_configs
 def test_demo_publishes_every_example_config_and_says_where(tmp_path):
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--residents", "6000"])
     assert result.exit_code == 0, result.output
-    releases = sorted((tmp_path / "catalogue" / "releases").iterdir())
+    catalogue = tmp_path / "catalogue"
+    releases = sorted([*(catalogue / "releases").iterdir(), *(catalogue / "extracts").iterdir()])
     names = {json.loads((r / "manifest.json").read_text())["name"] for r in releases}
     assert names == {path.stem for path in example_configs()}
+    # The researcher extract is issued privately and registered publicly.
+    register = json.loads((catalogue / "registers" / "data-sharing.json").read_text())
+    assert [e["recipient_organisation"] for e in register["entries"]] == [
+        "University of the Demo Borough, Department of Social Policy"
+    ]
     assert str(tmp_path / "catalogue") in result.output
     for release in releases:
         assert str(release) in result.output
