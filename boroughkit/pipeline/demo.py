@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from boroughkit.config import load_config
-from boroughkit.errors import ConfigError
+from boroughkit.errors import ConfigError, DisclosureError
 from boroughkit.pipeline.plan import build_plan
 from boroughkit.pipeline.run import RunResult, run_pipeline
 from boroughkit.publish import PublishResult, approve_release, publish_release
@@ -26,6 +26,7 @@ class DemoResult:
     catalogue: Path
     runs: list[RunResult] = field(default_factory=list)
     published: list[PublishResult] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # config name -> risk report
 
     def describe(self) -> str:
         """Where everything is, for the console."""
@@ -36,6 +37,8 @@ class DemoResult:
         ]
         for result, published in zip(self.runs, self.published, strict=True):
             lines.append(f"  {result.release_id}: {len(result.files)} files in {published.folder}")
+        for name, report in self.refused.items():
+            lines.append(f"  {name}: refused by the disclosure gate; report: {report}")
         lines.append(f"Explore it: boroughkit serve {self.catalogue}")
         return "\n".join(lines)
 
@@ -90,7 +93,14 @@ def run_demo(
             "source.dataset": dataset,
         }
         loaded = load_config(config, overrides=overrides)
-        run = run_pipeline(build_plan(loaded), reports_dir=out / "reports")
+        try:
+            run = run_pipeline(build_plan(loaded), reports_dir=out / "reports")
+        except DisclosureError as error:
+            # A refusal is the gate doing its job (e.g. too few demo residents to show that an
+            # extract is safe): report it and go on with the other releases.
+            echo(f"{config.name}: {error.message}")
+            result.refused[config.stem] = error.report_path or ""
+            continue
         echo(run.summary)
         # The demo's data are synthetic, so the demo itself signs its releases off.
         approve_release(result.catalogue, run.release_id, by=DEMO_APPROVER)

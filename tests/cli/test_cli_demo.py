@@ -14,14 +14,14 @@ def test_demo_publishes_every_example_config_and_says_where(tmp_path):
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--residents", "6000"])
     assert result.exit_code == 0, result.output
     catalogue = tmp_path / "catalogue"
-    releases = sorted([*(catalogue / "releases").iterdir(), *(catalogue / "extracts").iterdir()])
+    releases = sorted((catalogue / "releases").iterdir())
     names = {json.loads((r / "manifest.json").read_text())["name"] for r in releases}
-    assert names == {path.stem for path in example_configs()}
-    # The researcher extract is issued privately and registered publicly.
-    register = json.loads((catalogue / "registers" / "data-sharing.json").read_text())
-    assert [e["recipient_organisation"] for e in register["entries"]] == [
-        "University of the Demo Borough, Department of Social Policy"
-    ]
+    assert names == {path.stem for path in example_configs()} - {"demo-extract-dp"}
+    # With 6,000 residents the hold-out (1,200 people) is too small to bound the attacks
+    # below the default limit: the extract is refused, reported, and the demo goes on.
+    assert "demo-extract-dp: refused by the disclosure gate" in result.output
+    assert not (catalogue / "extracts").exists()
+    assert list((tmp_path / "reports").glob("demo-extract-dp-*/risk-report.md"))
     assert str(tmp_path / "catalogue") in result.output
     for release in releases:
         assert str(release) in result.output

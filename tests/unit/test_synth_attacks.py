@@ -138,3 +138,21 @@ def test_dcr_flags_copies_and_accepts_new_people(people) -> None:
     assert 0.3 < fresh.closer_to_train_share < 0.7
     assert fresh.synthetic_below_holdout_q05 < 0.12
     assert np.isfinite(fresh.holdout_median)
+
+
+def test_nearest_on_distinct_records_equals_comparing_every_record() -> None:
+    from boroughkit.synth.evaluate.distance import Encoded, _chunk_distances, nearest
+
+    rng = np.random.default_rng(4)  # fixed test data, not privacy noise
+
+    def records(n: int) -> Encoded:
+        numeric = rng.choice([0.0, 0.25, 0.5, np.nan], size=(n, 2))
+        codes = rng.integers(0, 3, n)
+        onehot = np.eye(3, dtype=np.float32)[codes]
+        return Encoded(numeric, onehot, 1)
+
+    query, reference = records(300), records(500)  # few distinct values: many duplicates, ties
+    distances, indices = nearest(query, reference)
+    full = _chunk_distances(query, 0, len(query), reference)
+    assert np.array_equal(indices, full.argmin(axis=1))
+    assert np.allclose(distances, full.min(axis=1))

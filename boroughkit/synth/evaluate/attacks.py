@@ -136,7 +136,7 @@ def linkage_attack(
     schema: SynthSchema,
     *,
     quasi_identifiers: Sequence[str] | None = None,
-    n_targets: int = 2000,
+    n_targets: int = 50_000,
     seed: int = 0,
 ) -> AttackResult:
     """Link two halves of the quasi-identifiers through the synthetic data."""
@@ -164,7 +164,7 @@ def inference_attack(
     secret: str,
     *,
     quasi_identifiers: Sequence[str] | None = None,
-    n_targets: int = 2000,
+    n_targets: int = 50_000,
     seed: int = 0,
 ) -> AttackResult:
     """Guess ``secret`` from the nearest synthetic record on the quasi-identifiers."""
@@ -190,13 +190,13 @@ def run_attacks(
     schema: SynthSchema,
     *,
     secrets: Sequence[str] | None = None,
-    n_targets: int = 2000,
+    n_targets: int = 50_000,
     seed: int = 0,
 ) -> list[AttackResult]:
     """The linkage attack and an inference attack on each secret.
 
     Secrets default to the schema's declared sensitive columns, else every non-QI column. Up to
-    ``n_targets`` records per side (default: as many as the hold-out has, up to 2,000).
+    ``n_targets`` records per side (as many as the hold-out has, up to that number).
     """
     qis = set(schema.quasi_identifiers)
     default = list(schema.sensitive) or [n for n in schema.names if n not in qis]

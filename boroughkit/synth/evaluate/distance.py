@@ -75,16 +75,38 @@ def _chunk_distances(query: Encoded, start: int, stop: int, reference: Encoded) 
 
 
 def nearest(query: Encoded, reference: Encoded) -> tuple[np.ndarray, np.ndarray]:
-    """For each query record: the distance to, and index of, its closest reference record."""
-    step = max(1, _CHUNK_CELLS // max(len(reference) * 8, 1))
-    distances = np.empty(len(query))
-    indices = np.empty(len(query), dtype=np.int64)
-    for start in range(0, len(query), step):
-        stop = min(start + step, len(query))
-        block = _chunk_distances(query, start, stop, reference)
+    """For each query record: the distance to, and index of, its closest reference record.
+
+    Ties go to the first reference record. Identical records are compared once (on a few
+    quasi-identifiers, 200,000 records often hold only a few thousand distinct ones), which
+    gives exactly the answer of comparing them all.
+    """
+    query_rows, query_inverse = _distinct(query)
+    reference_rows, _ = _distinct(reference)
+    # Keep reference records in order of first appearance, so ties still go to the first.
+    reference_rows = np.sort(reference_rows)
+    distinct_query = subset(query, query_rows)
+    distinct_reference = subset(reference, reference_rows)
+    step = max(1, _CHUNK_CELLS // max(len(distinct_reference) * 8, 1))
+    distances = np.empty(len(distinct_query))
+    indices = np.empty(len(distinct_query), dtype=np.int64)
+    for start in range(0, len(distinct_query), step):
+        stop = min(start + step, len(distinct_query))
+        block = _chunk_distances(distinct_query, start, stop, distinct_reference)
         indices[start:stop] = block.argmin(axis=1)
         distances[start:stop] = block[np.arange(stop - start), indices[start:stop]]
-    return distances, indices
+    return distances[query_inverse], reference_rows[indices][query_inverse]
+
+
+def _distinct(encoded: Encoded) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the first occurrence of each distinct record, and each record's distinct row."""
+    # NaN (missing) must equal NaN here, as it does in the distance: compare through a sentinel.
+    numeric = np.where(np.isnan(encoded.numeric), -1.0, encoded.numeric)
+    joined = np.hstack([numeric, encoded.onehot.astype(float)])
+    if joined.shape[1] == 0:
+        return np.zeros(min(len(joined), 1), dtype=np.int64), np.zeros(len(joined), np.int64)
+    _, first, inverse = np.unique(joined, axis=0, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
 
 
 def subset(encoded: Encoded, rows: np.ndarray) -> Encoded:
