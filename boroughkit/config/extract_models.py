@@ -66,7 +66,7 @@ class SyntheticExtractRelease(Strict):
     budget: BudgetConfig | None = None
     epochs: int | None = Field(default=None, ge=1, le=10_000)
     rows: int | None = Field(default=None, ge=10)
-    holdout_fraction: float = Field(default=0.2, gt=0, lt=0.5)
+    holdout_fraction: float = Field(default=0.2, gt=0, le=0.5)
     utility_target: str | None = None
     gate: ExtractGateConfig = Field(default_factory=ExtractGateConfig)
     recipient: RecipientConfig

@@ -136,7 +136,7 @@ def linkage_attack(
     schema: SynthSchema,
     *,
     quasi_identifiers: Sequence[str] | None = None,
-    n_targets: int = 50_000,
+    n_targets: int = 200_000,
     seed: int = 0,
 ) -> AttackResult:
     """Link two halves of the quasi-identifiers through the synthetic data."""
@@ -164,7 +164,7 @@ def inference_attack(
     secret: str,
     *,
     quasi_identifiers: Sequence[str] | None = None,
-    n_targets: int = 50_000,
+    n_targets: int = 200_000,
     seed: int = 0,
 ) -> AttackResult:
     """Guess ``secret`` from the nearest synthetic record on the quasi-identifiers."""
@@ -190,7 +190,7 @@ def run_attacks(
     schema: SynthSchema,
     *,
     secrets: Sequence[str] | None = None,
-    n_targets: int = 50_000,
+    n_targets: int = 200_000,
     seed: int = 0,
 ) -> list[AttackResult]:
     """The linkage attack and an inference attack on each secret.

@@ -134,7 +134,7 @@ def evaluate_extract(
     secrets: Sequence[str] | None = None,
     with_sdmetrics: bool = True,
     with_utility: bool = True,
-    n_attack_targets: int = 50_000,
+    n_attack_targets: int = 200_000,
     seed: int = 0,
     synthesiser: dict[str, Any] | None = None,
 ) -> ExtractEvaluation:
