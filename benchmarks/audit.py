@@ -33,6 +33,7 @@ from boroughkit.disclosure.audit import AuditResult, audit_suppression
 from boroughkit.disclosure.rules import RuleSettings, apply_rules
 from boroughkit.disclosure.suppression import secondary_suppression
 from boroughkit.disclosure.tables import TOTAL_CATEGORY, CellTable
+from boroughkit.geography.lookup_reader import DEFAULT_LOOKUP_COLUMNS
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "geo"
 LEVELS = ("oa", "lsoa", "msoa", "ward", "borough")
@@ -41,16 +42,7 @@ LEVELS = ("oa", "lsoa", "msoa", "ward", "borough")
 def load_lookup() -> pd.DataFrame:
     """The real OA lookup, renamed to boroughkit's columns."""
     raw = pd.read_csv(DATA / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv")
-    return raw.rename(
-        columns={
-            "oa21cd": "oa_code",
-            "lsoa21cd": "lsoa_code",
-            "msoa21cd": "msoa_code",
-            "wd22cd": "ward_code",
-            "lad22cd": "borough_code",
-            "usual_residents": "population",
-        }
-    )
+    return raw.rename(columns={ons: ours for ours, ons in DEFAULT_LOOKUP_COLUMNS.items()})
 
 
 def synthetic_tables(lookup: pd.DataFrame, n_tables: int, seed: int = 7) -> pd.DataFrame:

@@ -11,21 +11,16 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
 GEO = SHARED_DATA / "geo"
 LBBD_LOOKUP = "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv"
-ONS_LOOKUP_COLUMNS = {
-    "oa21cd": "oa_code",
-    "lsoa21cd": "lsoa_code",
-    "msoa21cd": "msoa_code",
-    "wd22cd": "ward_code",
-    "lad22cd": "borough_code",
-    "usual_residents": "population",
-}
 
 
 def ons_lookup(name: str = LBBD_LOOKUP):
     """An ONS OA lookup from ../shared/data/geo with boroughkit's column names."""
     import pandas as pd
 
-    return pd.read_csv(GEO / name).rename(columns=ONS_LOOKUP_COLUMNS)
+    from boroughkit.geography.lookup_reader import DEFAULT_LOOKUP_COLUMNS
+
+    ours = {ons: column for column, ons in DEFAULT_LOOKUP_COLUMNS.items()}
+    return pd.read_csv(GEO / name).rename(columns=ours)
 
 
 @pytest.fixture
