@@ -121,7 +121,7 @@ def _build(plan: Plan, context: RunContext, inputs: ExtractInputs, dataset: str,
         document = extract_manifest(
             plan, inputs.release_id, context, inputs.bundle, inputs.loaded.facts,
             synthesiser.describe(), evaluation, dataset, split_seed, __version__,
-            [str(column) for column in synthetic.columns],
+            [str(column) for column in synthetic.columns], inputs.schema,
         )
         manifest_path = write_manifest(staging, document, files, config.publish)
         paths = [*(staging / f.path for f in files), manifest_path]

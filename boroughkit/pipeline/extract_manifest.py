@@ -14,6 +14,7 @@ from boroughkit.pipeline.manifest import (
     input_block,
 )
 from boroughkit.pipeline.plan import Plan
+from boroughkit.synth import SynthSchema
 from boroughkit.synth.evaluate.report import ExtractEvaluation
 
 _METHODS = {
@@ -56,7 +57,7 @@ def extract_privacy(plan: Plan) -> dict[str, Any]:
 def extract_manifest(
     plan: Plan, release_id: str, context: RunContext, bundle: Any, facts: InputFacts,
     synthesiser: dict[str, Any], evaluation: ExtractEvaluation, dataset: str,
-    split_seed: int, version: str, columns: list[str],
+    split_seed: int, version: str, columns: list[str], schema: SynthSchema,
 ) -> dict[str, Any]:
     """The manifest document (the writer adds the files and the publication block)."""
     config, release = plan.loaded.config, _release(plan)
@@ -78,6 +79,7 @@ def extract_manifest(
             "split_seed": split_seed,
             "schema_source": "declared in the config (source.columns); categories and numeric "
             "bin edges are public declarations, never read from the data",
+            "numeric_bins": numeric_bins(plan, schema),
         },
         "evaluation": {
             "kmarginal": scores["kmarginal"]["synthetic"],
@@ -98,6 +100,21 @@ def extract_manifest(
             "attribution": [config.publish.publisher],
         },
         "publisher": config.publish.publisher,
+    }
+
+
+def numeric_bins(plan: Plan, schema: SynthSchema) -> dict[str, dict[str, Any]]:
+    """Each numeric column's bin edges and where they came from (never from the data)."""
+    given = _release(plan).bins
+    return {
+        spec.name: {
+            "edges": list(spec.bins),
+            "source": "public cut points in release.bins"
+            if spec.name in given
+            else "ten equal-width bins between the declared min and max",
+        }
+        for spec in schema.synthesised
+        if spec.is_numeric
     }
 
 

@@ -117,6 +117,8 @@ def test_dp_extract_draws_on_the_ledger_and_refuses_an_overspend(demo_workspace)
     result = run(demo_workspace, config)
     manifest = json.loads((result.release_dir / "manifest.json").read_text())
     assert manifest["privacy"]["rho"] == "1"
+    bins = manifest["extract"]["numeric_bins"]["rent_arrears_gbp"]
+    assert bins["source"].startswith("ten equal-width") and bins["edges"][-1] == 25000
     assert manifest["extract"]["synthesiser"]["seed"] is None
     ledger = Ledger(default_ledger_path(demo_workspace / "catalogue"))
     dataset = "residents"
