@@ -4,7 +4,9 @@ A synthetic extract is shared with one organisation under a data sharing agreeme
 published as open data. Issuing it moves the approved bundle to ``<catalogue>/extracts/<id>/``
 (never served, exported or copied to a public target; the council sends it to the recipient),
 its risk report and approval to ``audit/<id>/``, and appends its entry to the public Data
-Sharing Register, all in one catalogue transaction.
+Sharing Register, all in one catalogue transaction. Withdrawing it (``boroughkit retract``)
+moves the bundle to ``retracted/<id>/`` and appends a row saying when, why and by whom; the
+register's earlier rows are never changed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from boroughkit.errors import PublishError
 from boroughkit.publish.approval import ApprovalRecord, read_manifest
-from boroughkit.publish.catalogue import AUDIT, EXTRACTS, PRIVATE_FILES, STAGING
+from boroughkit.publish.catalogue import AUDIT, EXTRACTS, PRIVATE_FILES, RETRACTED, STAGING
 from boroughkit.publish.registers import DataSharingEntry, data_sharing_entries, data_sharing_files
 from boroughkit.publish.release_entry import link_or_copy
 from boroughkit.publish.transaction import CatalogueTransaction, pause_point
@@ -93,3 +95,38 @@ def issue_extract(
         change.abort()
         raise
     return catalogue / EXTRACTS / release_id, entry
+
+
+def withdraw_extract(
+    catalogue: Path, release_id: str, *, reason: str, by: str, at: dt.datetime
+) -> dict[str, str]:
+    """Withdraw an issued extract: files to ``retracted/``, a withdrawal row in the register."""
+    rows = data_sharing_entries(catalogue)
+    issued = [row for row in rows if row.get("release_id") == release_id]
+    if not issued or not (catalogue / EXTRACTS / release_id).is_dir():
+        raise PublishError(
+            f"extract {release_id} is not issued in {catalogue}",
+            fix="check the id in registers/data-sharing.csv",
+        )
+    withdrawal = {
+        **issued[-1],
+        "withdrawn_on": at.date().isoformat(),
+        "withdrawal_reason": reason,
+        "withdrawn_by": by,
+    }
+    change = CatalogueTransaction(catalogue)
+    try:
+        change.move(f"{EXTRACTS}/{release_id}", f"{RETRACTED}/{release_id}")
+        change.write_json(
+            f"{RETRACTED}/{release_id}/retraction.json",
+            {"release_id": release_id, "at": at.isoformat(timespec="seconds"), "by": by,
+             "reason": reason},
+        )
+        for relative, text in data_sharing_files([*rows, withdrawal]).items():
+            change.write_text(relative, text)
+        pause_point("prepared")
+        change.commit()
+    except BaseException:
+        change.abort()
+        raise
+    return withdrawal

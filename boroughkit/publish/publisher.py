@@ -22,6 +22,7 @@ from boroughkit.publish.approval import (
 )
 from boroughkit.publish.catalogue import (
     CATALOG,
+    EXTRACTS,
     INDEX,
     REGISTERS,
     RELEASES,
@@ -29,7 +30,7 @@ from boroughkit.publish.catalogue import (
     STAGING,
 )
 from boroughkit.publish.dcat import catalogue_dcat
-from boroughkit.publish.extracts import is_restricted, issue_extract
+from boroughkit.publish.extracts import is_restricted, issue_extract, withdraw_extract
 from boroughkit.publish.registers import (
     DATA_SHARING,
     data_sharing_files,
@@ -77,7 +78,11 @@ def _require_catalogue(catalogue: Path) -> None:
 
 
 def _now(now: datetime | None) -> str:
-    return (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    return _now_datetime(now).isoformat(timespec="seconds")
+
+
+def _now_datetime(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
 
 
 def _prepare_catalogue(
@@ -220,6 +225,16 @@ def retract_release(
                 to,
             )
             return _copy_to_target(catalogue, result, release_id)
+        if entry is None and (catalogue / EXTRACTS / release_id).is_dir():
+            withdraw_extract(catalogue, release_id, reason=reason.strip(),
+                             by=by or getpass.getuser(), at=_now_datetime(now))
+            return PublishResult(
+                release_id, catalogue / RETRACTED / release_id,
+                (read_index(catalogue) or {}).get("version", 0),
+                "extract withdrawn",
+                notes=["a withdrawal row was added to the Data Sharing Register; ask the "
+                       "recipient to delete their copy under the agreement"],
+            )
         if entry is None or entry["status"] == "retracted":
             state = "already withdrawn" if entry else "not published"
             raise PublishError(

@@ -55,6 +55,10 @@ class DataSharingEntry:
     expiry: dt.date
     data_description: str = ""
     release_id: str | None = None
+    # Filled on a further row when the extract is withdrawn (e.g. the agreement was ended).
+    withdrawn_on: dt.date | None = None
+    withdrawal_reason: str = ""
+    withdrawn_by: str = ""
 
     def check(self) -> None:
         """Refuse an incomplete or inconsistent entry, naming the field."""

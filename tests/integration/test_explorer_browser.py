@@ -4,12 +4,14 @@ figures on focus, a sortable table, downloads, and no request leaving the site."
 from __future__ import annotations
 
 import threading
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from boroughkit.publish import approve_release, publish_release
 from boroughkit.publish.explorer import make_server
+from boroughkit.publish.registers import DataSharingEntry, data_sharing_files
 from tests.unit.test_publish_staging import stage_release
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,6 +42,14 @@ def site(tmp_path, demo_bundle):
         approve_release(catalogue, release_id, by="Asha Patel")
         publish_release(catalogue, release_id)
         ids.append(release_id)
+    # An extract issued and later withdrawn: two register rows, one agreement.
+    issued = DataSharingEntry(
+        "University of Testing", "Research on take-up.", "public task", "DSA-9", "Asha Patel",
+        date(2026, 3, 1), date(2027, 3, 1), release_id="extract-1",
+    ).to_row()
+    withdrawn = {**issued, "withdrawn_on": "2026-04-01", "withdrawal_reason": "ended"}
+    for relative, text in data_sharing_files([issued, withdrawn]).items():
+        (catalogue / relative).write_text(text, encoding="utf-8")
     server = make_server(catalogue, port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/", catalogue, ids
@@ -105,7 +115,9 @@ def test_explorer_maps_tables_and_downloads(site, page, demo_bundle):
 
     about = page.inner_text("#about")
     assert "Asha Patel" in about and "DPIA-2026-014" in about and "Open Government" in about
-    assert "transparency register" in page.inner_text("#registers")
+    registers = page.inner_text("#registers")
+    assert "transparency register" in registers
+    assert "records 1 agreement(s)" in registers and "withdrawn on 2026-04-01" in registers
 
     with page.expect_download() as waiting:
         page.click("#downloads a:has-text('Ward — CSV')")

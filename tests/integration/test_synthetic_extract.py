@@ -76,6 +76,35 @@ def test_cart_extract_is_issued_with_bundle_and_register_entry(demo_workspace, d
     assert CliRunner().invoke(main, ["check", str(folder)]).exit_code == 3
 
 
+def test_withdrawn_extract_moves_aside_and_the_register_says_so(demo_workspace):
+    result = run(demo_workspace, extract_config(seed=8))
+    catalogue = demo_workspace / "catalogue"
+    approve_release(catalogue, result.release_id, by="Dana Approver")
+    publish_release(catalogue, result.release_id)
+    register = catalogue / "registers" / "data-sharing.json"
+    issued = json.loads(register.read_text())["entries"]
+    outcome = CliRunner().invoke(main, [
+        "retract", result.release_id, "--catalogue", str(catalogue),
+        "--reason", "Agreement ended early by the university",
+    ])
+    assert outcome.exit_code == 0, outcome.output
+    assert not (catalogue / "extracts" / result.release_id).exists()
+    kept = catalogue / "retracted" / result.release_id
+    assert (kept / "data" / "test-extract.parquet").is_file()
+    assert json.loads((kept / "retraction.json").read_text())["reason"].startswith("Agreement")
+    entries = json.loads(register.read_text())["entries"]
+    assert entries[: len(issued)] == issued  # earlier rows never change
+    [withdrawal] = entries[len(issued):]
+    assert withdrawal["release_id"] == result.release_id
+    assert withdrawal["withdrawal_reason"] == "Agreement ended early by the university"
+    assert withdrawal["withdrawn_on"] and withdrawal["agreement_reference"] == "DSA-TEST-001"
+    assert "Agreement ended early" in (catalogue / "registers" / "data-sharing.csv").read_text()
+    again = CliRunner().invoke(main, [
+        "retract", result.release_id, "--catalogue", str(catalogue), "--reason", "twice",
+    ])
+    assert again.exit_code != 0 and "not published" in again.output
+
+
 def test_same_seed_gives_the_same_extract(demo_workspace):
     first = run(demo_workspace, extract_config(seed=5), "a.yaml")
     second = run(demo_workspace, extract_config(seed=5), "b.yaml")

@@ -458,10 +458,17 @@
       "; DPIA " + (release.dpia_reference || "not recorded") + "; legal basis " +
       (release.legal_basis || "not recorded") + ".";
     box.appendChild(el("p", {}, text));
-    var sharing = state.registers.sharing || [];
+    var rows = state.registers.sharing || [];
+    // A withdrawal is a further row about the same release: fold it into the issue it ends.
+    var withdrawn = {};
+    rows.forEach(function (e) { if (e.withdrawn_on) { withdrawn[e.release_id] = e.withdrawn_on; } });
+    var sharing = rows.filter(function (e) { return !e.withdrawn_on; });
     var sharingText = sharing.length
       ? "The data sharing register records " + sharing.length + " agreement(s) under which record-level data were shared: " +
-        sharing.map(function (e) { return e.recipient_organisation + " (" + e.purpose + ", until " + e.expiry + ")"; }).join("; ") + "."
+        sharing.map(function (e) {
+          var end = withdrawn[e.release_id] ? ", withdrawn on " + withdrawn[e.release_id] : ", until " + e.expiry;
+          return e.recipient_organisation + " (" + e.purpose + end + ")";
+        }).join("; ") + "."
       : "The data sharing register records no record-level data shared with other organisations.";
     box.appendChild(el("p", {}, sharingText));
     var links = el("ul", {});
