@@ -52,7 +52,9 @@ class SyntheticExtractRelease(Strict):
     # Declared source columns to synthesise (default: every declared column that is not an id
     # or free text). The area column, ``<area_level>_code``, is always added.
     columns: list[str] = Field(default_factory=list)
-    quasi_identifiers: list[str] = Field(default_factory=list)
+    # What an intruder may know (the area column and e.g. age, sex): at least two, so that the
+    # linkage and inference attacks can run.
+    quasi_identifiers: list[str] = Field(min_length=2)
     sensitive: list[str] = Field(default_factory=list)
     rules: list[str] = Field(default_factory=list)
     # Public bin edges of numeric columns for DP synthesis and scoring (default: ten equal bins
@@ -82,6 +84,8 @@ class SyntheticExtractRelease(Strict):
             )
         if private and self.seed is not None:
             raise ValueError(f"{self.synthesiser} is differentially private and is never seeded")
+        if private and self.budget is not None and self.budget.rho <= 0:
+            raise ValueError("budget.rho must be more than 0")
         if not private and self.budget is not None:
             raise ValueError(f"{self.synthesiser} is not differentially private: remove budget")
         if self.epochs is not None and self.synthesiser not in ("ctgan", "tvae"):

@@ -10,10 +10,8 @@ folders and adds its Data Sharing Register entry.
 
 from __future__ import annotations
 
-import math
 import secrets as entropy
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,6 @@ import pandas as pd
 
 from boroughkit import __version__
 from boroughkit.config.extract_models import DP_SYNTHESIS, SyntheticExtractRelease
-from boroughkit.disclosure.leaks import secrets_from_records
 from boroughkit.errors import ConfigError
 from boroughkit.geography import open_bundle
 from boroughkit.pipeline.budgeting import dataset_name, reserve_budget
@@ -29,13 +26,19 @@ from boroughkit.pipeline.context import RunContext
 from boroughkit.pipeline.extract_bundle import terms_text, write_bundle
 from boroughkit.pipeline.extract_gate import extract_checks, extract_gate_report, public_values
 from boroughkit.pipeline.extract_manifest import extract_manifest, extract_statement
+from boroughkit.pipeline.extract_parts import (
+    declared_outputs,
+    input_secrets,
+    make_extract_synthesiser,
+    rows_to_draw,
+    terms_of_use,
+)
 from boroughkit.pipeline.extract_schema import area_column, build_schema, people_frame
 from boroughkit.pipeline.plan import Plan
 from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.release_writer import write_manifest
-from boroughkit.synth import PrivacyBudget, SynthSchema, make_synthesiser
+from boroughkit.synth import SynthSchema
 from boroughkit.synth.evaluate.report import evaluate_extract, split_holdout
-from boroughkit.synth.households import HouseholdCART
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class ExtractInputs:
     bundle: Any
     release_id: str
     catalogue: Path
+    terms: str | None
 
 
 def run_extract(
@@ -75,13 +79,14 @@ def run_extract(
             f"{loaded.path or 'config'}: release.recipient.expires {expires} is in the past",
             fix="an extract can only be issued under an agreement that is still in force",
         )
+    terms = terms_of_use(plan, release)
     records = _LoadedRelease(plan, bundle, context, source, catalogue, dataset)
     people = people_frame(
         records.geocoded.frame, schema, bundle.oa_to_level(release.area_level),
         area_column(release),
     )
     inputs = ExtractInputs(records, schema, people, bundle,
-                           context.new_release_id(config.name), catalogue)
+                           context.new_release_id(config.name), catalogue, terms)
     if not plan.spends_budget or dry_run:
         return _build(plan, context, inputs, dataset, reports_dir, dry_run)
     with reserve_budget(plan, catalogue, inputs.release_id, source, context) as reservation:
@@ -103,20 +108,18 @@ def _build(plan: Plan, context: RunContext, inputs: ExtractInputs, dataset: str,
     split_seed = seed if seed is not None else entropy.randbits(32)
     train, holdout = split_holdout(inputs.people, release.holdout_fraction, seed=split_seed,
                                    group_column=inputs.schema.household_column)
-    synthesiser = _synthesiser(release, inputs.schema, seed, plan.rho).fit(train)
-    synthetic = synthesiser.sample(_rows(release, synthesiser, len(inputs.people)))
+    synthesiser = make_extract_synthesiser(release, inputs.schema, seed, plan.rho).fit(train)
+    synthetic = synthesiser.sample(rows_to_draw(release, synthesiser, len(inputs.people)))
     evaluation = evaluate_extract(
         train, holdout, synthetic, inputs.schema, method=release.synthesiser,
         target=release.utility_target, synthesiser=synthesiser.describe(), seed=split_seed,
     )
     checks = extract_checks(release, evaluation, synthetic, inputs.people, inputs.schema)
-    terms = (plan.loaded.resolve(release.terms_of_use).read_text(encoding="utf-8")
-             if release.terms_of_use else None)
     with staged_release(inputs.catalogue, inputs.release_id) as staging:
         files = write_bundle(
             staging, name=config.name, synthetic=synthetic, schema=inputs.schema,
             evaluation=evaluation, checks=checks, statement=extract_statement(plan, evaluation),
-            terms=terms_text(release, config.name, config.publish.publisher, terms),
+            terms=terms_text(release, config.name, config.publish.publisher, inputs.terms),
         )
         document = extract_manifest(
             plan, inputs.release_id, context, inputs.bundle, inputs.loaded.facts,
@@ -127,7 +130,7 @@ def _build(plan: Plan, context: RunContext, inputs: ExtractInputs, dataset: str,
         paths = [*(staging / f.path for f in files), manifest_path]
         report = extract_gate_report(
             inputs.release_id, checks, paths,
-            set(synthetic.columns), _secrets(plan, inputs.loaded.records.frame),
+            declared_outputs(inputs.schema), input_secrets(plan, inputs.loaded.records.frame),
             public_values(inputs.schema, inputs.bundle), differentially_private=private,
         )
         report.write(staging)
@@ -147,43 +150,3 @@ def _build(plan: Plan, context: RunContext, inputs: ExtractInputs, dataset: str,
         f"{inputs.release_id} --by NAME` and `boroughkit publish {inputs.release_id}`"
     )
     return RunResult(inputs.release_id, final, files, report, summary)
-
-
-def _synthesiser(release: SyntheticExtractRelease, schema: SynthSchema, seed: int | None,
-                 rho: Fraction) -> Any:
-    options: dict[str, Any] = {}
-    if release.min_leaf is not None:
-        options["min_leaf"] = release.min_leaf
-    if release.households:
-        return HouseholdCART(schema, seed=seed, **options)
-    if release.synthesiser in DP_SYNTHESIS:
-        # Never more than the ledger charged: round the float budget down if it rounded up.
-        spent = float(rho)
-        if Fraction(spent) > rho:
-            spent = math.nextafter(spent, 0.0)
-        options["budget"] = PrivacyBudget(rho=spent)
-    else:
-        options["seed"] = seed
-    if release.epochs is not None:
-        options["epochs"] = release.epochs
-    return make_synthesiser(release.synthesiser, schema, **options)
-
-
-def _rows(release: SyntheticExtractRelease, synthesiser: Any, people: int) -> int:
-    """Rows to draw: as configured; else as many as people (a DP model's own noisy estimate)."""
-    if release.rows is not None:
-        return release.rows
-    estimated = getattr(synthesiser, "estimated_rows", None)
-    if release.synthesiser in DP_SYNTHESIS and estimated is not None:
-        # The model saw the training part only: scale its estimate back to everyone.
-        return max(10, round(estimated / (1 - release.holdout_fraction)))
-    return people
-
-
-def _secrets(plan: Plan, records: pd.DataFrame) -> dict[str, list[Any]]:
-    config = plan.loaded.config
-    columns = [c for c in (config.source.privacy_unit, config.source.household,
-                           config.geography.geocode.postcode, *config.source.identifiers)
-               if c and c in records]
-    return secrets_from_records(records, {c: c for c in columns},
-                                canary=config.disclosure.canary)

@@ -4,7 +4,8 @@ Layout (inside the staged release folder)::
 
     data/<name>.parquet, data/<name>.csv   the synthetic records
     data-dictionary.csv                     every column: type, public values or range, role
-    evaluation.html, evaluation.json        fidelity, utility and privacy scores
+    evaluation.html, evaluation.json        fidelity, utility and privacy scores (counts of real
+                                            people to 10, their shares to 0.1 %)
     method-and-privacy.md                   how the extract was made and what protects residents
     terms-of-use.md                         the conditions the recipient accepted
 """
@@ -26,6 +27,7 @@ from boroughkit.publish.files import WrittenFile, sha256_of
 from boroughkit.synth import SynthSchema
 from boroughkit.synth.evaluate.html import write_html
 from boroughkit.synth.evaluate.report import ExtractEvaluation
+from boroughkit.synth.evaluate.sharing import for_recipient
 
 _TERMS = """# Terms of use: {name}
 
@@ -69,9 +71,10 @@ def write_bundle(
     pq.write_table(table, folder / "data" / f"{name}.parquet")
     synthetic.to_csv(folder / "data" / f"{name}.csv", index=False, lineterminator="\n")
     _dictionary(folder / "data-dictionary.csv", schema, list(synthetic.columns))
-    write_html(evaluation, folder / "evaluation.html", checks)
+    shared = for_recipient(evaluation)
+    write_html(shared, folder / "evaluation.html", checks)
     (folder / "evaluation.json").write_text(
-        json.dumps(evaluation.to_dict(), indent=2, default=_plain) + "\n", encoding="utf-8"
+        json.dumps(shared.to_dict(), indent=2, default=_plain) + "\n", encoding="utf-8"
     )
     (folder / "method-and-privacy.md").write_text(statement, encoding="utf-8")
     (folder / "terms-of-use.md").write_text(terms, encoding="utf-8")

@@ -28,9 +28,20 @@ def extract_columns(config: PipelineConfig) -> list[str]:
     """The declared columns the extract synthesises (the area column excluded)."""
     release = _release(config)
     declared = config.source.columns
+    private = _never_synthesised(config)
     if not release.columns:
-        return [name for name, c in declared.items() if c.type not in _NOT_SYNTHESISED]
+        return [
+            name
+            for name, c in declared.items()
+            if c.type not in _NOT_SYNTHESISED and name not in private
+        ]
     for position, name in enumerate(release.columns):
+        if name in private:
+            raise ConfigError(
+                f"release.columns[{position}]: {name!r} identifies a person, a household or "
+                "a location finer than the extract's area",
+                fix="remove it; the area column is added at release.area_level",
+            )
         column = declared.get(name)
         if column is None:
             raise ConfigError(
@@ -44,6 +55,15 @@ def extract_columns(config: PipelineConfig) -> list[str]:
                 fix="remove it from release.columns",
             )
     return list(dict.fromkeys(release.columns))
+
+
+def _never_synthesised(config: PipelineConfig) -> set[str]:
+    """Ids, identifiers, opt-out flags and the columns that place a record finer than its area."""
+    geocode = config.geography.geocode
+    source = config.source
+    names = {source.privacy_unit, source.household, source.opt_out_column, *source.identifiers,
+             geocode.oa, geocode.postcode, geocode.x, geocode.y}
+    return {name for name in names if name}
 
 
 def build_schema(config: PipelineConfig, area_codes: list[str]) -> SynthSchema:

@@ -133,6 +133,12 @@ def publish_release(
             staged = find_staged(catalogue, release_id)
             approval = check_approved(staged)
             if is_restricted(read_manifest(staged)):
+                if to:
+                    raise PublishError(
+                        f"{release_id} is a researcher extract shared under an agreement; it "
+                        f"is never copied to a public target ({to})",
+                        fix="publish it without --to; send its files to the recipient",
+                    )
                 return _issue(catalogue, staged, approval, now)
             target = to or (read_manifest(staged).get("publication") or {}).get("target")
             pause_point("checked")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from boroughkit import build_plan, load_config, run_pipeline
 from boroughkit.cli import main
-from boroughkit.errors import BudgetError, ConfigError, DisclosureError
+from boroughkit.errors import BudgetError, ConfigError, DisclosureError, PublishError
 from boroughkit.ledger import Ledger, default_ledger_path
 from boroughkit.publish import approve_release, publish_release
 from boroughkit.publish.explorer import public_files
@@ -70,6 +70,11 @@ def test_cart_extract_is_issued_with_bundle_and_register_entry(demo_workspace, d
     assert (catalogue / "audit" / result.release_id / "approval.json").is_file()
     assert "DSA-TEST-001" in (folder / "terms-of-use.md").read_text()
     assert "<svg" in (folder / "evaluation.html").read_text()
+    # Shared under an agreement: never copied to a public target.
+    staged_again = run(demo_workspace, extract_config(seed=12), "again.yaml")
+    approve_release(catalogue, staged_again.release_id, by="Dana Approver")
+    with pytest.raises(PublishError, match="never copied to a public target"):
+        publish_release(catalogue, staged_again.release_id, to=str(demo_workspace / "mirror"))
     checked = CliRunner().invoke(main, ["check", str(folder)])
     assert checked.exit_code == 0, checked.output
     (folder / "data" / "test-extract.csv").write_text("ward_code\nW1\n")
@@ -176,6 +181,10 @@ def test_refused_dp_extract_charges_nothing(demo_workspace):
     ("release", "words"),
     [
         ({"columns": ["age_band", "shoe_size"]}, "release.columns[1]"),
+        ({"columns": ["age_band", "uprn"]}, "release.columns[1]: 'uprn' identifies"),
+        ({"quasi_identifiers": ["ward_code"]}, "release.quasi_identifiers"),
+        ({"terms_of_use": "no-such-terms.md"}, "release.terms_of_use"),
+        ({"synthesiser": "dp_mst", "budget": {"rho": 0}}, "more than 0"),
         ({"quasi_identifiers": ["ward_code", "postcode_sector"]}, "release.quasi_identifiers[1]"),
         ({"households": True, "synthesiser": "ctgan"}, "households"),
         ({"synthesiser": "dp_aim"}, "budget"),

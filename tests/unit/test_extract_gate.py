@@ -53,7 +53,11 @@ def test_a_reappearing_unique_resident(synthesiser: str, passes: bool) -> None:
     synthetic = people(600, 3).drop(columns="person_id")  # holds the 99-year-old's record
     options = {"budget": {"rho": 1}} if synthesiser == "dp_mst" else {}
     release = SyntheticExtractRelease(
-        method="synthetic-extract", synthesiser=synthesiser, recipient=RECIPIENT, **options
+        method="synthetic-extract",
+        synthesiser=synthesiser,
+        recipient=RECIPIENT,
+        quasi_identifiers=["ward_code", "age"],
+        **options,
     )
     evaluation = evaluate_extract(
         train, holdout, synthetic, SCHEMA, with_sdmetrics=False, with_utility=False

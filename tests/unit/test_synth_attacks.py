@@ -143,16 +143,17 @@ def test_dcr_flags_copies_and_accepts_new_people(people) -> None:
 def test_nearest_on_distinct_records_equals_comparing_every_record() -> None:
     from boroughkit.synth.evaluate.distance import Encoded, _chunk_distances, nearest
 
-    rng = np.random.default_rng(4)  # fixed test data, not privacy noise
+    for seed in range(20):
+        rng = np.random.default_rng(seed)  # fixed test data, not privacy noise
 
-    def records(n: int) -> Encoded:
-        numeric = rng.choice([0.0, 0.25, 0.5, np.nan], size=(n, 2))
-        codes = rng.integers(0, 3, n)
-        onehot = np.eye(3, dtype=np.float32)[codes]
-        return Encoded(numeric, onehot, 1)
+        def records(n: int, rng: np.random.Generator = rng) -> Encoded:
+            # Few distinct values: many duplicates and ties; -0.0 and missing numbers too.
+            numeric = rng.choice([0.0, -0.0, 0.25, 0.5, np.nan], size=(n, 2))
+            blocks = [np.eye(k, dtype=np.float32)[rng.integers(0, k, n)] for k in (3, 9)]
+            return Encoded(numeric, np.hstack(blocks), 2)
 
-    query, reference = records(300), records(500)  # few distinct values: many duplicates, ties
-    distances, indices = nearest(query, reference)
-    full = _chunk_distances(query, 0, len(query), reference)
-    assert np.array_equal(indices, full.argmin(axis=1))
-    assert np.allclose(distances, full.min(axis=1))
+        query, reference = records(int(rng.integers(1, 300))), records(int(rng.integers(1, 500)))
+        distances, indices = nearest(query, reference)
+        full = _chunk_distances(query, 0, len(query), reference)
+        assert np.array_equal(indices, full.argmin(axis=1))
+        assert np.allclose(distances, full.min(axis=1))

@@ -70,9 +70,13 @@ def test_evaluation_covers_fidelity_utility_and_privacy(evaluation) -> None:
 def test_gate_passes_and_fails_on_its_limits(evaluation) -> None:
     lenient = ExtractGate(max_exact_match_share=1.0, max_attack_advantage=1.0, dcr_margin=1.0)
     assert lenient.passed(evaluation)
+    assert evaluation.exact_same_size is not None
     copied = replace(
         evaluation,
         exact_all=replace(evaluation.exact_all, matched=evaluation.exact_all.unique_real),
+        exact_same_size=replace(
+            evaluation.exact_same_size, matched=evaluation.exact_same_size.unique_real
+        ),
     )
     checks = {check.name: check for check in ExtractGate().check(copied)}
     assert not checks["synthetic-unique-exact-matches"].passed
@@ -84,25 +88,32 @@ def test_gate_passes_and_fails_on_its_limits(evaluation) -> None:
 
 def test_exact_matches_are_judged_against_the_chance_matches_of_new_people(evaluation) -> None:
     unique = evaluation.exact_all.unique_real
-    factor = evaluation.rows["synthetic"] / evaluation.rows["holdout"]
-    # New people reproduce 10% of the unique training records (scaled to the extract's size).
-    chance = replace(
-        evaluation.exact_holdout, unique_real=unique, matched=round(0.10 * unique / factor)
-    )
-    near_chance = replace(
-        evaluation,
-        exact_holdout=chance,
-        exact_all=replace(evaluation.exact_all, matched=round(0.09 * unique)),
-    )
-    relative = {c.name: c for c in ExtractGate().check(near_chance)}
-    assert relative["synthetic-unique-exact-matches"].passed
-    assert "by chance" in relative["synthetic-unique-exact-matches"].summary
-    absolute = ExtractGate(exact_match_reference="none").check(near_chance)
-    assert not {c.name: c for c in absolute}["synthetic-unique-exact-matches"].passed
-    copier = replace(near_chance, exact_all=replace(evaluation.exact_all, matched=unique))
-    assert not {c.name: c for c in ExtractGate().check(copier)}[
-        "synthetic-unique-exact-matches"
-    ].passed
+    assert evaluation.exact_same_size is not None
+    assert evaluation.rows["holdout"] <= evaluation.rows["synthetic"]
+
+    def with_shares(synthetic: float, holdout: float, whole: float):
+        return replace(
+            evaluation,
+            exact_holdout=replace(
+                evaluation.exact_holdout, unique_real=unique, matched=round(holdout * unique)
+            ),
+            exact_same_size=replace(
+                evaluation.exact_same_size, unique_real=unique, matched=round(synthetic * unique)
+            ),
+            exact_all=replace(evaluation.exact_all, matched=round(whole * unique)),
+        )
+
+    def verdict(evaluation, gate=None):
+        checks = (gate or ExtractGate()).check(evaluation)
+        return {c.name: c for c in checks}["synthetic-unique-exact-matches"]
+
+    # New people reproduce 10%; a same-sized synthetic sample 9% (the whole extract more).
+    near_chance = with_shares(0.09, 0.10, 0.20)
+    assert verdict(near_chance).passed
+    assert "by chance" in verdict(near_chance).summary
+    assert not verdict(near_chance, ExtractGate(exact_match_reference="none")).passed
+    # A synthesiser that copies: more than new people reproduce, like for like.
+    assert not verdict(with_shares(0.30, 0.10, 0.40)).passed
 
 
 def test_html_report_is_self_contained(evaluation) -> None:
@@ -112,3 +123,19 @@ def test_html_report_is_self_contained(evaluation) -> None:
     assert "<script" not in html.lower()
     assert not re.search(r"(src|href)\s*=\s*['\"]?https?:", html)
     assert "tenure" in html and "E02" in html
+
+
+def test_recipient_copy_counts_no_small_group_of_real_residents(evaluation) -> None:
+    from boroughkit.synth.evaluate.sharing import for_recipient
+
+    shared = for_recipient(evaluation)
+    assert all(value % 10 == 0 for value in shared.rows.values())
+    for name, marginal in shared.marginals.items():
+        assert all(round(share, 3) == share for share in marginal["real"])
+        assert marginal["synthetic"] == evaluation.marginals[name]["synthetic"]
+    for attack in shared.attacks:
+        assert attack.trials % 10 == 0 and attack.train_successes % 10 == 0
+    assert shared.exact_all.unique_real % 10 == 0
+    assert shared.utility is not None and shared.utility.holdout_rows % 10 == 0
+    # Scores of the synthetic data are untouched.
+    assert shared.fidelity.score == evaluation.fidelity.score

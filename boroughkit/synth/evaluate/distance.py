@@ -100,12 +100,16 @@ def nearest(query: Encoded, reference: Encoded) -> tuple[np.ndarray, np.ndarray]
 
 def _distinct(encoded: Encoded) -> tuple[np.ndarray, np.ndarray]:
     """Rows of the first occurrence of each distinct record, and each record's distinct row."""
-    # NaN (missing) must equal NaN here, as it does in the distance: compare through a sentinel.
-    numeric = np.where(np.isnan(encoded.numeric), -1.0, encoded.numeric)
-    joined = np.hstack([numeric, encoded.onehot.astype(float)])
-    if joined.shape[1] == 0:
-        return np.zeros(min(len(joined), 1), dtype=np.int64), np.zeros(len(joined), np.int64)
-    _, first, inverse = np.unique(joined, axis=0, return_index=True, return_inverse=True)
+    n = len(encoded)
+    # Compare compact bytes: numbers as float64 (missing as a sentinel, -0.0 as 0.0, as in the
+    # distance) and the one-hot part packed to bits, one byte string per record.
+    numeric = np.where(np.isnan(encoded.numeric), -1.0, encoded.numeric) + 0.0
+    packed = np.packbits(encoded.onehot.astype(bool), axis=1)
+    raw = np.hstack([np.ascontiguousarray(numeric).view(np.uint8).reshape(n, -1), packed])
+    if raw.shape[1] == 0:
+        return np.zeros(min(n, 1), dtype=np.int64), np.zeros(n, np.int64)
+    keys = np.ascontiguousarray(raw).view(np.dtype((np.void, raw.shape[1]))).reshape(n)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     return first, inverse.reshape(-1)
 
 

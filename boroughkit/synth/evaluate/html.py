@@ -115,8 +115,12 @@ def _headline(evaluation: ExtractEvaluation) -> str:
         ["2-way k-marginal ceiling (hold-out vs training)", evaluation.ceiling.score],
         ["unique exact matches, all columns", f"{evaluation.exact_all.share:.4%}"],
         [
-            "same, new people by chance (hold-out, scaled to the synthetic size)",
-            f"{evaluation.holdout_exact_share_scaled:.4%}",
+            "same, synthetic sample as large as the hold-out",
+            f"{evaluation.exact_like_for_like[0]:.4%}",
+        ],
+        [
+            "same, new people by chance (the hold-out)",
+            f"{evaluation.exact_like_for_like[1]:.4%}",
         ],
         ["median distance to closest record: synthetic", evaluation.dcr.synthetic_median],
         ["median distance to closest record: hold-out", evaluation.dcr.holdout_median],

@@ -63,8 +63,8 @@ class ExtractEvaluation:
     ceiling: KMarginalResult
     exact_all: ExactMatches
     exact_qi: ExactMatches | None
-    # New people (the hold-out) matching unique training records by chance: context for the
-    # synthetic share, scaled up to the synthetic size since more rows match more often.
+    # New people (the hold-out) matching unique training records by chance, and a synthetic
+    # sample of the hold-out's size: the like-for-like comparison the gate makes.
     exact_holdout: ExactMatches
     dcr: DistanceToClosest
     attacks: list[AttackResult]
@@ -73,12 +73,14 @@ class ExtractEvaluation:
     shapes: ShapesResult | None = None
     marginals: dict[str, dict[str, list]] = field(default_factory=dict)
     synthesiser: dict[str, Any] = field(default_factory=dict)
+    exact_same_size: ExactMatches | None = None
 
     @property
-    def holdout_exact_share_scaled(self) -> float:
-        """The hold-out's chance-match share, scaled to as many rows as the synthetic data."""
-        factor = self.rows["synthetic"] / max(self.rows["holdout"], 1)
-        return min(1.0, self.exact_holdout.share * factor)
+    def exact_like_for_like(self) -> tuple[float, float]:
+        """Shares of unique training records reproduced by as many synthetic records as there
+        are hold-out people, and by the hold-out people themselves (chance for new people)."""
+        synthetic = self.exact_same_size or self.exact_all
+        return synthetic.share, self.exact_holdout.share
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (pair scores and per-area scores included)."""
@@ -97,7 +99,9 @@ class ExtractEvaluation:
                 "all_columns": _exact(self.exact_all),
                 "quasi_identifiers": _exact(self.exact_qi) if self.exact_qi else None,
                 "holdout_baseline": _exact(self.exact_holdout),
-                "holdout_baseline_scaled": self.holdout_exact_share_scaled,
+                "synthetic_sample_of_holdout_size": _exact(self.exact_same_size)
+                if self.exact_same_size
+                else None,
             },
             "dcr": self.dcr.to_dict(),
             "attacks": [attack.to_dict() for attack in self.attacks],
@@ -152,6 +156,11 @@ def evaluate_extract(
         exact_all=exact_matches(train, synthetic, schema),
         exact_qi=exact_matches(train, synthetic, schema, qis) if qis else None,
         exact_holdout=exact_matches(train, holdout, schema),
+        exact_same_size=exact_matches(
+            train,
+            synthetic.sample(n=min(len(holdout), len(synthetic)), random_state=seed),
+            schema,
+        ),
         dcr=distance_to_closest(train, holdout, synthetic, schema, seed=seed),
         attacks=run_attacks(
             train,
