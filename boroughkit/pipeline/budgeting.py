@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from boroughkit.budget import Rho
@@ -40,3 +41,13 @@ def reserve_budget(
         )
     tables = [table.name for table in plan.tables] or [f"{plan.loaded.config.name} (extract)"]
     return ledger.reserve(dataset, release_id, Rho.parse(plan.rho), tables=tables, by=context.user)
+
+
+def charge_staged(reservation: Reservation, staged: Path) -> None:
+    """Charge a staged release; if the charge cannot be written, unstage the release too, so
+    that nothing waits for approval that the ledger does not account for."""
+    try:
+        reservation.commit()
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise

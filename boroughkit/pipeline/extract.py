@@ -21,7 +21,7 @@ from boroughkit import __version__
 from boroughkit.config.extract_models import DP_SYNTHESIS, SyntheticExtractRelease
 from boroughkit.errors import ConfigError
 from boroughkit.geography import open_bundle
-from boroughkit.pipeline.budgeting import dataset_name, reserve_budget
+from boroughkit.pipeline.budgeting import charge_staged, dataset_name, reserve_budget
 from boroughkit.pipeline.context import RunContext
 from boroughkit.pipeline.extract_bundle import terms_text, write_bundle
 from boroughkit.pipeline.extract_gate import extract_checks, extract_gate_report, public_values
@@ -91,7 +91,7 @@ def run_extract(
         return _build(plan, context, inputs, dataset, reports_dir, dry_run)
     with reserve_budget(plan, catalogue, inputs.release_id, source, context) as reservation:
         result = _build(plan, context, inputs, dataset, reports_dir, dry_run)
-        reservation.commit()
+        charge_staged(reservation, result.release_dir)
     return result
 
 

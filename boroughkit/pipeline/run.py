@@ -20,7 +20,7 @@ from boroughkit.disclosure.report import GateReport
 from boroughkit.errors import DataError, DisclosureError
 from boroughkit.geography import open_bundle
 from boroughkit.pipeline import manifest as manifest_mod
-from boroughkit.pipeline.budgeting import dataset_name, reserve_budget
+from boroughkit.pipeline.budgeting import charge_staged, dataset_name, reserve_budget
 from boroughkit.pipeline.context import RunContext
 from boroughkit.pipeline.gating import published_populations, run_gate
 from boroughkit.pipeline.load import load_records
@@ -114,7 +114,7 @@ def run_pipeline(
         tables = release.tables()
         result = _stage_and_publish(plan, catalogue, release_id, context, release, tables,
                                     dataset, reports_dir)
-        reservation.commit()
+        charge_staged(reservation, result.release_dir)
     return result
 
 

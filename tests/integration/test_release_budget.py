@@ -68,3 +68,18 @@ def test_two_runs_at_once_cannot_overspend(demo_workspace):
     assert codes == [0, 4], [p.stdout.read() for p in processes if p.stdout]
     assert len(list((demo_workspace / "catalogue").glob("*/*/manifest.json"))) == 1
     assert _status(demo_workspace).spent.value == Fraction(3, 5)
+
+
+def test_a_charge_that_cannot_be_written_unstages_the_release(demo_workspace, monkeypatch):
+    from boroughkit.ledger import Reservation
+
+    def broken_commit(self):
+        raise OSError("disk full while writing the ledger")
+
+    monkeypatch.setattr(Reservation, "commit", broken_commit)
+    with pytest.raises(OSError, match="disk full"):
+        run_pipeline(build_plan(load_config(_config(demo_workspace, 0.5))))
+    staging = demo_workspace / "catalogue" / "staging"
+    assert not staging.exists() or not any(staging.iterdir())
+    status = _status(demo_workspace)
+    assert status.spent.value == 0 and status.in_flight.value == 0
