@@ -39,6 +39,7 @@ from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.release_writer import write_manifest
 from boroughkit.synth import SynthSchema
 from boroughkit.synth.evaluate.report import evaluate_extract, split_holdout
+from boroughkit.synth.evaluate.sharing import for_recipient
 
 
 @dataclass(frozen=True)
@@ -115,15 +116,17 @@ def _build(plan: Plan, context: RunContext, inputs: ExtractInputs, dataset: str,
         target=release.utility_target, synthesiser=synthesiser.describe(), seed=split_seed,
     )
     checks = extract_checks(release, evaluation, synthetic, inputs.people, inputs.schema)
+    # Everything written into the bundle describes real people only in rounded figures.
+    shared = for_recipient(evaluation)
     with staged_release(inputs.catalogue, inputs.release_id) as staging:
         files = write_bundle(
             staging, name=config.name, synthetic=synthetic, schema=inputs.schema,
-            evaluation=evaluation, checks=checks, statement=extract_statement(plan, evaluation),
+            evaluation=evaluation, checks=checks, statement=extract_statement(plan, shared),
             terms=terms_text(release, config.name, config.publish.publisher, inputs.terms),
         )
         document = extract_manifest(
             plan, inputs.release_id, context, inputs.bundle, inputs.loaded.facts,
-            synthesiser.describe(), evaluation, dataset, split_seed, __version__,
+            synthesiser.describe(), shared, dataset, split_seed, __version__,
             [str(column) for column in synthetic.columns], inputs.schema,
         )
         manifest_path = write_manifest(staging, document, files, config.publish)

@@ -71,7 +71,7 @@ def write_bundle(
     pq.write_table(table, folder / "data" / f"{name}.parquet")
     synthetic.to_csv(folder / "data" / f"{name}.csv", index=False, lineterminator="\n")
     _dictionary(folder / "data-dictionary.csv", schema, list(synthetic.columns))
-    shared = for_recipient(evaluation)
+    shared = for_recipient(evaluation)  # idempotent: rounding rounded figures changes nothing
     write_html(shared, folder / "evaluation.html", checks)
     (folder / "evaluation.json").write_text(
         json.dumps(shared.to_dict(), indent=2, default=_plain) + "\n", encoding="utf-8"

@@ -41,6 +41,13 @@ def test_cart_extract_is_issued_with_bundle_and_register_entry(demo_workspace, d
     catalogue = demo_workspace / "catalogue"
     manifest = json.loads((result.release_dir / "manifest.json").read_text())
     assert manifest["access"] == "restricted"
+    # Figures about real people in the bundle are rounded (counts to 10, shares to 0.1 %).
+    utility = manifest["evaluation"]["utility"]
+    assert utility["holdout_rows"] % 10 == 0 and round(utility["positive_share"], 3) == utility[
+        "positive_share"
+    ]
+    shared = json.loads((result.release_dir / "evaluation.json").read_text())
+    assert all(count % 10 == 0 for count in shared["rows"].values())
     assert manifest["extract"]["synthesiser"]["seed"] == 11
     approve_release(catalogue, result.release_id, by="Dana Approver")
     issued = publish_release(catalogue, result.release_id)
