@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from boroughkit.cli.geography import geography, split_crs
 from boroughkit.geography import GeographyBundle, open_bundle
+from tests.conftest import GEO
 
-GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
 LOOKUP = GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv"
 
 

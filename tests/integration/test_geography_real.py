@@ -15,8 +15,8 @@ from pyproj import Transformer
 from boroughkit.errors import GeographyError
 from boroughkit.geography import GeographyBundle, ImportReport, geocode, import_bundle
 from boroughkit.geography.importer import ONS_SOURCE_LINE
+from tests.conftest import GEO
 
-GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
 LOOKUP = GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv"
 LBBD = "E09000002"
 

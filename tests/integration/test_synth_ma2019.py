@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,8 +12,9 @@ from boroughkit.synth import PrivacyBudget, count_violations, make_synthesiser, 
 from boroughkit.synth.evaluate.kmarginal import kmarginal
 from boroughkit.synth.evaluate.privacy import exact_matches
 from boroughkit.synth.evaluate.report import split_holdout
+from tests.conftest import SHARED_DATA
 
-NIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "nist_crc"
+NIST = SHARED_DATA / "nist_crc"
 
 
 @pytest.fixture(scope="module")

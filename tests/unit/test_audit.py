@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,9 +18,8 @@ from boroughkit.disclosure.tables import (
     build_relations,
 )
 from boroughkit.errors import DataError
-from tests.conftest import ons_lookup
+from tests.conftest import GEO, ons_lookup
 
-GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
 LEVEL_COLUMNS = {
     "estate": "estate_code",
     "lsoa": "lsoa_code",

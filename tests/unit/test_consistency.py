@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,6 @@ from boroughkit.anonymise.hierarchy import build_design, fit_gls
 from boroughkit.errors import ConfigError, DataError
 from tests.conftest import ons_lookup
 
-GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
 LEVELS = ("oa", "lsoa", "msoa", "ward", "borough")
 SHARES = np.array([0.40, 0.22, 0.15, 0.10, 0.06, 0.04, 0.02, 0.01])
 

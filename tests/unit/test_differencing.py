@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import cast
 
 import geopandas as gpd
@@ -26,8 +25,8 @@ from boroughkit.disclosure.differencing import (
 from boroughkit.disclosure.release_differencing import Protection
 from boroughkit.errors import ConfigError, DataError, GeographyError
 from boroughkit.geography.bundle import BundleInfo, GeographyBundle
+from tests.conftest import GEO
 
-GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
 LEVELS = ("oa", "lsoa", "msoa", "ward", "borough")
 
 

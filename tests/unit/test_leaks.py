@@ -23,8 +23,8 @@ from boroughkit.disclosure.leaks import (
 )
 from boroughkit.disclosure.report import Finding
 from boroughkit.errors import DataError
+from tests.conftest import GEO
 
-GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
 CANARY = "zq-canary-7f3a9c"
 
 

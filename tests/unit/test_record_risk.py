@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,8 +19,9 @@ from boroughkit.disclosure.records import (
     household_signatures,
 )
 from boroughkit.errors import ConfigError, DataError
+from tests.conftest import SHARED_DATA
 
-NIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "nist_crc" / "ma2019.csv"
+NIST = SHARED_DATA / "nist_crc" / "ma2019.csv"
 QIS = ["PUMA", "AGEP", "SEX", "RAC1P"]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,8 +19,6 @@ from boroughkit.disclosure.rules import (
 from boroughkit.disclosure.tables import PUBLISHED, SUPPRESSED, CellTable
 from boroughkit.errors import ConfigError, DataError
 from tests.conftest import ons_lookup
-
-GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
 
 
 def cells(rows: list[dict[str, object]]) -> CellTable:

@@ -2,59 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pandas as pd
 
 from boroughkit.disclosure.audit import audit_suppression
 from boroughkit.disclosure.rules import RuleSettings, apply_rules
 from boroughkit.disclosure.suppression import SECONDARY, secondary_suppression
 from boroughkit.disclosure.tables import TOTAL_CATEGORY, CellTable
-from tests.conftest import ons_lookup
-
-GEO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "geo"
-CODE_COLUMNS = {
-    "lsoa": "lsoa_code",
-    "msoa": "msoa_code",
-    "ward": "ward_code",
-    "borough": "borough_code",
-}
-TINY = pd.DataFrame(
-    {
-        "oa_code": ["o1", "o2", "o3", "o4"],
-        "lsoa_code": ["l1", "l1", "l2", "l2"],
-        "msoa_code": ["m1"] * 4,
-        "ward_code": ["w1", "w1", "w1", "w2"],
-        "borough_code": ["b1"] * 4,
-    }
-)
-
-
-def release(
-    lookup: pd.DataFrame,
-    oa_counts: pd.DataFrame,
-    levels: tuple[str, ...],
-    *,
-    table: str = "t",
-    total: bool = True,
-) -> pd.DataFrame:
-    """Cells of one count table summed exactly from OA counts (index: OA codes)."""
-    counts = oa_counts.copy()
-    if total:
-        counts[TOTAL_CATEGORY] = counts.sum(axis=1)
-    frames = []
-    for level in levels:
-        codes = (
-            counts.index.to_numpy()
-            if level == "oa"
-            else lookup.set_index("oa_code")[CODE_COLUMNS[level]].reindex(counts.index)
-        )
-        by_area = counts.groupby(np.asarray(codes)).sum()
-        long = by_area.stack().reset_index()
-        long.columns = ["area_code", "category", "value"]
-        frames.append(long.assign(table=table, level=level))
-    return pd.concat(frames, ignore_index=True)
+from tests.conftest import GEO, ons_lookup
+from tests.unit.test_audit import TINY, release
 
 
 def protect(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,8 +13,9 @@ from boroughkit.errors import ConfigError, DataError
 from boroughkit.synth import schema_for_ma2019, schema_from_dict, to_one_row_per_person
 from boroughkit.synth.rules import StructuralRule, count_violations
 from boroughkit.synth.schema import ColumnSpec
+from tests.conftest import SHARED_DATA
 
-NIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "nist_crc"
+NIST = SHARED_DATA / "nist_crc"
 
 
 def test_numbers_are_binned_left_closed_with_missing_last() -> None:
