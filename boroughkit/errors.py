@@ -6,6 +6,9 @@ so library callers (notebooks, tests) see ordinary exceptions with the same text
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class BoroughkitError(Exception):
     """Base class of every error boroughkit raises on purpose."""
@@ -58,3 +61,16 @@ class PublishError(BoroughkitError):
     """The catalogue could not be written; it was left as it was."""
 
     exit_code = 5
+
+
+def check_columns_present(source: object, available: list[str], wanted: Iterable[str]) -> None:
+    """Raise a DataError naming ``source``, the columns present and a close match when a wanted
+    column is missing."""
+    for column in wanted:
+        if column not in available:
+            close = difflib.get_close_matches(column, available, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise DataError(
+                f"{source}: column '{column}' not found; columns present: {', '.join(available)}",
+                fix=f"{hint}rename the column or change the config to name an existing one",
+            )

@@ -8,7 +8,6 @@ pandas path.
 
 from __future__ import annotations
 
-import difflib
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from boroughkit.anonymise.aggregate_sql import quote_identifier, quote_literal
-from boroughkit.errors import BoroughkitError, ConfigError, DataError
+from boroughkit.errors import BoroughkitError, ConfigError, DataError, check_columns_present
 
 FORMATS_BY_SUFFIX = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -87,14 +86,7 @@ def require_columns(
         ]
     except duckdb.Error as error:
         raise unreadable(path, error) from error
-    for column in wanted:
-        if column not in available:
-            close = difflib.get_close_matches(column, available, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise DataError(
-                f"{path}: column '{column}' not found; columns present: {', '.join(available)}",
-                fix=f"{hint}rename the column or change the config to name an existing one",
-            )
+    check_columns_present(path, available, wanted)
 
 
 def unreadable(path: Path, error: duckdb.Error) -> BoroughkitError:

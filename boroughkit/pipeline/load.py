@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from boroughkit.config.models import SourceConfig
-from boroughkit.errors import ConfigError, DataError
+from boroughkit.errors import ConfigError, DataError, check_columns_present
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ def read_table(path: Path, fmt: str = "auto", columns: list[str] | None = None) 
     kind = _format_of(path, fmt)
     if kind == "parquet":
         available = pq.read_schema(path).names
-        _require(path, available, columns or [])
+        check_columns_present(path, available, columns or [])
         return pq.read_table(path, columns=columns).to_pandas()
     if kind == "excel":
         try:
@@ -58,7 +57,7 @@ def read_table(path: Path, fmt: str = "auto", columns: list[str] | None = None) 
             ) from error
     else:
         frame = _read_csv(path)
-    _require(path, list(frame.columns), columns or [])
+    check_columns_present(path, list(frame.columns), columns or [])
     return frame[columns] if columns else frame
 
 
@@ -72,17 +71,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
         ) from error
     except pd.errors.EmptyDataError as error:
         raise DataError(f"{path}: the file is empty", fix="export the records again") from error
-
-
-def _require(path: Path, available: list[str], wanted: list[str]) -> None:
-    for column in wanted:
-        if column not in available:
-            close = difflib.get_close_matches(column, available, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise DataError(
-                f"{path}: column '{column}' not found; columns present: {', '.join(available)}",
-                fix=f"{hint}rename the column or change the config to name an existing one",
-            )
 
 
 def load_records(
