@@ -50,18 +50,18 @@ def demo_like_counts(lookup: pd.DataFrame, seed: int = 11) -> np.ndarray:
 
 
 def level_truth(lookup: pd.DataFrame, counts: np.ndarray, level: str):
-    """Codes (sorted) and true counts of a level."""
+    """Codes (sorted) and true counts of a level, and each OA's row among them."""
     index, codes = pd.factorize(lookup[f"{level}_code"], sort=True)
     summed = np.zeros((len(codes), counts.shape[1]), dtype=np.int64)
     np.add.at(summed, index, counts)
-    return list(codes), summed
+    return list(codes), summed, index
 
 
 def measure(lookup, counts, sigmas, rng, exact=False):
     """Noisy measurements of each level (discrete Gaussian simulated with numpy)."""
     measurements = []
     for level, sigma in sigmas.items():
-        codes, truth = level_truth(lookup, counts, level)
+        codes, truth, _ = level_truth(lookup, counts, level)
         noise = 0 if exact else np.rint(rng.normal(0, sigma, truth.shape)).astype(np.int64)
         order = rng.permutation(len(codes))  # measurements may list areas in any order
         measurements.append(
@@ -107,7 +107,7 @@ def test_release_is_consistent_nonnegative_and_integer(levels):
     released = reconcile(lookup, measure(lookup, counts, sigmas, rng), rng)
     assert set(released) == set(levels)
     for level, result in released.items():
-        codes, _ = level_truth(lookup, counts, level)
+        codes, _, _ = level_truth(lookup, counts, level)
         assert result.codes == codes
         assert result.values.dtype == np.int64 and (result.values >= 0).all()
         assert result.values.shape == (len(codes), counts.shape[1])
