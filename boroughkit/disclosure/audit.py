@@ -1,7 +1,7 @@
 """The attack audit: how tightly could an intruder pin down each suppressed cell?
 
 The intruder takes everything published (every cell, level and total of the release) and the
-public relations between cells (:func:`~boroughkit.disclosure.tables.build_relations`), knows
+public relations between cells (:func:`~boroughkit.disclosure.relations.build_relations`), knows
 that cells are non-negative and that counts are whole numbers, and bounds each suppressed cell
 by linear programming (HiGHS). A cell fails when its interval is narrower than the protection
 width, or when it is recovered exactly.
@@ -18,30 +18,27 @@ can occasionally do better (set ``integer_programs=True`` to audit with integer 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse.csgraph import connected_components
 
+from boroughkit.disclosure.intervals import (
+    METHODS,
+    STRUCTURAL,
+    TOL,
+    System,
+    solve_components,
+)
+from boroughkit.disclosure.relations import Relations, build_relations
 from boroughkit.disclosure.report import CheckResult, Finding
 from boroughkit.disclosure.rules import RuleSettings
-from boroughkit.disclosure.tables import KEY_COLUMNS, CellTable, Relations, build_relations
+from boroughkit.disclosure.tables import KEY_COLUMNS, CellTable
 from boroughkit.errors import DataError
 
-_TOL = 1e-6
-_WITNESS_ROUNDS = 30
-_WITNESS_PATIENCE = 3
 #: Below this many suppressed cells every interval is solved exactly; above, screens decide.
 EXACT_LIMIT = 300
-_METHODS = np.array(
-    ["propagation", "witness", "lp", "single-relation", "unrelated", "structural-zero"]
-)
-_PROPAGATION, _WITNESS, _LP, _SINGLE, _UNRELATED, _STRUCTURAL = range(6)
 
 
 @dataclass(frozen=True)
@@ -60,36 +57,6 @@ class AuditResult:
     def passed(self) -> bool:
         """True when no suppressed cell is recovered or narrowed below its protection width."""
         return self.check.passed
-
-
-@dataclass(frozen=True)
-class _System:
-    """What the intruder solves: unknown cells (columns) tied by relations (rows).
-
-    ``truth`` is NaN for cells missing from the release; ``target`` marks the cells to decide.
-    """
-
-    matrix: sparse.csr_array
-    rhs: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    truth: np.ndarray
-    integer: np.ndarray
-    required: np.ndarray
-    target: np.ndarray
-
-    def restrict(self, rows: np.ndarray, cols: np.ndarray) -> _System:
-        """The sub-system of ``rows`` and ``cols`` (an independent component)."""
-        return _System(
-            self.matrix[rows][:, cols],
-            self.rhs[rows],
-            self.lower[cols],
-            self.upper[cols],
-            self.truth[cols],
-            self.integer[cols],
-            self.required[cols],
-            self.target[cols],
-        )
 
 
 def audit_suppression(
@@ -167,10 +134,10 @@ def intruder_intervals(
         settings.protection_width, settings.protection_percent / 100 * truth[columns[is_cell]]
     )
     lower, upper = _propagate(sub, rhs, integer)
-    narrow = (upper - lower < required - _TOL) | (upper - lower <= _TOL)
+    narrow = (upper - lower < required - TOL) | (upper - lower <= TOL)
     if exact_intervals is None:
         exact_intervals = int(is_cell.sum()) <= EXACT_LIMIT
-    system = _System(
+    system = System(
         sub,
         rhs,
         lower,
@@ -180,7 +147,7 @@ def intruder_intervals(
         required,
         is_cell & (exact_intervals | ~narrow),
     )
-    exact, method = _solve_components(
+    exact, method = solve_components(
         system, columns, exact_intervals, integer_programs, workers, cache
     )
     cells_only = np.flatnonzero(is_cell)
@@ -195,7 +162,7 @@ def _check_consistent(relations: Relations, truth: np.ndarray) -> None:
     values = np.nan_to_num(truth)
     residual = np.abs(matrix @ values - relations.rhs)
     scale = 1 + abs(matrix) @ np.abs(values)
-    bad = np.flatnonzero(complete & (residual > _TOL * scale))
+    bad = np.flatnonzero(complete & (residual > TOL * scale))
     if bad.size:
         kinds = sorted(set(relations.kind[bad]))
         raise DataError(
@@ -227,14 +194,14 @@ def _propagate(
         tighter_lower, tighter_upper = lower.copy(), upper.copy()
         np.maximum.at(tighter_lower, cols, np.nan_to_num(new_lower, nan=-np.inf))
         np.minimum.at(tighter_upper, cols, np.nan_to_num(new_upper, nan=np.inf))
-        tighter_lower[integer] = np.ceil(tighter_lower[integer] - _TOL) + 0.0
-        tighter_upper[integer] = np.floor(tighter_upper[integer] + _TOL)
-        scale = _TOL * (1 + np.abs(np.where(np.isfinite(upper), upper, lower)))
+        tighter_lower[integer] = np.ceil(tighter_lower[integer] - TOL) + 0.0
+        tighter_upper[integer] = np.floor(tighter_upper[integer] + TOL)
+        scale = TOL * (1 + np.abs(np.where(np.isfinite(upper), upper, lower)))
         moved = (tighter_lower > lower + scale) | (tighter_upper < upper - scale)
         lower, upper = tighter_lower, tighter_upper
         if not moved.any():
             break
-    if (lower > upper + _TOL * (1 + np.abs(lower))).any():
+    if (lower > upper + TOL * (1 + np.abs(lower))).any():
         raise DataError(
             "cells: the published values contradict the relations between them",
             fix="audit exact (unperturbed, unrounded) tables",
@@ -255,164 +222,10 @@ def _sum_of_others(
     return np.where(infinite_others > 0, infinity, total)
 
 
-def _solve_components(
-    system: _System,
-    columns: np.ndarray,
-    exact_all: bool,
-    integer_programs: bool,
-    workers: int,
-    cache: dict[bytes, tuple[np.ndarray, ...]] | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Decide the targets component by component; bounds are tightened in place.
-
-    Returns, per unknown, whether its interval is exact and the method that decided it.
-    """
-    n_cols = system.matrix.shape[1]
-    exact, method = np.zeros(n_cols, dtype=bool), np.full(n_cols, _PROPAGATION)
-    # Nodes 0..n_cols-1 are unknown cells, then one node per relation.
-    graph = sparse.bmat([[None, system.matrix.T], [system.matrix, None]], format="csr")
-    labels = connected_components(graph, directed=False)[1]
-    col_labels, row_labels = labels[:n_cols], labels[n_cols:]
-    rows_per_label = np.bincount(row_labels, minlength=labels.max() + 1)[col_labels]
-    # A lone relation is solved exactly by propagation; no relation leaves a cell free.
-    exact[rows_per_label <= 1] = True
-    method[rows_per_label == 0], method[rows_per_label == 1] = _UNRELATED, _SINGLE
-    wanted = np.unique(col_labels[system.target & (rows_per_label > 1)])
-    col_groups, row_groups = _groups(col_labels, wanted), _groups(row_labels, wanted)
-    jobs, pending = [], []
-    for label in wanted:
-        cols = col_groups[label]
-        key = columns[cols].tobytes() + bytes([exact_all, integer_programs])
-        if cache is not None and key in cache:
-            _store(cache[key], cols, system, exact, method)
-        else:
-            jobs.append((system.restrict(row_groups[label], cols), exact_all, integer_programs))
-            pending.append((key, cols))
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-            results = list(pool.map(_solve_job, jobs))
-    else:
-        results = [_solve_job(job) for job in jobs]
-    for (key, cols), result in zip(pending, results, strict=True):
-        if cache is not None:
-            cache[key] = result
-        _store(result, cols, system, exact, method)
-    return exact, method
-
-
-def _groups(labels: np.ndarray, wanted: np.ndarray) -> dict[int, np.ndarray]:
-    order = np.argsort(labels, kind="stable")
-    starts = np.searchsorted(labels[order], wanted, side="left")
-    ends = np.searchsorted(labels[order], wanted, side="right")
-    return {int(label): order[s:e] for label, s, e in zip(wanted, starts, ends, strict=True)}
-
-
-def _store(
-    result: tuple[np.ndarray, ...],
-    cols: np.ndarray,
-    system: _System,
-    exact: np.ndarray,
-    method: np.ndarray,
-) -> None:
-    system.lower[cols], system.upper[cols], exact[cols], method[cols] = result
-
-
-def _solve_job(job: tuple[_System, bool, bool]) -> tuple[np.ndarray, ...]:
-    """Prove safe by witness tables what can be; solve the rest exactly by LP."""
-    comp, exact_all, integer_programs = job
-    lower, upper = comp.lower.copy(), comp.upper.copy()
-    exact = np.zeros(lower.size, dtype=bool)
-    method = np.full(lower.size, _PROPAGATION)
-    todo = comp.target.copy()
-    if not exact_all:
-        proven = _witnessed(comp, todo, integer_programs)
-        method[proven] = _WITNESS
-        todo &= ~proven
-    for cell in np.flatnonzero(todo):
-        low, high, exact[cell] = _bounds(comp, int(cell), integer_programs)
-        lower[cell], upper[cell] = max(low, lower[cell]), min(high, upper[cell])
-        method[cell] = _LP
-    return lower, upper, exact, method
-
-
-def _integrality(comp: _System, integer_programs: bool) -> np.ndarray | None:
-    return comp.integer.astype(int) if integer_programs else None
-
-
-def _bounds(comp: _System, cell: int, integer_programs: bool) -> tuple[float, float, bool]:
-    """min and max of one cell over the component, and whether both were solved.
-
-    If the solver balks, the propagated bound stands in: still a valid outer bound.
-    """
-    found, solved = [], True
-    for sense in (1.0, -1.0):
-        cost = np.zeros(comp.lower.size)
-        cost[cell] = sense
-        result = milp(
-            cost,
-            constraints=LinearConstraint(comp.matrix, comp.rhs, comp.rhs),
-            bounds=Bounds(comp.lower, comp.upper),
-            integrality=_integrality(comp, integer_programs),
-        )
-        if result.status == 0 and result.fun is not None:
-            found.append(float(sense * result.fun))
-        elif result.status == 3 and sense < 0:
-            found.append(np.inf)
-        else:
-            found.append(float(comp.lower[cell] if sense > 0 else comp.upper[cell]))
-            solved = False
-    low, high = found
-    if comp.integer[cell]:
-        low, high = np.ceil(low - _TOL) + 0.0, np.floor(high + _TOL) + 0.0
-    return low, high, solved
-
-
-def _witnessed(comp: _System, todo: np.ndarray, integer_programs: bool) -> np.ndarray:
-    """Cells proved safe by feasible tables: each is a table the intruder cannot rule out.
-
-    The true table is one; LP vertices pushing the undecided cells in random directions are
-    others. A cell whose values across these tables spread at least its protection width is
-    safe, whatever else the intruder does.
-    """
-    truth = np.nan_to_num(comp.truth)
-    real = ~np.isnan(comp.truth)
-    # Boxing cells near their true value keeps every LP bounded and the true table feasible.
-    box_low = np.where(real, np.maximum(comp.lower, truth - comp.required), comp.lower)
-    box_high = np.where(real, np.minimum(comp.upper, truth + comp.required), comp.upper)
-    highest, lowest = truth.copy(), truth.copy()
-    proven = np.zeros(truth.size, dtype=bool)
-    rng = np.random.default_rng(0)  # a fixed search order makes audits repeatable
-    idle = 0
-    for _ in range(_WITNESS_ROUNDS):
-        undecided = todo & ~proven
-        if not undecided.any() or idle == _WITNESS_PATIENCE:
-            break
-        # Random directions: pushing every cell its own way at once works badly, because
-        # cells in the same relation must move in opposite directions.
-        weights = np.where(
-            undecided, rng.choice([-1.0, 1.0], truth.size) * rng.uniform(0.5, 1.5, truth.size), 0.0
-        )
-        result = milp(
-            -weights,
-            constraints=LinearConstraint(comp.matrix, comp.rhs, comp.rhs),
-            bounds=Bounds(box_low, box_high),
-            integrality=_integrality(comp, integer_programs),
-        )
-        if result.status != 0 or result.x is None:
-            break
-        highest, lowest = np.maximum(highest, result.x), np.minimum(lowest, result.x)
-        top = np.where(comp.integer, np.floor(highest + _TOL), highest)
-        bottom = np.where(comp.integer, np.ceil(lowest - _TOL), lowest)
-        newly = undecided & (top - bottom >= comp.required - _TOL) & (top - bottom > _TOL)
-        proven |= newly
-        idle = 0 if newly.any() else idle + 1
-    return proven
-
-
 def _intervals_frame(
     frame: pd.DataFrame,
     cells: np.ndarray,
-    system: _System,
+    system: System,
     positions: np.ndarray,
     exact: np.ndarray,
     method: np.ndarray,
@@ -432,10 +245,10 @@ def _intervals_frame(
     result["width"] = result["upper"] - result["lower"]
     result["required"] = np.r_[system.required[positions], zeros]
     result["exact"] = np.r_[exact[positions], np.ones(structural.size, dtype=bool)]
-    result["method"] = _METHODS[np.r_[method[positions], np.full(structural.size, _STRUCTURAL)]]
+    result["method"] = METHODS[np.r_[method[positions], np.full(structural.size, STRUCTURAL)]]
     width, required = result["width"].to_numpy(), result["required"].to_numpy()
     result["safe"] = result["method"].eq("structural-zero").to_numpy() | (
-        (width >= required - _TOL) & (width > _TOL)
+        (width >= required - TOL) & (width > TOL)
     )
     return result.sort_values("cell", ignore_index=True)
 
@@ -445,7 +258,7 @@ def _check_result(
 ) -> CheckResult:
     """One finding per suppressed cell, failures first."""
     failing = ~intervals["safe"]
-    recovered = failing & (intervals["width"] <= _TOL)
+    recovered = failing & (intervals["width"] <= TOL)
     findings = [
         Finding(
             {key: row[key] for key in KEY_COLUMNS},
@@ -483,7 +296,7 @@ def _check_result(
 def _detail(row: dict[str, object]) -> str:
     interval = f"[{row['lower']:g}, {row['upper']:g}]"
     if not row["safe"]:
-        if float(row["width"]) <= _TOL:  # type: ignore[arg-type]
+        if float(row["width"]) <= TOL:  # type: ignore[arg-type]
             return f"recovered exactly: an intruder can compute it as {row['lower']:g}"
         bound = "exactly" if row["exact"] else "within"
         return f"an intruder can narrow it {bound} to {interval}, narrower than {row['required']:g}"

@@ -26,15 +26,10 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
 from boroughkit.disclosure.audit import AuditResult, audit_suppression, intruder_intervals
+from boroughkit.disclosure.relations import Relations, build_relations
 from boroughkit.disclosure.report import Adjustment, CheckResult, Finding
 from boroughkit.disclosure.rules import RuleSettings
-from boroughkit.disclosure.tables import (
-    KEY_COLUMNS,
-    PUBLISHED,
-    CellTable,
-    Relations,
-    build_relations,
-)
+from boroughkit.disclosure.tables import KEY_COLUMNS, PUBLISHED, CellTable
 
 SECONDARY = "secondary"
 

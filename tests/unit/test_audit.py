@@ -10,13 +10,9 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from boroughkit.disclosure.audit import audit_suppression, intruder_intervals
+from boroughkit.disclosure.relations import build_relations
 from boroughkit.disclosure.rules import RuleSettings, apply_rules
-from boroughkit.disclosure.tables import (
-    SUPPRESSED,
-    TOTAL_CATEGORY,
-    CellTable,
-    build_relations,
-)
+from boroughkit.disclosure.tables import SUPPRESSED, TOTAL_CATEGORY, CellTable
 from boroughkit.errors import DataError
 from tests.conftest import GEO, ons_lookup
 
