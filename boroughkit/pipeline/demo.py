@@ -9,8 +9,9 @@ from pathlib import Path
 
 from boroughkit.config import load_config
 from boroughkit.errors import ConfigError, DisclosureError
+from boroughkit.pipeline.outcome import RunResult
 from boroughkit.pipeline.plan import build_plan
-from boroughkit.pipeline.run import RunResult, run_pipeline
+from boroughkit.pipeline.run import run_pipeline
 from boroughkit.publish import PublishResult, approve_release, publish_release
 
 EXAMPLE_CONFIGS = Path(__file__).resolve().parents[2] / "configs"

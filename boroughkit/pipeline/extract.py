@@ -28,13 +28,15 @@ from boroughkit.pipeline.extract_gate import extract_checks, extract_gate_report
 from boroughkit.pipeline.extract_manifest import extract_manifest, extract_statement
 from boroughkit.pipeline.extract_parts import (
     declared_outputs,
-    input_secrets,
     make_extract_synthesiser,
     rows_to_draw,
     terms_of_use,
 )
 from boroughkit.pipeline.extract_schema import area_column, build_schema, people_frame
+from boroughkit.pipeline.gating import record_secrets
+from boroughkit.pipeline.outcome import RunResult, settle_gate
 from boroughkit.pipeline.plan import Plan
+from boroughkit.pipeline.run import LoadedRelease
 from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.release_writer import write_manifest
 from boroughkit.synth import SynthSchema
@@ -57,10 +59,8 @@ class ExtractInputs:
 
 def run_extract(
     plan: Plan, context: RunContext, *, reports_dir: Path | None, dry_run: bool
-) -> Any:
+) -> RunResult:
     """Build, score and gate the extract; stage it for approval (or, dry, keep the report)."""
-    from boroughkit.pipeline.run import _LoadedRelease
-
     loaded, config = plan.loaded, plan.loaded.config
     release = config.release
     assert isinstance(release, SyntheticExtractRelease)
@@ -81,7 +81,7 @@ def run_extract(
             fix="an extract can only be issued under an agreement that is still in force",
         )
     terms = terms_of_use(plan, release)
-    records = _LoadedRelease(plan, bundle, context, source, catalogue, dataset)
+    records = LoadedRelease(plan, bundle, context, source, catalogue, dataset)
     people = people_frame(
         records.geocoded.frame, schema, bundle.oa_to_level(release.area_level),
         area_column(release),
@@ -97,9 +97,7 @@ def run_extract(
 
 
 def _build(plan: Plan, context: RunContext, inputs: ExtractInputs, dataset: str,
-           reports_dir: Path | None, dry_run: bool) -> Any:
-    from boroughkit.pipeline.run import RunResult, settle_gate
-
+           reports_dir: Path | None, dry_run: bool) -> RunResult:
     config = plan.loaded.config
     release = config.release
     assert isinstance(release, SyntheticExtractRelease)
@@ -121,7 +119,7 @@ def _build(plan: Plan, context: RunContext, inputs: ExtractInputs, dataset: str,
     with staged_release(inputs.catalogue, inputs.release_id) as staging:
         files = write_bundle(
             staging, name=config.name, synthetic=synthetic, schema=inputs.schema,
-            evaluation=evaluation, checks=checks, statement=extract_statement(plan, shared),
+            evaluation=shared, checks=checks, statement=extract_statement(plan, shared),
             terms=terms_text(release, config.name, config.publish.publisher, inputs.terms),
         )
         document = extract_manifest(
@@ -133,16 +131,14 @@ def _build(plan: Plan, context: RunContext, inputs: ExtractInputs, dataset: str,
         paths = [*(staging / f.path for f in files), manifest_path]
         report = extract_gate_report(
             inputs.release_id, checks, paths,
-            declared_outputs(inputs.schema), input_secrets(plan, inputs.loaded.records.frame),
+            declared_outputs(inputs.schema), record_secrets(plan, inputs.loaded.records.frame),
             public_values(inputs.schema, inputs.bundle), differentially_private=private,
         )
         report.write(staging)
-        kept = settle_gate(report, staging, reports_dir or plan.loaded.base_dir / "reports",
-                           inputs.release_id, dry_run)
-        if kept is not None:
-            return RunResult(inputs.release_id, kept.parent, files, report,
-                             f"The gate passes for {inputs.release_id}; nothing was staged or "
-                             f"charged. Report: {kept}")
+        checked = settle_gate(report, staging, reports_dir or plan.loaded.base_dir / "reports",
+                              inputs.release_id, dry_run, files)
+        if checked is not None:
+            return checked
         final = commit_release(inputs.catalogue, staging, inputs.release_id)
     summary = (
         f"Built synthetic extract {inputs.release_id} ({release.synthesiser}, "

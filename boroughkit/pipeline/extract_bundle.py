@@ -27,7 +27,6 @@ from boroughkit.publish.files import WrittenFile, sha256_of
 from boroughkit.synth import SynthSchema
 from boroughkit.synth.evaluate.html import write_html
 from boroughkit.synth.evaluate.report import ExtractEvaluation
-from boroughkit.synth.evaluate.sharing import for_recipient
 
 _TERMS = """# Terms of use: {name}
 
@@ -59,7 +58,11 @@ def write_bundle(
     statement: str,
     terms: str,
 ) -> list[WrittenFile]:
-    """Write every file of the bundle into ``folder``; returns them for the manifest."""
+    """Write every file of the bundle into ``folder``; returns them for the manifest.
+
+    ``evaluation`` is the copy fit to share (:func:`~boroughkit.synth.evaluate.sharing.
+    for_recipient`): the bundle leaves the council.
+    """
     (folder / "data").mkdir(parents=True, exist_ok=True)
     descriptions = {spec.name: spec.description for spec in schema.columns}
     table = pa.Table.from_pandas(synthetic.reset_index(drop=True), preserve_index=False)
@@ -71,10 +74,9 @@ def write_bundle(
     pq.write_table(table, folder / "data" / f"{name}.parquet")
     synthetic.to_csv(folder / "data" / f"{name}.csv", index=False, lineterminator="\n")
     _dictionary(folder / "data-dictionary.csv", schema, list(synthetic.columns))
-    shared = for_recipient(evaluation)  # idempotent: rounding rounded figures changes nothing
-    write_html(shared, folder / "evaluation.html", checks)
+    write_html(evaluation, folder / "evaluation.html", checks)
     (folder / "evaluation.json").write_text(
-        json.dumps(shared.to_dict(), indent=2, default=_plain) + "\n", encoding="utf-8"
+        json.dumps(evaluation.to_dict(), indent=2, default=_plain) + "\n", encoding="utf-8"
     )
     (folder / "method-and-privacy.md").write_text(statement, encoding="utf-8")
     (folder / "terms-of-use.md").write_text(terms, encoding="utf-8")

@@ -20,6 +20,7 @@ from boroughkit.disclosure import gate
 from boroughkit.disclosure.leaks import scan_for_leaks
 from boroughkit.disclosure.records import check_exact_matches
 from boroughkit.disclosure.report import CheckResult, GateReport
+from boroughkit.pipeline.gating import area_labels
 from boroughkit.synth import SynthSchema
 from boroughkit.synth.evaluate.gate import ExtractGate
 from boroughkit.synth.evaluate.report import ExtractEvaluation
@@ -98,10 +99,7 @@ def extract_gate_report(
 
 def public_values(schema: SynthSchema, bundle: Any) -> set[str]:
     """Values published on purpose: area codes and names, declared categories."""
-    values: set[str] = set()
-    for level in ("oa", "lsoa", "msoa", "ward", "borough"):
-        areas = bundle.areas(level)
-        values |= set(areas["code"].astype(str)) | set(areas["name"].astype(str))
+    values = area_labels(bundle)
     for spec in schema.synthesised:
         if not spec.is_numeric:
             values |= {str(value) for value in spec.values}

@@ -6,10 +6,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
-import pandas as pd
-
 from boroughkit.config.extract_models import DP_SYNTHESIS, SyntheticExtractRelease
-from boroughkit.disclosure.leaks import secrets_from_records
 from boroughkit.errors import ConfigError
 from boroughkit.pipeline.manifest import PUBLIC_ROUNDING
 from boroughkit.pipeline.plan import Plan
@@ -69,13 +66,3 @@ def rows_to_draw(release: SyntheticExtractRelease, synthesiser: Any, people: int
 def declared_outputs(schema: SynthSchema) -> set[str]:
     """The columns an extract may carry: the schema's, and a fresh household id if kept."""
     return {*schema.names, *([schema.household_column] if schema.household_column else [])}
-
-
-def input_secrets(plan: Plan, records: pd.DataFrame) -> dict[str, list[Any]]:
-    """Values of the input that must never appear in the bundle (ids, postcodes, canary)."""
-    config = plan.loaded.config
-    columns = [c for c in (config.source.privacy_unit, config.source.household,
-                           config.geography.geocode.postcode, *config.source.identifiers)
-               if c and c in records]
-    return secrets_from_records(records, {c: c for c in columns},
-                                canary=config.disclosure.canary)

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from boroughkit.anonymise.released import ReleasedTable
+from boroughkit.config.models import LEVEL_ORDER
 from boroughkit.disclosure import gate
-from boroughkit.disclosure.leaks import scan_for_leaks
+from boroughkit.disclosure.leaks import scan_for_leaks, secrets_from_records
 from boroughkit.disclosure.report import GateReport
 from boroughkit.disclosure.rules import RuleSettings, dp_superseded_results
 from boroughkit.pipeline.differencing_gate import cross_release, geographic_differencing
@@ -65,12 +66,29 @@ def rule_settings(disclosure: Any) -> RuleSettings:
     return RuleSettings(**{name: getattr(disclosure, name) for name in fields})
 
 
-def _public_values(bundle: Any, tables: list[ReleasedTable]) -> set[str]:
-    """Area codes and names and category labels: published on purpose, not leaks."""
+def area_labels(bundle: Any) -> set[str]:
+    """Every area code and name of the geography: public, so never a leak."""
     values: set[str] = set()
-    for level in ("oa", "lsoa", "msoa", "ward", "borough"):
+    for level in LEVEL_ORDER:
         areas = bundle.areas(level)
         values |= set(areas["code"].astype(str)) | set(areas["name"].astype(str))
+    return values
+
+
+def record_secrets(plan: Plan, records: pd.DataFrame) -> dict[str, list[Any]]:
+    """Values of the input that must never appear in an output: ids, household ids,
+    postcodes, declared identifiers and the planted canary."""
+    config = plan.loaded.config
+    columns = [c for c in (config.source.privacy_unit, config.source.household,
+                           config.geography.geocode.postcode, *config.source.identifiers)
+               if c and c in records]
+    return secrets_from_records(records, {c: c for c in columns},
+                                canary=config.disclosure.canary)
+
+
+def _public_values(bundle: Any, tables: list[ReleasedTable]) -> set[str]:
+    """Area codes and names and category labels: published on purpose, not leaks."""
+    values = area_labels(bundle)
     for table in tables:
         for frame in table.frames.values():
             for column in table.category_columns:

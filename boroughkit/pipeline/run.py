@@ -6,8 +6,6 @@ only after the gate has passed.
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +13,14 @@ import pandas as pd
 
 from boroughkit import __version__
 from boroughkit.anonymise.released import ReleasedTable
-from boroughkit.disclosure.leaks import secrets_from_records
-from boroughkit.disclosure.report import GateReport
-from boroughkit.errors import DataError, DisclosureError
+from boroughkit.errors import DataError
 from boroughkit.geography import open_bundle
 from boroughkit.pipeline import manifest as manifest_mod
 from boroughkit.pipeline.budgeting import charge_staged, dataset_name, reserve_budget
 from boroughkit.pipeline.context import RunContext
-from boroughkit.pipeline.gating import published_populations, run_gate
+from boroughkit.pipeline.gating import published_populations, record_secrets, run_gate
 from boroughkit.pipeline.load import load_records
+from boroughkit.pipeline.outcome import RunResult, settle_gate
 from boroughkit.pipeline.plan import Plan
 from boroughkit.pipeline.releasing import release_tables
 from boroughkit.pipeline.steps import (
@@ -40,17 +37,6 @@ from boroughkit.pipeline.streaming import (
 from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.files import WrittenFile
 from boroughkit.publish.release_writer import write_manifest, write_table_files
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What a run published, where, and what the analyst should know."""
-
-    release_id: str
-    release_dir: Path
-    files: list[WrittenFile]
-    report: GateReport
-    summary: str
 
 
 def _needed_columns(plan: Plan) -> list[str]:
@@ -89,22 +75,21 @@ def run_pipeline(
     if plan.method == "synthetic-extract":
         from boroughkit.pipeline.extract import run_extract
 
-        result: RunResult = run_extract(plan, context, reports_dir=reports_dir, dry_run=dry_run)
-        return result
+        return run_extract(plan, context, reports_dir=reports_dir, dry_run=dry_run)
     loaded, config = plan.loaded, plan.loaded.config
     bundle = open_bundle(config.geography.boundaries, base_dir=loaded.base_dir)
     source_path = loaded.resolve(config.source.path)
     catalogue = loaded.resolve(config.publish.to)
     release_id = context.new_release_id(config.name)
     dataset = dataset_name(plan, source_path)
-    release: _LoadedRelease | _StreamedRelease
+    release: LoadedRelease | _StreamedRelease
     if can_stream(plan, source_path):
         if not source_path.exists():
             raise DataError(f"{source_path}: file not found", fix="check source.path (relative "
                             "paths are resolved against the config file's folder)")
         release = _StreamedRelease(plan, bundle, context, source_path)
     else:
-        release = _LoadedRelease(plan, bundle, context, source_path, catalogue, dataset)
+        release = LoadedRelease(plan, bundle, context, source_path, catalogue, dataset)
     if not plan.spends_budget or dry_run:
         tables = release.tables()
         return _stage_and_publish(plan, catalogue, release_id, context, release, tables,
@@ -118,7 +103,7 @@ def run_pipeline(
     return result
 
 
-class _LoadedRelease:
+class LoadedRelease:
     """Records read into memory (any format, any geocoding, any method)."""
 
     def __init__(self, plan: Plan, bundle: Any, context: RunContext, source: Path,
@@ -139,15 +124,9 @@ class _LoadedRelease:
                               self.source, self.catalogue, self.dataset)
 
     def evidence(self, paths: list[Path], levels: list[str]) -> tuple[Any, pd.DataFrame]:
-        config = self.plan.loaded.config
-        columns = [c for c in (config.source.privacy_unit, config.source.household,
-                               config.geography.geocode.postcode, *config.source.identifiers)
-                   if c and c in self.records.frame]
-        secrets = secrets_from_records(self.records.frame, {c: c for c in columns},
-                                       canary=config.disclosure.canary)
-        frame = self.geocoded.frame
-        return secrets, published_populations(self.bundle, levels, frame,
-                                              config.source.privacy_unit)
+        secrets = record_secrets(self.plan, self.records.frame)
+        return secrets, published_populations(self.bundle, levels, self.geocoded.frame,
+                                              self.plan.loaded.config.source.privacy_unit)
 
 
 class _StreamedRelease:
@@ -175,7 +154,7 @@ class _StreamedRelease:
 
 
 def _stage_and_publish(plan: Plan, catalogue: Path, release_id: str, context: RunContext,
-                       release: _LoadedRelease | _StreamedRelease, tables: list[ReleasedTable],
+                       release: LoadedRelease | _StreamedRelease, tables: list[ReleasedTable],
                        dataset: str, reports_dir: Path | None, *,
                        dry_run: bool = False) -> RunResult:
     loaded, bundle = plan.loaded, release.bundle
@@ -192,12 +171,10 @@ def _stage_and_publish(plan: Plan, catalogue: Path, release_id: str, context: Ru
                           records.frame if records is not None else None,
                           catalogue=catalogue, dataset=dataset)
         report.write(staging)
-        kept = settle_gate(report, staging, reports_dir or loaded.base_dir / "reports",
-                           release_id, dry_run)
-        if kept is not None:
-            return RunResult(release_id, kept.parent, files, report,
-                             f"The gate passes for {release_id}; nothing was staged or "
-                             f"charged. Report: {kept}")
+        checked = settle_gate(report, staging, reports_dir or loaded.base_dir / "reports",
+                              release_id, dry_run, files)
+        if checked is not None:
+            return checked
         final = commit_release(catalogue, staging, release_id)
     summary = manifest_mod.analyst_summary(release_id, final, release.facts, files)
     return RunResult(release_id, final, files, report, summary)
@@ -225,35 +202,3 @@ def _write_tables(
                 geoparquet=True,
             )
     return files
-
-
-def settle_gate(report: GateReport, staging: Path, reports_dir: Path, release_id: str,
-                dry_run: bool) -> Path | None:
-    """Refuse a failed gate (report kept for the analyst); for a dry run keep the report and
-    return where it is; otherwise return None and let the caller stage the release."""
-    if dry_run:
-        kept = _keep_report(staging, reports_dir, release_id)
-        if not report.passed:
-            raise DisclosureError(
-                f"the disclosure gate would refuse this release "
-                f"({len(report.failures())} check(s)). Report: {kept}",
-                fix="read the report, change the config, check again",
-                report_path=str(kept))
-        return kept
-    if not report.passed:
-        kept = _keep_report(staging, reports_dir, release_id)
-        raise DisclosureError(
-            f"the disclosure gate failed ({len(report.failures())} check(s)); nothing was "
-            f"published. Report: {kept}",
-            fix="read the report, change the config, run again",
-            report_path=str(kept),
-        )
-    return None
-
-
-def _keep_report(staging: Path, reports_dir: Path, release_id: str) -> Path:
-    target = reports_dir / release_id
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("risk-report.json", "risk-report.md"):
-        shutil.copy2(staging / name, target / name)
-    return target / "risk-report.md"
