@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from boroughkit.config.extract_models import DP_SYNTHESIS, SyntheticExtractRelease
@@ -14,6 +13,7 @@ from boroughkit.pipeline.manifest import (
     input_block,
 )
 from boroughkit.pipeline.plan import Plan
+from boroughkit.pipeline.releasing import zcdp_block
 from boroughkit.synth import SynthSchema
 from boroughkit.synth.evaluate.report import ExtractEvaluation
 
@@ -38,14 +38,9 @@ def extract_privacy(plan: Plan) -> dict[str, Any]:
     """The manifest's privacy block: the DP budget, or what protects a non-DP extract."""
     release = _release(plan)
     if release.synthesiser in DP_SYNTHESIS:
-        rho = float(plan.rho)
+        mechanism = f"{release.synthesiser} marginal synthesis (OpenDP, Gaussian noise)"
         return {
-            "definition": "zero-concentrated differential privacy (zCDP)",
-            "mechanism": f"{release.synthesiser} marginal synthesis (OpenDP, Gaussian noise)",
-            "privacy_unit": "person",
-            "rho": str(plan.rho),
-            "delta": 0,
-            "epsilon_at_delta_1e-7": round(rho + 2 * math.sqrt(rho * math.log(1e7)), 4),
+            **zcdp_block(plan.rho, mechanism),
             "domain": "declared category lists and public bin edges; nothing from the data",
         }
     return {

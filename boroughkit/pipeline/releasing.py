@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from boroughkit.anonymise import counts
 from boroughkit.anonymise.released import AreaIndex, ReleasedTable
+from boroughkit.budget import Rho
 from boroughkit.config.models import DPTablesRelease, SDCTablesRelease
 from boroughkit.pipeline.context import RunContext
 from boroughkit.pipeline.plan import Plan
@@ -177,13 +179,19 @@ def privacy_block(plan: Plan) -> dict[str, Any]:
             "rounding_base": release.rounding_base,
             "record_keys": "one key 0-255 per person, kept between releases",
         }
-    rho = float(plan.rho)
+    return {
+        **zcdp_block(plan.rho, "discrete Gaussian (OpenDP)"),
+        "group_keys": "every area of the geography bundle; declared categories",
+    }
+
+
+def zcdp_block(rho: Fraction, mechanism: str) -> dict[str, Any]:
+    """A differentially private release's guarantee, for its manifest (ε at δ = 10⁻⁷ too)."""
     return {
         "definition": "zero-concentrated differential privacy (zCDP)",
-        "mechanism": "discrete Gaussian (OpenDP)",
+        "mechanism": mechanism,
         "privacy_unit": "person",
-        "rho": str(plan.rho),
+        "rho": str(rho),
         "delta": 0,
-        "epsilon_at_delta_1e-7": round(rho + 2 * math.sqrt(rho * math.log(1e7)), 4),
-        "group_keys": "every area of the geography bundle; declared categories",
+        "epsilon_at_delta_1e-7": round(Rho.parse(rho).to_epsilon(1e-7), 4),
     }

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from boroughkit.budget import Rho
 from boroughkit.errors import ConfigError
 
 
@@ -23,7 +24,7 @@ def rho_for_epsilon_delta(epsilon: float, delta: float) -> float:
 
 def epsilon_for_rho(rho: float, delta: float) -> float:
     """The ε that ρ-zCDP implies at ``delta`` (same conversion as above)."""
-    return rho + 2.0 * math.sqrt(rho * math.log(1.0 / delta))
+    return Rho.parse(rho).to_epsilon(delta)
 
 
 @dataclass(frozen=True)
