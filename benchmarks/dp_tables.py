@@ -250,7 +250,7 @@ def core(args: argparse.Namespace) -> dict[str, Any]:
     from fractions import Fraction
 
     from boroughkit.anonymise.counts import roll_up
-    from boroughkit.anonymise.opendp_adapter import add_discrete_gaussian, calibrated_sigma
+    from boroughkit.privacy.opendp_adapter import add_discrete_gaussian, calibrated_sigma
 
     bundle = demo_bundle()
     oa_codes = bundle.areas("oa")["code"]

@@ -57,8 +57,8 @@ from boroughkit.anonymise.hierarchy import (
     small_matrix_threads,
 )
 from boroughkit.errors import ConfigError, DataError
+from boroughkit.terms import Z95
 
-Z95 = 1.959963984540054
 # Variance of the triangular jitter on (-1, 1) that smooths integer errors (see _halfwidth).
 _JITTER_VARIANCE = 1.0 / 6.0
 # Default budget weights: the finest requested level gets _FINEST_WEIGHT, coarser ones these.

@@ -23,9 +23,9 @@ import pandas as pd
 
 from boroughkit.anonymise import counts
 from boroughkit.anonymise.consistency import LevelMeasurement, ReconciledLevel, reconcile
-from boroughkit.anonymise.opendp_adapter import add_discrete_gaussian, calibrated_sigma
 from boroughkit.anonymise.released import AreaIndex
 from boroughkit.pipeline.plan import MeasurePlan, TablePlan
+from boroughkit.privacy.opendp_adapter import add_discrete_gaussian, calibrated_sigma
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,9 @@ import scipy.linalg
 import scipy.sparse
 
 from boroughkit.errors import DataError
+from boroughkit.terms import LEVELS
 
-LEVEL_ORDER: tuple[str, ...] = ("oa", "lsoa", "msoa", "ward", "borough")
+LEVEL_ORDER: tuple[str, ...] = LEVELS
 CODE_COLUMN: dict[str, str] = {level: f"{level}_code" for level in LEVEL_ORDER}
 
 # Eigenvalues below this fraction of the largest are the directions the levels do not identify.

@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 
 import click
 
-from boroughkit.budget import Rho
 from boroughkit.cli._errors import translate_errors
 from boroughkit.errors import ConfigError
-from boroughkit.ledger import Ledger, LedgerEntry, LedgerStatus, default_ledger_path
+from boroughkit.privacy.budget import Rho
+from boroughkit.privacy.ledger import Ledger, LedgerEntry, LedgerStatus, default_ledger_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 _BUDGET_ROWS = (("lifetime", "total"), ("spent", "spent"), ("in flight", "in_flight"),

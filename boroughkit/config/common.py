@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-Level = Literal["oa", "lsoa", "msoa", "ward", "borough"]
-LEVEL_ORDER: tuple[str, ...] = ("oa", "lsoa", "msoa", "ward", "borough")
+from boroughkit.terms import LEVELS, Level
+
+LEVEL_ORDER: tuple[str, ...] = LEVELS
 DEFAULT_LEVELS: tuple[Level, ...] = ("oa", "ward", "borough")
 PublishFormat = Literal["parquet", "geojson", "csv"]
 ALL_FORMATS: tuple[PublishFormat, ...] = ("parquet", "geojson", "csv")

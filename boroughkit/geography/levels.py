@@ -6,16 +6,12 @@ ward is a set of OAs but does not nest in (or contain) LSOAs or MSOAs.
 
 from __future__ import annotations
 
-from typing import Literal, cast, get_args
+from typing import cast
 
 from boroughkit.errors import ConfigError
+from boroughkit.terms import LEVELS, NESTED_LEVELS, Level
 
-Level = Literal["oa", "lsoa", "msoa", "ward", "borough"]
-
-LEVELS: tuple[Level, ...] = cast(tuple[Level, ...], get_args(Level))
-
-#: Levels that nest exactly, finest first.
-NESTED_LEVELS: tuple[Level, ...] = ("oa", "lsoa", "msoa", "borough")
+__all__ = ["LEVELS", "NESTED_LEVELS", "Level"]
 
 LEVEL_DISPLAY_NAMES: dict[Level, str] = {
     "oa": "Output Area",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from boroughkit.budget import Rho
 from boroughkit.errors import BudgetError
-from boroughkit.ledger import Ledger, Reservation, default_ledger_path
 from boroughkit.pipeline.context import RunContext
 from boroughkit.pipeline.plan import Plan
+from boroughkit.privacy.budget import Rho
+from boroughkit.privacy.ledger import Ledger, Reservation, default_ledger_path
 
 
 def ledger_for(plan: Plan, catalogue: Path) -> Ledger:

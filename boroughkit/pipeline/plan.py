@@ -14,8 +14,7 @@ from typing import Any
 from boroughkit.anonymise.consistency import default_level_split, expected_moe95
 from boroughkit.config import LoadedConfig
 from boroughkit.config.models import DPTableConfig, DPTablesRelease
-
-Z95 = 1.959963984540054
+from boroughkit.terms import Z95
 
 
 @dataclass(frozen=True)

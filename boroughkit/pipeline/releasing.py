@@ -12,10 +12,10 @@ import pandas as pd
 
 from boroughkit.anonymise import counts
 from boroughkit.anonymise.released import AreaIndex, ReleasedTable
-from boroughkit.budget import Rho
 from boroughkit.config.models import DPTablesRelease, SDCTablesRelease
 from boroughkit.pipeline.context import RunContext
 from boroughkit.pipeline.plan import Plan
+from boroughkit.privacy.budget import Rho
 
 
 def release_tables(

@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from boroughkit.budget import Rho
 from boroughkit.errors import ConfigError
+from boroughkit.privacy.budget import Rho
 
 
 def rho_for_epsilon_delta(epsilon: float, delta: float) -> float:

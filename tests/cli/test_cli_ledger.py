@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from boroughkit.budget import Rho
+from boroughkit.privacy.budget import Rho
 from boroughkit.cli.ledger import ledger as ledger_group
-from boroughkit.ledger import Ledger
+from boroughkit.privacy.ledger import Ledger
 
 
 def invoke(*args: str | Path) -> Result:

@@ -7,9 +7,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from boroughkit.budget import Rho
+from boroughkit.privacy.budget import Rho
 from boroughkit.errors import BudgetError
-from boroughkit.ledger import Ledger, LedgerEntry
+from boroughkit.privacy.ledger import Ledger, LedgerEntry
 
 # Generous: a spawned interpreter imports boroughkit before it reaches the barrier.
 TIMEOUT_SECONDS = 60

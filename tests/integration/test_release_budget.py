@@ -11,7 +11,7 @@ import yaml
 
 from boroughkit import build_plan, load_config, run_pipeline
 from boroughkit.errors import BudgetError, DisclosureError
-from boroughkit.ledger import Ledger, default_ledger_path
+from boroughkit.privacy.ledger import Ledger, default_ledger_path
 from tests.conftest import minimal_config, tree_snapshot
 
 
@@ -71,7 +71,7 @@ def test_two_runs_at_once_cannot_overspend(demo_workspace):
 
 
 def test_a_charge_that_cannot_be_written_unstages_the_release(demo_workspace, monkeypatch):
-    from boroughkit.ledger import Reservation
+    from boroughkit.privacy.ledger import Reservation
 
     def broken_commit(self):
         raise OSError("disk full while writing the ledger")

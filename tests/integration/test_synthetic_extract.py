@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from boroughkit import build_plan, load_config, run_pipeline
 from boroughkit.cli import main
 from boroughkit.errors import BudgetError, ConfigError, DisclosureError, PublishError
-from boroughkit.ledger import Ledger, default_ledger_path
+from boroughkit.privacy.ledger import Ledger, default_ledger_path
 from boroughkit.publish import approve_release, publish_release
 from boroughkit.publish.explorer import public_files
 from tests.conftest import extract_config, tree_snapshot

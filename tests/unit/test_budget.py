@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boroughkit.budget import Rho
+from boroughkit.privacy.budget import Rho
 
 budgets = st.fractions(min_value=0, max_value=1000, max_denominator=10**9).map(Rho)
 positive_budgets = st.fractions(min_value=Fraction(1, 10**6), max_value=100).map(Rho)

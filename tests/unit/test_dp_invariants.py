@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from boroughkit.anonymise.opendp_adapter import add_discrete_gaussian, enabled_features
+from boroughkit.privacy.opendp_adapter import add_discrete_gaussian, enabled_features
 
 PACKAGE = Path(__file__).resolve().parents[2] / "boroughkit"
 
@@ -34,7 +34,7 @@ def test_opendp_is_imported_in_one_adapter_only():
             )
             if any(name.startswith("opendp") for name in names):
                 importers.append(path.relative_to(PACKAGE).as_posix())
-    assert set(importers) <= {"anonymise/opendp_adapter.py", "synth/dp_marginals.py"}
+    assert set(importers) <= {"privacy/opendp_adapter.py", "synth/dp_marginals.py"}
 
 
 def test_noise_is_not_reproducible_between_calls():

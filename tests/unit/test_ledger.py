@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boroughkit.budget import Rho
+from boroughkit.privacy.budget import Rho
 from boroughkit.errors import BudgetError, ConfigError
-from boroughkit.ledger import LEDGER_FILENAME, Ledger, Reservation, default_ledger_path
+from boroughkit.privacy.ledger import LEDGER_FILENAME, Ledger, Reservation, default_ledger_path
 
 
 def ticking_clock(

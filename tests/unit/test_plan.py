@@ -6,7 +6,7 @@ import math
 from fractions import Fraction
 
 from boroughkit import build_plan, load_config
-from boroughkit.anonymise.opendp_adapter import calibrated_sigma, certified_rho
+from boroughkit.privacy.opendp_adapter import calibrated_sigma, certified_rho
 from tests.conftest import minimal_config
 
 

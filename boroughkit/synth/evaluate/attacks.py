@@ -32,9 +32,7 @@ import pandas as pd
 from boroughkit.errors import ConfigError
 from boroughkit.synth.evaluate.distance import encode_for_distance, nearest
 from boroughkit.synth.schema import SynthSchema
-
-Z95 = 1.959963984540054
-
+from boroughkit.terms import Z95
 
 UNINFORMATIVE_CONTROL_RATE = 0.99
 

@@ -1,6 +1,6 @@
 """The persistent privacy ledger: each dataset's lifetime ρ budget and every release charged to it.
 
-Events are appended to a hash-chained SQLite file (see :mod:`boroughkit.ledger_store`):
+Events are appended to a hash-chained SQLite file (see :mod:`boroughkit.privacy.ledger_store`):
 ``init`` sets a dataset's lifetime budget once; ``reserve`` holds budget for a release while it
 runs; ``commit`` spends it; ``cancel`` gives it back. Spent is the committed reservations, in
 flight the reservations neither committed nor cancelled, remaining what is left. A reservation is
@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from boroughkit import ledger_store as store
-from boroughkit.budget import Rho
 from boroughkit.errors import BoroughkitError, BudgetError, ConfigError
-from boroughkit.ledger_store import EpsilonStatus, LedgerEntry, LedgerStatus, replay
+from boroughkit.privacy import ledger_store as store
+from boroughkit.privacy.budget import Rho
+from boroughkit.privacy.ledger_store import EpsilonStatus, LedgerEntry, LedgerStatus, replay
 
 __all__ = [
     "LEDGER_FILENAME",

@@ -20,8 +20,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import NoReturn
 
-from boroughkit.budget import Rho
 from boroughkit.errors import BudgetError
+from boroughkit.privacy.budget import Rho
 
 FORMAT = "boroughkit-privacy-ledger/1"
 GENESIS_HASH = "0" * 64
