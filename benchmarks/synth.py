@@ -173,7 +173,7 @@ def run_one(dataset: str, method: str, args: argparse.Namespace) -> dict[str, An
         "violations": sum(summary["rule_violations"].values()),
         "gate": "pass"
         if all(c.passed for c in checks)
-        else "fail:" + ",".join(c.name.removeprefix("synthetic-") for c in checks if not c.passed),
+        else "fail:" + ",".join(c.id.removeprefix("synthetic-") for c in checks if not c.passed),
     }
 
 

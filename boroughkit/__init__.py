@@ -12,19 +12,23 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "build_plan", "load_config", "open_bundle", "run_pipeline"]
+__all__ = [
+    "__version__", "build_plan", "describe_plan", "load_config", "open_bundle",
+    "preview_accuracy", "run_pipeline",
+]
 
 _EXPORTS = {
-    "load_config": "boroughkit.config",
+    "load_config": "boroughkit.pipeline.plan",
     "build_plan": "boroughkit.pipeline.plan",
+    "describe_plan": "boroughkit.pipeline.plan",
+    "preview_accuracy": "boroughkit.pipeline.plan",
     "run_pipeline": "boroughkit.pipeline.run",
     "open_bundle": "boroughkit.geography",
 }
 
 if TYPE_CHECKING:
-    from boroughkit.config import load_config
     from boroughkit.geography import open_bundle
-    from boroughkit.pipeline.plan import build_plan
+    from boroughkit.pipeline.plan import build_plan, describe_plan, load_config, preview_accuracy
     from boroughkit.pipeline.run import run_pipeline
 
 

@@ -22,3 +22,15 @@ STATISTICS: tuple[Statistic, ...] = cast(tuple[Statistic, ...], get_args(Statist
 
 #: The 97.5 % quantile of the standard normal: a 95 % interval is ± Z95 standard deviations.
 Z95 = 1.959963984540054
+
+#: The human name of each level (menus use the shorter labels of ``publish/schema.py``).
+LEVEL_DISPLAY_NAMES: dict[Level, str] = {
+    "oa": "Output Area",
+    "lsoa": "Lower layer Super Output Area",
+    "msoa": "Middle layer Super Output Area",
+    "ward": "Electoral ward",
+    "borough": "Borough",
+}
+
+#: The category label of a table's totals: the row that counts every category of a column.
+TOTAL = "Total"

@@ -1,4 +1,8 @@
-"""Shared fixtures: paths to the real data in ../shared/data and small config builders."""
+"""Shared fixtures: the demo borough, its residents, workspaces and a config writer.
+
+Helpers shared by test files (configs, paths to ../shared/data, snapshots, …) live in
+``tests/helpers``; this file holds fixtures only, and the Hypothesis profile.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
-GEO = SHARED_DATA / "geo"
-LBBD_LOOKUP = "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv"
-
-
-def ons_lookup(name: str = LBBD_LOOKUP):
-    """An ONS OA lookup from ../shared/data/geo with boroughkit's column names."""
-    import pandas as pd
-
-    from boroughkit.geography.lookup_reader import DEFAULT_LOOKUP_COLUMNS
-
-    ours = {ons: column for column, ons in DEFAULT_LOOKUP_COLUMNS.items()}
-    return pd.read_csv(GEO / name).rename(columns=ours)
+# Property tests never depend on wall time: a shared machine may be slow at any moment.
+settings.register_profile("boroughkit", deadline=None)
+settings.load_profile("boroughkit")
 
 
 @pytest.fixture
@@ -34,40 +28,6 @@ def write_config(tmp_path: Path):
         return path
 
     return write
-
-
-def minimal_config(**overrides: object) -> dict:
-    """A small valid dp-tables config over residents.parquet in the config's folder."""
-    config: dict = {
-        "name": "test-release",
-        "source": {
-            "path": "residents.parquet",
-            "privacy_unit": "person_id",
-            "household": "uprn",
-            "columns": {
-                "tenure": {
-                    "type": "category",
-                    "values": [
-                        "owned_outright",
-                        "owned_mortgage",
-                        "social_rented",
-                        "private_rented",
-                    ],
-                }
-            },
-        },
-        "geography": {"boundaries": "builtin:demo", "geocode": {"oa": "oa_code"}},
-        "release": {
-            "method": "dp-tables",
-            "budget": {"rho": 0.5, "lifetime": 10},
-            "tables": [
-                {"name": "tenure", "count_by": ["tenure"], "levels": ["oa", "ward", "borough"]}
-            ],
-        },
-        "publish": {"to": "catalogue", "formats": ["parquet", "geojson", "csv"]},
-    }
-    config.update(overrides)
-    return config
 
 
 @pytest.fixture(scope="session")
@@ -95,50 +55,16 @@ def demo_workspace(tmp_path: Path, demo_residents, write_config):
     return tmp_path
 
 
-def tree_snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` with its bytes (to prove a failed run changed nothing)."""
-    if not folder.exists():
-        return {}
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+@pytest.fixture(scope="session")
+def new_demo_workspace(tmp_path_factory: pytest.TempPathFactory, demo_residents):
+    """Make a new folder with residents.parquet: for module-scoped fixtures whose tests only
+    read what a pipeline run there produced (tests that change a catalogue or ledger use
+    ``demo_workspace``)."""
+    from boroughkit.demo import write_residents
 
+    def make(name: str = "workspace") -> Path:
+        folder = tmp_path_factory.mktemp(name)
+        write_residents(demo_residents, folder / "residents.parquet")
+        return folder
 
-#: Limits loose enough for any synthesiser on 20,000 demo residents: tests of the bundle and
-#: register mechanics, not of the gate's verdict (tests of the verdict set their own).
-LOOSE_EXTRACT_GATE = {
-    "max_exact_match_share": 1.0,
-    "max_attack_advantage": 1.0,
-    "dcr_margin": 1.0,
-    "max_unique_reproduced": 1_000_000,
-}
-
-
-def extract_config(**release: object) -> dict:
-    """A synthetic-extract config over the demo residents (CART at ward level by default)."""
-    config = minimal_config()
-    config["name"] = "test-extract"
-    config["source"]["columns"] = {
-        "age_band": {"type": "category", "values": ["0-15", "16-24", "25-44", "45-64", "65+"]},
-        "sex": {"type": "category", "values": ["F", "M"]},
-        "tenure": config["source"]["columns"]["tenure"],
-        "council_tax_support": {"type": "boolean"},
-        "rent_arrears_gbp": {"type": "number", "min": 0, "max": 25000},
-    }
-    config["source"]["identifiers"] = ["uprn", "postcode"]
-    config["release"] = {
-        "method": "synthetic-extract",
-        "synthesiser": "cart",
-        "area_level": "ward",
-        "quasi_identifiers": ["ward_code", "age_band", "sex"],
-        "utility_target": "council_tax_support",
-        "rules": ["when age_band == '0-15' then council_tax_support == False"],
-        "gate": dict(LOOSE_EXTRACT_GATE),
-        "recipient": {
-            "organisation": "University of Testing",
-            "purpose": "Research on council tax support take-up by ward.",
-            "legal_basis": "UK GDPR Article 6(1)(e) public task",
-            "agreement": "DSA-TEST-001",
-            "expires": "2099-12-31",
-        },
-        **release,
-    }
-    return config
+    return make

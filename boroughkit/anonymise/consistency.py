@@ -280,16 +280,6 @@ def default_level_split(levels: Sequence[str]) -> dict[str, Fraction]:
     return {level: Fraction(weight, total) for level, weight in weights.items()}
 
 
-def level_sigmas(
-    split: Mapping[str, Fraction], rho: Fraction | float, sensitivity_squared: float = 1.0
-) -> dict[str, float]:
-    """Noise scale per level for a split of ``rho``: ``sigma_l = sqrt(D2 / (2 rho share_l))``."""
-    return {
-        level: float(np.sqrt(sensitivity_squared / (2.0 * float(rho) * float(share))))
-        for level, share in split.items()
-    }
-
-
 def expected_moe95(lookup: pd.DataFrame, levels_sigma: Mapping[str, float]) -> dict[str, float]:
     """Typical ``moe95`` of one cell per level (median over areas), before any noise is drawn.
 

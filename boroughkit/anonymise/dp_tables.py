@@ -23,9 +23,9 @@ import pandas as pd
 
 from boroughkit.anonymise import counts
 from boroughkit.anonymise.consistency import LevelMeasurement, ReconciledLevel, reconcile
+from boroughkit.anonymise.measures import MeasurePlan, TablePlan
 from boroughkit.anonymise.released import AreaIndex
-from boroughkit.pipeline.plan import MeasurePlan, TablePlan
-from boroughkit.privacy.opendp_adapter import add_discrete_gaussian, calibrated_sigma
+from boroughkit.privacy.opendp_adapter import add_discrete_gaussian
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def _measure(
     for level_plan in measure.levels:
         level = level_plan.level
         truth = counts.roll_up(oa_values, index.oa_position[level], len(index.areas[level]))
-        sigma = calibrated_sigma(level_plan.rho, measure.sensitivity_squared)
+        sigma = level_plan.sigma  # calibrated by OpenDP when the plan was built
         measurements.append(
             LevelMeasurement(
                 level,

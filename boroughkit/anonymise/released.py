@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from boroughkit.terms import LEVELS
+
 
 @dataclass(frozen=True)
 class ReleasedTable:
@@ -38,7 +40,7 @@ class AreaIndex:
         """Build from a geography bundle."""
         areas = {
             level: bundle.areas(level).reset_index(drop=True)
-            for level in ("oa", "lsoa", "msoa", "ward", "borough")
+            for level in LEVELS
         }
         oa_codes = areas["oa"]["code"]
         position = {

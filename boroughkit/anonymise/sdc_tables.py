@@ -8,27 +8,14 @@ this method protects by perturbation and suppression, not by a sensitivity bound
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from boroughkit.anonymise.cellkey import perturb_counts
 from boroughkit.anonymise.counts import TOTAL, CategoryGrid, as_category_text
 from boroughkit.anonymise.keystore import KeyStore
-from boroughkit.anonymise.ptable import PTable, generate_ptable, load_ptable
+from boroughkit.anonymise.ptable import PTable
 from boroughkit.anonymise.released import AreaIndex, ReleasedTable
-from boroughkit.config.models import SDCTablesRelease
-
-
-def ptable_for(release: SDCTablesRelease, resolve: Any) -> PTable:
-    """The user's ptable file, or one generated from the D, V, js parameters."""
-    if release.ptable is not None:
-        return load_ptable(resolve(release.ptable))
-    return generate_ptable(
-        D=release.ptable_parameters.D,
-        V=release.ptable_parameters.V,
-        js=release.ptable_parameters.js,
-    )
 
 
 def release_sdc_table(

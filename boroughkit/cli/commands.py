@@ -15,15 +15,9 @@ from boroughkit.cli._errors import translate_errors
 def validate(config: Path) -> None:
     """Check a pipeline CONFIG file without reading any data."""
     from boroughkit import load_config
+    from boroughkit.pipeline.plan import config_headline
 
-    loaded = load_config(config)
-    release = loaded.config.release
-    what = (
-        f"{len(release.tables)} table(s)"
-        if hasattr(release, "tables")
-        else f"{getattr(release, 'synthesiser', '')} at {getattr(release, 'area_level', '')} level"
-    )
-    click.echo(f"{config}: valid ({release.method}, {what})")
+    click.echo(f"{config}: valid ({config_headline(load_config(config))})")
 
 
 @click.command()
@@ -31,9 +25,9 @@ def validate(config: Path) -> None:
 @translate_errors
 def plan(config: Path) -> None:
     """Show what a release of CONFIG will do, cost and how accurate it will be; spends nothing."""
-    from boroughkit import build_plan, load_config
+    from boroughkit import build_plan, describe_plan, load_config, preview_accuracy
 
-    click.echo(build_plan(load_config(config)).describe())
+    click.echo(describe_plan(preview_accuracy(build_plan(load_config(config)))))
 
 
 @click.command()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
+from boroughkit.privacy.budget import Rho
 from boroughkit.terms import LEVELS, Level
 
 LEVEL_ORDER: tuple[str, ...] = LEVELS
@@ -28,7 +29,16 @@ def _exact_fraction(value: Any) -> Fraction:
     return result
 
 
+def _budget(value: Any) -> Rho:
+    # The same reading and messages as any exact number, held as the privacy layer's budget type.
+    return value if isinstance(value, Rho) else Rho(_exact_fraction(value))
+
+
 ExactNumber = Annotated[Fraction, BeforeValidator(_exact_fraction)]
+# A zCDP budget in a config: exact, never negative; written to JSON as the ledger writes it.
+Budget = Annotated[
+    Rho, BeforeValidator(_budget), PlainSerializer(Rho.to_json, return_type=str, when_used="json")
+]
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
 
 
@@ -41,5 +51,22 @@ class Strict(BaseModel):
 class BudgetConfig(Strict):
     """A zCDP privacy budget for one release; `lifetime` sets the dataset's ledger total."""
 
-    rho: ExactNumber
-    lifetime: ExactNumber | None = None
+    rho: Budget
+    lifetime: Budget | None = None
+
+
+def levels_in_order(levels: list[Level]) -> list[Level]:
+    """Levels from finest to coarsest; a repeated level is an error."""
+    if len(set(levels)) != len(levels):
+        raise ValueError("a level is listed twice")
+    return sorted(levels, key=LEVEL_ORDER.index)
+
+
+class ReleaseSection(Strict):
+    """Base of every release method's config section (``release:``).
+
+    Each method subclasses it with ``method: Literal["its-name"]``; the method registry builds
+    the discriminated union the loader validates against.
+    """
+
+    method: str

@@ -30,9 +30,12 @@ class LoadedConfig:
         return path if path.is_absolute() else (self.base_dir / path).resolve()
 
 
-def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> LoadedConfig:
-    """Read and validate a pipeline config file.
+def read_config(path: str | Path, model: type[PipelineConfig],
+                overrides: dict[str, Any] | None = None) -> LoadedConfig:
+    """Read a pipeline config file and validate it against ``model``.
 
+    ``model`` is the pipeline model with ``release`` narrowed to the registered release methods
+    (:data:`boroughkit.methods.CONFIG_MODEL`); use :func:`boroughkit.load_config`.
     ``overrides`` maps dotted keys (``"publish.to"``) to values that replace the file's; the demo
     uses it to point example configs at generated data.
     """
@@ -44,9 +47,10 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Lo
     for dotted, value in (overrides or {}).items():
         _set_dotted(data, dotted.split("."), value)
     try:
-        config = PipelineConfig.model_validate(data)
+        config = model.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_describe(error, document), fix=_first_fix(error, document)) from None
+        raise ConfigError(_describe(error, document, model),
+                          fix=_first_fix(error, document, model)) from None
     return LoadedConfig(config=config, path=path.resolve(), base_dir=path.resolve().parent)
 
 
@@ -56,14 +60,14 @@ def _set_dotted(data: dict[str, Any], keys: list[str], value: Any) -> None:
     data[keys[-1]] = value
 
 
-def _describe(error: ValidationError, document: YamlDocument) -> str:
-    problems = [_one_problem(item, document) for item in error.errors()]
+def _describe(error: ValidationError, document: YamlDocument, model: type[BaseModel]) -> str:
+    problems = [_one_problem(item, document, model) for item in error.errors()]
     head = f"{document.path}: {len(problems)} problem(s) in the config"
     return "\n".join([head, *(f"  {problem}" for problem in problems)])
 
 
-def _first_fix(error: ValidationError, document: YamlDocument) -> str:
-    hints = [_hint(item, document) for item in error.errors()]
+def _first_fix(error: ValidationError, document: YamlDocument, model: type[BaseModel]) -> str:
+    hints = [_hint(item, document, model) for item in error.errors()]
     return next((hint for hint in hints if hint), "see configs/ for valid examples")
 
 
@@ -81,15 +85,15 @@ def _yaml_location(location: Location, data: Any) -> Location:
     return tuple(kept)
 
 
-def _one_problem(item: Any, document: YamlDocument) -> str:
+def _one_problem(item: Any, document: YamlDocument, model: type[BaseModel]) -> str:
     location = _yaml_location(tuple(item["loc"]), document.data)
     line = document.line_of(location)
     key = _dotted(item["loc"])
     message = item["msg"]
     if item["type"] == "extra_forbidden":
-        allowed = sorted(_model_at(tuple(item["loc"][:-1])).model_fields)
+        allowed = sorted(_model_at(tuple(item["loc"][:-1]), model).model_fields)
         message = f"unknown key; allowed here: {', '.join(allowed)}"
-    hint = _hint(item, document)
+    hint = _hint(item, document, model)
     suffix = f" ({hint})" if hint else ""
     return f"line {line}: {key}: {message}{suffix}"
 
@@ -105,10 +109,10 @@ def _dotted(loc: Any) -> str:
     return text
 
 
-def _hint(item: Any, document: YamlDocument) -> str:
+def _hint(item: Any, document: YamlDocument, model: type[BaseModel]) -> str:
     loc = tuple(item["loc"])
     if item["type"] == "extra_forbidden":
-        allowed = list(_model_at(loc[:-1]).model_fields)
+        allowed = list(_model_at(loc[:-1], model).model_fields)
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         return f"did you mean '{close[0]}'?" if close else ""
     if item["type"] in {"literal_error", "union_tag_invalid", "enum"}:
@@ -118,9 +122,9 @@ def _hint(item: Any, document: YamlDocument) -> str:
     return ""
 
 
-def _model_at(location: Location) -> type[BaseModel]:
-    """The pydantic model that validates the mapping at ``location``."""
-    model: type[BaseModel] = PipelineConfig
+def _model_at(location: Location, root: type[BaseModel]) -> type[BaseModel]:
+    """The pydantic model that validates the mapping at ``location`` under ``root``."""
+    model: type[BaseModel] = root
     pending: Any = None
     for part in location:
         candidates = _models_in(pending) if pending is not None else []

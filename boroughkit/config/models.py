@@ -7,31 +7,18 @@ silently ignored setting.
 from __future__ import annotations
 
 from datetime import date
-from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from boroughkit.config.common import (
     ALL_FORMATS,
-    DEFAULT_LEVELS,
-    LEVEL_ORDER,
-    BudgetConfig,
-    ExactNumber,
-    Level,
     Name,
     PublishFormat,
+    ReleaseSection,
     Strict,
 )
-from boroughkit.config.extract_models import SyntheticExtractRelease
-
-
-def _unique_levels_in_order(levels: list[str]) -> list[str]:
-    """Levels from finest to coarsest; a repeated level is an error."""
-    if len(set(levels)) != len(levels):
-        raise ValueError("a level is listed twice")
-    return sorted(levels, key=LEVEL_ORDER.index)
 
 
 class ColumnSchema(Strict):
@@ -88,99 +75,6 @@ class GeographyConfig(Strict):
 
     boundaries: str = "builtin:demo"
     geocode: GeocodeConfig
-
-
-class DPTableConfig(Strict):
-    """One table of counts by area × category columns."""
-
-    name: Name
-    count_by: list[str] = Field(default_factory=list)
-    levels: list[Level] = Field(default_factory=lambda: list(DEFAULT_LEVELS), min_length=1)
-    weight: ExactNumber = Fraction(1)
-    level_split: dict[Level, ExactNumber] | None = None
-    max_categories_per_person: int = Field(default=1, ge=1, le=50)
-    statistic: Literal["count", "sum", "mean"] = "count"
-    value: str | None = None
-    bounds: tuple[int, int] | None = None
-    max_rows_per_person: int = Field(default=1, ge=1, le=100)
-
-    _levels_in_order = field_validator("levels")(_unique_levels_in_order)
-
-    @model_validator(mode="after")
-    def _value_for_sums(self) -> DPTableConfig:
-        if self.statistic == "count":
-            if self.value is not None or self.bounds is not None:
-                raise ValueError("value and bounds are for statistic: sum or mean")
-            return self
-        if self.value is None or self.bounds is None:
-            raise ValueError(
-                f"statistic {self.statistic} needs value (a numeric column) and "
-                "bounds: [lower, upper] (whole numbers, public)"
-            )
-        lower, upper = self.bounds
-        if not 0 <= lower < upper:
-            raise ValueError("bounds must satisfy 0 <= lower < upper")
-        return self
-
-    @model_validator(mode="after")
-    def _split_covers_levels(self) -> DPTableConfig:
-        if self.level_split is not None:
-            missing = [level for level in self.levels if not self.level_split.get(level)]
-            if missing:
-                raise ValueError(f"level_split needs a positive share for {', '.join(missing)}")
-        return self
-
-
-class DPTablesRelease(Strict):
-    """Differentially private tables through OpenDP (zCDP, discrete Gaussian)."""
-
-    method: Literal["dp-tables"]
-    budget: BudgetConfig
-    tables: list[DPTableConfig] = Field(min_length=1)
-
-    @field_validator("tables")
-    @classmethod
-    def _unique_names(cls, tables: list[DPTableConfig]) -> list[DPTableConfig]:
-        names = [table.name for table in tables]
-        if len(set(names)) != len(names):
-            raise ValueError("two tables share a name")
-        return tables
-
-
-class PTableParameters(Strict):
-    """Parameters of a generated ptable: maximum perturbation D, variance V, and js (no
-    perturbed count falls in 1..js)."""
-
-    D: int = Field(default=5, ge=1, le=20)
-    V: float = Field(default=2.0, gt=0)
-    js: int = Field(default=4, ge=0)
-
-
-class SDCTableConfig(Strict):
-    """One table of counts protected by cell-key perturbation, suppression and rounding."""
-
-    name: Name
-    count_by: list[str] = Field(default_factory=list)
-    levels: list[Level] = Field(default_factory=lambda: list(DEFAULT_LEVELS), min_length=1)
-
-    _levels_in_order = field_validator("levels")(_unique_levels_in_order)
-
-
-class SDCTablesRelease(Strict):
-    """The ONS cell-key method: perturbation from a ptable, threshold suppression, rounding."""
-
-    method: Literal["sdc-tables"]
-    ptable: Path | None = None
-    ptable_parameters: PTableParameters = Field(default_factory=PTableParameters)
-    key_store: Path | None = None
-    threshold: int = Field(default=10, ge=0)
-    rounding_base: int = Field(default=5, ge=1)
-    tables: list[SDCTableConfig] = Field(min_length=1)
-
-
-ReleaseConfig = Annotated[
-    DPTablesRelease | SDCTablesRelease | SyntheticExtractRelease, Field(discriminator="method")
-]
 
 
 class CustomAreasConfig(Strict):
@@ -246,6 +140,8 @@ class PipelineConfig(Strict):
     geography: GeographyConfig = Field(
         default_factory=lambda: GeographyConfig(geocode=GeocodeConfig(oa="oa_code"))
     )
-    release: ReleaseConfig
+    # Validated against the release method's own model (see boroughkit.methods): the
+    # pipeline's config model narrows this field to the registry's discriminated union.
+    release: ReleaseSection
     disclosure: DisclosureConfig = Field(default_factory=DisclosureConfig)
     publish: PublishConfig = Field(default_factory=PublishConfig)

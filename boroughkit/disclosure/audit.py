@@ -280,6 +280,7 @@ def _check_result(
         not failing.any(),
         summary,
         tuple(findings),
+        id="suppression-audit",
         rationale="a withheld cell protects nobody if it can be worked out from the totals,"
         " the other areas and the other tables published beside it",
         category="suppression-audit",

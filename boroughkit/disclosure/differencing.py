@@ -101,6 +101,7 @@ def check_geographic_differencing(
     ]
     findings = tuple(population_findings + cell_findings)
     return CheckResult(
+        id="geographic-differencing",
         name="geographic differencing between overlapping areas",
         passed=not findings,
         summary=(

@@ -129,36 +129,19 @@ SCENARIOS: dict[str, IntruderScenario] = {
         "the privacy budget ledger adds up every release of the same data",
     ),
 }
-_KEYWORDS = (
-    ("release", "release-differencing"),
-    ("differencing", "geographic-differencing"),
-    ("k-anonymity", "record-k-anonymity"),
-    ("unique", "record-uniques"),
-    ("household", "record-households"),
-    ("cop", "record-exact-matches"),
-    ("leak", "leaks"),
-    ("identifier", "leaks"),
-    ("dominance", "dominance"),
-    ("zero", "zeros"),
-    ("contributors", "min-contributors"),
-    ("p%", "dominance"),
-    ("population", "area-population"),
-    ("enough residents", "area-population"),
-    ("column", "declared-outputs"),
-    ("suppress", "suppression-audit"),
-    ("audit", "suppression-audit"),
-    ("threshold", "small-cells"),
-    ("cell", "small-cells"),
-    ("privacy", "differential-privacy"),
-)
+#: Scenarios of checks that set no ``category``, by check id (other ids name their scenario).
+_ID_SCENARIOS = {
+    "output-columns": "declared-outputs",
+    "leak-scan": "leaks",
+    "min-area-population": "area-population",
+    "secondary-suppression": "suppression-audit",
+    "cross-release-differencing": "release-differencing",
+    "synthetic-unique-exact-matches": "record-uniques",
+}
 
 
 def scenario_for(check: CheckResult) -> IntruderScenario | None:
-    """The intruder scenario of ``check``: by its category, else guessed from its name."""
+    """The intruder scenario of ``check``: by its category, else by its id."""
     if check.category in SCENARIOS:
         return SCENARIOS[check.category]
-    name = check.name.lower()
-    for keyword, category in _KEYWORDS:
-        if keyword in name:
-            return SCENARIOS[category]
-    return None
+    return SCENARIOS.get(_ID_SCENARIOS.get(check.id, check.id))

@@ -230,6 +230,7 @@ def _result(
     short, public = sum(index.too_short.values()), sum(index.public.values())
     kinds = sorted(set(index.searched) | set(index.too_short) | set(index.public))
     return CheckResult(
+        id="leak-scan",
         name="no input value leaks into a published file",
         passed=not findings,
         summary=(

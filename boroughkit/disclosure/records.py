@@ -61,6 +61,7 @@ def check_k_anonymity(
     findings = _class_findings(records, quasi_identifiers, sizes, below, min_k, max_findings)
     qis = ", ".join(quasi_identifiers)
     return CheckResult(
+        id="record-k-anonymity",
         name="k-anonymity on quasi-identifiers",
         passed=share <= max_share_below_k,
         summary=(
@@ -92,6 +93,7 @@ def check_sample_uniques(
     uniques = int((sizes == 1).sum())
     share = uniques / len(sizes) if len(sizes) else 0.0
     return CheckResult(
+        id="record-uniques",
         name="sample uniques on quasi-identifiers",
         passed=share <= max_unique_share,
         summary=(
@@ -124,6 +126,7 @@ def check_household_uniques(
     unique_households = int((counts == 1).sum())
     share = unique_households / len(signatures) if len(signatures) else 0.0
     return CheckResult(
+        id="record-households",
         name="household uniques",
         passed=share <= max_unique_share,
         summary=(
@@ -187,6 +190,7 @@ def check_exact_matches(
     )
     passed = full_share <= max_match_share and len(reproduced) <= max_unique_reproduced
     return CheckResult(
+        id="record-exact-matches",
         name="exact copies of input records",
         passed=passed,
         summary=(

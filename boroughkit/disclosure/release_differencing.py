@@ -230,6 +230,7 @@ def _result(
     superseded: bool = False,
 ) -> CheckResult:
     return CheckResult(
+        id="cross-release-differencing",
         name="differencing against earlier releases",
         passed=passed,
         summary=summary,

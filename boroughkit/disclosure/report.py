@@ -31,10 +31,14 @@ class Finding:
 class CheckResult:
     """The outcome of one check of the gate.
 
-    ``category`` names the kind of check (e.g. ``"geographic-differencing"``) so the report can
-    explain the intruder scenario it answers; ``metrics`` holds the numbers it measured.
+    ``id`` is the check's stable machine name (kebab-case, e.g. ``"leak-scan"``): code and tests
+    find a check by it, never by ``name``, the sentence the approver reads. ``category`` names
+    the kind of check (e.g. ``"geographic-differencing"``) so the report can explain the
+    intruder scenario it answers; ``metrics`` holds the numbers it measured.
     """
 
+    # Keyword-only, so that it can come first in the JSON while positional callers still work.
+    id: str = field(default="", kw_only=True)
     name: str
     passed: bool
     summary: str
@@ -80,6 +84,7 @@ class GateReport:
         failing = [
             {
                 "check": check.name,
+                "check_id": check.id,
                 "rule": finding.rule,
                 "where": finding.where,
                 "detail": finding.detail,

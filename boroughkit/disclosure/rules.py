@@ -18,6 +18,7 @@ import pandas as pd
 from boroughkit.disclosure.report import CheckResult, Finding
 from boroughkit.disclosure.tables import PUBLISHED, CellTable
 from boroughkit.errors import ConfigError
+from boroughkit.terms import LEVELS
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,16 @@ class RuleSettings:
                 raise ConfigError(f"{name} must not be negative", fix=f"set {name} to 0 or more")
 
 
+#: The stable id of each rule's check (the area rule's id differs from the gate's own
+#: ``min-area-population`` check of published areas).
+_IDS = {
+    "threshold": "threshold",
+    "zero": "zeros",
+    "min-contributors": "min-contributors",
+    "dominance": "dominance",
+    "p-percent": "p-percent",
+    "min-area-population": "area-population-rule",
+}
 #: The intruder scenario (see the risk report) each rule answers.
 _CATEGORIES = {
     "threshold": "small-cells",
@@ -188,7 +199,7 @@ def area_populations(
         if levels
         else {
             level: pd.Series(lookup[f"{level}_code"].to_numpy(), index=oa)
-            for level in ("oa", "lsoa", "msoa", "ward", "borough")
+            for level in LEVELS
             if f"{level}_code" in lookup
         }
     )
@@ -284,6 +295,7 @@ def _result(
         summary + _settings_note(rule, settings),
         findings,
         rationale=why,
+        id=_IDS[rule],
         category=_CATEGORIES[rule],
         metrics={"cells": n_cells, "flagged": len(findings)},
     )

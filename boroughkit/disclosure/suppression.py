@@ -367,6 +367,7 @@ def _check(
         audit.passed,
         summary,
         tuple(findings),
+        id="secondary-suppression",
         rationale="suppressing only the disclosive cells is not enough when the"
         " totals and other areas published beside them let anyone subtract",
         category="suppression-audit",

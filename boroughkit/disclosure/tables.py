@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 from boroughkit.errors import DataError
+from boroughkit.terms import TOTAL
 
 #: Reserved category key of the all-category total of a table.
-TOTAL_CATEGORY = "Total"
+TOTAL_CATEGORY = TOTAL
 PUBLISHED = "published"
 SUPPRESSED = "suppressed"
 #: What a cell measures; counts and magnitudes (sums) add up across areas and categories.

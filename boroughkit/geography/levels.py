@@ -9,17 +9,9 @@ from __future__ import annotations
 from typing import cast
 
 from boroughkit.errors import ConfigError
-from boroughkit.terms import LEVELS, NESTED_LEVELS, Level
+from boroughkit.terms import LEVEL_DISPLAY_NAMES, LEVELS, NESTED_LEVELS, Level
 
-__all__ = ["LEVELS", "NESTED_LEVELS", "Level"]
-
-LEVEL_DISPLAY_NAMES: dict[Level, str] = {
-    "oa": "Output Area",
-    "lsoa": "Lower layer Super Output Area",
-    "msoa": "Middle layer Super Output Area",
-    "ward": "Electoral ward",
-    "borough": "Borough",
-}
+__all__ = ["LEVELS", "LEVEL_DISPLAY_NAMES", "NESTED_LEVELS", "Level"]
 
 #: Lookup column holding each level's area code (the OA column is the key of the lookup).
 CODE_COLUMNS: dict[Level, str] = {

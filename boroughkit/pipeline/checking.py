@@ -8,9 +8,9 @@ from pathlib import Path
 from boroughkit.disclosure import gate
 from boroughkit.disclosure.report import CheckResult, Finding, GateReport
 from boroughkit.errors import ConfigError, DisclosureError
-from boroughkit.pipeline.gating import PUBLISHED_COLUMNS
 from boroughkit.publish.columns import GEOMETRY_COLUMNS
 from boroughkit.publish.files import sha256_of
+from boroughkit.release.gating import PUBLISHED_COLUMNS
 
 
 def check_target(target: Path, *, reports_dir: Path | None = None) -> str:

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from boroughkit.config import load_config
 from boroughkit.errors import ConfigError, DisclosureError
-from boroughkit.pipeline.outcome import RunResult
-from boroughkit.pipeline.plan import build_plan
+from boroughkit.pipeline.plan import build_plan, load_config
 from boroughkit.pipeline.run import run_pipeline
 from boroughkit.publish import PublishResult, approve_release, publish_release
+from boroughkit.release.outcome import RunResult
 
 EXAMPLE_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 DEMO_APPROVER = "boroughkit demo (synthetic data)"

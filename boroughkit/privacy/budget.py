@@ -4,6 +4,9 @@ A budget is a :class:`fractions.Fraction`, never a float, so that splitting a bu
 and adding the parts back gives exactly the whole, and a ledger never refuses (or allows) a release
 because of rounding. Floats are accepted at the edges but converted through their shortest decimal
 ``repr``: ``0.1`` becomes exactly ``1/10``, not the binary value nearest to it.
+
+The (ε, δ) ↔ ρ conversions live here too, and :func:`float_at_most` is the one way a budget
+becomes a float for OpenDP's maps (rounded down, never up).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import math
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, overload
 
 RhoLike: TypeAlias = "Rho | int | str | Decimal | Fraction | float"
 _EXACT_NUMBER = (int, Fraction, Decimal)
@@ -180,6 +183,10 @@ class Rho:
 
     __rmul__ = __mul__
 
+    @overload
+    def __truediv__(self, divisor: Rho) -> Fraction: ...
+    @overload
+    def __truediv__(self, divisor: int | Fraction | Decimal) -> Rho: ...
     def __truediv__(self, divisor: object) -> Any:
         if isinstance(divisor, Rho):
             return self._value / divisor._value  # a ratio of budgets is a plain fraction
@@ -209,6 +216,40 @@ class Rho:
     def __ge__(self, other: object) -> bool:
         exact = _coerce(other)
         return NotImplemented if exact is None else self._value >= exact
+
+
+def rho_for_epsilon_delta(epsilon: float | Fraction, delta: float | Fraction) -> Rho:
+    """The largest ρ such that ρ-zCDP implies (ε, δ)-DP by the conversion of :meth:`Rho.to_epsilon`.
+
+    Solves ``ε = ρ + 2·sqrt(ρ·ln(1/δ))`` (Bun & Steinke 2016, Proposition 1.3) for ρ, then steps
+    down by float ulps until ``Rho.to_epsilon`` confirms the ε claim: never a hair above it.
+    """
+    if not 0 < delta < 1:
+        raise ValueError(f"delta must be strictly between 0 and 1, got {delta!r}")
+    if not 0 < epsilon < math.inf:
+        raise ValueError(f"epsilon must be a positive finite number, got {epsilon!r}")
+    log_term = math.log(1 / float(delta))
+    # sqrt(L + ε) - sqrt(L) written without the cancellation of subtracting two close roots.
+    rho = (float(epsilon) / (math.sqrt(log_term + float(epsilon)) + math.sqrt(log_term))) ** 2
+    while Rho(rho).to_epsilon(float(delta)) > epsilon:
+        rho = math.nextafter(rho, 0.0)
+    return Rho(rho)
+
+
+def epsilon_for_rho(rho: RhoLike, delta: float) -> float:
+    """The ε that ρ-zCDP implies at ``delta`` (the standard conversion, :meth:`Rho.to_epsilon`)."""
+    return Rho.parse(rho).to_epsilon(delta)
+
+
+def float_at_most(value: Rho | Fraction | int) -> float:
+    """The largest float not above ``value``.
+
+    OpenDP's privacy maps work in floats; a budget handed to them must never round up, or a
+    mechanism could spend a hair more than the ledger charged.
+    """
+    exact = Rho.parse(value).value
+    result = float(exact)
+    return math.nextafter(result, 0.0) if Fraction(result) > exact else result
 
 
 def _coerce(other: object) -> Fraction | None:

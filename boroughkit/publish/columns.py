@@ -1,4 +1,9 @@
-"""What each published column means, in one place for Parquet, datapackage.json and the explorer."""
+"""The published columns: their names and what each means, for Parquet, datapackage.json and
+the explorer (through ``schema.json``, see :mod:`boroughkit.publish.schema`).
+
+A tidy published table has the key columns, its category columns, one statistic column, its
+error columns and ``status``; GeoParquet adds the geometry columns.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,25 @@ from typing import Any
 
 import pandas as pd
 
+from boroughkit.terms import STATISTICS, TOTAL
+
+AREA_CODE, AREA_NAME, LEVEL = "area_code", "area_name", "level"
+#: Which area a row is about.
+KEY_COLUMNS = (AREA_CODE, AREA_NAME, LEVEL)
+#: The value of a cell: one of these, named after the table's statistic.
+STATISTIC_COLUMNS: tuple[str, ...] = STATISTICS
+#: The 95 % margin of error of a value, and the standard deviation of the noise added to it.
+MOE95, NOISE_SD = "moe95", "noise_sd"
 # Margin-of-error columns, in order of preference for display.
-ERROR_COLUMNS = ("moe95", "noise_sd")
+ERROR_COLUMNS = (MOE95, NOISE_SD)
+STATUS_COLUMN = "status"
 GEOMETRY_COLUMNS = ("geometry", "bbox")
+#: Every column that is not a category of the table (categories are the table's own).
+FIXED_COLUMNS = (*KEY_COLUMNS, *STATISTIC_COLUMNS, *ERROR_COLUMNS, STATUS_COLUMN)
+#: The category label of a table's totals, and the name of the all-totals cell in GeoJSON
+#: properties (``count[all]``; other cells are ``count[tenure=owned]``).
+TOTAL_CATEGORY = TOTAL
+ALL_CELL = "all"
 
 _DESCRIPTIONS = {
     "area_code": ("Area code", "Code of the area (ONS GSS code for real geographies)."),
@@ -56,6 +77,12 @@ def table_schema_type(dtype: Any) -> str:
     if pd.api.types.is_float_dtype(dtype):
         return "number"
     return "string"
+
+
+def is_category(name: str) -> bool:
+    """True for a category column of a table (any column not of :data:`FIXED_COLUMNS` or
+    :data:`GEOMETRY_COLUMNS`)."""
+    return name not in FIXED_COLUMNS and name not in GEOMETRY_COLUMNS
 
 
 def describe_column(name: str, dtype: Any = object) -> ColumnDescription:

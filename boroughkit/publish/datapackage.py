@@ -10,14 +10,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from boroughkit.publish.columns import GEOMETRY_COLUMNS, describe_column
+from boroughkit.publish.columns import describe_column, is_category
+from boroughkit.publish.entry import FileEntry
 from boroughkit.publish.state import media_type
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 # Licence ids as the Open Definition (and CKAN) spell them.
 OPEN_DEFINITION_IDS = {"OGL-3.0": "OGL-UK-3.0", "CC-BY-4.0": "CC-BY-4.0", "CC0-1.0": "CC0-1.0"}
-_KNOWN = {"area_code", "area_name", "level", "count", "sum", "mean", "noise_sd", "moe95",
-          "status", *GEOMETRY_COLUMNS}  # fmt: skip
 
 
 def _arrow_type(data_type: pa.DataType) -> str:
@@ -47,7 +46,7 @@ def table_schema(path: Path) -> dict[str, Any]:
     for name, kind in columns:
         described = describe_column(name)
         # Category values are labels even when they look like numbers ("2021", "65").
-        kind = "string" if name not in _KNOWN else kind
+        kind = "string" if is_category(name) else kind
         fields.append(
             {
                 "name": name,
@@ -56,7 +55,7 @@ def table_schema(path: Path) -> dict[str, Any]:
                 "description": described.description,
             }
         )
-    categories = [name for name, _ in columns if name not in _KNOWN]
+    categories = [name for name, _ in columns if is_category(name)]
     return {
         "fields": fields,
         "primaryKey": ["area_code", *categories],
@@ -72,7 +71,7 @@ def _resource_name(relative: str) -> str:
 def build_datapackage(
     folder: Path,
     manifest: Mapping[str, Any],
-    files: Sequence[Mapping[str, Any]],
+    files: Sequence[FileEntry],
     *,
     published: str,
 ) -> dict[str, Any]:
@@ -80,18 +79,18 @@ def build_datapackage(
     licence = manifest.get("licence", {})
     resources = []
     for entry in files:
-        relative = entry["path"]
+        relative = entry.path
         resource: dict[str, Any] = {
             "name": _resource_name(relative),
             "path": relative,
-            "format": entry["format"],
+            "format": entry.format,
             "mediatype": media_type(relative),
-            "encoding": "utf-8" if entry["format"] in ("csv", "geojson") else None,
-            "bytes": entry["bytes"],
-            "hash": f"sha256:{entry['sha256']}",
-            "description": f"{entry['table']} by {entry['level']} ({entry['rows']} rows)",
+            "encoding": "utf-8" if entry.format in ("csv", "geojson") else None,
+            "bytes": entry.bytes,
+            "hash": f"sha256:{entry.sha256}",
+            "description": f"{entry.table} by {entry.level} ({entry.rows} rows)",
         }
-        if entry["format"] in ("csv", "parquet"):
+        if entry.format in ("csv", "parquet"):
             resource["type"] = "table"
             resource["schema"] = table_schema(folder / relative)
         resources.append({key: value for key, value in resource.items() if value is not None})

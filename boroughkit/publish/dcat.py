@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from boroughkit.publish.catalogue import RELEASES, RETRACTED
+from boroughkit.publish.entry import CatalogueEntry, CatalogueVersion, FileEntry, ReleaseStatus
 from boroughkit.publish.state import budget_statement, media_type
 
 CONTEXT = {
@@ -35,26 +36,26 @@ STANDARDS = {
     "csv": "https://www.rfc-editor.org/rfc/rfc4180",
 }
 ADMS_STATUS = {
-    "current": "http://purl.org/adms/status/Completed",
-    "superseded": "http://purl.org/adms/status/Deprecated",
-    "retracted": "http://purl.org/adms/status/Withdrawn",
+    ReleaseStatus.CURRENT: "http://purl.org/adms/status/Completed",
+    ReleaseStatus.SUPERSEDED: "http://purl.org/adms/status/Deprecated",
+    ReleaseStatus.RETRACTED: "http://purl.org/adms/status/Withdrawn",
 }
 
 
-def spatial_coverage(folder: Path, files: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def spatial_coverage(folder: Path, files: Sequence[FileEntry]) -> dict[str, Any]:
     """Bounding box (from the GeoJSON files) and the borough (from a borough-level table)."""
     boxes = []
     area: dict[str, Any] = {}
     for entry in files:
-        path = folder / entry["path"]
-        if entry["format"] == "geojson":
+        path = folder / entry.path
+        if entry.format == "geojson":
             bbox = json.loads(path.read_text(encoding="utf-8")).get("bbox")
             if bbox:
                 boxes.append(bbox)
-        if entry.get("level") == "borough" and not area and entry["format"] in ("parquet", "csv"):
+        if entry.level == "borough" and not area and entry.format in ("parquet", "csv"):
             frame = (
                 pq.read_table(path, columns=["area_code", "area_name"]).to_pandas()
-                if entry["format"] == "parquet"
+                if entry.format == "parquet"
                 else pd.read_csv(path, dtype=str)
             )
             first = frame.iloc[0]
@@ -76,24 +77,20 @@ def _wkt(bbox: Sequence[float]) -> str:
     return "POLYGON((" + ", ".join(f"{x:.6f} {y:.6f}" for x, y in ring) + "))"
 
 
-def _distribution(entry: Mapping[str, Any], licence_url: str | None) -> dict[str, Any]:
-    fmt = entry["format"]
-    title = (
-        f"{entry['table']} by {entry['level']} ({fmt})"
-        if entry.get("table")
-        else f"{entry['path']} ({fmt})"
-    )
+def _distribution(entry: FileEntry, licence_url: str | None) -> dict[str, Any]:
+    fmt = entry.format
+    title = f"{entry.table} by {entry.level} ({fmt})" if entry.table else f"{entry.path} ({fmt})"
     item: dict[str, Any] = {
         "@type": "dcat:Distribution",
         "dct:title": title,
-        "dcat:downloadURL": {"@id": entry["path"]},
-        "dcat:mediaType": {"@id": IANA + media_type(entry["path"])},
+        "dcat:downloadURL": {"@id": entry.path},
+        "dcat:mediaType": {"@id": IANA + media_type(entry.path)},
         "dct:format": fmt,
-        "dcat:byteSize": {"@value": str(entry["bytes"]), "@type": "xsd:nonNegativeInteger"},
+        "dcat:byteSize": {"@value": str(entry.bytes), "@type": "xsd:nonNegativeInteger"},
         "spdx:checksum": {
             "@type": "spdx:Checksum",
             "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
-            "spdx:checksumValue": entry["sha256"],
+            "spdx:checksumValue": entry.sha256,
         },
     }
     if licence_url:
@@ -103,19 +100,19 @@ def _distribution(entry: Mapping[str, Any], licence_url: str | None) -> dict[str
     return item
 
 
-def release_dcat(entry: Mapping[str, Any], files: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def release_dcat(entry: CatalogueEntry, files: Sequence[FileEntry]) -> dict[str, Any]:
     """The DCAT Dataset of one release, with a Distribution per file (``dcat.jsonld``)."""
-    licence = entry.get("licence") or {}
+    licence: Mapping[str, Any] = entry.licence or {}
     document: dict[str, Any] = {
         "@context": CONTEXT,
         "@id": "./",
         "@type": "dcat:Dataset",
-        "dct:identifier": entry["id"],
-        "dct:title": entry["title"],
-        "dct:description": entry.get("description") or entry["title"],
-        "dct:issued": {"@value": entry["published"], "@type": "xsd:dateTime"},
-        "dct:created": {"@value": entry["created"], "@type": "xsd:dateTime"},
-        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": entry.get("publisher", "")},
+        "dct:identifier": entry.id,
+        "dct:title": entry.title,
+        "dct:description": entry.description or entry.title,
+        "dct:issued": {"@value": entry.published, "@type": "xsd:dateTime"},
+        "dct:created": {"@value": entry.created, "@type": "xsd:dateTime"},
+        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": entry.publisher},
         "dct:license": {"@id": licence.get("url")},
         "dct:rights": {
             "@type": "dct:RightsStatement",
@@ -125,20 +122,20 @@ def release_dcat(entry: Mapping[str, Any], files: Sequence[Mapping[str, Any]]) -
         },
         "dct:provenance": {
             "@type": "dct:ProvenanceStatement",
-            "rdfs:label": f"{entry.get('method_statement', '')} Privacy budget: "
-            f"{budget_statement(entry.get('privacy'))}. Approved for publication by "
-            f"{entry['approved_by']} on {entry['approved_at'][:10]}.",
+            "rdfs:label": f"{entry.method_statement} Privacy budget: "
+            f"{budget_statement(entry.privacy)}. Approved for publication by "
+            f"{entry.approved_by} on {entry.approved_at[:10]}.",
         },
-        "dcat:keyword": ["residents", "open data", entry.get("method", "")],
-        "dcat:version": entry["id"],
+        "dcat:keyword": ["residents", "open data", entry.method],
+        "dcat:version": entry.id,
         "dcat:distribution": [_distribution(f, licence.get("url")) for f in files],
     }
-    if entry.get("reference_date"):
+    if entry.reference_date:
         document["dct:temporal"] = {
             "@type": "dct:PeriodOfTime",
-            "dcat:endDate": {"@value": entry["reference_date"], "@type": "xsd:date"},
+            "dcat:endDate": {"@value": entry.reference_date, "@type": "xsd:date"},
         }
-    spatial = entry.get("spatial") or {}
+    spatial = entry.spatial or {}
     if spatial:
         location: dict[str, Any] = {"@type": "dct:Location"}
         if "bbox" in spatial:
@@ -150,26 +147,27 @@ def release_dcat(entry: Mapping[str, Any], files: Sequence[Mapping[str, Any]]) -
     return document
 
 
-def catalogue_dcat(version: Mapping[str, Any], title: str | None = None) -> dict[str, Any]:
+def catalogue_dcat(version: CatalogueVersion, title: str | None = None) -> dict[str, Any]:
     """The DCAT Catalog (``catalog.jsonld``) listing every release of a catalogue version."""
-    publisher = version.get("publisher") or "boroughkit catalogue"
+    publisher = version.publisher or "boroughkit catalogue"
     datasets = []
-    for entry in version["releases"]:
-        folder = RETRACTED if entry["status"] == "retracted" else RELEASES
+    for entry in version.releases:
+        retracted = entry.status == ReleaseStatus.RETRACTED
+        folder = RETRACTED if retracted else RELEASES
         item: dict[str, Any] = {
-            "@id": f"{folder}/{entry['id']}/",
+            "@id": f"{folder}/{entry.id}/",
             "@type": "dcat:Dataset",
-            "dct:identifier": entry["id"],
-            "dct:title": entry["title"],
-            "dct:issued": {"@value": entry["published"], "@type": "xsd:dateTime"},
-            "adms:status": {"@id": ADMS_STATUS[entry["status"]]},
+            "dct:identifier": entry.id,
+            "dct:title": entry.title,
+            "dct:issued": {"@value": entry.published, "@type": "xsd:dateTime"},
+            "adms:status": {"@id": ADMS_STATUS[entry.listed_status]},
         }
-        if entry["status"] != "retracted":
-            item["rdfs:seeAlso"] = {"@id": f"{RELEASES}/{entry['id']}/dcat.jsonld"}
-        if entry.get("superseded_by"):
-            item["dct:isReplacedBy"] = {"@id": f"{RELEASES}/{entry['superseded_by']}/"}
-        if entry.get("retraction"):
-            item["adms:versionNotes"] = f"Withdrawn: {entry['retraction']['reason']}"
+        if not retracted:
+            item["rdfs:seeAlso"] = {"@id": f"{RELEASES}/{entry.id}/dcat.jsonld"}
+        if entry.superseded_by:
+            item["dct:isReplacedBy"] = {"@id": f"{RELEASES}/{entry.superseded_by}/"}
+        if entry.retraction:
+            item["adms:versionNotes"] = f"Withdrawn: {entry.retraction.reason}"
         datasets.append(item)
     return {
         "@context": CONTEXT,
@@ -177,6 +175,6 @@ def catalogue_dcat(version: Mapping[str, Any], title: str | None = None) -> dict
         "@type": "dcat:Catalog",
         "dct:title": title or f"{publisher}: open data about residents",
         "dct:publisher": {"@type": "foaf:Agent", "foaf:name": publisher},
-        "dct:modified": {"@value": version["updated"], "@type": "xsd:dateTime"},
+        "dct:modified": {"@value": version.updated, "@type": "xsd:dateTime"},
         "dcat:dataset": datasets,
     }

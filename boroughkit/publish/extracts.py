@@ -20,7 +20,7 @@ from boroughkit.publish.approval import ApprovalRecord, read_manifest
 from boroughkit.publish.catalogue import AUDIT, EXTRACTS, PRIVATE_FILES, RETRACTED, STAGING
 from boroughkit.publish.registers import DataSharingEntry, data_sharing_entries, data_sharing_files
 from boroughkit.publish.release_entry import link_or_copy
-from boroughkit.publish.transaction import CatalogueTransaction, pause_point
+from boroughkit.publish.transaction import CatalogueTransaction, StepHook, announce
 
 RESTRICTED = "restricted"
 
@@ -64,7 +64,12 @@ def sharing_entry(
 
 
 def issue_extract(
-    catalogue: Path, staged: Path, approval: ApprovalRecord, issued: dt.datetime
+    catalogue: Path,
+    staged: Path,
+    approval: ApprovalRecord,
+    issued: dt.datetime,
+    *,
+    on_step: StepHook | None = None,
 ) -> tuple[Path, DataSharingEntry]:
     """Move the approved bundle to ``extracts/`` and register it; returns folder and entry."""
     manifest = read_manifest(staged)
@@ -76,7 +81,7 @@ def issue_extract(
             f"{entry.expiry}",
             fix="renew the agreement, set release.recipient.expires and run again",
         )
-    change = CatalogueTransaction(catalogue)
+    change = CatalogueTransaction(catalogue, on_step=on_step)
     try:
         folder = change.new_path(f"{EXTRACTS}/{release_id}")
         for item in manifest.get("files", []):
@@ -89,7 +94,7 @@ def issue_extract(
         for relative, text in data_sharing_files(rows).items():
             change.write_text(relative, text)
         change.discard(f"{STAGING}/{release_id}")
-        pause_point("prepared")
+        announce(on_step, "prepared")
         change.commit()
     except BaseException:
         change.abort()
@@ -98,7 +103,13 @@ def issue_extract(
 
 
 def withdraw_extract(
-    catalogue: Path, release_id: str, *, reason: str, by: str, at: dt.datetime
+    catalogue: Path,
+    release_id: str,
+    *,
+    reason: str,
+    by: str,
+    at: dt.datetime,
+    on_step: StepHook | None = None,
 ) -> dict[str, str]:
     """Withdraw an issued extract: files to ``retracted/``, a withdrawal row in the register."""
     rows = data_sharing_entries(catalogue)
@@ -114,7 +125,7 @@ def withdraw_extract(
         "withdrawal_reason": reason,
         "withdrawn_by": by,
     }
-    change = CatalogueTransaction(catalogue)
+    change = CatalogueTransaction(catalogue, on_step=on_step)
     try:
         change.move(f"{EXTRACTS}/{release_id}", f"{RETRACTED}/{release_id}")
         change.write_json(
@@ -124,7 +135,7 @@ def withdraw_extract(
         )
         for relative, text in data_sharing_files([*rows, withdrawal]).items():
             change.write_text(relative, text)
-        pause_point("prepared")
+        announce(on_step, "prepared")
         change.commit()
     except BaseException:
         change.abort()

@@ -16,10 +16,8 @@ import shapely
 from shapely.geometry import mapping
 
 from boroughkit.publish.checksums import sha256_of as sha256_of  # re-exported
-from boroughkit.publish.columns import ERROR_COLUMNS
+from boroughkit.publish.columns import ALL_CELL, ERROR_COLUMNS, TOTAL_CATEGORY
 from boroughkit.publish.geoparquet import area_shapes, to_arrow, write_geoparquet
-
-STATISTICS = ("count", "sum", "mean")
 
 
 @dataclass(frozen=True)
@@ -65,14 +63,14 @@ def wide_properties(
     keys = (
         frame[list(category_columns)].astype(str).agg(",".join, axis=1)
         if category_columns
-        else pd.Series("all", index=frame.index)
+        else pd.Series(ALL_CELL, index=frame.index)
     )
-    labels = keys.map(lambda key: "all" if set(key.split(",")) == {"Total"} else key)
+    labels = keys.map(lambda key: ALL_CELL if set(key.split(",")) == {TOTAL_CATEGORY} else key)
     if category_columns:
         names = [
             ",".join(f"{c}={v}" for c, v in zip(category_columns, key.split(","), strict=True))
-            if key != "all"
-            else "all"
+            if key != ALL_CELL
+            else ALL_CELL
             for key in labels
         ]
     else:

@@ -9,13 +9,14 @@ changed; a failed copy is finished by running the same command again.
 from __future__ import annotations
 
 import getpass
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from boroughkit.errors import ConfigError, PublishError
 from boroughkit.publish.approval import (
+    ApprovalRecord,
     check_approved,
     find_staged,
     read_manifest,
@@ -30,6 +31,7 @@ from boroughkit.publish.catalogue import (
     STAGING,
 )
 from boroughkit.publish.dcat import catalogue_dcat
+from boroughkit.publish.entry import CatalogueVersion, ReleaseStatus, Retraction
 from boroughkit.publish.extracts import is_restricted, issue_extract, withdraw_extract
 from boroughkit.publish.registers import (
     DATA_SHARING,
@@ -44,7 +46,12 @@ from boroughkit.publish.state import (
     read_index,
     version_path,
 )
-from boroughkit.publish.transaction import CatalogueTransaction, catalogue_lock, pause_point
+from boroughkit.publish.transaction import (
+    CatalogueTransaction,
+    StepHook,
+    announce,
+    catalogue_lock,
+)
 
 
 @dataclass(frozen=True)
@@ -86,23 +93,28 @@ def _now_datetime(now: datetime | None) -> datetime:
 
 
 def _prepare_catalogue(
-    change: CatalogueTransaction, catalogue: Path, version: dict[str, Any]
+    change: CatalogueTransaction, catalogue: Path, version: CatalogueVersion
 ) -> None:
-    change.write_json(version_path(version), version)
+    document = version.to_json()
+    change.write_json(version_path(version), document)
     for relative, text in transparency_files(version).items():
         change.write_text(relative, text)
     if not (catalogue / REGISTERS / f"{DATA_SHARING}.json").exists():
         for relative, text in data_sharing_files([]).items():
             change.write_text(relative, text)
     change.write_json(CATALOG, catalogue_dcat(version))
-    change.write_json(INDEX, version)
+    change.write_json(INDEX, document)
 
 
-def _apply(catalogue: Path, build: Any) -> dict[str, Any]:
-    change = CatalogueTransaction(catalogue)
+def _apply(
+    catalogue: Path,
+    build: Callable[[CatalogueTransaction], CatalogueVersion],
+    on_step: StepHook | None,
+) -> CatalogueVersion:
+    change = CatalogueTransaction(catalogue, on_step=on_step)
     try:
-        version: dict[str, Any] = build(change)
-        pause_point("prepared")
+        version = build(change)
+        announce(on_step, "prepared")
         change.commit()
     except BaseException:
         change.abort()
@@ -117,13 +129,15 @@ def publish_release(
     to: str | None = None,
     by: str | None = None,
     now: datetime | None = None,
+    on_step: StepHook | None = None,
 ) -> PublishResult:
     """Publish the approved release ``release_id`` as a new catalogue version.
 
     Refuses a release that is not approved, whose gate failed, or whose manifest or files changed
     since approval. A newer release of the same name supersedes older ones (kept and listed).
     With ``to`` (or the config's ``publish.target``) the catalogue is also copied there; for an
-    already published release, only that copy is made.
+    already published release, only that copy is made. ``on_step`` is told each step of the
+    change (see :mod:`boroughkit.publish.transaction`).
     """
     _require_catalogue(catalogue)
     with catalogue_lock(catalogue):
@@ -139,12 +153,12 @@ def publish_release(
                         f"is never copied to a public target ({to})",
                         fix="publish it without --to; send its files to the recipient",
                     )
-                return _issue(catalogue, staged, approval, now)
+                return _issue(catalogue, staged, approval, now, on_step)
             target = to or (read_manifest(staged).get("publication") or {}).get("target")
-            pause_point("checked")
+            announce(on_step, "checked")
             published = _now(now)
 
-            def build(change: CatalogueTransaction) -> dict[str, Any]:
+            def build(change: CatalogueTransaction) -> CatalogueVersion:
                 entry = prepare_release(change, staged, approval, published)
                 event = {
                     "action": "publish",
@@ -157,34 +171,40 @@ def publish_release(
                 change.discard(f"{STAGING}/{release_id}")
                 return version
 
-            version = _apply(catalogue, build)
-        elif existing["status"] == "retracted" or not to:
+            version = _apply(catalogue, build, on_step)
+        elif existing.status == ReleaseStatus.RETRACTED or not to:
             raise PublishError(
-                f"release {release_id} is already {existing['status']} in {catalogue}",
+                f"release {release_id} is already {existing.status} in {catalogue}",
                 fix="build a new release with `boroughkit run`",
             )
         else:
             version, target = current_version(catalogue), to
-    status = find_entry(version["releases"], release_id) or {}
+    listed = version.find(release_id)
     result = PublishResult(
         release_id,
         catalogue / RELEASES / release_id,
-        version["version"],
-        f"published ({status.get('status')})",
+        version.version,
+        f"published ({listed.status if listed else None})",
         target,
     )
     return _copy_to_target(catalogue, result, release_id)
 
 
 def _issue(
-    catalogue: Path, staged: Path, approval: Any, now: datetime | None
+    catalogue: Path,
+    staged: Path,
+    approval: ApprovalRecord,
+    now: datetime | None,
+    on_step: StepHook | None,
 ) -> PublishResult:
-    folder, entry = issue_extract(catalogue, staged, approval, now or datetime.now(UTC))
+    folder, entry = issue_extract(
+        catalogue, staged, approval, now or datetime.now(UTC), on_step=on_step
+    )
     index = read_index(catalogue)
     return PublishResult(
         staged.name,
         folder,
-        index["version"] if index else 0,
+        index.version if index else 0,
         f"issued to {entry.recipient_organisation} (restricted: not in the open catalogue)",
         notes=[
             f"Data Sharing Register entry added: agreement {entry.agreement_reference}, "
@@ -194,7 +214,7 @@ def _issue(
     )
 
 
-def current_version(catalogue: Path) -> dict[str, Any]:
+def current_version(catalogue: Path) -> CatalogueVersion:
     """The catalogue's current version document (index.json)."""
     index = read_index(catalogue)
     if index is None:
@@ -213,59 +233,61 @@ def retract_release(
     by: str | None = None,
     to: str | None = None,
     now: datetime | None = None,
+    on_step: StepHook | None = None,
 ) -> PublishResult:
     """Withdraw a published release: its files move to ``retracted/`` (kept for the record), the
-    catalogue lists it as withdrawn with ``reason``, and the registers say so."""
+    catalogue lists it as withdrawn with ``reason``, and the registers say so. ``on_step`` is
+    told each step of the change, as for :func:`publish_release`."""
     if not reason or not reason.strip():
         raise ConfigError("--reason is empty", fix="say why the release is withdrawn; it is public")
     _require_catalogue(catalogue)
     with catalogue_lock(catalogue):
         entries = current_entries(catalogue)
         entry = find_entry(entries, release_id)
-        if entry is not None and entry["status"] == "retracted" and to:
+        if entry is not None and entry.status == ReleaseStatus.RETRACTED and to:
             result = PublishResult(
                 release_id,
                 catalogue / RETRACTED / release_id,
-                current_version(catalogue)["version"],
+                current_version(catalogue).version,
                 "withdrawn",
                 to,
             )
             return _copy_to_target(catalogue, result, release_id)
         if entry is None and (catalogue / EXTRACTS / release_id).is_dir():
             withdraw_extract(catalogue, release_id, reason=reason.strip(),
-                             by=by or getpass.getuser(), at=_now_datetime(now))
+                             by=by or getpass.getuser(), at=_now_datetime(now), on_step=on_step)
             return PublishResult(
                 release_id, catalogue / RETRACTED / release_id,
-                (read_index(catalogue) or {}).get("version", 0),
+                index.version if (index := read_index(catalogue)) else 0,
                 "extract withdrawn",
                 notes=["a withdrawal row was added to the Data Sharing Register; ask the "
                        "recipient to delete their copy under the agreement"],
             )
-        if entry is None or entry["status"] == "retracted":
+        if entry is None or entry.status == ReleaseStatus.RETRACTED:
             state = "already withdrawn" if entry else "not published"
             raise PublishError(
                 f"release {release_id} is {state} in {catalogue}",
                 fix="check the id with `boroughkit serve` or index.json",
             )
         at = _now(now)
-        entry["retraction"] = {"at": at, "by": by or getpass.getuser(), "reason": reason.strip()}
-        entry["path"] = f"{RETRACTED}/{release_id}/"
-        others = [e for e in entries if e["id"] != release_id]
+        retraction = Retraction(at=at, by=by or getpass.getuser(), reason=reason.strip())
+        withdrawn = replace(entry, retraction=retraction, path=f"{RETRACTED}/{release_id}/")
+        others = [e for e in entries if e.id != release_id]
 
-        def build(change: CatalogueTransaction) -> dict[str, Any]:
+        def build(change: CatalogueTransaction) -> CatalogueVersion:
             change.move(f"{RELEASES}/{release_id}", f"{RETRACTED}/{release_id}")
             change.write_json(
                 f"{RETRACTED}/{release_id}/retraction.json",
-                {"release_id": release_id, **entry["retraction"]},
+                {"release_id": release_id, **asdict(retraction)},
             )
-            event = {"action": "retract", "release_id": release_id, **entry["retraction"]}
-            version = next_version(catalogue, [*others, entry], event, at)
+            event = {"action": "retract", "release_id": release_id, **asdict(retraction)}
+            version = next_version(catalogue, [*others, withdrawn], event, at)
             _prepare_catalogue(change, catalogue, version)
             return version
 
-        version = _apply(catalogue, build)
+        version = _apply(catalogue, build, on_step)
     result = PublishResult(
-        release_id, catalogue / RETRACTED / release_id, version["version"], "withdrawn", to
+        release_id, catalogue / RETRACTED / release_id, version.version, "withdrawn", to
     )
     return _copy_to_target(catalogue, result, release_id)
 

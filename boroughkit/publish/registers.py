@@ -16,12 +16,12 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
 
 from boroughkit.errors import ConfigError
 from boroughkit.publish.catalogue import REGISTERS
+from boroughkit.publish.entry import CatalogueVersion
 from boroughkit.publish.state import budget_statement
-from boroughkit.publish.transaction import CatalogueTransaction, catalogue_lock
+from boroughkit.publish.transaction import CatalogueTransaction, StepHook, catalogue_lock
 
 TRANSPARENCY = "transparency"
 DATA_SHARING = "data-sharing"
@@ -85,25 +85,25 @@ class DataSharingEntry:
         return {key: "" if value is None else str(value) for key, value in asdict(self).items()}
 
 
-def transparency_rows(version: Mapping[str, Any]) -> list[dict[str, str]]:
+def transparency_rows(version: CatalogueVersion) -> list[dict[str, str]]:
     """One row per release of a catalogue version."""
     rows = []
-    for entry in version["releases"]:
-        retraction = entry.get("retraction") or {}
+    for entry in version.releases:
+        retraction = entry.retraction
         values = {
-            "release_id": entry["id"],
-            "title": entry["title"],
-            "status": entry["status"],
-            "published": entry["published"],
-            "method": entry.get("method", ""),
-            "privacy_budget": budget_statement(entry.get("privacy")),
-            "approved_by": entry.get("approved_by", ""),
-            "approved_at": entry.get("approved_at", ""),
-            "dpia_reference": entry.get("dpia_reference") or "not recorded",
-            "legal_basis": entry.get("legal_basis") or "not recorded",
-            "superseded_by": entry.get("superseded_by") or "",
-            "retracted_at": retraction.get("at", ""),
-            "retraction_reason": retraction.get("reason", ""),
+            "release_id": entry.id,
+            "title": entry.title,
+            "status": entry.status,
+            "published": entry.published,
+            "method": entry.method,
+            "privacy_budget": budget_statement(entry.privacy),
+            "approved_by": entry.approved_by,
+            "approved_at": entry.approved_at,
+            "dpia_reference": entry.dpia_reference or "not recorded",
+            "legal_basis": entry.legal_basis or "not recorded",
+            "superseded_by": entry.superseded_by or "",
+            "retracted_at": retraction.at if retraction else "",
+            "retraction_reason": retraction.reason if retraction else "",
         }
         rows.append({key: str(value) for key, value in values.items()})
     return rows
@@ -156,7 +156,7 @@ def register_files(
     }
 
 
-def transparency_files(version: Mapping[str, Any]) -> dict[str, str]:
+def transparency_files(version: CatalogueVersion) -> dict[str, str]:
     """The transparency register of a catalogue version."""
     intro = (
         "Every release of open data about residents: what was published, when, how it was "
@@ -191,12 +191,15 @@ def data_sharing_files(entries: Sequence[Mapping[str, str]]) -> dict[str, str]:
     return register_files(DATA_SHARING, "Data sharing register", intro, entries, columns)
 
 
-def append_data_sharing_entry(catalogue: Path, entry: DataSharingEntry) -> Path:
-    """Append ``entry`` to the catalogue's data sharing register (all formats, atomically)."""
+def append_data_sharing_entry(
+    catalogue: Path, entry: DataSharingEntry, *, on_step: StepHook | None = None
+) -> Path:
+    """Append ``entry`` to the catalogue's data sharing register (all formats, atomically);
+    ``on_step`` is told each step of the change."""
     entry.check()
     with catalogue_lock(catalogue):
         entries = [*data_sharing_entries(catalogue), entry.to_row()]
-        change = CatalogueTransaction(catalogue)
+        change = CatalogueTransaction(catalogue, on_step=on_step)
         try:
             for relative, text in data_sharing_files(entries).items():
                 change.write_text(relative, text)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import mimetypes
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from boroughkit.errors import PublishError
 from boroughkit.publish.catalogue import INDEX, VERSIONS
+from boroughkit.publish.entry import CatalogueEntry, CatalogueVersion, ReleaseStatus
 
 SCHEMA = "boroughkit.catalogue/1"
 MEDIA_TYPES = {
@@ -33,77 +35,77 @@ def media_type(path: str) -> str:
     return MEDIA_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
-def read_index(catalogue: Path) -> dict[str, Any] | None:
+def read_index(catalogue: Path) -> CatalogueVersion | None:
     """The catalogue's current version (``index.json``), or None before the first publish."""
     path = catalogue / INDEX
     if not path.exists():
         return None
     try:
-        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        return CatalogueVersion.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as error:
         raise PublishError(
             f"{path}: cannot read the catalogue index ({error})",
             fix=f"restore it from the newest file in {catalogue / VERSIONS}",
         ) from error
-    return document
 
 
-def current_entries(catalogue: Path) -> list[dict[str, Any]]:
+def current_entries(catalogue: Path) -> list[CatalogueEntry]:
     """Every release the catalogue lists (any status), as in ``index.json``."""
     index = read_index(catalogue)
-    return [dict(entry) for entry in index["releases"]] if index else []
+    return list(index.releases) if index else []
 
 
-def find_entry(entries: Sequence[Mapping[str, Any]], release_id: str) -> dict[str, Any] | None:
+def find_entry(entries: Sequence[CatalogueEntry], release_id: str) -> CatalogueEntry | None:
     """The entry of ``release_id`` in a list of catalogue entries."""
-    return next((dict(entry) for entry in entries if entry["id"] == release_id), None)
+    return next((entry for entry in entries if entry.id == release_id), None)
 
 
-def assign_statuses(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def assign_statuses(entries: Sequence[CatalogueEntry]) -> list[CatalogueEntry]:
     """Set ``status`` and ``superseded_by`` of every entry from the list as a whole."""
-    result = [dict(entry) for entry in entries]
-    newest: dict[str, dict[str, Any]] = {}
-    for entry in result:
-        if entry.get("retraction"):
+    newest: dict[str, CatalogueEntry] = {}
+    for entry in entries:
+        if entry.retracted:
             continue
-        best = newest.get(entry["name"])
-        if best is None or (entry["created"], entry["id"]) > (best["created"], best["id"]):
-            newest[entry["name"]] = entry
-    for entry in result:
-        if entry.get("retraction"):
-            entry["status"], entry["superseded_by"] = "retracted", None
-        elif newest[entry["name"]] is entry:
-            entry["status"], entry["superseded_by"] = "current", None
+        best = newest.get(entry.name)
+        if best is None or (entry.created, entry.id) > (best.created, best.id):
+            newest[entry.name] = entry
+    result = []
+    for entry in entries:
+        if entry.retracted:
+            status, by = ReleaseStatus.RETRACTED, None
+        elif newest[entry.name] is entry:
+            status, by = ReleaseStatus.CURRENT, None
         else:
-            entry["status"], entry["superseded_by"] = "superseded", newest[entry["name"]]["id"]
-    return sorted(result, key=lambda entry: (entry["name"], entry["created"], entry["id"]))
+            status, by = ReleaseStatus.SUPERSEDED, newest[entry.name].id
+        result.append(replace(entry, status=status, superseded_by=by))
+    return sorted(result, key=lambda entry: (entry.name, entry.created, entry.id))
 
 
 def next_version(
     catalogue: Path,
-    entries: Sequence[Mapping[str, Any]],
+    entries: Sequence[CatalogueEntry],
     change: Mapping[str, Any],
     updated: str,
-) -> dict[str, Any]:
-    """The next catalogue version document listing ``entries`` after ``change``."""
+) -> CatalogueVersion:
+    """The next catalogue version listing ``entries`` after ``change``."""
     index = read_index(catalogue)
-    number = (index["version"] if index else 0) + 1
+    number = (index.version if index else 0) + 1
     releases = assign_statuses(entries)
-    publishers = sorted({entry.get("publisher", "") for entry in releases} - {""})
-    return {
-        "schema": SCHEMA,
-        "version": number,
-        "updated": updated,
-        "change": dict(change),
-        "publisher": publishers[0] if len(publishers) == 1 else ", ".join(publishers),
-        "previous": f"{VERSIONS}/{number - 1}.json" if number > 1 else None,
-        "releases": releases,
-    }
+    publishers = sorted({entry.publisher for entry in releases} - {""})
+    return CatalogueVersion(
+        schema=SCHEMA,
+        version=number,
+        updated=updated,
+        change=dict(change),
+        publisher=publishers[0] if len(publishers) == 1 else ", ".join(publishers),
+        previous=f"{VERSIONS}/{number - 1}.json" if number > 1 else None,
+        releases=tuple(releases),
+    )
 
 
-def version_path(document: Mapping[str, Any]) -> str:
+def version_path(version: CatalogueVersion) -> str:
     """Where a version document is kept, relative to the catalogue."""
-    return f"{VERSIONS}/{document['version']}.json"
+    return f"{VERSIONS}/{version.version}.json"
 
 
 def budget_statement(privacy: Mapping[str, Any] | None) -> str:

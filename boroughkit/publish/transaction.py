@@ -6,6 +6,10 @@ it, a kill leaves the catalogue as it was (the next operation sweeps the work fo
 the renames listed in the journal are replayed by the next operation until all are done, so the
 catalogue ends in the new state. ``index.json``, which consumers read first, is always renamed
 last.
+
+Every step of a change can be announced to an ``on_step`` callback (``"checked"``,
+``"prepared"``, ``"before-journal"``, ``"move-1"``…``"move-last"``): crash tests pass one that
+waits there to be killed.
 """
 
 from __future__ import annotations
@@ -16,9 +20,7 @@ import json
 import os
 import secrets
 import shutil
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,16 +29,15 @@ from boroughkit.errors import PublishError
 from boroughkit.publish.catalogue import INDEX, WORK, fsync_dir, fsync_tree
 
 JOURNAL = "journal.json"
-# Crash tests set this to a step name; the process then announces the step and waits to be
-# killed there. Unset in normal use.
-PAUSE_ENV = "BOROUGHKIT_TEST_PAUSE_AT"
+
+#: Called with the name of each step of a change as it is reached (see the module docstring).
+StepHook = Callable[[str], None]
 
 
-def pause_point(step: str) -> None:
-    """Wait at ``step`` when a crash test asked for it (see :data:`PAUSE_ENV`)."""
-    if os.environ.get(PAUSE_ENV) == step:
-        print(f"paused at {step}", file=sys.stderr, flush=True)
-        time.sleep(120)
+def announce(on_step: StepHook | None, step: str) -> None:
+    """Tell ``on_step`` (if any) that ``step`` is reached."""
+    if on_step is not None:
+        on_step(step)
 
 
 @contextlib.contextmanager
@@ -55,8 +56,9 @@ def catalogue_lock(catalogue: Path) -> Iterator[None]:
 class CatalogueTransaction:
     """A set of new files and folders, and moves of existing ones, applied together."""
 
-    def __init__(self, catalogue: Path) -> None:
+    def __init__(self, catalogue: Path, *, on_step: StepHook | None = None) -> None:
         self.catalogue = catalogue
+        self.on_step = on_step
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         self.folder = catalogue / WORK / f"{stamp}-{secrets.token_hex(4)}"
         self.folder.mkdir(parents=True)
@@ -98,7 +100,7 @@ class CatalogueTransaction:
         last = [move for move in self._moves if move[1] == INDEX]
         moves = [move for move in self._moves if move[1] != INDEX] + last
         fsync_tree(self.folder)
-        pause_point("before-journal")
+        announce(self.on_step, "before-journal")
         scratch = self.folder / f"{JOURNAL}.tmp"
         scratch.write_text(json.dumps({"moves": moves}), encoding="utf-8")
         with scratch.open("rb") as handle:
@@ -106,7 +108,7 @@ class CatalogueTransaction:
         os.rename(scratch, self.folder / JOURNAL)
         self._committed = True
         fsync_dir(self.folder)
-        _apply(self.catalogue, self.folder)
+        _apply(self.catalogue, self.folder, self.on_step)
 
     def abort(self) -> None:
         """Forget the prepared change; after the commit point the change is kept for
@@ -117,10 +119,10 @@ class CatalogueTransaction:
         _remove_if_empty(self.catalogue / WORK)
 
 
-def _apply(catalogue: Path, folder: Path) -> None:
+def _apply(catalogue: Path, folder: Path, on_step: StepHook | None = None) -> None:
     moves = json.loads((folder / JOURNAL).read_text(encoding="utf-8"))["moves"]
     for number, (source, destination) in enumerate(moves, start=1):
-        pause_point(f"move-{number}" if number < len(moves) else "move-last")
+        announce(on_step, f"move-{number}" if number < len(moves) else "move-last")
         origin, target = catalogue / source, catalogue / destination
         if not origin.exists() and not origin.is_symlink():
             continue  # done before a kill: replaying is idempotent

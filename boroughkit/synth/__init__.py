@@ -1,8 +1,10 @@
 """Record-level synthetic extracts: declared schemas, synthesisers and their evaluation.
 
 Synthesisers share one interface (:class:`Synthesiser`: ``fit(real)`` then ``sample(n)``) and are
-built by name with :func:`make_synthesiser`. SDV is imported only by ``sdv_models`` and OpenDP only
-by ``dp_marginals``, each when its method is first asked for.
+built by name with :func:`make_synthesiser`. SDV is imported only by ``sdv_models``, and the DP
+methods reach OpenDP only through the privacy layer (``boroughkit.privacy.opendp_*``), each when
+its method is first asked for. DP budgets are the privacy layer's types: a
+:class:`~boroughkit.privacy.budget.Rho`, or a :class:`~boroughkit.privacy.dp_budget.DPBudget`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from typing import Any
 
 from boroughkit.errors import ConfigError
 from boroughkit.synth.base import Synthesiser
-from boroughkit.synth.budget import PrivacyBudget
 from boroughkit.synth.cart import SequentialCART
 from boroughkit.synth.households import HouseholdCART
 from boroughkit.synth.ma2019 import schema_for_ma2019
@@ -24,7 +25,7 @@ DP_METHODS: tuple[str, ...] = ("dp_mst", "dp_aim")
 
 
 def make_synthesiser(method: str, schema: SynthSchema, **options: Any) -> Synthesiser:
-    """A synthesiser by name; DP methods need ``budget=PrivacyBudget(...)`` and take no seed."""
+    """A synthesiser by name; DP methods need ``budget=Rho(...)`` (or a ``DPBudget``), no seed."""
     if method == "cart":
         return SequentialCART(schema, **options)
     if method in ("gaussian_copula", "ctgan", "tvae"):
@@ -48,7 +49,6 @@ __all__ = [
     "ColumnSpec",
     "Hierarchy",
     "HouseholdCART",
-    "PrivacyBudget",
     "SequentialCART",
     "StructuralRule",
     "SynthSchema",

@@ -9,7 +9,9 @@ from click.testing import CliRunner
 from shapely.geometry import Polygon
 
 from boroughkit.cli import main
-from tests.conftest import GEO, minimal_config, tree_snapshot
+from tests.helpers.configs import minimal_config
+from tests.helpers.files import tree_snapshot
+from tests.helpers.shared_data import GEO
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from boroughkit.cli.geography import geography, split_crs
 from boroughkit.geography import GeographyBundle, open_bundle
-from tests.conftest import GEO
+from tests.helpers.shared_data import GEO
 
 LOOKUP = GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv"
 

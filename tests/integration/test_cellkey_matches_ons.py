@@ -19,7 +19,7 @@ import pytest
 from boroughkit.anonymise.cellkey import perturb_counts
 from boroughkit.anonymise.keystore import KeyStore
 from boroughkit.anonymise.ptable import PTable, generate_ptable, load_ptable
-from tests.conftest import SHARED_DATA
+from tests.helpers.shared_data import SHARED_DATA
 
 ons = pytest.importorskip("cell_key_perturbation.create_perturbed_table")
 ons_ptables = pytest.importorskip("cell_key_perturbation.utils.generate_test_ptable")

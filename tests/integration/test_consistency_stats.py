@@ -19,7 +19,7 @@ from boroughkit.anonymise.consistency import (
     level_sigmas,
     reconcile,
 )
-from tests.unit.test_consistency import demo_like_counts, demo_like_lookup, level_truth
+from tests.helpers.consistency import demo_like_counts, demo_like_lookup, level_truth
 
 pytestmark = pytest.mark.slow
 

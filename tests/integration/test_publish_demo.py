@@ -22,11 +22,11 @@ from click.testing import CliRunner
 from boroughkit import build_plan, load_config, run_pipeline
 from boroughkit.anonymise import counts
 from boroughkit.cli.publishing import approve, publish, retract
-from boroughkit.pipeline.load import load_records
+from boroughkit.release.load import load_records
 from boroughkit.publish import approve_release, publish_release
 from boroughkit.publish.dcat import CONTEXT
 from boroughkit.publish.geoparquet import has_geometry
-from tests.conftest import minimal_config
+from tests.helpers.configs import minimal_config
 
 PUBLICATION = {
     "dpia_reference": "DPIA-2026-007",

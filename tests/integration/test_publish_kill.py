@@ -23,7 +23,7 @@ import pytest
 
 from boroughkit.publish import approve_release, publish_release, recover_catalogue
 from boroughkit.publish.transaction import PAUSE_ENV
-from tests.unit.test_publish_staging import stage_release
+from tests.helpers.publishing import stage_release
 
 REPO = Path(__file__).resolve().parents[2]
 WHEN = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
@@ -86,7 +86,8 @@ def test_killed_publish_leaves_the_catalogue_before_or_after(template, tmp_path)
     before = snapshot(source)
     reference = tmp_path / "reference"
     shutil.copytree(source, reference)
-    assert _start(reference, release_id, None).wait(timeout=120) == 0
+    with _start(reference, release_id, None) as process:  # closes its stderr pipe
+        assert process.wait(timeout=120) == 0
     after = snapshot(reference)
     assert after != before and f"releases/{release_id}/manifest.json" in after
 
@@ -100,6 +101,7 @@ def test_killed_publish_leaves_the_catalogue_before_or_after(template, tmp_path)
         _wait_for_pause(process, step)
         process.send_signal(signal.SIGKILL)
         assert process.wait(timeout=30) == -signal.SIGKILL
+        process.stderr.close()
 
     for step, copy in copies.items():
         index = (copy / "index.json").read_bytes()

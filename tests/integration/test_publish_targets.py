@@ -13,7 +13,7 @@ import pytest
 
 from boroughkit.errors import PublishError
 from boroughkit.publish import approve_release, publish_release, retract_release
-from tests.unit.test_publish_staging import stage_release
+from tests.helpers.publishing import stage_release
 
 TOKEN = "test-token-123"
 

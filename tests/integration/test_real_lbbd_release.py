@@ -11,7 +11,8 @@ import yaml
 from click.testing import CliRunner
 
 from boroughkit.cli import main
-from tests.conftest import GEO, minimal_config
+from tests.helpers.configs import minimal_config
+from tests.helpers.shared_data import GEO
 
 pytestmark = pytest.mark.skipif(not GEO.exists(), reason="../shared/data is not beside the repo")
 

@@ -12,7 +12,8 @@ import yaml
 from boroughkit import build_plan, load_config, run_pipeline
 from boroughkit.errors import BudgetError, DisclosureError
 from boroughkit.privacy.ledger import Ledger, default_ledger_path
-from tests.conftest import minimal_config, tree_snapshot
+from tests.helpers.configs import minimal_config
+from tests.helpers.files import tree_snapshot
 
 
 def _config(workspace, rho, lifetime=1, **disclosure):

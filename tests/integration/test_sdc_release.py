@@ -8,7 +8,7 @@ import pandas as pd
 import yaml
 
 from boroughkit import build_plan, load_config, run_pipeline
-from tests.conftest import minimal_config
+from tests.helpers.configs import minimal_config
 
 
 def _sdc_config(**release):

@@ -11,7 +11,7 @@ import yaml
 
 from boroughkit import build_plan, load_config, run_pipeline
 from boroughkit.errors import ConfigError
-from tests.conftest import minimal_config
+from tests.helpers.configs import minimal_config
 
 
 def _table(statistic, **extra):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +10,7 @@ from boroughkit.synth import PrivacyBudget, count_violations, make_synthesiser, 
 from boroughkit.synth.evaluate.kmarginal import kmarginal
 from boroughkit.synth.evaluate.privacy import exact_matches
 from boroughkit.synth.evaluate.report import split_holdout
-from tests.conftest import SHARED_DATA
+from tests.helpers.shared_data import SHARED_DATA
 
 NIST = SHARED_DATA / "nist_crc"
 
@@ -44,13 +42,10 @@ def test_cart_scores_above_900_without_copying_anyone(ma2019) -> None:
 def test_dp_mst_at_epsilon_one_scores_above_880(ma2019) -> None:
     schema, train, _ = ma2019
     budget = PrivacyBudget(epsilon=1.0, delta=1e-9)
-    scores, seconds = [], []
+    scores = []
     for _ in range(3):
-        start = time.perf_counter()
         synthetic = make_synthesiser("dp_mst", schema, budget=budget).fit(train).sample(len(train))
-        seconds.append(time.perf_counter() - start)
         assert sum(count_violations(synthetic, schema.rules).values()) == 0
         scores.append(kmarginal(train, synthetic, schema, by_area=False).score)
     assert np.mean(scores) >= 880
     assert min(scores) >= 860
-    assert max(seconds) < 120

@@ -16,7 +16,8 @@ from boroughkit.errors import BudgetError, ConfigError, DisclosureError, Publish
 from boroughkit.privacy.ledger import Ledger, default_ledger_path
 from boroughkit.publish import approve_release, publish_release
 from boroughkit.publish.explorer import public_files
-from tests.conftest import extract_config, tree_snapshot
+from tests.helpers.configs import extract_config
+from tests.helpers.files import tree_snapshot
 
 BUNDLE = [
     "data/test-extract.parquet",
@@ -144,12 +145,12 @@ def test_default_limits_refuse_a_revealing_extract_with_exit_3(demo_workspace):
     reports = list((demo_workspace / "reports").glob("*/risk-report.json"))
     assert len(reports) == 1
     report = json.loads(reports[0].read_text())
-    failed = {check["name"] for check in report["checks"] if not check["passed"]}
+    failed = {check["id"] for check in report["checks"] if not check["passed"]}
     assert failed and failed <= {
         "synthetic-unique-exact-matches",
         "synthetic-attacks",
         "synthetic-distance-to-closest-record",
-        "exact copies of input records",
+        "record-exact-matches",
     }
 
 

@@ -6,9 +6,9 @@ from fractions import Fraction
 
 import pytest
 
-from boroughkit.config import load_config
+from boroughkit import load_config
 from boroughkit.errors import ConfigError
-from tests.conftest import minimal_config
+from tests.helpers.configs import minimal_config
 
 
 def test_valid_config_loads_with_exact_budget(write_config):

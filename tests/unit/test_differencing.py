@@ -25,7 +25,7 @@ from boroughkit.disclosure.differencing import (
 from boroughkit.disclosure.release_differencing import Protection
 from boroughkit.errors import ConfigError, DataError, GeographyError
 from boroughkit.geography.bundle import BundleInfo, GeographyBundle
-from tests.conftest import GEO
+from tests.helpers.shared_data import GEO
 
 LEVELS = ("oa", "lsoa", "msoa", "ward", "borough")
 

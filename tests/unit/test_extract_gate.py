@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from boroughkit.config.extract_models import SyntheticExtractRelease
-from boroughkit.pipeline.extract_gate import extract_checks
+from boroughkit.methods.synthetic_extract.config import SyntheticExtractRelease
+from boroughkit.methods.synthetic_extract.gate import extract_checks
 from boroughkit.synth import schema_from_dict
 from boroughkit.synth.evaluate.report import evaluate_extract
 
@@ -63,7 +63,7 @@ def test_a_reappearing_unique_resident(synthesiser: str, passes: bool) -> None:
         train, holdout, synthetic, SCHEMA, with_sdmetrics=False, with_utility=False
     )
     copies = extract_checks(release, evaluation, synthetic, real, SCHEMA)[-1]
-    assert copies.name == "exact copies of input records"
+    assert copies.id == "record-exact-matches"
     assert copies.metrics["unique_reproduced"] >= 1
     assert copies.passed is passes
     assert copies.superseded_by_dp is passes

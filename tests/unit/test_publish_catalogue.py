@@ -19,9 +19,16 @@ from boroughkit.publish import (
     retract_release,
 )
 from boroughkit.publish.explorer import public_files, resolve_public
+from boroughkit.publish.entry import (
+    CatalogueEntry,
+    CatalogueVersion,
+    FileEntry,
+    ReleaseStatus,
+    Retraction,
+)
 from boroughkit.publish.state import assign_statuses
 from boroughkit.publish.transaction import CatalogueTransaction
-from tests.unit.test_publish_staging import stage_release
+from tests.helpers.publishing import stage_release
 
 
 def _publish(catalogue, bundle, **kwargs):
@@ -57,7 +64,8 @@ def test_publish_makes_a_new_version_with_metadata_registers_and_audit(tmp_path,
     on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
     assert listed == on_disk
     assert {"dcat.jsonld", "datapackage.json", "manifest.json"} <= on_disk
-    rows = list(csv.DictReader((catalogue / "registers" / "transparency.csv").open()))
+    register = (catalogue / "registers" / "transparency.csv").read_text()
+    rows = list(csv.DictReader(register.splitlines()))
     assert [(r["release_id"], r["approved_by"], r["legal_basis"]) for r in rows] == [
         (release_id, "Asha Patel", "UK GDPR Article 6(1)(e)")
     ]
@@ -102,7 +110,9 @@ def test_retract_moves_the_files_and_says_why(tmp_path, demo_bundle):
     assert statuses == {new: "retracted", old: "current"}  # the older one is current again
     rows = {
         r["release_id"]: r
-        for r in csv.DictReader((catalogue / "registers" / "transparency.csv").open())
+        for r in csv.DictReader(
+            (catalogue / "registers" / "transparency.csv").read_text().splitlines()
+        )
     }
     assert rows[new]["status"] == "retracted"
     assert rows[new]["retraction_reason"] == "A table double-counted one ward."
@@ -111,19 +121,34 @@ def test_retract_moves_the_files_and_says_why(tmp_path, demo_bundle):
 
 
 def test_statuses_follow_creation_time_per_name():
+    withdrawn = Retraction(at="2026-03-02", by="Asha Patel", reason="x")
     entries = [
-        {"id": "a-1", "name": "a", "created": "2026-01-01"},
-        {"id": "a-3", "name": "a", "created": "2026-03-01", "retraction": {"reason": "x"}},
-        {"id": "a-2", "name": "a", "created": "2026-02-01"},
-        {"id": "b-1", "name": "b", "created": "2025-01-01"},
+        CatalogueEntry(id="a-1", name="a", created="2026-01-01"),
+        CatalogueEntry(id="a-3", name="a", created="2026-03-01", retraction=withdrawn),
+        CatalogueEntry(id="a-2", name="a", created="2026-02-01"),
+        CatalogueEntry(id="b-1", name="b", created="2025-01-01"),
     ]
-    result = {e["id"]: (e["status"], e["superseded_by"]) for e in assign_statuses(entries)}
+    result = {e.id: (e.status, e.superseded_by) for e in assign_statuses(entries)}
     assert result == {
-        "a-1": ("superseded", "a-2"),
-        "a-2": ("current", None),
-        "a-3": ("retracted", None),
-        "b-1": ("current", None),
+        "a-1": (ReleaseStatus.SUPERSEDED, "a-2"),
+        "a-2": (ReleaseStatus.CURRENT, None),
+        "a-3": (ReleaseStatus.RETRACTED, None),
+        "b-1": (ReleaseStatus.CURRENT, None),
     }
+
+
+def test_entries_and_versions_read_back_exactly_as_written(tmp_path, demo_bundle):
+    catalogue = tmp_path / "catalogue"
+    _publish(catalogue, demo_bundle, created="2026-01-01T00:00:00+00:00")
+    new, _ = _publish(catalogue, demo_bundle, created="2026-02-01T00:00:00+00:00")
+    retract_release(catalogue, new, reason="Wrong figures.")
+    text = (catalogue / "index.json").read_text()
+    version = CatalogueVersion.from_json(json.loads(text))
+    # The typed document writes the same bytes, and statuses stay plain strings in the JSON.
+    assert json.dumps(version.to_json(), indent=2, ensure_ascii=False) + "\n" == text
+    assert [e.status for e in version.releases] == ["current", "retracted"]
+    assert isinstance(version.releases[0].files[0], FileEntry)
+    assert version.find(new).retraction.reason == "Wrong figures."
 
 
 def _sharing_entry(**changes):
@@ -147,7 +172,7 @@ def test_data_sharing_register_appends_in_every_format(tmp_path):
     registers = catalogue / "registers"
     entries = json.loads((registers / "data-sharing.json").read_text())["entries"]
     assert [e["recipient_organisation"] for e in entries] == ["University of Essex", "NHS Trust"]
-    rows = list(csv.DictReader((registers / "data-sharing.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((registers / "data-sharing.csv").read_text("utf-8").splitlines()))
     assert rows[1]["expiry"] == "2027-03-01" and rows[0]["agreement_reference"] == "DSA-2026-003"
     page = (registers / "data-sharing.html").read_text()
     assert page.count("<tr>") == 3 and 'lang="en"' in page and "NHS Trust" in page

@@ -15,7 +15,7 @@ import shapely
 
 from boroughkit.publish.files import wide_properties
 from boroughkit.publish.release_writer import write_table_files
-from tests.unit.test_publish_staging import fake_frame
+from tests.helpers.publishing import fake_frame
 
 METADATA = {
     "licence": "Open Government Licence v3.0 (https://…)",

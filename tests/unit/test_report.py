@@ -31,15 +31,19 @@ def _report() -> GateReport:
                 "60 published cells break this rule.",
                 cells,
                 "a count of 1–9 people can point to neighbours",
+                id="threshold",
             ),
             CheckResult(
                 "geographic differencing between overlapping areas",
                 True,
                 "12 sliver(s) | none small.",
+                id="geographic-differencing",
                 category="geographic-differencing",
                 metrics={"slivers": 12},
             ),
-            CheckResult("Dominance rule", True, "Not applied.", superseded_by_dp=True),
+            CheckResult(
+                "Dominance rule", True, "Not applied.", id="dominance", superseded_by_dp=True
+            ),
             CheckResult(
                 "p% rule",
                 True,
@@ -51,6 +55,7 @@ def _report() -> GateReport:
                         "suppressed (primary)",
                     ),
                 ),
+                id="p-percent",
             ),
         ],
         adjustments=[Adjustment("cells suppressed", 14, "counts below 10", {"table": "fsm"})],
@@ -68,9 +73,18 @@ def test_json_lists_every_check_and_every_failing_cell() -> None:
         "Dominance rule",
         "p% rule",
     ]
+    # The id comes first: machines find a check by it, not by its sentence.
+    assert [list(check)[0] for check in data["checks"]] == ["id"] * 4
+    assert [check["id"] for check in data["checks"]] == [
+        "threshold",
+        "geographic-differencing",
+        "dominance",
+        "p-percent",
+    ]
     first = data["failing_items"][0]
     assert first == {
         "check": "Threshold rule",
+        "check_id": "threshold",
         "rule": "threshold",
         "where": {"table": "fsm", "level": "oa", "area_code": "E00000000", "category": "yes"},
         "detail": "published but disclosive",
@@ -107,7 +121,9 @@ def test_markdown_reads_as_a_decision_for_the_approver() -> None:
 
 def test_markdown_of_a_passing_release() -> None:
     report = GateReport(
-        "r", "dp-tables", [CheckResult("leaks", True, "0 leak(s).", category="leaks")]
+        "r",
+        "dp-tables",
+        [CheckResult("leaks", True, "0 leak(s).", id="leak-scan", category="leaks")],
     )
     text = report.to_markdown()
     assert "**All 1 checks passed.**" in text
@@ -132,22 +148,25 @@ def test_write_creates_both_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "category", "expected"),
+    ("check_id", "category", "expected"),
     [
-        ("Threshold rule", "", "small-cells"),
-        ("p% rule", "", "dominance"),
-        ("Minimum area population", "", "area-population"),
-        ("Disclosive zeros", "", "zeros"),
-        ("No identifier reaches an output file", "", "leaks"),
+        ("threshold", "small-cells", "small-cells"),
+        ("p-percent", "dominance", "dominance"),
+        ("output-columns", "", "declared-outputs"),
+        ("min-area-population", "", "area-population"),
+        ("leak-scan", "", "leaks"),
+        ("geographic-differencing", "", "geographic-differencing"),
+        ("secondary-suppression", "", "suppression-audit"),
         ("anything", "record-households", "record-households"),
     ],
 )
-def test_scenarios_by_category_or_name(name: str, category: str, expected: str) -> None:
-    check = CheckResult(name, True, "", category=category)
+def test_scenarios_by_category_or_id(check_id: str, category: str, expected: str) -> None:
+    # The name is a sentence for people: it plays no part in finding the scenario.
+    check = CheckResult("Whatever it is called", True, "", id=check_id, category=category)
     assert scenario_for(check) is SCENARIOS[expected]
 
 
 def test_unknown_checks_have_no_scenario_but_still_render() -> None:
-    check = CheckResult("Budget reconciled", True, "ok")
+    check = CheckResult("Budget reconciled", True, "ok", id="budget-reconciled")
     assert scenario_for(check) is None
     assert "### 1. Budget reconciled: passed" in GateReport("r", "m", [check]).to_markdown()

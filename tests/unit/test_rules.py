@@ -18,7 +18,7 @@ from boroughkit.disclosure.rules import (
 )
 from boroughkit.disclosure.tables import PUBLISHED, SUPPRESSED, CellTable
 from boroughkit.errors import ConfigError, DataError
-from tests.conftest import ons_lookup
+from tests.helpers.shared_data import ons_lookup
 
 
 def cells(rows: list[dict[str, object]]) -> CellTable:
@@ -175,7 +175,7 @@ def test_results_are_one_per_rule_and_name_cells_not_values() -> None:
     protected, results = apply_rules(table, RuleSettings())
     assert [r.passed for r in results] == [True] * 6
     assert {r.category for r in results} == {"small-cells", "dominance", "area-population"}
-    threshold = next(r for r in results if r.name == "Threshold rule")
+    threshold = next(r for r in results if r.id == "threshold")
     assert threshold.summary.startswith("1 cells suppressed")
     assert threshold.findings[0].where == {
         "table": "t",
@@ -189,8 +189,8 @@ def test_results_are_one_per_rule_and_name_cells_not_values() -> None:
 
 def test_check_rules_fails_on_a_published_disclosive_cell() -> None:
     table = cells([{"value": 3}, {"value": 45}])
-    failed = [r.name for r in check_rules(table, RuleSettings()) if not r.passed]
-    assert failed == ["Threshold rule"]
+    failed = [r.id for r in check_rules(table, RuleSettings()) if not r.passed]
+    assert failed == ["threshold"]
     protected, _ = apply_rules(table, RuleSettings())
     assert all(r.passed for r in check_rules(protected, RuleSettings()))
 

@@ -8,8 +8,8 @@ from boroughkit.disclosure.audit import audit_suppression
 from boroughkit.disclosure.rules import RuleSettings, apply_rules
 from boroughkit.disclosure.suppression import SECONDARY, secondary_suppression
 from boroughkit.disclosure.tables import TOTAL_CATEGORY, CellTable
-from tests.conftest import GEO, ons_lookup
-from tests.unit.test_audit import TINY, release
+from tests.helpers.cells import TINY, release
+from tests.helpers.shared_data import GEO, ons_lookup
 
 
 def protect(

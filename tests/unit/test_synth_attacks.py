@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_synth_support import make_people, people_schema
 
 from boroughkit.synth.evaluate.attacks import (
     AttackResult,
@@ -15,6 +14,7 @@ from boroughkit.synth.evaluate.attacks import (
 )
 from boroughkit.synth.evaluate.privacy import distance_to_closest, exact_matches
 from boroughkit.synth.schema import ColumnSpec, SynthSchema
+from tests.helpers.synth import make_people, people_schema
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_synth_support import make_people, people_schema
 
 from boroughkit.errors import ConfigError, DataError
 from boroughkit.synth import SequentialCART, count_violations, make_synthesiser
 from boroughkit.synth.evaluate.kmarginal import kmarginal
 from boroughkit.synth.evaluate.privacy import exact_matches
+from tests.helpers.synth import make_people, people_schema
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from test_synth_support import make_people, people_schema
 
 from boroughkit.errors import ConfigError
 from boroughkit.synth import PrivacyBudget, count_violations, make_synthesiser
 from boroughkit.synth.budget import epsilon_for_rho, rho_for_epsilon_delta
 from boroughkit.synth.dp_marginals import DPMarginalSynthesiser
 from boroughkit.synth.schema import ColumnSpec, Hierarchy, SynthSchema
+from tests.helpers.synth import make_people, people_schema
 
 
 def test_budget_conversion_by_hand() -> None:

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_synth_support import make_people, people_schema
 
 from boroughkit.synth.dp_model import fit_tree, impossible_cells, project_to_simplex
 from boroughkit.synth.evaluate.kmarginal import kmarginal
+from tests.helpers.synth import make_people, people_schema
 
 
 def test_projection_by_hand() -> None:

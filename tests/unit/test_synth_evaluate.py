@@ -8,7 +8,6 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from test_synth_support import make_people, people_schema
 
 from boroughkit.errors import ConfigError, DataError
 from boroughkit.synth import SequentialCART
@@ -16,6 +15,7 @@ from boroughkit.synth.evaluate.gate import ExtractGate
 from boroughkit.synth.evaluate.html import render_html
 from boroughkit.synth.evaluate.report import evaluate_extract, split_holdout
 from boroughkit.synth.evaluate.utility import utility
+from tests.helpers.synth import make_people, people_schema
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +78,11 @@ def test_gate_passes_and_fails_on_its_limits(evaluation) -> None:
             evaluation.exact_same_size, matched=evaluation.exact_same_size.unique_real
         ),
     )
-    checks = {check.name: check for check in ExtractGate().check(copied)}
+    checks = {check.id: check for check in ExtractGate().check(copied)}
     assert not checks["synthetic-unique-exact-matches"].passed
     assert "100.0000%" in checks["synthetic-unique-exact-matches"].summary
     broken = replace(evaluation, rule_violations={"when age < 16 then income is missing": 3})
-    rules = {c.name: c for c in lenient.check(broken)}["synthetic-structural-rules"]
+    rules = {c.id: c for c in lenient.check(broken)}["synthetic-structural-rules"]
     assert not rules.passed and rules.findings[0].detail == "3 rows"
 
 
@@ -105,7 +105,7 @@ def test_exact_matches_are_judged_against_the_chance_matches_of_new_people(evalu
 
     def verdict(evaluation, gate=None):
         checks = (gate or ExtractGate()).check(evaluation)
-        return {c.name: c for c in checks}["synthetic-unique-exact-matches"]
+        return {c.id: c for c in checks}["synthetic-unique-exact-matches"]
 
     # New people reproduce 10%; a same-sized synthetic sample 9% (the whole extract more).
     near_chance = with_shares(0.09, 0.10, 0.20)

@@ -7,13 +7,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from test_synth_support import make_people, people_schema
 
 from boroughkit.errors import ConfigError, DataError
 from boroughkit.synth import schema_for_ma2019, schema_from_dict, to_one_row_per_person
 from boroughkit.synth.rules import StructuralRule, count_violations
 from boroughkit.synth.schema import ColumnSpec
-from tests.conftest import SHARED_DATA
+from tests.helpers.shared_data import SHARED_DATA
+from tests.helpers.synth import make_people, people_schema
 
 NIST = SHARED_DATA / "nist_crc"
 

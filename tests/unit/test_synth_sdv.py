@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from test_synth_support import make_people, people_schema
 
 from boroughkit.synth import count_violations, make_synthesiser
 from boroughkit.synth.sdv_models import sdv_metadata_dict
+from tests.helpers.synth import make_people, people_schema
 
 
 def test_metadata_comes_from_the_schema() -> None:

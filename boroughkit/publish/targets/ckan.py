@@ -22,6 +22,7 @@ from typing import Any
 
 from boroughkit.errors import PublishError
 from boroughkit.publish.datapackage import OPEN_DEFINITION_IDS
+from boroughkit.publish.entry import CatalogueEntry, ReleaseStatus
 from boroughkit.publish.state import budget_statement, read_index
 
 TOKEN_ENV = "CKAN_API_TOKEN"
@@ -123,36 +124,41 @@ def package_name(release_id: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "-", release_id.lower())[:100]
 
 
-def _extras(entry: Mapping[str, Any]) -> list[dict[str, str]]:
-    retraction = entry.get("retraction") or {}
+def _extras(entry: CatalogueEntry) -> list[dict[str, str]]:
     values = {
-        "boroughkit_release_id": entry["id"],
-        "status": entry["status"],
-        "superseded_by": entry.get("superseded_by") or "",
-        "method": entry.get("method", ""),
-        "privacy_budget": budget_statement(entry.get("privacy")),
-        "approved_by": entry.get("approved_by", ""),
-        "dpia_reference": entry.get("dpia_reference") or "",
-        "legal_basis": entry.get("legal_basis") or "",
-        "withdrawn_reason": retraction.get("reason", ""),
+        "boroughkit_release_id": entry.id,
+        "status": entry.status,
+        "superseded_by": entry.superseded_by or "",
+        "method": entry.method,
+        "privacy_budget": budget_statement(entry.privacy),
+        "approved_by": entry.approved_by,
+        "dpia_reference": entry.dpia_reference or "",
+        "legal_basis": entry.legal_basis or "",
+        "withdrawn_reason": entry.retraction.reason if entry.retraction else "",
     }
     return [{"key": key, "value": str(value)} for key, value in values.items()]
 
 
-def _title(entry: Mapping[str, Any]) -> str:
-    prefix = {"superseded": "[Superseded] ", "retracted": "[Withdrawn] "}.get(entry["status"], "")
-    return f"{prefix}{entry['title']} ({entry['id']})"
+_TITLE_PREFIXES = {
+    ReleaseStatus.SUPERSEDED: "[Superseded] ",
+    ReleaseStatus.RETRACTED: "[Withdrawn] ",
+}
 
 
-def _package(entry: Mapping[str, Any], owner_org: str | None) -> dict[str, Any]:
-    licence = (entry.get("licence") or {}).get("id", "")
+def _title(entry: CatalogueEntry) -> str:
+    prefix = _TITLE_PREFIXES.get(entry.listed_status, "")
+    return f"{prefix}{entry.title} ({entry.id})"
+
+
+def _package(entry: CatalogueEntry, owner_org: str | None) -> dict[str, Any]:
+    licence = (entry.licence or {}).get("id", "")
     package = {
-        "name": package_name(entry["id"]),
+        "name": package_name(entry.id),
         "title": _title(entry),
-        "notes": f"{entry.get('description', '')}\n\n{entry.get('method_statement', '')}".strip(),
+        "notes": f"{entry.description}\n\n{entry.method_statement}".strip(),
         "license_id": CKAN_LICENCES.get(licence, OPEN_DEFINITION_IDS.get(licence, licence)),
-        "version": entry["id"],
-        "tags": [{"name": "residents"}, {"name": entry.get("method") or "open-data"}],
+        "version": entry.id,
+        "tags": [{"name": "residents"}, {"name": entry.method or "open-data"}],
         "extras": _extras(entry),
     }
     if owner_org:
@@ -161,23 +167,23 @@ def _package(entry: Mapping[str, Any], owner_org: str | None) -> dict[str, Any]:
 
 
 def _upload_missing(
-    portal: CkanPortal, package: Mapping[str, Any], folder: Path, entry: Mapping[str, Any]
+    portal: CkanPortal, package: Mapping[str, Any], folder: Path, entry: CatalogueEntry
 ) -> int:
     have = {resource.get("name") for resource in package.get("resources", [])}
     count = 0
-    for item in entry["files"]:
-        if item["path"] in have:
+    for item in entry.files:
+        if item.path in have:
             continue
         fields = {
             "package_id": str(package["id"]),
-            "name": item["path"],
-            "format": item["format"].upper(),
-            "mimetype": item["media_type"],
-            "hash": f"sha256:{item['sha256']}",
-            "description": f"{item.get('table') or 'metadata'} "
-            f"{'by ' + item['level'] if item.get('level') else ''}".strip(),
+            "name": item.path,
+            "format": item.format.upper(),
+            "mimetype": item.media_type,
+            "hash": f"sha256:{item.sha256}",
+            "description": f"{item.table or 'metadata'} "
+            f"{'by ' + item.level if item.level else ''}".strip(),
         }
-        portal.upload("resource_create", fields, folder / item["path"], item["media_type"])
+        portal.upload("resource_create", fields, folder / item.path, item.media_type)
         count += 1
     return count
 
@@ -201,21 +207,22 @@ def push_to_ckan(catalogue: Path, url: str) -> list[str]:
             fix="publish a release before copying it to CKAN",
         )
     notes = []
-    for entry in index["releases"]:
-        name = package_name(entry["id"])
+    for entry in index.releases:
+        name = package_name(entry.id)
         package = portal.show(name)
-        if package is None and entry["status"] == "retracted":
+        retracted = entry.status == ReleaseStatus.RETRACTED
+        if package is None and retracted:
             continue  # never reached the portal: nothing to withdraw
         if package is None:
             package = portal.call("package_create", _package(entry, owner_org))
             notes.append(f"created CKAN dataset {name}")
-        if entry["status"] != "retracted":
-            uploaded = _upload_missing(portal, package, catalogue / entry["path"], entry)
+        if not retracted:
+            uploaded = _upload_missing(portal, package, catalogue / entry.path, entry)
             if uploaded:
                 notes.append(f"uploaded {uploaded} file(s) to {name}")
         extras = {item["key"]: item["value"] for item in package.get("extras", [])}
-        if extras.get("status") != entry["status"] or package.get("title") != _title(entry):
+        if extras.get("status") != entry.status or package.get("title") != _title(entry):
             update = {"title": _title(entry), "extras": _extras(entry)}
             portal.call("package_revise", {"match": {"name": name}, "update": update})
-            notes.append(f"marked {name} as {entry['status']}")
+            notes.append(f"marked {name} as {entry.status}")
     return notes

@@ -25,6 +25,7 @@ from boroughkit.publish.catalogue import (
     VERSIONS,
     WORK,
 )
+from boroughkit.publish.entry import ReleaseStatus
 from boroughkit.publish.state import read_index
 
 
@@ -94,9 +95,9 @@ def push_to_fsspec(catalogue: Path, url: str) -> list[str]:
     copier = _Copier(fs, root)
     notes: list[str] = []
     try:
-        for entry in index["releases"]:
-            release_id = entry["id"]
-            if entry["status"] == "retracted":
+        for entry in index.releases:
+            release_id = entry.id
+            if entry.status == ReleaseStatus.RETRACTED:
                 if copier.exists(f"{RELEASES}/{release_id}"):
                     _withdraw_release(copier, catalogue, release_id)
                     notes.append(f"withdrew {release_id} at {url}")
@@ -122,5 +123,5 @@ def push_to_fsspec(catalogue: Path, url: str) -> list[str]:
         # Leftover scratch files are harmless: they sit under a hidden prefix.
         with contextlib.suppress(Exception):
             copier.clean()
-    notes.append(f"catalogue version {index['version']} is live at {url}")
+    notes.append(f"catalogue version {index.version} is live at {url}")
     return notes

@@ -61,6 +61,7 @@ class ExtractGate:
             summary += f"; limit {limit:.4%}."
         passed = measured <= limit
         return CheckResult(
+            id="synthetic-unique-exact-matches",
             name="synthetic-unique-exact-matches",
             passed=passed,
             summary=summary,
@@ -96,6 +97,7 @@ class ExtractGate:
             )
         skipped = len(evaluation.attacks) - len(informative)
         return CheckResult(
+            id="synthetic-attacks",
             name="synthetic-attacks",
             passed=not findings,
             summary=(
@@ -138,6 +140,7 @@ class ExtractGate:
                 )
             )
         return CheckResult(
+            id="synthetic-distance-to-closest-record",
             name="synthetic-distance-to-closest-record",
             passed=near_ok and copy_ok,
             summary=(
@@ -153,6 +156,7 @@ class ExtractGate:
     def _rules(self, evaluation: ExtractEvaluation) -> CheckResult:
         broken = {rule: count for rule, count in evaluation.rule_violations.items() if count}
         return CheckResult(
+            id="synthetic-structural-rules",
             name="synthetic-structural-rules",
             passed=not broken,
             summary=f"{len(evaluation.rule_violations)} structural rules; {len(broken)} broken.",

@@ -12,95 +12,84 @@ from __future__ import annotations
 
 import secrets as entropy
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from boroughkit import __version__
-from boroughkit.config.extract_models import DP_SYNTHESIS, SyntheticExtractRelease
 from boroughkit.errors import ConfigError
-from boroughkit.geography import open_bundle
-from boroughkit.pipeline.budgeting import charge_staged, dataset_name, reserve_budget
-from boroughkit.pipeline.context import RunContext
-from boroughkit.pipeline.extract_bundle import terms_text, write_bundle
-from boroughkit.pipeline.extract_gate import extract_checks, extract_gate_report, public_values
-from boroughkit.pipeline.extract_manifest import extract_manifest, extract_statement
-from boroughkit.pipeline.extract_parts import (
+from boroughkit.methods.synthetic_extract.bundle import terms_text, write_bundle
+from boroughkit.methods.synthetic_extract.config import DP_SYNTHESIS, SyntheticExtractRelease
+from boroughkit.methods.synthetic_extract.gate import (
+    extract_checks,
+    extract_gate_report,
+    public_values,
+)
+from boroughkit.methods.synthetic_extract.manifest import extract_manifest, extract_statement
+from boroughkit.methods.synthetic_extract.parts import (
     declared_outputs,
     make_extract_synthesiser,
     rows_to_draw,
     terms_of_use,
 )
-from boroughkit.pipeline.extract_schema import area_column, build_schema, people_frame
-from boroughkit.pipeline.gating import record_secrets
-from boroughkit.pipeline.outcome import RunResult, settle_gate
-from boroughkit.pipeline.plan import Plan
-from boroughkit.pipeline.run import LoadedRelease
+from boroughkit.methods.synthetic_extract.schema import area_column, build_schema, people_frame
 from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.release_writer import write_manifest
+from boroughkit.release.job import ReleaseJob
+from boroughkit.release.outcome import RunResult, settle_gate
+from boroughkit.release.records import LoadedRecords
 from boroughkit.synth import SynthSchema
 from boroughkit.synth.evaluate.report import evaluate_extract, split_holdout
 from boroughkit.synth.evaluate.sharing import for_recipient
 
 
-@dataclass(frozen=True)
-class ExtractInputs:
-    """What the run read: the loaded release (records, facts) and one real row per person."""
+def extract_release(release: object) -> SyntheticExtractRelease:
+    """The ``release:`` section, typed (the registry guarantees the method)."""
+    assert isinstance(release, SyntheticExtractRelease)
+    return release
 
-    loaded: Any
+
+@dataclass(frozen=True)
+class PreparedExtract:
+    """A checked extract job: the records read, one real row per person, the terms."""
+
+    job: ReleaseJob
+    records: LoadedRecords
     schema: SynthSchema
     people: pd.DataFrame
-    bundle: Any
-    release_id: str
-    catalogue: Path
     terms: str | None
 
+    def build(self) -> RunResult:
+        """Hold out, synthesise, evaluate, gate and stage the extract."""
+        return _build(self)
 
-def run_extract(
-    plan: Plan, context: RunContext, *, reports_dir: Path | None, dry_run: bool
-) -> RunResult:
-    """Build, score and gate the extract; stage it for approval (or, dry, keep the report)."""
-    loaded, config = plan.loaded, plan.loaded.config
-    release = config.release
-    assert isinstance(release, SyntheticExtractRelease)
-    bundle = open_bundle(config.geography.boundaries, base_dir=loaded.base_dir)
-    source = loaded.resolve(config.source.path)
-    catalogue = loaded.resolve(config.publish.to)
-    dataset = dataset_name(plan, source)
-    codes = bundle.areas(release.area_level)["code"].astype(str).tolist()
+
+def prepare_extract(job: ReleaseJob, method_columns: list[str]) -> PreparedExtract:
+    """Check the agreement and schema, read the records, make one real row per person."""
+    loaded, config = job.plan.loaded, job.config
+    release = extract_release(config.release)
+    codes = job.bundle.areas(release.area_level)["code"].astype(str).tolist()
     try:
         schema = build_schema(config, codes)
     except ConfigError as error:
         where = loaded.path or "config"
         raise ConfigError(f"{where}: release: {error.message}", fix=error.fix) from error
     expires = release.recipient.expires
-    if expires < context.now().date():
+    if expires < job.context.now().date():
         raise ConfigError(
             f"{loaded.path or 'config'}: release.recipient.expires {expires} is in the past",
             fix="an extract can only be issued under an agreement that is still in force",
         )
-    terms = terms_of_use(plan, release)
-    records = LoadedRelease(plan, bundle, context, source, catalogue, dataset)
-    people = people_frame(
-        records.geocoded.frame, schema, bundle.oa_to_level(release.area_level),
-        area_column(release),
-    )
-    inputs = ExtractInputs(records, schema, people, bundle,
-                           context.new_release_id(config.name), catalogue, terms)
-    if not plan.spends_budget or dry_run:
-        return _build(plan, context, inputs, dataset, reports_dir, dry_run)
-    with reserve_budget(plan, catalogue, inputs.release_id, source, context) as reservation:
-        result = _build(plan, context, inputs, dataset, reports_dir, dry_run)
-        charge_staged(reservation, result.release_dir)
-    return result
+    terms = terms_of_use(job.plan, release)
+    records = LoadedRecords(job, method_columns)
+    people = people_frame(records.frame, schema, job.bundle.oa_to_level(release.area_level),
+                          area_column(release))
+    return PreparedExtract(job, records, schema, people, terms)
 
 
-def _build(plan: Plan, context: RunContext, inputs: ExtractInputs, dataset: str,
-           reports_dir: Path | None, dry_run: bool) -> RunResult:
-    config = plan.loaded.config
-    release = config.release
-    assert isinstance(release, SyntheticExtractRelease)
+def _build(inputs: PreparedExtract) -> RunResult:
+    job = inputs.job
+    plan, context, config = job.plan, job.context, job.config
+    release = extract_release(config.release)
     private = release.synthesiser in DP_SYNTHESIS
     seed = None if private else (release.seed if release.seed is not None
                                  else entropy.randbits(32))
@@ -116,36 +105,36 @@ def _build(plan: Plan, context: RunContext, inputs: ExtractInputs, dataset: str,
     checks = extract_checks(release, evaluation, synthetic, inputs.people, inputs.schema)
     # Everything written into the bundle describes real people only in rounded figures.
     shared = for_recipient(evaluation)
-    with staged_release(inputs.catalogue, inputs.release_id) as staging:
+    with staged_release(job.catalogue, job.release_id) as staging:
         files = write_bundle(
             staging, name=config.name, synthetic=synthetic, schema=inputs.schema,
             evaluation=shared, checks=checks, statement=extract_statement(plan, shared),
             terms=terms_text(release, config.name, config.publish.publisher, inputs.terms),
         )
         document = extract_manifest(
-            plan, inputs.release_id, context, inputs.bundle, inputs.loaded.facts,
-            synthesiser.describe(), shared, dataset, split_seed, __version__,
+            plan, job.release_id, context, job.bundle, inputs.records.facts,
+            synthesiser.describe(), shared, job.dataset, split_seed, __version__,
             [str(column) for column in synthetic.columns], inputs.schema,
         )
         manifest_path = write_manifest(staging, document, files, config.publish)
         paths = [*(staging / f.path for f in files), manifest_path]
         report = extract_gate_report(
-            inputs.release_id, checks, paths,
-            declared_outputs(inputs.schema), record_secrets(plan, inputs.loaded.records.frame),
-            public_values(inputs.schema, inputs.bundle), differentially_private=private,
+            job.release_id, checks, paths,
+            declared_outputs(inputs.schema), inputs.records.secrets(),
+            public_values(inputs.schema, job.bundle), differentially_private=private,
         )
         report.write(staging)
-        checked = settle_gate(report, staging, reports_dir or plan.loaded.base_dir / "reports",
-                              inputs.release_id, dry_run, files)
+        checked = settle_gate(report, staging, job.reports_dir, job.release_id, job.dry_run,
+                              files)
         if checked is not None:
             return checked
-        final = commit_release(inputs.catalogue, staging, inputs.release_id)
+        final = commit_release(job.catalogue, staging, job.release_id)
     summary = (
-        f"Built synthetic extract {inputs.release_id} ({release.synthesiser}, "
+        f"Built synthetic extract {job.release_id} ({release.synthesiser}, "
         f"{len(synthetic)} rows): the gate passed; it waits for approval\n"
         f"  staged in: {final}\n  k-marginal {evaluation.fidelity.score:.0f} "
         f"(real hold-out {evaluation.ceiling.score:.0f}); people read: {len(inputs.people)}\n"
         f"  next: read risk-report.md and evaluation.html, then `boroughkit approve "
-        f"{inputs.release_id} --by NAME` and `boroughkit publish {inputs.release_id}`"
+        f"{job.release_id} --by NAME` and `boroughkit publish {job.release_id}`"
     )
-    return RunResult(inputs.release_id, final, files, report, summary)
+    return RunResult(job.release_id, final, files, report, summary)

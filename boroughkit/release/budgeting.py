@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 from boroughkit.errors import BudgetError
-from boroughkit.pipeline.context import RunContext
-from boroughkit.pipeline.plan import Plan
 from boroughkit.privacy.budget import Rho
 from boroughkit.privacy.ledger import Ledger, Reservation, default_ledger_path
+from boroughkit.release.job import ReleaseJob
+from boroughkit.release.plan import Plan
 
 
 def ledger_for(plan: Plan, catalogue: Path) -> Ledger:
@@ -23,16 +23,12 @@ def dataset_name(plan: Plan, source: Path) -> str:
     return plan.loaded.config.source.dataset or source.stem
 
 
-def reserve_budget(
-    plan: Plan, catalogue: Path, release_id: str, source: Path, context: RunContext
-) -> Reservation:
+def reserve_budget(job: ReleaseJob) -> Reservation:
     """Reserve the plan's rho; raises BudgetError before any noise if it would overspend."""
+    plan, catalogue, dataset, context = job.plan, job.catalogue, job.dataset, job.context
     ledger = ledger_for(plan, catalogue)
-    dataset = dataset_name(plan, source)
-    budget = getattr(plan.loaded.config.release, "budget", None)
-    assert budget is not None, "only DP releases draw on the ledger"
-    if budget.lifetime is not None:
-        ledger.ensure(dataset, Rho.parse(budget.lifetime), by=context.user)
+    if plan.lifetime is not None:
+        ledger.ensure(dataset, Rho.parse(plan.lifetime), by=context.user)
     elif not ledger.has_dataset(dataset):
         raise BudgetError(
             f"dataset '{dataset}' has no lifetime privacy budget in {ledger.path}",
@@ -40,7 +36,8 @@ def reserve_budget(
             f"--catalogue {catalogue} --dataset {dataset} --rho TOTAL`",
         )
     tables = [table.name for table in plan.tables] or [f"{plan.loaded.config.name} (extract)"]
-    return ledger.reserve(dataset, release_id, Rho.parse(plan.rho), tables=tables, by=context.user)
+    return ledger.reserve(dataset, job.release_id, Rho.parse(plan.rho), tables=tables,
+                          by=context.user)
 
 
 def charge_staged(reservation: Reservation, staged: Path) -> None:

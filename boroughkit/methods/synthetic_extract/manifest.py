@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from boroughkit.config.extract_models import DP_SYNTHESIS, SyntheticExtractRelease
-from boroughkit.pipeline.context import RunContext
-from boroughkit.pipeline.manifest import (
+from boroughkit.methods.synthetic_extract.config import DP_SYNTHESIS, SyntheticExtractRelease
+from boroughkit.release.context import RunContext
+from boroughkit.release.manifest import (
     InputFacts,
     geography_block,
     identity_block,
     input_block,
+    zcdp_block,
 )
-from boroughkit.pipeline.plan import Plan
-from boroughkit.pipeline.releasing import zcdp_block
+from boroughkit.release.plan import Plan
 from boroughkit.synth import SynthSchema
 from boroughkit.synth.evaluate.report import ExtractEvaluation
 

@@ -6,11 +6,12 @@ import math
 from fractions import Fraction
 from typing import Any
 
-from boroughkit.config.extract_models import DP_SYNTHESIS, SyntheticExtractRelease
 from boroughkit.errors import ConfigError
-from boroughkit.pipeline.manifest import PUBLIC_ROUNDING
-from boroughkit.pipeline.plan import Plan
-from boroughkit.synth import PrivacyBudget, SynthSchema, make_synthesiser
+from boroughkit.methods.synthetic_extract.config import DP_SYNTHESIS, SyntheticExtractRelease
+from boroughkit.privacy.budget import Rho
+from boroughkit.release.manifest import PUBLIC_ROUNDING
+from boroughkit.release.plan import Plan
+from boroughkit.synth import SynthSchema, make_synthesiser
 from boroughkit.synth.households import HouseholdCART
 
 
@@ -42,7 +43,7 @@ def make_extract_synthesiser(
         spent = float(rho)
         if Fraction(spent) > rho:
             spent = math.nextafter(spent, 0.0)
-        options["budget"] = PrivacyBudget(rho=spent)
+        options["budget"] = Rho.parse(rho)  # exact; the synthesiser rounds it down for OpenDP
     else:
         options["seed"] = seed
     if release.epochs is not None:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from boroughkit.config.extract_models import SyntheticExtractRelease
 from boroughkit.config.models import PipelineConfig
 from boroughkit.errors import ConfigError
+from boroughkit.methods.synthetic_extract.config import SyntheticExtractRelease
 from boroughkit.synth import SynthSchema, schema_from_dict, to_one_row_per_person
 
 _NOT_SYNTHESISED = ("id", "string", "date")

@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from boroughkit.config.extract_models import SyntheticExtractRelease
 from boroughkit.disclosure.report import CheckResult
+from boroughkit.methods.synthetic_extract.config import SyntheticExtractRelease
 from boroughkit.publish.files import WrittenFile, sha256_of
 from boroughkit.synth import SynthSchema
 from boroughkit.synth.evaluate.html import write_html

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from boroughkit.config.common import BudgetConfig, Level, Strict
+from boroughkit.config.common import BudgetConfig, Level, ReleaseSection, Strict
 
 SynthesisMethod = Literal["cart", "gaussian_copula", "ctgan", "tvae", "dp_mst", "dp_aim"]
 DP_SYNTHESIS: tuple[str, ...] = ("dp_mst", "dp_aim")
@@ -43,7 +43,7 @@ class ExtractGateConfig(Strict):
     max_unique_reproduced: int = Field(default=0, ge=0)
 
 
-class SyntheticExtractRelease(Strict):
+class SyntheticExtractRelease(ReleaseSection):
     """A synthetic record-level extract with the schema of the declared source columns."""
 
     method: Literal["synthetic-extract"]

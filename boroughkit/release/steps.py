@@ -26,7 +26,7 @@ def geocode_records(
 ) -> GeocodedRecords:
     """Attach each record's OA; count unmatched rows per reason; refuse too many unmatched."""
     from boroughkit.geography import geocode
-    from boroughkit.pipeline.load import read_table
+    from boroughkit.release.load import read_table
 
     settings = loaded.config.geography.geocode
     lookup = None

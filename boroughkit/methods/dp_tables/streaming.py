@@ -21,11 +21,12 @@ from boroughkit.anonymise.aggregate_source import find_identifier_values
 from boroughkit.anonymise.counts import category_grid
 from boroughkit.anonymise.dp_tables import level_frame, release_counts_from_oa
 from boroughkit.anonymise.released import AreaIndex, ReleasedTable
-from boroughkit.config.models import DPTablesRelease
 from boroughkit.errors import DataError
-from boroughkit.pipeline.context import RunContext
-from boroughkit.pipeline.load import read_table
-from boroughkit.pipeline.plan import Plan
+from boroughkit.geography.bundle import GeographyBundle
+from boroughkit.methods.dp_tables.release import lookup_codes, table_details
+from boroughkit.release.job import ReleaseJob
+from boroughkit.release.load import read_table
+from boroughkit.release.plan import Plan
 
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{3,}")
 
@@ -34,8 +35,7 @@ def can_stream(plan: Plan, source: Path) -> bool:
     """True when every table is a DP count and records are geocoded by OA code from a file
     DuckDB reads (Parquet or CSV)."""
     config = plan.loaded.config
-    return (isinstance(config.release, DPTablesRelease)
-            and all(table.statistic == "count" for table in plan.tables)
+    return (all(table.statistic == "count" for table in plan.tables)
             and config.geography.geocode.oa is not None
             and config.source.format in ("auto", "csv", "parquet")
             and source.suffix.lower() in (".parquet", ".pq", ".csv"))
@@ -51,17 +51,14 @@ class StreamFacts:
     persons_per_oa: Any
 
 
-def stream_release(plan: Plan, bundle: Any, context: RunContext,
-                   source: Path) -> tuple[list[ReleasedTable], StreamFacts]:
+def stream_release(job: ReleaseJob) -> tuple[list[ReleasedTable], StreamFacts]:
     """Aggregate each table in DuckDB, then measure, reconcile and tidy it."""
-    config = plan.loaded.config
+    plan, bundle, source, config = job.plan, job.bundle, job.source, job.config
     declared = {name: column.values for name, column in config.source.columns.items()}
     index = AreaIndex.from_bundle(bundle)
     opt_outs = _opt_out_ids(plan)
-    rng = context.rng_factory()
+    rng = job.context.rng_factory()
     tables, facts = [], None
-    from boroughkit.pipeline.releasing import _dp_details, _lookup_codes
-
     for table in plan.tables:
         grid = category_grid(table.count_by, declared)
         aggregate = _aggregate(
@@ -74,12 +71,12 @@ def stream_release(plan: Plan, bundle: Any, context: RunContext,
             opt_out_column=config.source.opt_out_column)
         _check(aggregate, plan, source)
         released = release_counts_from_oa(aggregate.counts, index=index,
-                                          lookup=_lookup_codes(index), plan=table, grid=grid,
+                                          lookup=lookup_codes(index), plan=table, grid=grid,
                                           rng=rng, contributions=aggregate.contributions,
                                           kept=aggregate.kept_contributions)
         frames = {lp.level: level_frame(released, lp.level) for lp in table.levels}
         tables.append(ReleasedTable(table.name, grid.columns, "count", frames,
-                                    _dp_details(table, grid, released)))
+                                    table_details(table, grid, released)))
         facts = StreamFacts(aggregate.input_rows, aggregate.opted_out_rows,
                             dict(aggregate.unmatched), aggregate.persons_per_oa)
     assert facts is not None
@@ -151,7 +148,8 @@ def identifier_secrets(plan: Plan, source: Path, paths: list[Path]) -> dict[str,
             for column in columns}
 
 
-def populations_from_stream(bundle: Any, levels: list[str], facts: StreamFacts) -> pd.DataFrame:
+def populations_from_stream(bundle: GeographyBundle, levels: list[str],
+                            facts: StreamFacts) -> pd.DataFrame:
     """Residents of each published area (bundle figures, or persons counted in the input)."""
     frames = []
     index = AreaIndex.from_bundle(bundle)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,14 +10,15 @@ import numpy as np
 import pandas as pd
 
 from boroughkit.anonymise.released import ReleasedTable
-from boroughkit.config.models import LEVEL_ORDER
 from boroughkit.disclosure import gate
 from boroughkit.disclosure.leaks import scan_for_leaks, secrets_from_records
-from boroughkit.disclosure.report import GateReport
-from boroughkit.disclosure.rules import RuleSettings, dp_superseded_results
-from boroughkit.pipeline.differencing_gate import cross_release, geographic_differencing
-from boroughkit.pipeline.plan import Plan
+from boroughkit.disclosure.report import CheckResult, GateReport
+from boroughkit.disclosure.rules import RuleSettings
 from boroughkit.publish.columns import GEOMETRY_COLUMNS
+from boroughkit.release.differencing_gate import cross_release, geographic_differencing
+from boroughkit.release.job import ReleaseJob
+from boroughkit.release.plan import Plan
+from boroughkit.terms import LEVELS
 
 PUBLISHED_COLUMNS = {
     "area_code",
@@ -32,29 +33,27 @@ PUBLISHED_COLUMNS = {
 }
 
 
-def run_gate(plan: Plan, release_id: str, paths: list[Path], tables: list[ReleasedTable],
-             bundle: Any, secrets: Mapping[str, Any], populations: pd.DataFrame,
-             records: pd.DataFrame | None = None, *, catalogue: Path | None = None,
-             dataset: str = "") -> GateReport:
-    """Every check a release must pass before anything is published."""
-    config = plan.loaded.config
+def run_gate(job: ReleaseJob, paths: list[Path], tables: list[ReleasedTable],
+             secrets: Mapping[str, Any], populations: pd.DataFrame,
+             records: pd.DataFrame | None, method_checks: Sequence[CheckResult]) -> GateReport:
+    """Every check a table release must pass before anything is published: the shared ones,
+    the release method's own (``method_checks``) and each table's protection checks."""
+    plan, bundle, config = job.plan, job.bundle, job.config
     allowed = set(PUBLISHED_COLUMNS) | set(GEOMETRY_COLUMNS)
     for table in tables:
         allowed |= set(table.category_columns)
-    report = GateReport(release_id, plan.method)
+    report = GateReport(job.release_id, plan.method)
     report.checks += [
         gate.check_output_columns(paths, allowed),
         scan_for_leaks(paths, secrets, public_values=_public_values(bundle, tables)),
         gate.check_min_population(populations, config.disclosure.min_area_population),
+        *method_checks,
     ]
-    if plan.spends_budget:
-        report.checks += dp_superseded_results(rule_settings(config.disclosure))
     for table in tables:
         report.checks += list(table.checks)
     report.checks.append(geographic_differencing(plan, bundle, tables, records))
-    if catalogue is not None:
-        report.checks.append(cross_release(plan, bundle, tables, release_id, catalogue, dataset,
-                                           records))
+    report.checks.append(cross_release(plan, bundle, tables, job.release_id, job.catalogue,
+                                       job.dataset, records))
     return report
 
 
@@ -69,7 +68,7 @@ def rule_settings(disclosure: Any) -> RuleSettings:
 def area_labels(bundle: Any) -> set[str]:
     """Every area code and name of the geography: public, so never a leak."""
     values: set[str] = set()
-    for level in LEVEL_ORDER:
+    for level in LEVELS:
         areas = bundle.areas(level)
         values |= set(areas["code"].astype(str)) | set(areas["name"].astype(str))
     return values

@@ -15,12 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from boroughkit.config.extract_models import DP_SYNTHESIS, SyntheticExtractRelease
 from boroughkit.disclosure import gate
 from boroughkit.disclosure.leaks import scan_for_leaks
 from boroughkit.disclosure.records import check_exact_matches
 from boroughkit.disclosure.report import CheckResult, GateReport
-from boroughkit.pipeline.gating import area_labels
+from boroughkit.methods.synthetic_extract.config import DP_SYNTHESIS, SyntheticExtractRelease
+from boroughkit.release.gating import area_labels
 from boroughkit.synth import SynthSchema
 from boroughkit.synth.evaluate.gate import ExtractGate
 from boroughkit.synth.evaluate.report import ExtractEvaluation

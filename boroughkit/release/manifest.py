@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from boroughkit.anonymise.released import ReleasedTable
-from boroughkit.pipeline.context import RunContext
-from boroughkit.pipeline.plan import Plan
-from boroughkit.pipeline.releasing import method_statement, privacy_block
+from boroughkit.geography.bundle import GeographyBundle
+from boroughkit.privacy.budget import Rho
 from boroughkit.publish.files import WrittenFile
 from boroughkit.publish.release_writer import licence_block
+from boroughkit.release.context import RunContext
+from boroughkit.release.job import ReleaseJob
+from boroughkit.release.plan import Plan
 
 # Counts about the input are rounded in public files: exact totals would be unprotected figures.
 PUBLIC_ROUNDING = 100
@@ -30,39 +32,36 @@ def _rounded(value: int) -> int:
     return int(round(value / PUBLIC_ROUNDING) * PUBLIC_ROUNDING)
 
 
-def file_metadata(plan: Plan, bundle: Any) -> dict[str, str]:
-    """Short statements every published file carries (Parquet metadata, GeoJSON members)."""
-    config = plan.loaded.config
-    block = licence_block(config.publish.licence, bundle.info.attribution)
+def file_metadata(job: ReleaseJob, section: dict[str, Any]) -> dict[str, str]:
+    """Short statements every published file carries (Parquet metadata, GeoJSON members);
+    ``section`` is the method's manifest section (its ``method_statement``)."""
+    config = job.config
+    block = licence_block(config.publish.licence, job.bundle.info.attribution)
     return {
         "licence": f"{block['title']} ({block['url']})",
         "attribution": " ".join(block["attribution"]),
-        "method": config.release.method,
-        "privacy": method_statement(plan),
+        "method": job.plan.method,
+        "privacy": section["method_statement"],
         "publisher": config.publish.publisher,
     }
 
 
 def build(
-    plan: Plan,
-    release_id: str,
-    context: RunContext,
-    bundle: Any,
+    job: ReleaseJob,
     facts: InputFacts,
     tables: list[ReleasedTable],
     version: str,
-    dataset: str,
+    section: dict[str, Any],
 ) -> dict[str, Any]:
-    """The manifest document (the writer adds the list of files)."""
-    config = plan.loaded.config
+    """The manifest document of a table release (the writer adds the list of files)."""
+    config = job.config
     return {
-        **identity_block(plan, release_id, context, dataset, version),
-        "method_statement": method_statement(plan),
-        "privacy": privacy_block(plan),
+        **identity_block(job.plan, job.release_id, job.context, job.dataset, version),
+        **section,
         "tables": {table.name: table.details for table in tables},
-        "geography": geography_block(bundle),
+        "geography": geography_block(job.bundle),
         "input": input_block(facts),
-        "licence": licence_block(config.publish.licence, bundle.info.attribution),
+        "licence": licence_block(config.publish.licence, job.bundle.info.attribution),
         "publisher": config.publish.publisher,
     }
 
@@ -80,11 +79,11 @@ def identity_block(
         "created": context.now().isoformat(),
         "created_by": context.user,
         "boroughkit_version": version,
-        "method": config.release.method,
+        "method": plan.method,
     }
 
 
-def geography_block(bundle: Any) -> dict[str, Any]:
+def geography_block(bundle: GeographyBundle) -> dict[str, Any]:
     """Which geography bundle the release used (its fingerprint ties releases together)."""
     return {
         "bundle": bundle.info.name,
@@ -124,3 +123,15 @@ def analyst_summary(
         f"`boroughkit publish {release_id}`",
     ]
     return "\n".join(lines)
+
+
+def zcdp_block(rho: Rho, mechanism: str) -> dict[str, Any]:
+    """A differentially private release's guarantee, for its manifest (ε at δ = 10⁻⁷ too)."""
+    return {
+        "definition": "zero-concentrated differential privacy (zCDP)",
+        "mechanism": mechanism,
+        "privacy_unit": "person",
+        "rho": str(Rho.parse(rho).value),
+        "delta": 0,
+        "epsilon_at_delta_1e-7": round(Rho.parse(rho).to_epsilon(1e-7), 4),
+    }

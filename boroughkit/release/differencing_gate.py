@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -25,14 +24,15 @@ from boroughkit.disclosure.release_differencing import (
 )
 from boroughkit.disclosure.report import CheckResult
 from boroughkit.errors import ConfigError, DataError
-from boroughkit.pipeline.load import read_table
-from boroughkit.pipeline.plan import Plan
+from boroughkit.geography.bundle import GeographyBundle
+from boroughkit.release.load import read_table
+from boroughkit.release.plan import Plan
 
 DP_NOTE = ("Not applied: the tables are differentially private, so subtracting one published "
            "area from another yields another noisy figure covered by the same guarantee.")
 
 
-def geographic_differencing(plan: Plan, bundle: Any, tables: list[ReleasedTable],
+def geographic_differencing(plan: Plan, bundle: GeographyBundle, tables: list[ReleasedTable],
                             records: pd.DataFrame | None) -> CheckResult:
     """Fail when subtracting overlapping published areas isolates a small group.
 
@@ -74,7 +74,7 @@ def _oa_counts(records: pd.DataFrame, person: str, table: ReleasedTable) -> pd.D
 
 
 def _custom(custom: CustomAreasConfig, plan: Plan,
-            bundle: Any) -> tuple[dict[str, frozenset[str]], dict[str, str]]:
+            bundle: GeographyBundle) -> tuple[dict[str, frozenset[str]], dict[str, str]]:
     if custom.polygons is not None:
         path = plan.loaded.resolve(custom.polygons)
         try:
@@ -107,7 +107,7 @@ def _custom(custom: CustomAreasConfig, plan: Plan,
     return sets, {code: str(labels.get(code, code)) for code in sets}
 
 
-def cross_release(plan: Plan, bundle: Any, tables: list[ReleasedTable], release_id: str,
+def cross_release(plan: Plan, bundle: GeographyBundle, tables: list[ReleasedTable], release_id: str,
                   catalogue: Path, dataset: str, records: pd.DataFrame | None) -> CheckResult:
     """Compare this release with earlier releases of the same dataset in the catalogue."""
     protection: Protection = "dp" if plan.spends_budget else "cell-key"
@@ -122,12 +122,13 @@ def cross_release(plan: Plan, bundle: Any, tables: list[ReleasedTable], release_
                 continue
             if manifest.get("dataset") != dataset or manifest.get("release_id") == release_id:
                 continue
-            if manifest.get("method") == "synthetic-extract":
+            if not manifest.get("tables"):
                 continue  # record-level synthetic data has no areas to subtract
             if manifest.get("geography", {}).get("fingerprint") != bundle.fingerprint:
                 continue  # other area definitions: their slivers are checked when published
             old_levels = sorted({entry["level"] for entry in manifest.get("files", [])})
-            kind: Protection = "dp" if manifest.get("method") == "dp-tables" else "cell-key"
+            # A DP release states its rho; anything else published tables by cell key.
+            kind: Protection = "dp" if "rho" in manifest.get("privacy", {}) else "cell-key"
             earlier.append(ReleaseSnapshot(manifest["release_id"], kind,
                                            areas_from_lookup(bundle.lookup, old_levels)))
     person = plan.loaded.config.source.privacy_unit

@@ -1,0 +1,5 @@
+"""The ``sdc-tables`` release method."""
+
+from boroughkit.methods.sdc_tables.method import SDCTables
+
+__all__ = ["SDCTables"]

@@ -1,0 +1,116 @@
+"""The shared flow of table methods (``dp-tables``, ``sdc-tables``): protect the tables, write
+their files and manifest into a staging folder, gate them, stage the release for approval."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+from boroughkit import __version__
+from boroughkit.anonymise.released import ReleasedTable
+from boroughkit.disclosure.report import CheckResult
+from boroughkit.publish.catalogue import commit_release, staged_release
+from boroughkit.publish.files import WrittenFile
+from boroughkit.publish.release_writer import write_manifest, write_table_files
+from boroughkit.release import manifest as manifest_mod
+from boroughkit.release.gating import run_gate
+from boroughkit.release.job import ReleaseJob
+from boroughkit.release.manifest import InputFacts
+from boroughkit.release.outcome import RunResult, settle_gate
+from boroughkit.release.records import LoadedRecords
+
+
+class TableSource(Protocol):
+    """Where a table method's tables come from: records in memory, or a streaming engine."""
+
+    facts: InputFacts
+
+    def tables(self) -> list[ReleasedTable]:
+        """Protect every table of the plan (draws noise for DP methods)."""
+        ...
+
+    def evidence(self, paths: list[Path], levels: list[str]) -> tuple[Any, pd.DataFrame]:
+        """The leak scan's secrets and the published areas' populations."""
+        ...
+
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        """Geocoded records, where they are in memory (differencing checks use them)."""
+        ...
+
+
+class InMemoryTables:
+    """Tables protected from records loaded into memory by the method's ``protect``."""
+
+    def __init__(self, records: LoadedRecords,
+                 protect: Callable[[ReleaseJob, pd.DataFrame], list[ReleasedTable]]) -> None:
+        self._records, self._protect = records, protect
+        self.facts = records.facts
+
+    def tables(self) -> list[ReleasedTable]:
+        """Protect the tables from the geocoded records."""
+        return self._protect(self._records.job, self._records.frame)
+
+    def evidence(self, paths: list[Path], levels: list[str]) -> tuple[Any, pd.DataFrame]:
+        """Secrets of the loaded records and published populations."""
+        return self._records.evidence(paths, levels)
+
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        """The geocoded records."""
+        return self._records.frame
+
+
+@dataclass(frozen=True)
+class PreparedTables:
+    """A table release ready to build: its job, source, manifest section and method checks."""
+
+    job: ReleaseJob
+    source: TableSource
+    manifest_section: dict[str, Any]
+    method_checks: list[CheckResult]
+
+    def build(self) -> RunResult:
+        """Protect, write, gate and stage the tables (a dry run keeps only the report)."""
+        job, source = self.job, self.source
+        tables = source.tables()
+        with staged_release(job.catalogue, job.release_id) as staging:
+            files = write_tables(staging, job, tables, self.manifest_section)
+            document = manifest_mod.build(job, source.facts, tables, __version__,
+                                          self.manifest_section)
+            manifest_path = write_manifest(staging, document, files, job.config.publish)
+            paths = [*(staging / f.path for f in files), manifest_path]
+            levels = sorted({level for table in tables for level in table.frames})
+            secrets, populations = source.evidence(paths, levels)
+            report = run_gate(job, paths, tables, secrets, populations, source.frame,
+                              self.method_checks)
+            report.write(staging)
+            checked = settle_gate(report, staging, job.reports_dir, job.release_id,
+                                  job.dry_run, files)
+            if checked is not None:
+                return checked
+            final = commit_release(job.catalogue, staging, job.release_id)
+        summary = manifest_mod.analyst_summary(job.release_id, final, source.facts, files)
+        return RunResult(job.release_id, final, files, report, summary)
+
+
+def write_tables(staging: Path, job: ReleaseJob, tables: list[ReleasedTable],
+                 section: dict[str, Any]) -> list[WrittenFile]:
+    """Every table × level in every configured format, with the file-level metadata."""
+    config, bundle = job.config, job.bundle
+    metadata = manifest_mod.file_metadata(job, section)
+    files: list[WrittenFile] = []
+    for table in tables:
+        for level, frame in table.frames.items():
+            boundaries = bundle.boundaries.get(level) if bundle.has_polygons(level) else None
+            files += write_table_files(
+                staging, table=table.name, level=level, frame=frame,
+                category_columns=table.category_columns, statistic=table.statistic,
+                formats=config.publish.formats, boundaries=boundaries,
+                file_metadata=metadata, geoparquet=True,
+            )
+    return files
