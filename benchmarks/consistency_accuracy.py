@@ -38,9 +38,9 @@ from boroughkit.anonymise.consistency import (
     LevelMeasurement,
     default_level_split,
     expected_moe95,
-    level_sigmas,
     reconcile,
 )
+from boroughkit.privacy.opendp_adapter import calibrated_level_sigmas
 
 GEO = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "geo"
 SHARES = np.array([0.40, 0.22, 0.15, 0.10, 0.06, 0.04, 0.02, 0.01])
@@ -106,8 +106,8 @@ def run(
     rng: np.random.Generator,
 ) -> tuple[Results, float]:
     """Repeated releases; per level the arrays needed for the table, and seconds per release."""
-    sigmas = level_sigmas(split, rho)
-    full = level_sigmas({"oa": Fraction(1)}, rho)["oa"]
+    sigmas = calibrated_level_sigmas(split, rho)
+    full = calibrated_level_sigmas({"oa": Fraction(1)}, rho)["oa"]
     meta = {level: Level(lookup, counts, level) for level in set(levels) | {"oa"}}
     keys = ("err", "hit", "moe", "raw", "summed", "gap")
     out: Results = {level: {key: [] for key in keys} for level in levels}
@@ -214,7 +214,9 @@ def main() -> None:
     out, seconds = run(lookup, counts, levels, split, args.rho, args.repetitions, rng)
     truth = {lv: Level(lookup, counts, lv).truth for lv in levels}
     print(f"reconcile: {seconds * 1000:.0f} ms per release\n")
-    print_levels(out, truth, expected_moe95(lookup, level_sigmas(split, args.rho)), levels)
+    print_levels(
+        out, truth, expected_moe95(lookup, calibrated_level_sigmas(split, args.rho)), levels
+    )
     print(
         "raw@lvl: raw counts, whole budget at that level; rawOA+: raw OA counts, whole budget "
         "at OA, summed; ratio = MAE / rawOA+; moe: mean moe95 of cells >= 10"

@@ -56,7 +56,8 @@ def _measure(
     lookup: pd.DataFrame,
     rng: np.random.Generator,
 ) -> MeasureRelease:
-    measurements, noise_sd = [], {}
+    measurements: list[LevelMeasurement] = []
+    noise_sd: dict[str, float] = {}
     for level_plan in measure.levels:
         level = level_plan.level
         truth = counts.roll_up(oa_values, index.oa_position[level], len(index.areas[level]))
@@ -117,7 +118,7 @@ def release_dp_table(
         rng=rng,
         source=source,
     )
-    released = {}
+    released: dict[str, MeasureRelease] = {}
     for measure in plan.measures:
         weights = rows["value"].to_numpy() if measure.kind == "sum" else None
         oa_values = counts.oa_cell_counts(rows, oa_codes, n_cells, weights=weights)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from boroughkit.geography.bundle import GeographyBundle
 from boroughkit.terms import LEVELS
 
 
@@ -36,14 +37,14 @@ class AreaIndex:
     oa_position: dict[str, np.ndarray]  # level -> index of each OA's area in areas[level]
 
     @classmethod
-    def from_bundle(cls, bundle: Any) -> AreaIndex:
+    def from_bundle(cls, bundle: GeographyBundle) -> AreaIndex:
         """Build from a geography bundle."""
-        areas = {
+        areas: dict[str, pd.DataFrame] = {
             level: bundle.areas(level).reset_index(drop=True)
             for level in LEVELS
         }
         oa_codes = areas["oa"]["code"]
-        position = {
+        position: dict[str, np.ndarray] = {
             level: pd.Index(areas[level]["code"]).get_indexer(
                 bundle.oa_to_level(level).reindex(oa_codes).to_numpy()
             )

@@ -12,8 +12,10 @@ The functions the CLI calls::
 from __future__ import annotations
 
 from boroughkit.publish.approval import ApprovalRecord, approve_release
-from boroughkit.publish.publisher import PublishResult, publish_release, retract_release
+from boroughkit.publish.changes import PublishResult
+from boroughkit.publish.publisher import publish_release
 from boroughkit.publish.registers import DataSharingEntry, append_data_sharing_entry
+from boroughkit.publish.retraction import retract_release
 from boroughkit.publish.transaction import recover_catalogue
 
 __all__ = [

@@ -3,6 +3,7 @@
 Layout::
 
     <catalogue>/index.json                 the current catalogue version (what consumers read)
+    <catalogue>/schema.json                the published schema: levels and column names
     <catalogue>/catalog.jsonld             DCAT catalogue of every published release
     <catalogue>/versions/<n>.json          every catalogue version, kept
     <catalogue>/releases/<release-id>/     published releases: data files and their metadata
@@ -38,9 +39,10 @@ AUDIT = "audit"
 VERSIONS = "versions"
 REGISTERS = "registers"
 INDEX = "index.json"
+SCHEMA_JSON = "schema.json"
 CATALOG = "catalog.jsonld"
 # What may be served or copied to a public target; everything else stays with the council.
-PUBLIC_ENTRIES = (INDEX, CATALOG, VERSIONS, RELEASES, REGISTERS)
+PUBLIC_ENTRIES = (INDEX, SCHEMA_JSON, CATALOG, VERSIONS, RELEASES, REGISTERS)
 # Files of a staged release that are evidence for the approver, not data for the public.
 PRIVATE_FILES = ("risk-report.json", "risk-report.md", "approval.json")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from boroughkit.terms import STATISTICS, TOTAL
+from boroughkit.terms import LEVELS, STATISTICS, TOTAL
 
 AREA_CODE, AREA_NAME, LEVEL = "area_code", "area_name", "level"
 #: Which area a row is about.
@@ -35,7 +35,7 @@ ALL_CELL = "all"
 _DESCRIPTIONS = {
     "area_code": ("Area code", "Code of the area (ONS GSS code for real geographies)."),
     "area_name": ("Area name", "Name of the area."),
-    "level": ("Geography level", "oa, lsoa, msoa, ward or borough."),
+    "level": ("Geography level", f"{', '.join(LEVELS[:-1])} or {LEVELS[-1]}."),
     "count": (
         "Count",
         "Number of residents in the cell, after the disclosure control described in the method "

@@ -14,6 +14,7 @@ from boroughkit.disclosure import gate
 from boroughkit.disclosure.leaks import scan_for_leaks, secrets_from_records
 from boroughkit.disclosure.report import CheckResult, GateReport
 from boroughkit.disclosure.rules import RuleSettings
+from boroughkit.geography.bundle import GeographyBundle
 from boroughkit.publish.columns import GEOMETRY_COLUMNS
 from boroughkit.release.differencing_gate import cross_release, geographic_differencing
 from boroughkit.release.job import ReleaseJob
@@ -65,7 +66,7 @@ def rule_settings(disclosure: Any) -> RuleSettings:
     return RuleSettings(**{name: getattr(disclosure, name) for name in fields})
 
 
-def area_labels(bundle: Any) -> set[str]:
+def area_labels(bundle: GeographyBundle) -> set[str]:
     """Every area code and name of the geography: public, so never a leak."""
     values: set[str] = set()
     for level in LEVELS:
@@ -85,7 +86,7 @@ def record_secrets(plan: Plan, records: pd.DataFrame) -> dict[str, list[Any]]:
                                 canary=config.disclosure.canary)
 
 
-def _public_values(bundle: Any, tables: list[ReleasedTable]) -> set[str]:
+def _public_values(bundle: GeographyBundle, tables: list[ReleasedTable]) -> set[str]:
     """Area codes and names and category labels: published on purpose, not leaks."""
     values = area_labels(bundle)
     for table in tables:
@@ -96,7 +97,7 @@ def _public_values(bundle: Any, tables: list[ReleasedTable]) -> set[str]:
 
 
 def published_populations(
-    bundle: Any, levels: list[str], records: pd.DataFrame, person: str
+    bundle: GeographyBundle, levels: list[str], records: pd.DataFrame, person: str
 ) -> pd.DataFrame:
     """Residents of each published area: the bundle's (public) figures when it has them."""
     frames = []

@@ -32,10 +32,15 @@ class PreparedRelease(Protocol):
 class ReleaseMethod(Protocol):
     """One release method, found in :mod:`boroughkit.methods` by ``release.method``."""
 
-    #: The value of ``release.method`` in a config.
-    name: str
-    #: The pydantic model of the method's ``release:`` section.
-    config_model: type[ReleaseSection]
+    @property
+    def name(self) -> str:
+        """The value of ``release.method`` in a config."""
+        ...
+
+    @property
+    def config_model(self) -> type[ReleaseSection]:
+        """The pydantic model of the method's ``release:`` section."""
+        ...
 
     def validate(self, loaded: LoadedConfig) -> None:
         """Checks across config sections the section's model cannot make (raise ConfigError)."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from boroughkit.config import LoadedConfig
 from boroughkit.errors import DataError
+from boroughkit.geography.bundle import GeographyBundle
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class GeocodedRecords:
 
 
 def geocode_records(
-    frame: pd.DataFrame, bundle: Any, loaded: LoadedConfig, source: Path
+    frame: pd.DataFrame, bundle: GeographyBundle, loaded: LoadedConfig, source: Path
 ) -> GeocodedRecords:
     """Attach each record's OA; count unmatched rows per reason; refuse too many unmatched."""
     from boroughkit.geography import geocode

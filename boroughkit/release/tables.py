@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from boroughkit import __version__
+from boroughkit.version import __version__
 from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.disclosure.report import CheckResult
 from boroughkit.publish.catalogue import commit_release, staged_release

@@ -16,15 +16,17 @@ import pytest
 from boroughkit.anonymise.consistency import (
     LevelMeasurement,
     default_level_split,
-    level_sigmas,
     reconcile,
 )
+from boroughkit.privacy.opendp_adapter import calibrated_level_sigmas
 from tests.helpers.consistency import demo_like_counts, demo_like_lookup, level_truth
 
 pytestmark = pytest.mark.slow
 
 RHO = Fraction(1, 2)
 TABLE_SEED = 2021  # a fixed input table, not noise
+
+
 def discrete_gaussian(rng: np.random.Generator, sigma: float, shape) -> np.ndarray:
     """Exact discrete Gaussian draws (the test's stand-in for OpenDP's sampler)."""
     support = np.arange(-int(12 * sigma) - 1, int(12 * sigma) + 2)
@@ -34,7 +36,7 @@ def discrete_gaussian(rng: np.random.Generator, sigma: float, shape) -> np.ndarr
 
 def release(lookup, counts, levels, repetitions, rng, split=None):
     """``repetitions`` independent releases stacked as column blocks; and the truths."""
-    sigmas = level_sigmas(split or default_level_split(levels), RHO)
+    sigmas = calibrated_level_sigmas(split or default_level_split(levels), RHO)
     stacked = np.tile(counts, (1, repetitions))
     measurements, truths = [], {}
     for level in levels:
@@ -99,7 +101,7 @@ def test_oa_ward_borough_release_is_unbiased_calibrated_and_beats_summing_oas():
     # Baseline: the raw noisy OA counts with the whole budget at OA, summed to the level. A sum
     # of n discrete Gaussians of scale s (s >= 1) is Gaussian to within 1e-6 in variance, so
     # its mean absolute error is sqrt(2 / pi) * s * sqrt(n), computed rather than simulated.
-    full = level_sigmas({"oa": Fraction(1)}, RHO)["oa"]
+    full = calibrated_level_sigmas({"oa": Fraction(1)}, RHO)["oa"]
     for level, target in (("ward", 1 / 3), ("borough", 1 / 8)):
         _, _, area_of_oa = level_truth(lookup, counts, level)
         oas = np.bincount(area_of_oa)
@@ -113,7 +115,7 @@ def test_whole_budget_at_oa_costs_no_oa_accuracy_after_post_processing():
     counts = demo_like_counts(lookup, seed=TABLE_SEED)
     rng = np.random.default_rng()
     released, truths = release(lookup, counts, ("oa",), 200, rng, split={"oa": Fraction(1)})
-    sigma = level_sigmas({"oa": Fraction(1)}, RHO)["oa"]
+    sigma = calibrated_level_sigmas({"oa": Fraction(1)}, RHO)["oa"]
     raw = truths["oa"] + discrete_gaussian(rng, sigma, truths["oa"].shape)
     ours = np.abs(released["oa"].values - truths["oa"]).mean()
     assert ours <= 1.05 * np.abs(raw - truths["oa"]).mean()

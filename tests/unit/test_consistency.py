@@ -11,11 +11,11 @@ from boroughkit.anonymise.consistency import (
     LevelMeasurement,
     default_level_split,
     expected_moe95,
-    level_sigmas,
     reconcile,
 )
 from boroughkit.anonymise.hierarchy import build_design, fit_gls
 from boroughkit.errors import ConfigError, DataError
+from boroughkit.privacy.opendp_adapter import calibrated_level_sigmas
 from tests.helpers.consistency import LEVELS, demo_like_counts, demo_like_lookup, level_truth
 from tests.helpers.shared_data import ons_lookup
 
@@ -66,7 +66,7 @@ def test_release_is_consistent_nonnegative_and_integer(levels):
     lookup = demo_like_lookup()
     counts = demo_like_counts(lookup)
     rng = np.random.default_rng()
-    sigmas = level_sigmas(default_level_split(levels), Fraction(1, 2))
+    sigmas = calibrated_level_sigmas(default_level_split(levels), Fraction(1, 2))
     released = reconcile(lookup, measure(lookup, counts, sigmas, rng), rng)
     assert set(released) == set(levels)
     for level, result in released.items():
@@ -155,7 +155,7 @@ def test_real_lbbd_lookup_reconciles_all_levels_consistently():
     residents = lookup["population"].to_numpy()
     counts = np.column_stack([residents // 2, residents - residents // 2, residents % 7])
     rng = np.random.default_rng()
-    sigmas = level_sigmas(default_level_split(LEVELS), Fraction(1, 2))
+    sigmas = calibrated_level_sigmas(default_level_split(LEVELS), Fraction(1, 2))
     released = reconcile(lookup, measure(lookup, counts, sigmas, rng), rng)
     assert len(released["oa"].codes) == 581 and len(released["ward"].codes) == 19
     for coarse in ("lsoa", "msoa", "ward", "borough"):
@@ -266,8 +266,10 @@ def test_default_split_refuses_bad_levels(levels):
 
 
 def test_level_sigmas_follow_the_zcdp_gaussian_mechanism():
-    sigmas = level_sigmas({"oa": Fraction(3, 5), "ward": Fraction(2, 5)}, Fraction(1, 2), 2.0)
-    # rho_l = D2 / (2 sigma_l^2) must give back the level's share of rho.
+    split = {"oa": Fraction(3, 5), "ward": Fraction(2, 5)}
+    sigmas = calibrated_level_sigmas(split, Fraction(1, 2), 2)
+    # rho_l = D2 / (2 sigma_l^2) must give back the level's share of rho (OpenDP's calibration
+    # only rounds the textbook scale up by float ulps).
     assert sigmas["oa"] == pytest.approx(np.sqrt(2 / (2 * 0.5 * 0.6)))
     assert 2.0 / (2 * sigmas["ward"] ** 2) == pytest.approx(0.5 * 0.4)
 
@@ -282,7 +284,7 @@ def test_expected_moe_previews_the_published_margins():
     lookup = demo_like_lookup()
     counts = demo_like_counts(lookup) + 40  # away from zero, where the preview applies
     levels = ("oa", "ward", "borough")
-    sigmas = level_sigmas(default_level_split(levels), 0.5)
+    sigmas = calibrated_level_sigmas(default_level_split(levels), Fraction(1, 2))
     preview = expected_moe95(lookup, sigmas)
     rng = np.random.default_rng()
     published = {level: [] for level in levels}

@@ -35,7 +35,7 @@ def protect_tables(job: ReleaseJob, frame: pd.DataFrame) -> list[ReleasedTable]:
         released = release_dp_table(frame, index=index, lookup=lookup, plan=table, grid=grid,
                                     person=config.source.privacy_unit, rng=rng,
                                     source=str(job.source))
-        frames = {level.level: level_frame(released, level.level) for level in table.levels}
+        frames: dict[str, pd.DataFrame] = {level.level: level_frame(released, level.level) for level in table.levels}
         tables.append(ReleasedTable(table.name, grid.columns, table.statistic, frames,
                                     table_details(table, grid, released)))
     return tables

@@ -74,7 +74,7 @@ def stream_release(job: ReleaseJob) -> tuple[list[ReleasedTable], StreamFacts]:
                                           lookup=lookup_codes(index), plan=table, grid=grid,
                                           rng=rng, contributions=aggregate.contributions,
                                           kept=aggregate.kept_contributions)
-        frames = {lp.level: level_frame(released, lp.level) for lp in table.levels}
+        frames: dict[str, pd.DataFrame] = {lp.level: level_frame(released, lp.level) for lp in table.levels}
         tables.append(ReleasedTable(table.name, grid.columns, "count", frames,
                                     table_details(table, grid, released)))
         facts = StreamFacts(aggregate.input_rows, aggregate.opted_out_rows,

@@ -11,7 +11,6 @@ width. The suppression found is applied to the perturbed tables before they are 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,9 +21,11 @@ from boroughkit.disclosure.report import CheckResult
 from boroughkit.disclosure.rules import RuleSettings, apply_rules, area_populations
 from boroughkit.disclosure.suppression import secondary_suppression
 from boroughkit.disclosure.tables import SUPPRESSED, CellTable
+from boroughkit.geography.bundle import GeographyBundle
 
 
-def protect(tables: list[ReleasedTable], records: pd.DataFrame, person: str, bundle: Any,
+def protect(tables: list[ReleasedTable], records: pd.DataFrame, person: str,
+            bundle: GeographyBundle,
             settings: RuleSettings) -> tuple[list[ReleasedTable], list[CheckResult]]:
     """Tables with primary and secondary suppression applied, and the checks that say so."""
     cells = CellTable.from_frame(_cells(tables, records, person, bundle), source="release")
@@ -49,7 +50,7 @@ def _key(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
 
 
 def _cells(tables: list[ReleasedTable], records: pd.DataFrame, person: str,
-           bundle: Any) -> pd.DataFrame:
+           bundle: GeographyBundle) -> pd.DataFrame:
     frames = []
     for table in tables:
         columns = table.category_columns

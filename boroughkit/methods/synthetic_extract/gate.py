@@ -19,6 +19,7 @@ from boroughkit.disclosure import gate
 from boroughkit.disclosure.leaks import scan_for_leaks
 from boroughkit.disclosure.records import check_exact_matches
 from boroughkit.disclosure.report import CheckResult, GateReport
+from boroughkit.geography.bundle import GeographyBundle
 from boroughkit.methods.synthetic_extract.config import DP_SYNTHESIS, SyntheticExtractRelease
 from boroughkit.release.gating import area_labels
 from boroughkit.synth import SynthSchema
@@ -97,7 +98,7 @@ def extract_gate_report(
     return report
 
 
-def public_values(schema: SynthSchema, bundle: Any) -> set[str]:
+def public_values(schema: SynthSchema, bundle: GeographyBundle) -> set[str]:
     """Values published on purpose: area codes and names, declared categories."""
     values = area_labels(bundle)
     for spec in schema.synthesised:

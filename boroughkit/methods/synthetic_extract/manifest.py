@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from boroughkit.geography.bundle import GeographyBundle
 from boroughkit.methods.synthetic_extract.config import DP_SYNTHESIS, SyntheticExtractRelease
 from boroughkit.release.context import RunContext
 from boroughkit.release.manifest import (
@@ -50,7 +51,7 @@ def extract_privacy(plan: Plan) -> dict[str, Any]:
 
 
 def extract_manifest(
-    plan: Plan, release_id: str, context: RunContext, bundle: Any, facts: InputFacts,
+    plan: Plan, release_id: str, context: RunContext, bundle: GeographyBundle, facts: InputFacts,
     synthesiser: dict[str, Any], evaluation: ExtractEvaluation, dataset: str,
     split_seed: int, version: str, columns: list[str], schema: SynthSchema,
 ) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from boroughkit import __version__
+from boroughkit.version import __version__
 from boroughkit.errors import ConfigError
 from boroughkit.methods.synthetic_extract.bundle import terms_text, write_bundle
 from boroughkit.methods.synthetic_extract.config import DP_SYNTHESIS, SyntheticExtractRelease
