@@ -349,8 +349,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-limit", default="3GB")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--worker", choices=[*METHODS, "aggregate"], help=argparse.SUPPRESS)
-    parser.add_argument("--accuracy-repetitions", type=int, default=200,
-                        help="releases for the consistency accuracy table (0 to skip)")
+    parser.add_argument(
+        "--accuracy-repetitions",
+        type=int,
+        default=200,
+        help="releases for the consistency accuracy table (0 to skip)",
+    )
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -372,8 +376,17 @@ def main(argv: list[str] | None = None) -> None:
             # and summed-OA baselines, negatives, sum errors, bias, moe95 coverage).
             print("\nAccuracy of consistent releases (demo borough):", flush=True)
             script = Path(__file__).with_name("consistency_accuracy.py")
-            subprocess.run([sys.executable, str(script), "--repetitions",
-                            str(args.accuracy_repetitions), "--rho", str(args.rho)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(script),
+                    "--repetitions",
+                    str(args.accuracy_repetitions),
+                    "--rho",
+                    str(args.rho),
+                ],
+                check=True,
+            )
 
 
 if __name__ == "__main__":

@@ -106,7 +106,8 @@ def load_demo(n: int) -> tuple[Any, pd.DataFrame, str] | None:
 
 def run_one(dataset: str, method: str, args: argparse.Namespace) -> dict[str, Any]:
     """Fit, sample and score one method on one data set (in this process)."""
-    from boroughkit.synth import PrivacyBudget, make_synthesiser
+    from boroughkit.privacy.dp_budget import DPBudget
+    from boroughkit.synth import make_synthesiser
     from boroughkit.synth.evaluate.gate import ExtractGate
     from boroughkit.synth.evaluate.html import write_html
     from boroughkit.synth.evaluate.report import evaluate_extract, split_holdout
@@ -117,12 +118,8 @@ def run_one(dataset: str, method: str, args: argparse.Namespace) -> dict[str, An
     train, holdout = split_holdout(real, 0.2, seed=0)
     options: dict[str, Any] = {}
     if method.startswith("dp_"):
-        budget = (
-            PrivacyBudget(epsilon=args.epsilon, delta=args.delta)
-            if args.delta
-            else PrivacyBudget(epsilon=args.epsilon)
-        )
-        options["budget"] = budget
+        # delta = 0 asks for pure ε-DP (Laplace noise); otherwise (ε, δ) met through zCDP.
+        options["budget"] = DPBudget.epsilon_delta(args.epsilon, args.delta)
     else:
         options["seed"] = args.seed
     if method in ("ctgan", "tvae"):

@@ -13,8 +13,13 @@ from typing import TYPE_CHECKING, Any
 from boroughkit.version import __version__
 
 __all__ = [
-    "__version__", "build_plan", "describe_plan", "load_config", "open_bundle",
-    "preview_accuracy", "run_pipeline",
+    "__version__",
+    "build_plan",
+    "describe_plan",
+    "load_config",
+    "open_bundle",
+    "preview_accuracy",
+    "run_pipeline",
 ]
 
 _EXPORTS = {

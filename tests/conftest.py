@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import settings
+
+from tests.helpers.configs import write_config_file
 
 # Property tests never depend on wall time: a shared machine may be slow at any moment.
 settings.register_profile("boroughkit", deadline=None)
@@ -22,10 +23,7 @@ def write_config(tmp_path: Path):
     """Write a config dict (or raw YAML text) to tmp_path and return its path."""
 
     def write(content: dict | str, name: str = "pipeline.yaml") -> Path:
-        path = tmp_path / name
-        text = content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False)
-        path.write_text(text, encoding="utf-8")
-        return path
+        return write_config_file(tmp_path, content, name)
 
     return write
 
@@ -48,10 +46,13 @@ def demo_residents(demo_bundle):
 
 @pytest.fixture
 def demo_workspace(tmp_path: Path, demo_residents, write_config):
-    """A folder with residents.parquet and a writer for configs that read it."""
+    """A folder with residents.parquet, its dataset ``residents`` registered with lifetime
+    ρ = 10 in the ledger of ``catalogue``, and a writer for configs that read it."""
     from boroughkit.demo import write_residents
+    from tests.helpers.ledger import register
 
     write_residents(demo_residents, tmp_path / "residents.parquet")
+    register(tmp_path / "catalogue", "residents", rho=10)
     return tmp_path
 
 
@@ -59,12 +60,14 @@ def demo_workspace(tmp_path: Path, demo_residents, write_config):
 def new_demo_workspace(tmp_path_factory: pytest.TempPathFactory, demo_residents):
     """Make a new folder with residents.parquet: for module-scoped fixtures whose tests only
     read what a pipeline run there produced (tests that change a catalogue or ledger use
-    ``demo_workspace``)."""
+    ``demo_workspace``). Its dataset ``residents`` is registered with lifetime ρ = 10."""
     from boroughkit.demo import write_residents
+    from tests.helpers.ledger import register
 
     def make(name: str = "workspace") -> Path:
         folder = tmp_path_factory.mktemp(name)
         write_residents(demo_residents, folder / "residents.parquet")
+        register(folder / "catalogue", "residents", rho=10)
         return folder
 
     return make

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,6 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from boroughkit.anonymise.aggregate_result import (
+    EmptyValues,
     OACellAggregate,
     UndeclaredValues,
     mover_examples,
@@ -44,17 +45,32 @@ from boroughkit.anonymise.aggregate_source import (
     register_texts,
     require_columns,
     row_numbers_of,
+    rows_where,
     scan_expression,
     unreadable,
 )
-from boroughkit.anonymise.aggregate_sql import AggregateQuery, aggregate_sql, declared_parameters
+from boroughkit.anonymise.aggregate_sql import (
+    AggregateQuery,
+    aggregate_sql,
+    declared_parameters,
+    quote_identifier,
+)
 from boroughkit.errors import ConfigError
 
-__all__ = ["OACellAggregate", "UndeclaredValues", "aggregate_oa_cells", "find_identifier_values"]
+__all__ = [
+    "EmptyValues",
+    "OACellAggregate",
+    "UndeclaredValues",
+    "aggregate_oa_cells",
+    "find_identifier_values",
+]
 
 #: Most category cells per table: each person's cells are a bitmask of 64-bit words.
 MAX_CELLS = 4096
 EXAMPLE_MOVER_ROWS = 6
+EXAMPLE_EMPTY_ROWS = 5
+#: Most columns checked for empty values (one bit each of a 64-bit word).
+MAX_REQUIRED = 62
 
 
 def aggregate_oa_cells(
@@ -69,6 +85,8 @@ def aggregate_oa_cells(
     oa_code_pattern: str,
     opt_outs: Sequence[str] | None = None,
     opt_out_column: str | None = None,
+    required: Sequence[str] = (),
+    drop_empty: Collection[str] = (),
     memory_limit: str = "3GB",
     threads: int = 2,
     spill_dir: Path | None = None,
@@ -78,9 +96,12 @@ def aggregate_oa_cells(
     ``fmt`` is ``csv``, ``parquet`` or ``auto``; ``categories`` pairs each count-by column with
     its declared values (booleans compare as ``'true'``/``'false'``); rows whose ``opt_out_column``
     (default: ``person``) is in ``opt_outs`` are dropped first; OA codes are trimmed and
-    upper-cased, then must match ``oa_code_pattern`` and be one of ``oa_codes``. Rows with a
-    missing category value are counted and left out. ``spill_dir`` is where DuckDB may spill
-    (a temporary folder inside it, removed afterwards; default: the system temp folder).
+    upper-cased, then must match ``oa_code_pattern`` and be one of ``oa_codes``. The category
+    columns and the ``required`` columns must hold a value: rows (after opt-outs) where one is
+    empty are counted per column and left out, and are a data error unless the column is in
+    ``drop_empty`` (as the pandas path drops them before geocoding, they count neither as
+    unmatched nor towards a person's OAs). ``spill_dir`` is where DuckDB may spill (a temporary
+    folder inside it, removed afterwards; default: the system temp folder).
     """
     if max_cells < 1:
         raise ConfigError(
@@ -101,9 +122,17 @@ def aggregate_oa_cells(
     path = Path(path)
     key = (opt_out_column or person) if opt_outs is not None else None
     query_columns = tuple(column for column, _ in categories)
+    # In the caller's order, so the first empty column reported is the one the pandas path
+    # reports; the query marks each row's empty columns in one 64-bit word.
+    required_columns = tuple(dict.fromkeys([*required, *query_columns]))
+    if len(required_columns) > MAX_REQUIRED:
+        raise ConfigError(
+            f"{len(required_columns)} columns must hold a value, more than {MAX_REQUIRED}",
+            fix="count by, and declare as categories, fewer columns",
+        )
     with duckdb_session(memory_limit, threads, spill_dir) as connection:
         scan = scan_expression(path, fmt)
-        wanted = [person, oa_column, *query_columns, *([key] if key else [])]
+        wanted = [person, oa_column, *required_columns, *([key] if key else [])]
         require_columns(connection, path, scan, dict.fromkeys(wanted))
         codes = [str(code) for code in oa_codes]
         connection.register(
@@ -112,7 +141,13 @@ def aggregate_oa_cells(
         if key is not None:
             register_texts(connection, "opt_outs", (str(v).strip() for v in opt_outs or ()))
         query = AggregateQuery(
-            scan, person, oa_column, query_columns, tuple(len(v) for _, v in categories), key
+            scan,
+            person,
+            oa_column,
+            query_columns,
+            tuple(len(v) for _, v in categories),
+            key,
+            required_columns,
         )
         # Anchored at the start only, as Python's re.match in the pandas path.
         pattern = f"^(?:{oa_code_pattern})"
@@ -127,7 +162,24 @@ def aggregate_oa_cells(
             connection.execute(f"CREATE TEMP TABLE summary AS {aggregate_sql(query)}", parameters)
         except duckdb.Error as error:
             raise unreadable(path, error) from error
-        result = read_summary(connection, query, tuple(codes), person)
+        result = read_summary(connection, query, tuple(codes), person, frozenset(drop_empty))
+        if result.empty_errors:
+            column = result.empty_errors[0]
+            kept = f"{quote_identifier(person)} IS NOT NULL"
+            if key is not None:
+                kept += (
+                    f" AND ({quote_identifier(key)} IS NULL OR CAST({quote_identifier(key)} "
+                    "AS VARCHAR) NOT IN (SELECT id FROM opt_outs))"
+                )
+            rows = rows_where(
+                connection,
+                path,
+                fmt,
+                f"{kept} AND {quote_identifier(column)} IS NULL",
+                EXAMPLE_EMPTY_ROWS,
+            )
+            empty = {**result.empty, column: replace(result.empty[column], examples=tuple(rows))}
+            result = replace(result, empty=empty)
         if result.movers:
             examples = mover_examples(connection)
             rows = row_numbers_of(connection, path, fmt, person, examples, EXAMPLE_MOVER_ROWS)

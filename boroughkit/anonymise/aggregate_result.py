@@ -27,14 +27,36 @@ class UndeclaredValues:
 
 
 @dataclass(frozen=True)
+class EmptyValues:
+    """Rows (after opt-outs) in which one required column is empty, and example row numbers
+    (0-based data rows; looked up only when the rows are an error, not left out)."""
+
+    rows: int
+    examples: tuple[int, ...] = ()
+
+
+def empty_values_error(source: str, column: str, rows: int, examples: Sequence[int]) -> DataError:
+    """The error for rows with no value in a column that needs one (both read paths)."""
+    return DataError(
+        f"{source}: column '{column}' is empty in {rows} row(s) (e.g. rows {list(examples)}, "
+        "counted from 0 after the header)",
+        fix=f"fill in '{column}' in those rows, or set source.columns.{column}.on_invalid: drop "
+        "to leave such rows out (how many are left out is shown to you and kept in the private "
+        "input facts, never published)",
+    )
+
+
+@dataclass(frozen=True)
 class OACellAggregate:
     """The bounded OA × cell counts of one table and what happened to the input rows.
 
     ``counts[i, j]`` is the number of persons counted in OA ``oa_codes[i]`` and cell ``j`` (the
     ``itertools.product`` order of the declared values). Row numbers are 0-based data rows of
-    the input file. ``unmatched`` lists only reasons with rows. When ``undeclared``,
-    ``missing_person_rows`` or ``movers`` are non-zero the counts must not be released:
-    :meth:`raise_for_data_errors` raises the error that says so.
+    the input file. ``unmatched`` lists only reasons with rows. ``empty`` lists, per required
+    column, the rows where it is empty; those rows are left out of everything (``empty_rows``
+    in all) and are an error unless the column is in ``drop_empty``. When ``undeclared``,
+    ``missing_person_rows``, ``movers`` or an ``empty`` column not dropped are non-zero the
+    counts must not be released: :meth:`raise_for_data_errors` raises the error that says so.
     """
 
     counts: np.ndarray
@@ -46,7 +68,9 @@ class OACellAggregate:
     matched_rows: int
     unmatched: dict[str, int]
     undeclared: dict[str, UndeclaredValues]
-    missing_category_rows: int
+    empty_rows: int
+    empty: dict[str, EmptyValues]
+    drop_empty: frozenset[str]
     movers: int
     mover_rows: tuple[int, ...]
     contributions: int
@@ -57,6 +81,16 @@ class OACellAggregate:
     def truncated_contributions(self) -> int:
         """Distinct (person, cell) contributions dropped by the ``max_cells`` bound."""
         return self.contributions - self.kept_contributions
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        """Rows left out per column whose empty rows may be dropped (a row may count twice)."""
+        return {column: e.rows for column, e in self.empty.items() if column in self.drop_empty}
+
+    @property
+    def empty_errors(self) -> list[str]:
+        """Required columns with empty rows that are an error (not to be dropped)."""
+        return [column for column in self.empty if column not in self.drop_empty]
 
     @property
     def unmatched_rows(self) -> int:
@@ -71,6 +105,9 @@ class OACellAggregate:
                 f"{self.missing_person_rows} row(s)",
                 fix="every record needs its privacy unit id",
             )
+        for column in self.empty_errors:
+            empty = self.empty[column]
+            raise empty_values_error(source, column, empty.rows, empty.examples)
         for column, bad in self.undeclared.items():
             raise DataError(
                 f"{source}: column '{column}' has values not declared in the config: "
@@ -90,9 +127,10 @@ def read_summary(
     query: AggregateQuery,
     oa_codes: tuple[str, ...],
     person: str,
+    drop_empty: frozenset[str] = frozenset(),
 ) -> OACellAggregate:
     """The aggregate from the session's ``summary`` table (the output of ``aggregate_sql``);
-    ``mover_rows`` is left empty for the caller to fill."""
+    ``mover_rows`` and the examples of ``empty`` are left empty for the caller to fill."""
     n_oas = len(oa_codes)
     kept_names = ", ".join(f"kept_{w}" for w in range(query.n_words))
     patterns = connection.execute(
@@ -114,7 +152,7 @@ def read_summary(
         "SELECT coalesce(sum(cells_before), 0), coalesce(sum(cells_after), 0), "
         "coalesce(sum(movers), 0) FROM summary WHERE is_person"
     ).fetchone() or (0, 0, 0)
-    placed = ("counted", "missing_category", "undeclared_value")
+    placed = ("counted", "undeclared_value")
     return OACellAggregate(
         counts=counts,
         oa_codes=oa_codes,
@@ -125,7 +163,9 @@ def read_summary(
         matched_rows=int(sum(statuses.get(status, 0) for status in placed)),
         unmatched={r: int(statuses[r]) for r in UNMATCHED_REASONS if statuses.get(r)},
         undeclared=_undeclared(connection, query.category_columns),
-        missing_category_rows=int(statuses.get("missing_category", 0)),
+        empty_rows=int(statuses.get("empty_value", 0)),
+        empty=_empty(connection, query.required_columns),
+        drop_empty=frozenset(drop_empty),
         movers=int(movers),
         mover_rows=(),
         contributions=int(before),
@@ -162,6 +202,20 @@ def _undeclared(
                 f"ORDER BY bad_{i} LIMIT {EXAMPLE_VALUES}"
             ).fetchall()
             found[column] = UndeclaredValues(int(rows[0]), tuple(str(v[0]) for v in examples))
+    return found
+
+
+def _empty(connection: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> dict[str, EmptyValues]:
+    """Per required column: the rows left out because it is empty."""
+    masks = connection.execute(
+        "SELECT empty, sum(n_rows) FROM summary WHERE NOT is_person AND status = 'empty_value' "
+        "GROUP BY empty"
+    ).fetchall()
+    found: dict[str, EmptyValues] = {}
+    for i, column in enumerate(columns):
+        rows = sum(int(n) for mask, n in masks if int(mask) >> i & 1)
+        if rows:
+            found[column] = EmptyValues(rows)
     return found
 
 

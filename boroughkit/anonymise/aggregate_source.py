@@ -16,10 +16,19 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from boroughkit.anonymise.aggregate_files import (
+    csv_header,
+    csv_scan,
+    open_records,
+    read_error,
+    require_kind,
+)
 from boroughkit.anonymise.aggregate_sql import quote_identifier, quote_literal
-from boroughkit.errors import BoroughkitError, ConfigError, DataError, check_columns_present
+from boroughkit.errors import BoroughkitError, ConfigError, check_columns_present
 
 FORMATS_BY_SUFFIX = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+#: The row-number column of a numbered scan (a name no records file uses).
+ROW = "__boroughkit_row"
 
 
 @contextmanager
@@ -63,17 +72,17 @@ def file_format(path: Path, fmt: str) -> str:
 
 
 def scan_expression(path: Path, fmt: str, *, row_numbers: bool = False) -> str:
-    """A DuckDB table expression reading the records file (Parquet, or CSV as all text)."""
-    if not path.exists():
-        raise DataError(
-            f"{path}: file not found",
-            fix="check source.path (relative paths are resolved against the config file's folder)",
-        )
+    """A DuckDB table expression reading the records file (Parquet, or CSV as all text), after
+    checking that the file opens and is what its format says (see
+    :mod:`boroughkit.anonymise.aggregate_files`)."""
+    head = open_records(path)
+    kind = file_format(path, fmt)
+    require_kind(path, kind, head, declared=fmt != "auto")
     literal = quote_literal(str(path))
-    if file_format(path, fmt) == "parquet":
+    if kind == "parquet":
         extra = ", file_row_number = true" if row_numbers else ""
         return f"read_parquet({literal}{extra})"
-    return f"read_csv({literal}, all_varchar = true, header = true)"
+    return csv_scan(path, csv_header(path))
 
 
 def require_columns(
@@ -91,20 +100,7 @@ def require_columns(
 
 def unreadable(path: Path, error: duckdb.Error) -> BoroughkitError:
     """The error to raise when DuckDB fails on the records file, saying what to change."""
-    # Only the first line is shown: DuckDB's later lines can quote a whole record.
-    detail = str(error).splitlines()[0]
-    lowered = str(error).lower()
-    if isinstance(error, duckdb.OutOfMemoryException) or "no space left" in lowered:
-        return ConfigError(
-            f"{path}: DuckDB ran out of memory or spill space ({detail})",
-            fix="raise memory_limit, or free disk space in the spill folder (spill_dir)",
-        )
-    if "unicode" in lowered or "utf-8" in lowered:
-        return DataError(
-            f"{path}: not UTF-8 text ({detail})",
-            fix="re-save the file as UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')",
-        )
-    return DataError(f"{path}: cannot be read ({detail})", fix="export the records again")
+    return read_error(path, error)
 
 
 def check_pattern(connection: duckdb.DuckDBPyConnection, pattern: str) -> None:
@@ -137,19 +133,29 @@ def row_numbers_of(
     is one of ``values``: a second scan, made only to point an error message at example rows."""
     if not values:
         return []
-    scan = scan_expression(path, fmt, row_numbers=True)
+    register_texts(connection, "wanted", values)
     key = f"CAST({quote_identifier(column)} AS VARCHAR)"
+    return rows_where(connection, path, fmt, f"{key} IN (SELECT id FROM wanted)", limit)
+
+
+def rows_where(
+    connection: duckdb.DuckDBPyConnection, path: Path, fmt: str, condition: str, limit: int
+) -> list[int]:
+    """0-based data row numbers (header excluded) of the first ``limit`` rows where the SQL
+    ``condition`` (on the file's columns) holds: a second scan, only for an error message."""
+    scan = scan_expression(path, fmt, row_numbers=True)
     if file_format(path, fmt) == "parquet":
-        numbered = f"SELECT file_row_number AS row_number, {key} AS key FROM {scan}"
+        numbered = f"SELECT file_row_number AS {ROW}, * FROM {scan}"
     else:
         # The streaming row_number() follows the file's order when insertion order is kept.
         connection.execute("SET preserve_insertion_order = true")
-        numbered = f"SELECT row_number() OVER () - 1 AS row_number, {key} AS key FROM {scan}"
-    register_texts(connection, "wanted", values)
-    rows = connection.execute(
-        f"SELECT row_number FROM ({numbered}) WHERE key IN (SELECT id FROM wanted) "
-        f"ORDER BY row_number LIMIT {int(limit)}"
-    ).fetchall()
+        numbered = f"SELECT row_number() OVER () - 1 AS {ROW}, * FROM {scan}"
+    try:
+        rows = connection.execute(
+            f"SELECT {ROW} FROM ({numbered}) WHERE {condition} ORDER BY {ROW} LIMIT {int(limit)}"
+        ).fetchall()
+    except duckdb.Error as error:
+        raise unreadable(path, error) from error
     return [int(row[0]) for row in rows]
 
 

@@ -18,7 +18,7 @@ WORD_BITS = 64
 #: Characters Python's ``str.strip`` removes from ASCII text; OA codes are trimmed of them.
 WHITESPACE = " \t\n\r\x0b\x0c"
 #: Statuses of rows placed in an OA (after opt-outs); a person's OAs are taken from these.
-PLACED = "('counted', 'missing_category', 'undeclared_value')"
+PLACED = "('counted', 'undeclared_value')"
 
 
 def quote_identifier(name: str) -> str:
@@ -41,6 +41,9 @@ class AggregateQuery:
     category_columns: tuple[str, ...]
     category_sizes: tuple[int, ...]
     opt_out_column: str | None  # None: no opt-out register to join
+    # Columns that must hold a value (the category columns and any others): a row with an empty
+    # one gets the status ``empty_value`` and bit i of ``empty`` for required column i.
+    required_columns: tuple[str, ...] = ()
 
     @property
     def n_cells(self) -> int:
@@ -69,7 +72,13 @@ def _rows_sql(query: AggregateQuery) -> str:
     for i, size in enumerate(query.category_sizes):
         cell = f"({cell} * {size} + index_{i})"
     undeclared = [f"(text_{i} IS NOT NULL AND index_{i} IS NULL)" for i in range(n_columns)]
-    missing = [f"text_{i} IS NULL" for i in range(n_columns)]
+    empty = (
+        " + ".join(
+            f"(CASE WHEN src.{quote_identifier(c)} IS NULL THEN {1 << i} ELSE 0 END)"
+            for i, c in enumerate(query.required_columns)
+        )
+        or "0"
+    )
     opted_out, opt_out_join = "FALSE", ""
     if query.opt_out_column is not None:
         key = f"CAST(src.{quote_identifier(query.opt_out_column)} AS VARCHAR)"
@@ -82,7 +91,8 @@ def _rows_sql(query: AggregateQuery) -> str:
         CAST(src.{person} AS VARCHAR) AS person,
         {opted_out} AS opted_out,
         nullif(upper(trim(CAST(src.{oa_column} AS VARCHAR), {quote_literal(WHITESPACE)})), '')
-            AS oa_text
+            AS oa_text,
+        ({empty})::BIGINT AS empty
         {"".join(", " + t for t in texts)}
     FROM {query.scan} AS src
     {opt_out_join}
@@ -95,11 +105,11 @@ def _rows_sql(query: AggregateQuery) -> str:
     status = f"""CASE
             WHEN person IS NULL THEN 'missing_person'
             WHEN opted_out THEN 'opted_out'
+            WHEN empty <> 0 THEN 'empty_value'
             WHEN oa_text IS NULL THEN 'missing_value'
             WHEN NOT regexp_matches(oa_text, $oa_pattern) THEN 'malformed_oa_code'
             WHEN oa IS NULL THEN 'unknown_oa_code'
             WHEN {" OR ".join(undeclared) or "FALSE"} THEN 'undeclared_value'
-            WHEN {" OR ".join(missing) or "FALSE"} THEN 'missing_category'
             ELSE 'counted'
         END"""
     bad = [
@@ -107,7 +117,7 @@ def _rows_sql(query: AggregateQuery) -> str:
         for i, u in enumerate(undeclared)
     ]
     return f"""
-    SELECT person, status, CASE WHEN status IN {PLACED} THEN oa END AS oa, cell
+    SELECT person, status, CASE WHEN status IN {PLACED} THEN oa END AS oa, cell, empty
         {"".join(", " + b for b in bad)}
     FROM (SELECT *, {status} AS status, {cell} AS cell FROM ({indexed}))
     """
@@ -160,17 +170,17 @@ def aggregate_sql(query: AggregateQuery) -> str:
     Parameters: ``$values_i`` (declared values of category column i), ``$oa_pattern``,
     ``$max_cells`` and ``$salt``; tables ``oa_codes(code, idx)`` and, with an opt-out column,
     ``opt_outs(id)``. Output columns: ``is_person``, ``oa``, ``kept_0..`` (bitmask words of the
-    kept cells), ``status``, ``bad_0..``, ``n_rows``, ``n_groups``, ``cells_before``,
+    kept cells), ``status``, ``empty``, ``bad_0..``, ``n_rows``, ``n_groups``, ``cells_before``,
     ``cells_after``, ``movers``, ``mover_examples``.
     """
     bad_names = [f"bad_{i}" for i in range(len(query.category_columns))]
-    sets = ", ".join(["(person)", "(status)", *(f"({name})" for name in bad_names)])
+    sets = ", ".join(["(person)", "(status, empty)", *(f"({name})" for name in bad_names)])
     bad_select = "".join(f", {name}" for name in bad_names)
     words = range(query.n_words)
     n_person_cells = " + ".join(f"bit_count(coalesce(word_{w}, 0::UBIGINT))" for w in words)
     grouped = f"""
     SELECT
-        GROUPING(person) = 0 AS is_person, person, status{bad_select},
+        GROUPING(person) = 0 AS is_person, person, status, empty{bad_select},
         count(*) AS n_rows,
         min(oa) AS oa_first,
         max(oa) AS oa_last,
@@ -196,7 +206,7 @@ def aggregate_sql(query: AggregateQuery) -> str:
     kept_names = ", ".join(f"kept_{w}" for w in words)
     return f"""
     SELECT
-        is_person, oa, {kept_names}, status{bad_select},
+        is_person, oa, {kept_names}, status, empty{bad_select},
         sum(n_rows)::BIGINT AS n_rows,
         count(*)::BIGINT AS n_groups,
         sum(n_person_cells)::BIGINT AS cells_before,
@@ -205,7 +215,7 @@ def aggregate_sql(query: AggregateQuery) -> str:
         arg_min(person, hash(person, $salt::UBIGINT), 3) FILTER (WHERE oa <> oa_last)
             AS mover_examples
     FROM (SELECT *, oa_first AS oa, {kept} FROM ({cut}))
-    GROUP BY is_person, oa, {kept_names}, status{bad_select}
+    GROUP BY is_person, oa, {kept_names}, status, empty{bad_select}
     """
 
 

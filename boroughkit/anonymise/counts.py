@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from boroughkit.errors import ConfigError, DataError
-
-TOTAL = "Total"
+from boroughkit.terms import TOTAL
 
 
 @dataclass(frozen=True)

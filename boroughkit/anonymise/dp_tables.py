@@ -103,9 +103,16 @@ def release_dp_table(
             )
         )
         oa_counts = counts.oa_cell_counts(cells, oa_codes, n_cells)
-        return release_counts_from_oa(oa_counts, index=index, lookup=lookup, plan=plan,
-                                      grid=grid, rng=rng, contributions=before,
-                                      kept=len(cells))
+        return release_counts_from_oa(
+            oa_counts,
+            index=index,
+            lookup=lookup,
+            plan=plan,
+            grid=grid,
+            rng=rng,
+            contributions=before,
+            kept=len(cells),
+        )
     assert plan.value is not None and plan.bounds is not None
     rows = counts.bounded_rows(
         records,
@@ -134,9 +141,17 @@ def _names(index: AreaIndex) -> dict[str, dict[str, str]]:
     }
 
 
-def release_counts_from_oa(oa_counts: np.ndarray, *, index: AreaIndex, lookup: pd.DataFrame,
-                           plan: TablePlan, grid: counts.CategoryGrid, rng: np.random.Generator,
-                           contributions: int, kept: int) -> TableRelease:
+def release_counts_from_oa(
+    oa_counts: np.ndarray,
+    *,
+    index: AreaIndex,
+    lookup: pd.DataFrame,
+    plan: TablePlan,
+    grid: counts.CategoryGrid,
+    rng: np.random.Generator,
+    contributions: int,
+    kept: int,
+) -> TableRelease:
     """Measure and reconcile bounded OA × cell counts (however they were computed)."""
     released = {"count": _measure(oa_counts, plan.measure("count"), index, lookup, rng)}
     return TableRelease(plan, grid, released, contributions, contributions - kept, _names(index))

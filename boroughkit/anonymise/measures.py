@@ -37,10 +37,13 @@ class MeasurePlan:
 
     def with_moe95(self, moe95: dict[str, float]) -> MeasurePlan:
         """The same measure with previewed margins of error (levels missing keep theirs)."""
-        return replace(self, levels=tuple(
-            replace(level, expected_moe95=moe95.get(level.level, level.expected_moe95))
-            for level in self.levels
-        ))
+        return replace(
+            self,
+            levels=tuple(
+                replace(level, expected_moe95=moe95.get(level.level, level.expected_moe95))
+                for level in self.levels
+            ),
+        )
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,7 @@ class AreaIndex:
     def from_bundle(cls, bundle: GeographyBundle) -> AreaIndex:
         """Build from a geography bundle."""
         areas: dict[str, pd.DataFrame] = {
-            level: bundle.areas(level).reset_index(drop=True)
-            for level in LEVELS
+            level: bundle.areas(level).reset_index(drop=True) for level in LEVELS
         }
         oa_codes = areas["oa"]["code"]
         position: dict[str, np.ndarray] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 import traceback
@@ -10,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from boroughkit.errors import BoroughkitError
+from boroughkit.errors import BoroughkitError, DataError, PublishError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,6 +27,34 @@ class CommandFailed(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+def system_failure(error: MemoryError | OSError) -> BoroughkitError:
+    """An operating-system failure the library did not foresee, as an error with a fix.
+
+    Catalogue changes are journalled and releases are built in hidden work folders, so such a
+    failure leaves nothing partial behind; the message says what to free or change.
+    """
+    if isinstance(error, MemoryError):
+        return DataError(
+            "ran out of memory",
+            fix="close other programs, or run on fewer areas or rows (e.g. one borough at a time)",
+        )
+    where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+    if error.errno == errno.ENOSPC:
+        return PublishError(
+            f"the disk is full{where}: nothing was published",
+            fix="free disk space, then run the command again",
+        )
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return PublishError(
+            f"permission denied{where}: nothing was published",
+            fix="run as a user who may write there, or choose another folder",
+        )
+    return DataError(
+        f"the operating system refused: {error.strerror or error}{where}",
+        fix="check the files and folders the command uses, then run it again",
+    )
+
+
 def translate_errors(command: F) -> F:
     """Wrap a command so a :class:`BoroughkitError` becomes a clean message and exit code.
 
@@ -35,7 +64,12 @@ def translate_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return command(*args, **kwargs)
+            try:
+                return command(*args, **kwargs)
+            except (MemoryError, OSError) as error:
+                # The library turns the failures it expects into BoroughkitErrors; any other
+                # the operating system raises still gets a message and an exit code.
+                raise system_failure(error) from error
         except BoroughkitError as error:
             context = click.get_current_context(silent=True)
             verbose = bool(

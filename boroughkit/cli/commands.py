@@ -30,6 +30,15 @@ def plan(config: Path) -> None:
     click.echo(describe_plan(preview_accuracy(build_plan(load_config(config)))))
 
 
+# The manifest names who made a release only as stated here: never the operating-system login.
+_BY = click.option(
+    "--by",
+    default=None,
+    metavar="NAME",
+    help='The named person making the release, as its manifest states it (default: "not stated").',
+)
+
+
 @click.command()
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option(
@@ -38,26 +47,33 @@ def plan(config: Path) -> None:
     default=None,
     help="Folder for risk reports of refused releases (default: beside the config).",
 )
+@_BY
 @translate_errors
-def run(config: Path, reports: Path | None) -> None:
-    """Run CONFIG end to end and publish its release to the catalogue."""
+def run(config: Path, reports: Path | None, by: str | None) -> None:
+    """Run CONFIG end to end and stage its release in the catalogue for approval."""
     from boroughkit import build_plan, load_config, run_pipeline
+    from boroughkit.release.context import RunContext
 
-    result = run_pipeline(build_plan(load_config(config)), reports_dir=reports)
+    result = run_pipeline(build_plan(load_config(config)), RunContext(by=by), reports_dir=reports)
     click.echo(result.summary)
 
 
 @click.command()
 @click.argument("target", type=click.Path(path_type=Path))
-@click.option("--reports", type=click.Path(path_type=Path), default=None,
-              help="Folder for the risk report (default: reports/ beside the config).")
+@click.option(
+    "--reports",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for the risk report (default: reports/ beside the config).",
+)
+@_BY
 @translate_errors
-def check(target: Path, reports: Path | None) -> None:
+def check(target: Path, reports: Path | None, by: str | None) -> None:
     """Run the disclosure gate alone on a CONFIG (nothing staged or charged) or re-check a
     built RELEASE folder (files, checksums, columns)."""
     from boroughkit.pipeline.checking import check_target
 
-    click.echo(check_target(target, reports_dir=reports))
+    click.echo(check_target(target, reports_dir=reports, by=by))
 
 
 @click.group(invoke_without_command=True)

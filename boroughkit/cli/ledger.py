@@ -10,9 +10,15 @@ from typing import Any, TypeVar
 import click
 
 from boroughkit.cli._errors import translate_errors
-from boroughkit.errors import ConfigError
+from boroughkit.errors import BudgetError, ConfigError
 from boroughkit.privacy.budget import Rho
-from boroughkit.privacy.ledger import Ledger, LedgerEntry, LedgerStatus, default_ledger_path
+from boroughkit.privacy.ledger import (
+    LEDGER_FILENAME,
+    Ledger,
+    LedgerEntry,
+    LedgerStatus,
+    default_ledger_path,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 _BUDGET_ROWS = (("lifetime", "total"), ("spent", "spent"), ("in flight", "in_flight"),
@@ -35,13 +41,35 @@ def _where(command: F) -> F:
 
 
 def _open(ledger_path: Path | None, catalogue: Path | None) -> Ledger:
-    if ledger_path is not None and catalogue is None:
-        return Ledger(ledger_path)
-    if catalogue is not None and ledger_path is None:
-        return Ledger(default_ledger_path(catalogue))
+    """The ledger at --ledger, or beside --catalogue; runs that died holding budget are
+    recovered first (and said so)."""
+    if ledger_path is None and catalogue is None:
+        raise ConfigError(
+            "say which privacy ledger to use: give --catalogue (its ledger is beside it) or "
+            "--ledger",
+            fix="e.g. --catalogue catalogue",
+        )
+    book = Ledger(ledger_path or default_ledger_path(catalogue or Path(".")))
+    for entry in book.recover_abandoned(by=book.user):
+        click.echo(
+            f"recovered ρ = {entry.rho} held by release {entry.release_id}: its run "
+            f"({entry.owner}) has ended",
+            err=True,
+        )
+    return book
+
+
+def _catalogue(catalogue: Path | None, ledger_path: Path | None) -> Path:
+    """The catalogue where budget acts are published: --catalogue, or the one the ledger sits
+    beside (``<catalogue>.privacy-ledger.sqlite``)."""
+    if catalogue is not None:
+        return catalogue
+    suffix = "." + LEDGER_FILENAME
+    if ledger_path is not None and ledger_path.name.endswith(suffix):
+        return ledger_path.with_name(ledger_path.name[: -len(suffix)])
     raise ConfigError(
-        "say which privacy ledger to use: give exactly one of --ledger and --catalogue",
-        fix="e.g. --ledger catalogue/privacy-ledger.sqlite, or --catalogue catalogue",
+        "this command publishes to the catalogue: give --catalogue",
+        fix="e.g. --catalogue catalogue",
     )
 
 
@@ -56,26 +84,103 @@ def _rho(text: str) -> Rho:
 
 @click.group("ledger")
 def ledger() -> None:
-    """The privacy budget ledger: each dataset's lifetime ρ and every release charged to it."""
+    """The privacy budget ledger: each population's lifetime ρ, the datasets registered to it
+    and every release charged to it. It lives beside the catalogue, never inside it."""
 
 
 @ledger.command("init")
 @_where
-@click.option("--dataset", required=True, help="Name of the dataset the budget protects.")
-@click.option("--rho", "rho_text", required=True, help="Lifetime ρ (zCDP), e.g. 1 or 1/2.")
-@click.option("--by", help="Who sets the budget (default: your login name).")
+@click.option("--dataset", required=True, help="Name of the dataset (source.dataset) to register.")
+@click.option(
+    "--population",
+    default=None,
+    help="The residents it describes: datasets of one population share one budget "
+    "(default: a population of its own, named after the dataset).",
+)
+@click.option(
+    "--rho", "rho_text", default=None, help="Lifetime ρ (zCDP) of a new population, e.g. 4 or 1/2."
+)
+@click.option("--by", required=True, help="The named person who decides the budget.")
+@click.option("--reason", required=True, help="Why this budget (published).")
 @translate_errors
 def init_command(
-    ledger_path: Path | None, catalogue: Path | None, dataset: str, rho_text: str, by: str | None
+    ledger_path: Path | None,
+    catalogue: Path | None,
+    dataset: str,
+    population: str | None,
+    rho_text: str | None,
+    by: str,
+    reason: str,
 ) -> None:
-    """Set a dataset's lifetime privacy budget (once; it can never be raised)."""
+    """Register a dataset and its population's lifetime privacy budget; the act is published
+    in the catalogue's privacy-budget register.
+
+    \b
+    Example:
+      boroughkit ledger init --catalogue catalogue --dataset residents --rho 4 \\
+          --by "Asha Patel" --reason "DPIA-2026-04: four releases a year"
+    """
+    from boroughkit.pipeline.ledgering import register_dataset
+
+    lifetime = _rho(rho_text) if rho_text is not None else None
+    folder = _catalogue(catalogue, ledger_path)
     book = _open(ledger_path, catalogue)
-    total = _rho(rho_text)
-    book.init(dataset, total, by=by or book.user)
-    click.echo(
-        f"dataset '{dataset}': lifetime ρ = {total} (ε = {total.to_epsilon(1e-7):.4g} at "
-        f"δ = 1e-07) in {book.path}"
+    entry = register_dataset(
+        folder,
+        dataset,
+        lifetime=lifetime,
+        by=by,
+        reason=reason,
+        population=population,
+        ledger_path=ledger_path,
     )
+    total = book.status(dataset).total
+    click.echo(
+        f"dataset '{dataset}' registered to population '{entry.population}': lifetime ρ = "
+        f"{total} (ε = {total.to_epsilon(1e-7):.4g} at δ = 1e-07) in {book.path}; published "
+        "in registers/privacy-budget"
+    )
+
+
+@ledger.command("raise")
+@_where
+@click.option("--population", required=True, help="The population (or one of its datasets).")
+@click.option("--rho", "rho_text", required=True, help="The new, larger lifetime ρ.")
+@click.option("--by", required=True, help="The named person who decides it.")
+@click.option("--reason", required=True, help="Why (published).")
+@translate_errors
+def raise_command(
+    ledger_path: Path | None,
+    catalogue: Path | None,
+    population: str,
+    rho_text: str,
+    by: str,
+    reason: str,
+) -> None:
+    """Raise a population's lifetime privacy budget (never lower it); the act is published."""
+    from boroughkit.pipeline.ledgering import raise_lifetime
+
+    folder = _catalogue(catalogue, ledger_path)
+    _open(ledger_path, catalogue)
+    entry = raise_lifetime(
+        folder, population, _rho(rho_text), by=by, reason=reason, ledger_path=ledger_path
+    )
+    click.echo(
+        f"population '{entry.population}': lifetime ρ raised to {entry.rho}; published "
+        "in registers/privacy-budget"
+    )
+
+
+@ledger.command("publish-register")
+@_where
+@translate_errors
+def publish_register_command(ledger_path: Path | None, catalogue: Path | None) -> None:
+    """Publish (again) the ledger's register and raise acts as the privacy-budget register."""
+    from boroughkit.pipeline.ledgering import publish_budget_acts
+
+    folder = _catalogue(catalogue, ledger_path)
+    publish_budget_acts(folder, _open(ledger_path, catalogue))
+    click.echo(f"published {folder}/registers/privacy-budget.(csv|json|html)")
 
 
 @ledger.command("show")
@@ -102,7 +207,7 @@ def show_command(
     """Show lifetime, spent, in-flight and remaining budget, as ρ and ε, and every entry."""
     book = _open(ledger_path, catalogue)
     book.verify()  # also says so when there is no ledger at that path
-    names = [dataset] if dataset else book.datasets()
+    names = [dataset] if dataset else book.populations()
     statuses = [book.status(name) for name in names]
     if as_json:
         datasets = [_as_dict(status, delta, tight) for status in statuses]
@@ -112,7 +217,7 @@ def show_command(
     conversion = "tight" if tight else "standard"
     click.echo(f"privacy ledger {book.path} (ε at δ = {delta:g}, {conversion} zCDP conversion)")
     if not statuses:
-        click.echo("no datasets yet: create one with `boroughkit ledger init`")
+        click.echo("no datasets yet: register one with `boroughkit ledger init`")
     for status in statuses:
         click.echo("\n".join(_as_lines(status, delta, tight)))
 
@@ -121,13 +226,23 @@ def show_command(
 @_where
 @translate_errors
 def verify_command(ledger_path: Path | None, catalogue: Path | None) -> None:
-    """Check that no entry was edited or removed outside boroughkit (exit 4 if one was)."""
+    """Check the hash chain and, with --catalogue, that the ledger holds every charge the
+    published manifests state and every published budget act (exit 4 if not)."""
     book = _open(ledger_path, catalogue)
-    book.verify()
-    count = sum(len(book.status(name).entries) for name in book.datasets())
-    click.echo(
-        f"privacy ledger {book.path}: {count} entries, hash chain intact, head {book.head()}"
-    )
+    if catalogue is None:
+        count = len(book.entries())  # verifies the chain
+        click.echo(
+            f"privacy ledger {book.path}: {count} entries, hash chain intact, head "
+            f"{book.head()} (give --catalogue to check it against the public record)"
+        )
+        return
+    from boroughkit.pipeline.ledgering import audit_against_catalogue, open_ledger
+
+    audit = audit_against_catalogue(catalogue, ledger_path)
+    text = audit.describe(open_ledger(catalogue, ledger_path).path, catalogue)
+    if audit.problems:
+        raise BudgetError(text, fix="restore the catalogue's own ledger from a backup")
+    click.echo(text)
 
 
 @ledger.command("cancel")
@@ -135,7 +250,7 @@ def verify_command(ledger_path: Path | None, catalogue: Path | None) -> None:
 @click.option("--dataset", required=True, help="Dataset of the reservation.")
 @click.option("--release", "release_id", required=True, help="Release id holding the budget.")
 @click.option("--reason", required=True, help="Why, e.g. 'run killed at 14:02'.")
-@click.option("--by", help="Who cancels (default: your login name).")
+@click.option("--by", required=True, help="Who cancels.")
 @translate_errors
 def cancel_command(
     ledger_path: Path | None,
@@ -143,18 +258,26 @@ def cancel_command(
     dataset: str,
     release_id: str,
     reason: str,
-    by: str | None,
+    by: str,
 ) -> None:
-    """Give back the budget of a stale reservation whose run died (never of a published one)."""
-    book = _open(ledger_path, catalogue)
-    book.cancel_stale(dataset, release_id, reason=reason, by=by or book.user)
-    remaining = book.status(dataset).remaining
+    """Give back the budget of a reservation whose run died on another machine (runs that
+    died on this one are recovered automatically). Refused for any release in the catalogue."""
+    from boroughkit.pipeline.ledgering import cancel_reservation
+
+    folder = _catalogue(catalogue, ledger_path)
+    _open(ledger_path, catalogue)
+    remaining = cancel_reservation(
+        folder, dataset, release_id, reason=reason, by=by, ledger_path=ledger_path
+    )
     click.echo(f"cancelled release '{release_id}' of '{dataset}'; remaining ρ = {remaining}")
 
 
 def _as_lines(status: LedgerStatus, delta: float, tight: bool) -> list[str]:
     epsilon = status.as_epsilon(delta, tight=tight)
-    lines = [f"dataset {status.dataset}", f"  {'':<11}{'ρ':<24}ε"]
+    lines = [
+        f"population {status.population} (datasets: {', '.join(status.datasets)})",
+        f"  {'':<11}{'ρ':<24}ε",
+    ]
     for label, name in _BUDGET_ROWS:
         rho = str(getattr(status, name))
         lines.append(f"  {label:<11}{rho:<24}{getattr(epsilon, name):.4g}")
@@ -173,6 +296,8 @@ def _entry_line(entry: LedgerEntry) -> str:
         parts.append(f"tables {', '.join(entry.tables)}")
     if entry.rho is not None:
         parts.append(f"ρ {entry.rho}")
+    if entry.kind in ("register", "raise", "reserve"):
+        parts.append(f"dataset {entry.dataset}")
     parts.append(f"by {entry.actor} ({entry.os_user}@{entry.host}, pid {entry.pid})")
     if entry.reason:
         parts.append(f"reason: {entry.reason}")
@@ -182,7 +307,8 @@ def _entry_line(entry: LedgerEntry) -> str:
 def _as_dict(status: LedgerStatus, delta: float, tight: bool) -> dict[str, Any]:
     epsilon = status.as_epsilon(delta, tight=tight)
     return {
-        "dataset": status.dataset,
+        "population": status.population,
+        "datasets": list(status.datasets),
         "rho": {name: getattr(status, name).to_json() for _, name in _BUDGET_ROWS},
         "epsilon": {name: getattr(epsilon, name) for _, name in _BUDGET_ROWS},
         "releases_in_flight": list(status.in_flight_releases),
@@ -191,6 +317,7 @@ def _as_dict(status: LedgerStatus, delta: float, tight: bool) -> dict[str, Any]:
                 "seq": entry.seq,
                 "at": entry.at.isoformat(),
                 "kind": entry.kind,
+                "dataset": entry.dataset,
                 "release_id": entry.release_id,
                 "tables": list(entry.tables),
                 "rho": entry.rho.to_json() if entry.rho is not None else None,

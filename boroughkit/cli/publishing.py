@@ -24,17 +24,32 @@ def _catalogue_option(command: F) -> F:
     )(command)
 
 
+def _ledger_option(command: F) -> F:
+    return click.option(
+        "--ledger",
+        "ledger_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The privacy ledger (default: CATALOGUE.privacy-ledger.sqlite beside the catalogue).",
+    )(command)
+
+
 @click.command()
 @click.argument("release")
 @click.option("--by", required=True, help="Name of the person approving the release.")
 @click.option("--note", default=None, help="Why, or what was checked (kept with the approval).")
 @_catalogue_option
+@_ledger_option
 @translate_errors
-def approve(release: str, by: str, note: str | None, catalogue: Path) -> None:
-    """Sign off a built RELEASE after reading its risk report (staging/RELEASE/risk-report.md)."""
-    from boroughkit.publish import approve_release
+def approve(
+    release: str, by: str, note: str | None, catalogue: Path, ledger_path: Path | None
+) -> None:
+    """Sign off a built RELEASE after reading its risk report (staging/RELEASE/risk-report.md).
 
-    record = approve_release(catalogue, release, by=by, note=note)
+    A release that spends privacy budget is approved only once the ledger holds its charge."""
+    from boroughkit.pipeline.approving import approve as approve_charged
+
+    record = approve_charged(catalogue, release, by=by, note=note, ledger_path=ledger_path)
     click.echo(
         f"{release}: approved by {record.approved_by} at {record.approved_at}. "
         f"Publish it with: boroughkit publish {release} --catalogue {catalogue}"
@@ -50,12 +65,14 @@ def approve(release: str, by: str, note: str | None, catalogue: Path) -> None:
     default=None,
     help="Also copy to TARGET: an fsspec URL (s3://…, file://…) or ckan+https://host.",
 )
+@_ledger_option
 @translate_errors
-def publish(release: str, catalogue: Path, target: str | None) -> None:
-    """Publish an approved RELEASE as a new version of the catalogue."""
-    from boroughkit.publish import publish_release
+def publish(release: str, catalogue: Path, target: str | None, ledger_path: Path | None) -> None:
+    """Publish an approved RELEASE as a new version of the catalogue (a release that spends
+    privacy budget only once the ledger holds its charge)."""
+    from boroughkit.pipeline.approving import publish as publish_charged
 
-    click.echo(publish_release(catalogue, release, to=target).describe())
+    click.echo(publish_charged(catalogue, release, to=target, ledger_path=ledger_path).describe())
 
 
 @click.command()

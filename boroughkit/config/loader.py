@@ -27,11 +27,18 @@ class LoadedConfig:
 
     def resolve(self, path: Path) -> Path:
         """An input or output path made absolute relative to the config file's folder."""
-        return path if path.is_absolute() else (self.base_dir / path).resolve()
+        if path.is_absolute():
+            return path
+        try:
+            return (self.base_dir / path).resolve()
+        except (OSError, RuntimeError, ValueError):
+            # A symlink loop, a NUL byte, a path too long: whoever opens it says what is wrong.
+            return self.base_dir / path
 
 
-def read_config(path: str | Path, model: type[PipelineConfig],
-                overrides: dict[str, Any] | None = None) -> LoadedConfig:
+def read_config(
+    path: str | Path, model: type[PipelineConfig], overrides: dict[str, Any] | None = None
+) -> LoadedConfig:
     """Read a pipeline config file and validate it against ``model``.
 
     ``model`` is the pipeline model with ``release`` narrowed to the registered release methods
@@ -49,8 +56,9 @@ def read_config(path: str | Path, model: type[PipelineConfig],
     try:
         config = model.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_describe(error, document, model),
-                          fix=_first_fix(error, document, model)) from None
+        raise ConfigError(
+            _describe(error, document, model), fix=_first_fix(error, document, model)
+        ) from None
     return LoadedConfig(config=config, path=path.resolve(), base_dir=path.resolve().parent)
 
 
@@ -61,7 +69,9 @@ def _set_dotted(data: dict[str, Any], keys: list[str], value: Any) -> None:
 
 
 def _describe(error: ValidationError, document: YamlDocument, model: type[BaseModel]) -> str:
-    problems = [_one_problem(item, document, model) for item in error.errors()]
+    items = error.errors()
+    # One problem: its hint is the error's fix, printed once below it.
+    problems = [_one_problem(item, document, model, with_hint=len(items) > 1) for item in items]
     head = f"{document.path}: {len(problems)} problem(s) in the config"
     return "\n".join([head, *(f"  {problem}" for problem in problems)])
 
@@ -85,15 +95,17 @@ def _yaml_location(location: Location, data: Any) -> Location:
     return tuple(kept)
 
 
-def _one_problem(item: Any, document: YamlDocument, model: type[BaseModel]) -> str:
+def _one_problem(
+    item: Any, document: YamlDocument, model: type[BaseModel], *, with_hint: bool = True
+) -> str:
     location = _yaml_location(tuple(item["loc"]), document.data)
     line = document.line_of(location)
     key = _dotted(item["loc"])
-    message = item["msg"]
+    message = str(item["msg"]).removeprefix("Value error, ")
     if item["type"] == "extra_forbidden":
         allowed = sorted(_model_at(tuple(item["loc"][:-1]), model).model_fields)
         message = f"unknown key; allowed here: {', '.join(allowed)}"
-    hint = _hint(item, document, model)
+    hint = _hint(item, document, model) if with_hint else ""
     suffix = f" ({hint})" if hint else ""
     return f"line {line}: {key}: {message}{suffix}"
 
@@ -109,8 +121,43 @@ def _dotted(loc: Any) -> str:
     return text
 
 
+# What to write instead, for pydantic's own type, range and length errors (``ctx`` fills the
+# gaps).
+_FIXES = {
+    "missing": "add {key}:",
+    "string_type": "write it as text, in quotes if it looks like a number, yes/no or a date",
+    "int_type": "give a whole number such as 1",
+    "int_parsing": "give a whole number such as 1",
+    "int_from_float": "give a whole number such as 1",
+    "float_type": "give a number such as 0.5",
+    "float_parsing": "give a number such as 0.5",
+    "bool_type": "give true or false",
+    "bool_parsing": "give true or false",
+    "list_type": "give a list, e.g. [a, b]",
+    "dict_type": "give a mapping of keys and values",
+    "model_type": "give a mapping of keys and values",
+    "greater_than": "give a number more than {gt}",
+    "greater_than_equal": "give a number of at least {ge}",
+    "less_than": "give a number below {lt}",
+    "less_than_equal": "give a number of at most {le}",
+    "too_short": "give at least {min_length} item(s)",
+    "too_long": "give at most {max_length} item(s)",
+    "string_too_short": "give at least {min_length} character(s)",
+    "string_too_long": "give at most {max_length} characters",
+    "finite_number": "give a finite number (not .nan or .inf)",
+}
+
+
 def _hint(item: Any, document: YamlDocument, model: type[BaseModel]) -> str:
     loc = tuple(item["loc"])
+    context = item.get("ctx") or {}
+    if "fix" in context:  # a boroughkit check that says how to fix itself (common.refuse)
+        return str(context["fix"])
+    if item["type"] in _FIXES:
+        try:
+            return _FIXES[item["type"]].format(key=loc[-1] if loc else "it", **context)
+        except (KeyError, IndexError, TypeError, ValueError):
+            return ""
     if item["type"] == "extra_forbidden":
         allowed = list(_model_at(loc[:-1], model).model_fields)
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from boroughkit.config.common import (
     ALL_FORMATS,
@@ -18,7 +18,12 @@ from boroughkit.config.common import (
     PublishFormat,
     ReleaseSection,
     Strict,
+    refuse,
 )
+
+#: Larger than the population of any UK local authority: a count limit above it refuses every
+#: area, and a bound this large could not be compared with 64-bit counts.
+LARGEST_COUNT_LIMIT = 10_000_000
 
 
 class ColumnSchema(Strict):
@@ -30,6 +35,42 @@ class ColumnSchema(Strict):
     max: float | None = None
     optional: bool = False
     description: str = ""
+    # A record whose value here is invalid (empty where a value is needed, or not a finite
+    # number in a number column) is an error; "drop" leaves such records out instead, and the
+    # number left out goes to the analyst's console and the private input facts.
+    on_invalid: Literal["error", "drop"] = "error"
+
+    @field_validator("values")
+    @classmethod
+    def _distinct_values(cls, values: list[str] | None) -> list[str] | None:
+        # The values are a table's group keys: each is one row of every area.
+        if values is None:
+            return None
+        if not values:
+            raise refuse(
+                "lists no values",
+                "list the column's public values, e.g. [yes, no], or remove values:",
+            )
+        seen: dict[str, int] = {}
+        for position, value in enumerate(values):
+            if not value.strip():
+                raise refuse(f"item {position} is empty", "remove the empty value, or name it")
+            if value in seen:
+                raise refuse(
+                    f"'{value}' is listed twice (items {seen[value]} and {position})",
+                    f"keep one '{value}': each value is one row of every area's table",
+                )
+            seen[value] = position
+        return values
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> ColumnSchema:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise refuse(
+                f"min ({self.min:g}) is above max ({self.max:g})",
+                "swap min and max, or correct one of them",
+            )
+        return self
 
 
 class SourceConfig(Strict):
@@ -90,27 +131,49 @@ class CustomAreasConfig(Strict):
     @model_validator(mode="after")
     def _one_source(self) -> CustomAreasConfig:
         if (self.polygons is None) == (self.oa_lists is None):
-            raise ValueError("give exactly one of polygons (a boundary file) or oa_lists (a CSV "
-                             "with area_code and oa_code columns)")
+            raise ValueError(
+                "give exactly one of polygons (a boundary file) or oa_lists (a CSV "
+                "with area_code and oa_code columns)"
+            )
         return self
 
 
 class DisclosureConfig(Strict):
     """Disclosure gate settings (UK practice by default)."""
 
-    min_cell: int = Field(default=10, ge=1)
-    min_area_population: int = Field(default=100, ge=0)
-    min_area_households: int = Field(default=40, ge=0)
+    min_cell: int = Field(default=10, ge=1, le=100_000)
+    # Checked against public figures only: the bundle's populations, else ``area_populations``
+    # (a CSV of level,area_code,population relative to this file). 0 switches the check off and
+    # needs ``min_area_population_reason``, which the risk report prints.
+    min_area_population: int = Field(default=100, ge=0, le=LARGEST_COUNT_LIMIT)
+    area_populations: Path | None = None
+    min_area_population_reason: str | None = None
+    min_area_households: int = Field(default=40, ge=0, le=LARGEST_COUNT_LIMIT)
     zeros_disclosive: bool = True
     dominance_n: int = Field(default=2, ge=1, le=2)
     dominance_k: float = Field(default=90.0, ge=0, le=100)
     p_percent: float = Field(default=10.0, ge=0, le=100)
-    min_contributors: int = Field(default=10, ge=0)
-    protection_width: float = Field(default=10.0, ge=0)
+    min_contributors: int = Field(default=10, ge=0, le=100_000)
+    protection_width: float = Field(default=10.0, ge=0, le=100_000)
     # A string planted in the input (e.g. a fake name) that must never reach any output file.
-    canary: str | None = None
+    canary: str | None = Field(default=None, min_length=4)
     custom_areas: list[CustomAreasConfig] = Field(default_factory=list)
     cross_release: bool = True
+
+    @model_validator(mode="after")
+    def _population_check_off_with_reason(self) -> DisclosureConfig:
+        reason = (self.min_area_population_reason or "").strip()
+        if reason and self.min_area_population != 0:
+            raise ValueError(
+                "min_area_population_reason is for switching the check off: set "
+                "min_area_population: 0 with it, or remove the reason"
+            )
+        if self.min_area_population == 0 and not reason:
+            raise ValueError(
+                "min_area_population: 0 switches the minimum-population check off: say why in "
+                'min_area_population_reason: "..." (the risk report prints it)'
+            )
+        return self
 
 
 class PublishConfig(Strict):
@@ -129,6 +192,20 @@ class PublishConfig(Strict):
     reference_date: date | None = None
     # Where `boroughkit publish` also sends the release: an fsspec URL or ckan+https://host.
     target: str | None = None
+
+    @field_validator("formats")
+    @classmethod
+    def _some_formats(cls, formats: list[PublishFormat]) -> list[PublishFormat]:
+        if not formats:
+            raise refuse(
+                "lists no formats, so the release would publish no files",
+                f"list at least one of {', '.join(ALL_FORMATS)}, or remove formats: "
+                "to publish all three",
+            )
+        repeated = sorted({name for name in formats if formats.count(name) > 1})
+        if repeated:
+            raise refuse(f"lists {', '.join(repeated)} more than once", "list each format once")
+        return formats
 
 
 class PipelineConfig(Strict):

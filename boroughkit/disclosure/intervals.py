@@ -209,5 +209,3 @@ def _witnessed(comp: System, todo: np.ndarray, integer_programs: bool) -> np.nda
         proven |= newly
         idle = 0 if newly.any() else idle + 1
     return proven
-
-

@@ -24,6 +24,7 @@ phrase of at least ``min_phrase_length`` (10) characters, or is a full postcode 
 Values equal to a ``public_values`` entry (area names, category labels) are not searched either.
 Both kinds of skipped value are counted in the summary. Findings never show a secret: they give
 its kind and :func:`secret_digest` (12 hex digits of the SHA-256 of the case-folded value).
+A scan left with no value to search fails: it could not have found a leak.
 """
 
 from __future__ import annotations
@@ -229,16 +230,25 @@ def _result(
     searched = sum(index.searched.values())
     short, public = sum(index.too_short.values()), sum(index.public.values())
     kinds = sorted(set(index.searched) | set(index.too_short) | set(index.public))
+    summary = (
+        f"{len(paths)} file(s) ({size / 1e6:.1f} MB) searched for {searched} "
+        f"distinctive value(s) of {len(kinds)} kind(s) ({', '.join(kinds) or 'none'}); "
+        f"{short} value(s) too short to search without false alarms and {public} "
+        f"equal to public names were skipped; {len(findings)} leak(s) found."
+    )
+    if not searched:
+        # A scan that looked for nothing proves nothing: it must not read as a pass.
+        summary = (
+            "FAILED: the scan searched for nothing (0 distinctive values), so it cannot show "
+            "that no input value leaks. " + summary + " Fix: give the scan values to look for: "
+            "id columns with distinctive values (source.privacy_unit, source.household, "
+            "source.identifiers) or a planted disclosure.canary."
+        )
     return CheckResult(
         id="leak-scan",
         name="no input value leaks into a published file",
-        passed=not findings,
-        summary=(
-            f"{len(paths)} file(s) ({size / 1e6:.1f} MB) searched for {searched} "
-            f"distinctive value(s) of {len(kinds)} kind(s) ({', '.join(kinds)}); "
-            f"{short} value(s) too short to search without false alarms and {public} "
-            f"equal to public names were skipped; {len(findings)} leak(s) found."
-        ),
+        passed=bool(searched) and not findings,
+        summary=summary,
         findings=findings,
         rationale=(
             "an id, UPRN, postcode, name or note from the records in a published file "

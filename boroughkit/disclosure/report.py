@@ -37,8 +37,8 @@ class CheckResult:
     intruder scenario it answers; ``metrics`` holds the numbers it measured.
     """
 
-    # Keyword-only, so that it can come first in the JSON while positional callers still work.
-    id: str = field(default="", kw_only=True)
+    # Required and keyword-only: first in the JSON, while positional callers still work.
+    id: str = field(kw_only=True)
     name: str
     passed: bool
     summary: str

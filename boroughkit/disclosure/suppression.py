@@ -163,6 +163,11 @@ class _Release:
         row, cell = options.row, options.col
         keep = self.candidates(cells)[cell]
         row, cell = row[keep], cell[keep]
+        if row.size == 0:
+            # Every cell of the exposing relations is already unknown: e.g. an LSOA and all its
+            # OAs suppressed, adding up to less than the protection width. No partner can be
+            # found by subtraction; the LP search (flow_complements) looks further out.
+            return {}
         # One cell that breaks several exposing relations beats one per relation; then small
         # values (but at least the protection width, to leave room to hide), few contributors.
         coverage = np.bincount(cell, minlength=self.value.size)

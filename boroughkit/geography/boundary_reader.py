@@ -1,7 +1,10 @@
 """Reading boundary and centroid files: any format GDAL reads, any CRS, any ONS code column.
 
 Files are filtered to the lookup's areas (so London-wide files work), reprojected to EPSG:4326,
-and invalid polygons are repaired when :func:`shapely.make_valid` gives a polygon.
+and invalid polygons are repaired when :func:`shapely.make_valid` gives a polygon. Wrong inputs
+are errors, never warnings: coordinates that do not fit their CRS (longitude/latitude declared
+as British National Grid, coordinates outside the CRS's area of use, ONS areas placed outside
+the UK), and files that do not cover every area of the lookup or hold another census's areas.
 """
 
 from __future__ import annotations
@@ -12,14 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import CRS
-from pyproj.exceptions import CRSError
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError, ProjError
 
 from boroughkit.errors import ConfigError, GeographyError
-from boroughkit.geography.levels import CODE_COLUMNS, Level
+from boroughkit.geography.levels import CENSUS_LEVELS, CODE_COLUMNS, Level, code_year
+from boroughkit.geography.storage import file_size
 from boroughkit.geography.tessellation import polygonal_part
 
 WGS84 = "EPSG:4326"
@@ -39,6 +44,13 @@ EXAMPLE_CODE_COLUMNS: dict[Level, str] = {
     "borough": "LAD22CD",
 }
 _FORMATS = "GeoJSON, GeoPackage, GeoParquet or Shapefile"
+#: Longitude/latitude box of the UK (British National Grid's area of use, which holds Northern
+#: Ireland's longitudes too): features with ONS codes must lie in it, give or take _MARGIN.
+_UK = (-9.01, 49.75, 2.01, 61.01)
+#: Degrees by which data may overrun an area of use (generalised coasts, offshore areas).
+_MARGIN = 1.0
+#: An ONS (GSS) area code: E00000001, W05000123, S12000036 …
+_ONS_CODE = re.compile(r"^[EWSNKLM]\d{8}$")
 
 
 @dataclass
@@ -76,17 +88,50 @@ def _open(path: Path, label: str, warnings: list[str]) -> gpd.GeoDataFrame:
         if len(layers) > 1:
             warnings.append(f"{path} has {len(layers)} layers; read the first, {layers[0][0]!r}")
         return gpd.read_file(path, layer=str(layers[0][0]), engine="pyogrio")
+    except MemoryError as error:
+        raise GeographyError(
+            f"{label} file {path} ({file_size(path)}) is too large for this machine's memory",
+            fix="use generalised boundaries (ONS 'BGC' or 'BSC' files rather than full-resolution "
+            "'BFC'/'BFE') or a file of your borough's areas only, or run on a machine with more "
+            "memory",
+        ) from error
     except Exception as error:  # GDAL/pyarrow raise many types for unreadable files
         raise GeographyError(
             f"cannot read {label} file {path}: {error}", fix=f"supply {_FORMATS} with geometry"
         ) from error
 
 
+def _bounds(frame: gpd.GeoDataFrame) -> np.ndarray | None:
+    """(minx, miny, maxx, maxy) of the features that have a geometry; None if none has."""
+    geometries = frame.geometry.array
+    present = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
+    if not present.any():
+        return None
+    boxes = shapely.bounds(geometries[present])
+    return np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()])
+
+
+def _looks_like_degrees(bounds: np.ndarray) -> bool:
+    minx, miny, maxx, maxy = bounds
+    return bool(minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90)
+
+
 def _suggest_crs(frame: gpd.GeoDataFrame) -> str:
-    minx, miny, maxx, maxy = frame.total_bounds
-    if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
+    """Which CRS the coordinates of ``frame`` look like, in words."""
+    bounds = _bounds(frame)
+    if bounds is None or not np.isfinite(bounds).all():
+        return "the CRS named in the file's metadata (a .prj file or the export settings)"
+    minx, miny, maxx, maxy = bounds
+    if _looks_like_degrees(bounds):
         return "EPSG:4326 (the coordinates look like longitude/latitude)"
-    return "EPSG:27700 (British National Grid eastings/northings in metres)"
+    if minx >= -200_000 and maxx <= 900_000 and miny >= -200_000 and maxy <= 1_400_000:
+        return "EPSG:27700 (British National Grid eastings/northings in metres)"
+    if minx >= -1_200_000 and maxx <= 400_000 and miny >= 6_300_000 and maxy <= 8_800_000:
+        return "EPSG:3857 (web Mercator metres, as web maps use)"
+    return (
+        "the CRS named in the file's metadata (a .prj file or the export settings); its "
+        "coordinates look like neither longitude/latitude nor British National Grid"
+    )
 
 
 def _declare_crs(
@@ -115,6 +160,109 @@ def _declare_crs(
                 "National Grid",
             )
     return frame
+
+
+def _where(bounds: np.ndarray) -> str:
+    minx, miny, maxx, maxy = bounds
+    return f"x {minx:.6g} to {maxx:.6g}, y {miny:.6g} to {maxy:.6g}"
+
+
+def _declare_fix(option: str, path: Path, own: CRS | None, assume: str | None) -> str:
+    """How to declare the right CRS; names the file's own CRS when a declaration overrode it."""
+    fix = f"declare the CRS the coordinates are in with {option}={path}@EPSG:XXXX"
+    if assume is not None and own is not None and not own.equals(CRS.from_user_input(assume)):
+        fix += f", or drop @{assume} to use the file's own CRS ({own.to_string()})"
+    return fix
+
+
+def _check_coordinates(
+    frame: gpd.GeoDataFrame, path: Path, option: str, own: CRS | None, assume: str | None
+) -> None:
+    """Raise unless the coordinates of ``frame`` can be in its CRS (before reprojecting).
+
+    Catches longitude/latitude declared as (or labelled) a projected CRS such as British
+    National Grid, which would put every feature within a few metres of the CRS's origin, and
+    coordinates outside the area where the CRS is used.
+    """
+    bounds = _bounds(frame)
+    if bounds is None:
+        return
+    crs = CRS(frame.crs)
+    name = f"{crs.name} ({crs.to_string()})"
+    if not np.isfinite(bounds).all():
+        raise GeographyError(
+            f"{path} has coordinates that are not finite numbers", fix="fix or drop those features"
+        )
+    unit = crs.axis_info[0].unit_name if crs.axis_info else "unit"
+    if crs.is_projected and _looks_like_degrees(bounds):
+        span = max(bounds[2] - bounds[0], bounds[3] - bounds[1])
+        raise GeographyError(
+            f"{path}: its coordinates ({_where(bounds)}) are in {name}, whose units are "
+            f"{unit}s, so every feature would be squeezed into {span:.3g} {unit}s near the "
+            "CRS's origin; they look like longitude/latitude (EPSG:4326)",
+            fix=(
+                f"drop @{assume}: the file itself says {own.to_string()}, which fits its "
+                "coordinates"
+                if assume is not None and own is not None and own.is_geographic
+                else f"declare the CRS with {option}={path}@EPSG:4326"
+            ),
+        )
+    area = crs.area_of_use
+    if area is None:
+        return
+    try:
+        lon_min, lat_min, lon_max, lat_max = Transformer.from_crs(
+            crs, "EPSG:4326", always_xy=True
+        ).transform_bounds(*bounds)
+    except ProjError:
+        lon_min = lat_min = lon_max = lat_max = np.nan
+    reached = np.array([lon_min, lat_min, lon_max, lat_max])
+    inside = (
+        np.isfinite(reached).all()
+        and lon_min <= lon_max
+        and lat_min <= lat_max
+        and lon_min >= area.west - _MARGIN
+        and lon_max <= area.east + _MARGIN
+        and lat_min >= area.south - _MARGIN
+        and lat_max <= area.north + _MARGIN
+    )
+    if not inside:
+        raise GeographyError(
+            f"{path}: its coordinates ({_where(bounds)}) lie outside the area where {name} is "
+            f"used ({area.name.rstrip('.')}: longitude {area.west:g} to {area.east:g}, latitude "
+            f"{area.south:g} to {area.north:g}), so the file is not in {crs.to_string()}",
+            fix=f"{_declare_fix(option, path, own, assume)}; most likely {_suggest_crs(frame)}",
+        )
+
+
+def _check_in_uk(
+    placed: gpd.GeoDataFrame,
+    original: gpd.GeoDataFrame,
+    path: Path,
+    option: str,
+    own: CRS | None,
+    assume: str | None,
+) -> None:
+    """Raise when features with ONS codes land outside the UK once reprojected."""
+    bounds = _bounds(placed)
+    if bounds is None or not placed["code"].str.fullmatch(_ONS_CODE.pattern).all():
+        return
+    lon_min, lat_min, lon_max, lat_max = bounds
+    west, south, east, north = _UK
+    if (
+        np.isfinite(bounds).all()
+        and lon_min >= west - _MARGIN
+        and lon_max <= east + _MARGIN
+        and lat_min >= south - _MARGIN
+        and lat_max <= north + _MARGIN
+    ):
+        return
+    raise GeographyError(
+        f"{path}: read as {CRS(original.crs).to_string()}, its features (ONS areas of the UK) "
+        f"land at longitude {lon_min:.4g} to {lon_max:.4g}, latitude {lat_min:.4g} to "
+        f"{lat_max:.4g}, outside the UK, so that is not the file's CRS",
+        fix=f"{_declare_fix(option, path, own, assume)}; most likely {_suggest_crs(original)}",
+    )
 
 
 def _code_column(
@@ -213,6 +361,85 @@ def _dissolve_duplicates(frame: gpd.GeoDataFrame, points: bool) -> gpd.GeoDataFr
     return gpd.GeoDataFrame({"code": merged.index.to_numpy()}, geometry=list(merged), crs=frame.crs)
 
 
+_SHORT_NAMES: dict[Level, str] = {
+    "oa": "OA",
+    "lsoa": "LSOA",
+    "msoa": "MSOA",
+    "ward": "ward",
+    "borough": "borough",
+}
+
+
+def _examples(codes: list[str]) -> str:
+    return ", ".join(codes[:5]) + (" …" if len(codes) > 5 else "")
+
+
+def _check_coverage(
+    path: Path,
+    level: Level,
+    option: str,
+    code_column: str,
+    codes: pd.Series,
+    keep: np.ndarray,
+    known_codes: set[str],
+    lookup_year: int | None,
+    points: bool,
+) -> None:
+    """Raise unless the file has every area of the lookup, of the lookup's census."""
+    year = code_year(code_column)
+    other_census = (
+        level in CENSUS_LEVELS
+        and year is not None
+        and lookup_year is not None
+        and year != lookup_year
+    )
+    missing = sorted(known_codes - set(codes[keep]))
+    if not missing and not other_census:
+        return
+    short = _SHORT_NAMES[level]
+    kind = "centroids" if points else "boundaries"
+    problems = []
+    if other_census:
+        problems.append(
+            f"its codes (column {code_column}) are {year} {short}s but the lookup's are "
+            f"{lookup_year} {short}s"
+        )
+    if missing:
+        problems.append(
+            f"{len(missing)} of the lookup's {len(known_codes)} {short}s "
+            f"{'is' if len(missing) == 1 else 'are'} missing from it "
+            f"(e.g. {_examples(missing)})"
+        )
+        dropped = sorted(set(codes[~keep]))
+        if dropped:
+            problems.append(
+                f"{len(dropped)} of its {short} codes are not in the lookup "
+                f"(e.g. {_examples(dropped)})"
+            )
+    wanted = lookup_year or year
+    column = f"{EXAMPLE_CODE_COLUMNS[level][:-4]}{(wanted or 2021) % 100:02d}CD"
+    if other_census:
+        fix = (
+            f"use {lookup_year} {short} {kind} (code column {column}, from the ONS Open "
+            f"Geography Portal), or a lookup of {year} areas"
+        )
+    else:
+        leave_out = {
+            "oa": "OA polygons are then approximated from --centroids, if given",
+            "ward": "the bundle then has no ward polygons",
+        }.get(level, f"{short} polygons are then dissolved from finer ones, where given")
+        if points:
+            leave_out = "approximate OA polygons are then not made"
+        fix = (
+            f"use {short} {kind} of the same year as the lookup that cover all of its "
+            f"{short}s (e.g. code column {column}); or leave out {option} ({leave_out})"
+        )
+    what = f"{short} {kind}" if points else f"{level} boundary file"
+    raise GeographyError(
+        f"{path} ({what}) does not cover the lookup's areas: " + "; ".join(problems), fix=fix
+    )
+
+
 def read_geometry_file(
     path: Path,
     level: Level,
@@ -222,24 +449,34 @@ def read_geometry_file(
     assume_crs: str | None = None,
     option: str = "--boundaries",
     points: bool = False,
+    lookup_year: int | None = None,
 ) -> GeometryRead:
     """Read one boundary (or, with ``points``, centroid) file for ``level``.
 
     Keeps the features whose code is in ``known_codes`` (reporting the others as dropped),
     reprojects them to EPSG:4326 and repairs invalid polygons. ``option`` is the CLI spelling
-    used in error messages, e.g. ``--boundaries ward``.
+    used in error messages, e.g. ``--boundaries ward``. A GeographyError when the file lacks
+    some of ``known_codes``, holds another census's areas than ``lookup_year``'s (OAs, LSOAs,
+    MSOAs), or has coordinates that cannot be in its CRS.
     """
     label = "centroid" if points else f"{level} boundary"
     warnings: list[str] = []
-    frame = _declare_crs(_open(path, label, warnings), path, option, assume_crs, warnings)
+    raw = _open(path, label, warnings)
+    own = None if raw.crs is None else CRS(raw.crs)
+    frame = _declare_crs(raw, path, option, assume_crs, warnings)
     code_column = _code_column(frame, level, path, known_codes, column_map)
     codes = frame[code_column].astype(str).str.strip()
     keep = codes.isin(known_codes).to_numpy()
-    kept = gpd.GeoDataFrame({"code": codes[keep].to_numpy()}, geometry=frame.geometry.array[keep])
-    kept = kept.set_crs(frame.crs).to_crs(WGS84)
+    _check_coverage(path, level, option, code_column, codes, keep, known_codes, lookup_year, points)
+    original = gpd.GeoDataFrame(
+        {"code": codes[keep].to_numpy()}, geometry=frame.geometry.array[keep], crs=frame.crs
+    )
+    _check_coordinates(original, path, option, own, assume_crs)
+    kept = original.to_crs(WGS84)
+    _check_in_uk(kept, original, path, option, own, assume_crs)
     kept, repaired = _check_geometry(kept, path, level, points=points)
     read = GeometryRead(
-        frame=kept, code_column=code_column, year=_year(code_column), warnings=warnings
+        frame=kept, code_column=code_column, year=code_year(code_column), warnings=warnings
     )
     if repaired:
         read.warnings.append(f"repaired invalid {level} polygons in {path}: {', '.join(repaired)}")
@@ -254,8 +491,3 @@ def read_geometry_file(
     read.dropped_examples = sorted(set(codes[~keep]))[:5]
     read.missing = sorted(known_codes - set(read.frame["code"]))
     return read
-
-
-def _year(code_column: str) -> int | None:
-    match = re.search(r"(\d{2})CD$", code_column, re.IGNORECASE)
-    return 2000 + int(match.group(1)) if match else None

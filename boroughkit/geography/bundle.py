@@ -154,14 +154,18 @@ class GeographyBundle:
     def load(cls, folder: Path | str) -> GeographyBundle:
         """Read a bundle folder, checking every file and the fingerprint."""
         parts = storage.read_bundle(Path(folder))
-        bundle = cls(
-            lookup=parts.lookup,
-            boundaries=parts.boundaries,
-            info=BundleInfo.from_dict(parts.info, source_file=str(parts.info_file)),
-            postcodes=parts.postcodes,
-            centroids=parts.centroids,
-        )
-        if parts.fingerprint != bundle.fingerprint:
+        try:
+            bundle = cls(
+                lookup=parts.lookup,
+                boundaries=parts.boundaries,
+                info=BundleInfo.from_dict(parts.info, source_file=str(parts.info_file)),
+                postcodes=parts.postcodes,
+                centroids=parts.centroids,
+            )
+            fingerprint = bundle.fingerprint
+        except MemoryError as error:
+            raise storage.too_large(f"loading the geography bundle {folder}") from error
+        if parts.fingerprint != fingerprint:
             raise GeographyError(
                 f"{parts.info_file}: the bundle's files do not match its recorded fingerprint "
                 "(a file was changed or replaced after the bundle was written)",

@@ -20,6 +20,7 @@ from boroughkit.geography.derive import (
 )
 from boroughkit.geography.levels import CODE_COLUMNS, LEVELS, NAME_COLUMNS, Level, check_level
 from boroughkit.geography.lookup_reader import LookupRead, check_column_map, read_lookup
+from boroughkit.geography.storage import too_large
 
 ONS_SOURCE_LINE = (
     "Source: Office for National Statistics licensed under the Open Government Licence v.3.0."
@@ -112,11 +113,6 @@ class _Findings:
                 f"{label}: dropped {read.dropped} feature(s) of {path.name} outside the lookup "
                 f"(e.g. {', '.join(read.dropped_examples[:3])})"
             )
-        if read.missing:
-            self.warnings.append(
-                f"{label}: {len(read.missing)} area(s) of the lookup are missing from "
-                f"{path.name} (e.g. {', '.join(read.missing[:5])})"
-            )
 
 
 def import_bundle(
@@ -139,8 +135,32 @@ def import_bundle(
     CRS of files that lack one. ``column_map`` maps our column names (``oa_code`` …,
     ``population``, or ``<level>_boundary_code``) to the file's. ``boroughs`` keeps only those
     borough codes of a multi-borough lookup. Without OA polygons, OA centroids and LSOA (or
-    coarser) polygons give approximate OA polygons.
+    coarser) polygons give approximate OA polygons. A geography too large for this machine's
+    memory is a GeographyError saying how to make it smaller.
     """
+    try:
+        return _import(
+            lookup, out, boundaries=boundaries, centroids=centroids, column_map=column_map,
+            name=name, boundary_crs=boundary_crs, centroids_crs=centroids_crs,
+            boroughs=boroughs, attribution=attribution,
+        )  # fmt: skip
+    except MemoryError as error:
+        raise too_large(f"importing {lookup}") from error
+
+
+def _import(
+    lookup: Path,
+    out: Path,
+    *,
+    boundaries: Mapping[str, Path | str],
+    centroids: Path | None,
+    column_map: Mapping[str, str] | None,
+    name: str | None,
+    boundary_crs: Mapping[str, str] | None,
+    centroids_crs: str | None,
+    boroughs: Sequence[str] | None,
+    attribution: Sequence[str] | None,
+) -> ImportReport:
     mapping = dict(column_map or {})
     check_column_map(mapping)
     files = {check_level(level): Path(path) for level, path in boundaries.items()}
@@ -153,6 +173,7 @@ def import_bundle(
         file = read_geometry_file(
             files[level], level, set(frame[CODE_COLUMNS[level]]), mapping,
             assume_crs=declared.get(level), option=f"--boundaries {level}",
+            lookup_year=read.years.get(level),
         )  # fmt: skip
         found.record(level, files[level], file)
         polygons[level] = file.frame.assign(approximate=False)
@@ -161,6 +182,7 @@ def import_bundle(
         file = read_geometry_file(
             Path(centroids), "oa", set(frame["oa_code"]), mapping,
             assume_crs=centroids_crs, option="--centroids", points=True,
+            lookup_year=read.years.get("oa"),
         )  # fmt: skip
         found.record("centroids", Path(centroids), file)
         centroid_frame = file.frame.rename(columns={"code": "oa_code"})

@@ -6,6 +6,7 @@ ward is a set of OAs but does not nest in (or contain) LSOAs or MSOAs.
 
 from __future__ import annotations
 
+import re
 from typing import cast
 
 from boroughkit.errors import ConfigError
@@ -79,3 +80,13 @@ def child_levels(level: str) -> tuple[Level, ...]:
     if checked == "ward":
         return ("oa",)
     return NESTED_LEVELS[: NESTED_LEVELS.index(checked)]
+
+
+#: Levels whose areas are redrawn at each census (2011, 2021): OAs, LSOAs and MSOAs.
+CENSUS_LEVELS: tuple[Level, ...] = ("oa", "lsoa", "msoa")
+
+
+def code_year(column: str) -> int | None:
+    """The year an ONS code column names: ``OA21CD`` → 2021, ``WD22CD`` → 2022; else None."""
+    match = re.search(r"(\d{2})CD$", column, re.IGNORECASE)
+    return 2000 + int(match.group(1)) if match else None

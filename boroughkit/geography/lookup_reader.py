@@ -10,7 +10,13 @@ from pathlib import Path
 import pandas as pd
 
 from boroughkit.errors import ConfigError, GeographyError
-from boroughkit.geography.levels import LOOKUP_COLUMNS, ONS_OA_CODE_PATTERN, check_level
+from boroughkit.geography.levels import (
+    LOOKUP_COLUMNS,
+    ONS_OA_CODE_PATTERN,
+    check_level,
+    code_year,
+)
+from boroughkit.geography.storage import file_size
 from boroughkit.geography.validation import check_nesting
 
 #: Our lookup column -> the column of ONS's OA21 → LSOA21 → MSOA21 → WD22 → LAD22 lookup.
@@ -39,6 +45,8 @@ class LookupRead:
     ons_codes: bool
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: The year of each level's areas, from its code column's name (oa21cd: 2021), if it says.
+    years: dict[str, int | None] = field(default_factory=dict)
 
 
 def check_column_map(column_map: Mapping[str, str]) -> None:
@@ -79,6 +87,12 @@ def _read(path: Path) -> pd.DataFrame:
         if path.suffix.lower() in {".parquet", ".pq"}:
             return pd.read_parquet(path).astype("string").astype(object)
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except MemoryError as error:
+        raise GeographyError(
+            f"lookup file {path} ({file_size(path)}) is too large for this machine's memory",
+            fix="keep only your borough's rows in the lookup (or those of a few boroughs), or "
+            "run on a machine with more memory",
+        ) from error
     except Exception as error:  # pandas/pyarrow raise many types for unreadable files
         raise GeographyError(
             f"cannot read lookup file {path}: {error}",
@@ -90,6 +104,7 @@ def _select_columns(raw: pd.DataFrame, path: Path, column_map: Mapping[str, str]
     present = [str(column) for column in raw.columns]
     selected: dict[str, pd.Series] = {}
     notes: list[str] = []
+    years: dict[str, int | None] = {}
     for ours in LOOKUP_COLUMNS:
         theirs = column_map.get(ours, DEFAULT_LOOKUP_COLUMNS[ours])
         found = _find_column(present, theirs)
@@ -107,7 +122,9 @@ def _select_columns(raw: pd.DataFrame, path: Path, column_map: Mapping[str, str]
                 fix=f"map it with --column {ours}=COLUMN (column_map={{{ours!r}: 'COLUMN'}})",
             )
         selected[ours] = raw[found]
-    return LookupRead(pd.DataFrame(selected), ONS_OA_CODE_PATTERN, True, notes)
+        if ours.endswith("_code"):
+            years[ours.removesuffix("_code")] = code_year(found)
+    return LookupRead(pd.DataFrame(selected), ONS_OA_CODE_PATTERN, True, notes, years=years)
 
 
 def _clean(read: LookupRead, path: Path) -> None:

@@ -9,11 +9,14 @@ A bundle folder holds::
     centroids.parquet           optional: GeoParquet of OA points
 
 Writing goes to a temporary sibling folder that is renamed into place, so a reader never sees a
-half-written bundle.
+half-written bundle; a full disk or a folder that may not be written leaves nothing behind and
+is a :class:`GeographyError` saying what to free or change, as is a bundle too large to read.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import shutil
@@ -36,6 +39,50 @@ FORMAT_NAME = "boroughkit-geography-bundle"
 FORMAT_VERSION = 1
 INFO_FILE = "bundle.json"
 _REBUILD = "re-create the bundle with `boroughkit geography import`"
+_SMALLER = (
+    "import the geography again with `boroughkit geography import` for your borough only "
+    "(--borough CODE) and with generalised boundaries (ONS 'BGC'/'BSC' files rather than "
+    "full-resolution 'BFC'/'BFE'), or run on a machine with more memory"
+)
+
+
+def file_size(path: Path) -> str:
+    """The size of ``path`` in words (for messages about files too large to read)."""
+    try:
+        return f"{path.stat().st_size / 1_000_000:,.1f} MB"
+    except OSError:
+        return "size unknown"
+
+
+def too_large(what: str) -> GeographyError:
+    """A GeographyError for a geography too large for this machine's memory."""
+    return GeographyError(
+        f"{what}: the geography is too large for this machine's memory", fix=_SMALLER
+    )
+
+
+def _write_failure(error: OSError, folder: Path) -> GeographyError:
+    """A GeographyError for an operating-system failure while writing a bundle to ``folder``."""
+    where = error.filename or folder
+    message = f"cannot write the geography bundle to {folder}"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        free = "unknown"
+        with contextlib.suppress(OSError):
+            free = f"{shutil.disk_usage(folder.parent).free / 1_000_000:,.1f} MB"
+        return GeographyError(
+            f"{message}: no space left on the disk (writing {where}); nothing was written",
+            fix=f"free space on that disk ({free} free now), or choose --out on a disk with room",
+        )
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return GeographyError(
+            f"{message}: {error.strerror} ({where}); nothing was written",
+            fix=f"choose --out in a folder you may write, or give yourself write permission on "
+            f"{folder.parent}",
+        )
+    return GeographyError(
+        f"{message}: {error.strerror or error} ({where}); nothing was written",
+        fix=f"check the disk and the folder {folder.parent}, then import again",
+    )
 
 
 @dataclass(frozen=True)
@@ -101,8 +148,11 @@ def _prepare_target(folder: Path) -> None:
 def write_bundle(bundle: GeographyBundle, folder: Path) -> Path:
     """Write ``bundle`` to ``folder`` atomically and return the folder path."""
     _prepare_target(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError as error:
+        raise _write_failure(error, folder) from error
     try:
         files = ["lookup.parquet"]
         bundle.lookup.to_parquet(staging / "lookup.parquet", index=False)
@@ -125,6 +175,12 @@ def write_bundle(bundle: GeographyBundle, folder: Path) -> Path:
         }
         (staging / INFO_FILE).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         _swap_into_place(staging, folder)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _write_failure(error, folder) from error
+    except MemoryError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise too_large(f"writing the geography bundle {folder}") from error
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -175,6 +231,8 @@ def _read_table(path: Path, *, geo: bool) -> Any:
         raise GeographyError(f"geography bundle file {path} is missing", fix=_REBUILD)
     try:
         return gpd.read_parquet(path) if geo else pd.read_parquet(path)
+    except MemoryError as error:
+        raise too_large(f"geography bundle file {path} ({file_size(path)})") from error
     except Exception as error:  # pyarrow raises many types for a damaged file
         raise GeographyError(
             f"geography bundle file {path} is corrupt: {error}", fix=_REBUILD

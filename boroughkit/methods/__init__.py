@@ -29,8 +29,9 @@ def method_for(name: str) -> ReleaseMethod:
     try:
         return METHODS[name]
     except KeyError:
-        raise ConfigError(f"unknown release method {name!r}",
-                          fix=f"use one of: {', '.join(METHODS)}") from None
+        raise ConfigError(
+            f"unknown release method {name!r}", fix=f"use one of: {', '.join(METHODS)}"
+        ) from None
 
 
 def _pipeline_config_model() -> type[PipelineConfig]:

@@ -13,16 +13,19 @@ from boroughkit.publish.files import sha256_of
 from boroughkit.release.gating import PUBLISHED_COLUMNS
 
 
-def check_target(target: Path, *, reports_dir: Path | None = None) -> str:
-    """Gate a config (dry run) or re-check a release folder; raise DisclosureError on failure."""
+def check_target(target: Path, *, reports_dir: Path | None = None, by: str | None = None) -> str:
+    """Gate a config (dry run; ``by`` names who runs it) or re-check a release folder; raise
+    DisclosureError on failure."""
     if target.is_dir():
         return check_release_folder(target)
     if target.suffix.lower() not in (".yaml", ".yml"):
         raise ConfigError(f"{target}: give a pipeline config (.yaml) or a release folder")
     from boroughkit import build_plan, load_config, run_pipeline
+    from boroughkit.release.context import RunContext
 
-    result = run_pipeline(build_plan(load_config(target)), reports_dir=reports_dir,
-                          dry_run=True)
+    result = run_pipeline(
+        build_plan(load_config(target)), RunContext(by=by), reports_dir=reports_dir, dry_run=True
+    )
     return result.summary
 
 
@@ -36,21 +39,35 @@ def check_release_folder(folder: Path) -> str:
     for entry in manifest.get("files", []):
         path = folder / entry["path"]
         if not path.exists() or sha256_of(path) != entry["sha256"]:
-            findings.append(Finding({"file": entry["path"]}, "manifest-checksum",
-                                    "missing or changed since the release was built"))
-    integrity = CheckResult("Files match the manifest", not findings,
-                            f"{len(manifest.get('files', []))} file(s) checked.",
-                            tuple(findings))
+            findings.append(
+                Finding(
+                    {"file": entry["path"]},
+                    "manifest-checksum",
+                    "missing or changed since the release was built",
+                )
+            )
+    integrity = CheckResult(
+        "Files match the manifest",
+        not findings,
+        f"{len(manifest.get('files', []))} file(s) checked.",
+        tuple(findings),
+        id="manifest-checksums",
+    )
     allowed = set(PUBLISHED_COLUMNS) | set(GEOMETRY_COLUMNS)
     for table in manifest.get("tables", {}).values():
         allowed |= set(table.get("count_by", []))
     allowed |= set((manifest.get("extract") or {}).get("columns") or [])
-    parquet = [folder / e["path"] for e in manifest.get("files", []) if e["format"] == "parquet"
-               and (folder / e["path"]).exists()]
+    parquet = [
+        folder / e["path"]
+        for e in manifest.get("files", [])
+        if e["format"] == "parquet" and (folder / e["path"]).exists()
+    ]
     report = GateReport(manifest.get("release_id", folder.name), manifest.get("method", ""))
     report.checks += [integrity, gate.check_output_columns(parquet, allowed)]
     if not report.passed:
-        raise DisclosureError(f"{folder}: the release fails {len(report.failures())} check(s): "
-                              + "; ".join(check.name for check in report.failures()),
-                              fix="rebuild the release with `boroughkit run`")
+        raise DisclosureError(
+            f"{folder}: the release fails {len(report.failures())} check(s): "
+            + "; ".join(check.name for check in report.failures()),
+            fix="rebuild the release with `boroughkit run`",
+        )
     return f"{folder}: files, checksums and columns match the manifest"

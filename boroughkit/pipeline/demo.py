@@ -8,13 +8,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from boroughkit.errors import ConfigError, DisclosureError
+from boroughkit.pipeline.approving import approve, publish
+from boroughkit.pipeline.ledgering import register_dataset
 from boroughkit.pipeline.plan import build_plan, load_config
 from boroughkit.pipeline.run import run_pipeline
-from boroughkit.publish import PublishResult, approve_release, publish_release
+from boroughkit.privacy.budget import Rho
+from boroughkit.publish import PublishResult
+from boroughkit.release.context import RunContext
 from boroughkit.release.outcome import RunResult
 
 EXAMPLE_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 DEMO_APPROVER = "boroughkit demo (synthetic data)"
+#: The lifetime budget the demo registers for its freshly generated residents.
+DEMO_LIFETIME = Rho(4)
 
 
 @dataclass
@@ -85,6 +91,13 @@ def run_demo(
     result = DemoResult(out, residents, out / "catalogue")
     # Freshly generated residents are a new dataset with a lifetime budget of their own.
     dataset = f"demo-residents-{datetime.now(UTC):%Y%m%d-%H%M%S-%f}"
+    register_dataset(
+        result.catalogue,
+        dataset,
+        lifetime=DEMO_LIFETIME,
+        by=DEMO_APPROVER,
+        reason="demo release of synthetic residents",
+    )
     for config in configs or example_configs():
         echo(f"Running {config.name} …")
         overrides = {
@@ -94,7 +107,9 @@ def run_demo(
         }
         loaded = load_config(config, overrides=overrides)
         try:
-            run = run_pipeline(build_plan(loaded), reports_dir=out / "reports")
+            run = run_pipeline(
+                build_plan(loaded), RunContext(by=DEMO_APPROVER), reports_dir=out / "reports"
+            )
         except DisclosureError as error:
             # A refusal is the gate doing its job (e.g. too few demo residents to show that an
             # extract is safe): report it and go on with the other releases.
@@ -103,8 +118,8 @@ def run_demo(
             continue
         echo(run.summary)
         # The demo's data are synthetic, so the demo itself signs its releases off.
-        approve_release(result.catalogue, run.release_id, by=DEMO_APPROVER)
-        published = publish_release(result.catalogue, run.release_id, by=DEMO_APPROVER)
+        approve(result.catalogue, run.release_id, by=DEMO_APPROVER)
+        published = publish(result.catalogue, run.release_id, by=DEMO_APPROVER)
         echo(published.describe())
         result.runs.append(run)
         result.published.append(published)

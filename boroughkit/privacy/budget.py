@@ -12,6 +12,7 @@ becomes a float for OpenDP's maps (rounded down, never up).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
@@ -52,6 +53,13 @@ def _to_fraction(value: object) -> Fraction:
 def _parse_text(text: str) -> Fraction:
     """Parse '0.5', '1e-3' or '1/3' exactly; 'nan', 'inf' and '1/0' are refused."""
     cleaned = text.strip()
+    exponent = re.search(r"[eE]([+-]?\d+)$", cleaned)
+    if len(cleaned) > 60 or (exponent is not None and abs(int(exponent.group(1))) > 30):
+        # Fraction would build 10**exponent exactly: refuse absurd budgets before that.
+        raise ValueError(
+            f"rho must be {_ALLOWED} with at most 60 characters and an exponent "
+            f"between -30 and 30, got {text[:60]!r}"
+        )
     try:
         return Fraction(cleaned)
     except (ValueError, ZeroDivisionError):

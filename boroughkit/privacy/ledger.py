@@ -9,24 +9,35 @@ checked and written inside one ``BEGIN IMMEDIATE`` transaction, so racing runs c
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import socket
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
-from boroughkit.errors import BoroughkitError, BudgetError, ConfigError
+from boroughkit.errors import BudgetError, ConfigError
 from boroughkit.privacy import ledger_store as store
 from boroughkit.privacy.budget import Rho
-from boroughkit.privacy.ledger_store import EpsilonStatus, LedgerEntry, LedgerStatus, replay
+from boroughkit.privacy.charges import Charge, charges_from
+from boroughkit.privacy.ledger_replay import EpsilonStatus, LedgerStatus, replay
+from boroughkit.privacy.ledger_store import LedgerEntry
+from boroughkit.privacy.ledger_text import (
+    REASON_LIMIT,
+    check_text,
+    login_name,
+    overspend,
+    overspend_fix,
+    positive,
+    unregistered,
+)
+from boroughkit.privacy.owner import current_owner, owner_is_gone
+from boroughkit.privacy.reservation import Reservation
 
 __all__ = [
     "LEDGER_FILENAME",
+    "Charge",
     "EpsilonStatus",
     "Ledger",
     "LedgerEntry",
@@ -36,7 +47,6 @@ __all__ = [
 ]
 
 LEDGER_FILENAME = "privacy-ledger.sqlite"
-_REASON_LIMIT = 1000
 
 
 def default_ledger_path(catalogue: Path) -> Path:
@@ -47,6 +57,13 @@ def default_ledger_path(catalogue: Path) -> Path:
     """
     catalogue = Path(catalogue)
     return catalogue.parent / f"{catalogue.name}.{LEDGER_FILENAME}"
+
+
+def _needs_lifetime(population: str) -> ConfigError:
+    return ConfigError(
+        f"population '{population}' is new: give its lifetime budget",
+        fix="pass --rho TOTAL (e.g. 4)",
+    )
 
 
 class Ledger:
@@ -64,44 +81,126 @@ class Ledger:
     ) -> None:
         self.path = Path(path)
         self._clock = clock
-        self.user = user if user is not None else _login_name()
+        self.user = user if user is not None else login_name()
         self._host = socket.gethostname()
 
-    def init(self, dataset: str, total: Rho, *, by: str) -> None:
-        """Set ``dataset``'s lifetime budget; refused if it has one already (set once)."""
-        self._init(dataset, total, by=by, strict=True)
+    def register(
+        self,
+        dataset: str,
+        *,
+        lifetime: Rho | None,
+        by: str,
+        reason: str,
+        population: str | None = None,
+    ) -> LedgerEntry:
+        """Register ``dataset`` to ``population`` (default: a population of its own).
 
-    def ensure(self, dataset: str, total: Rho, *, by: str) -> None:
-        """Initialise ``dataset`` if absent; refused if it exists with another lifetime budget."""
-        self._init(dataset, total, by=by, strict=False)
+        A new population needs its ``lifetime`` ρ; joining an existing one takes its lifetime
+        (a different ``lifetime`` is refused: raise it with :meth:`raise_lifetime`). This is
+        the only call that creates the ledger file. Returns the entry, to be published.
+        """
+        population = population or dataset
+        for what, value in (("dataset", dataset), ("population", population), ("by", by)):
+            check_text(what, value)
+        check_text("reason", reason, limit=REASON_LIMIT)
+        # Checked before the file is touched: a refused registration creates no ledger.
+        if lifetime is not None:
+            lifetime = positive(lifetime, f"the lifetime rho of '{population}'")
+        elif not self.path.exists():
+            raise _needs_lifetime(population)
+        with store.write_transaction(self.path, create=True) as connection:
+            registered = store.population_of(connection, dataset)
+            if registered is not None:
+                raise BudgetError(
+                    f"dataset '{dataset}' is already registered (population '{registered}') in "
+                    f"ledger {self.path}: a dataset is registered once",
+                    fix="use it as it is, or raise its population's lifetime with `boroughkit "
+                    "ledger raise`",
+                )
+            entries = store.read_entries(connection, population)
+            if entries:
+                total = replay(population, entries, self.path).total
+                if lifetime is not None and lifetime != total:
+                    raise BudgetError(
+                        f"population '{population}' already has lifetime ρ = {total}; "
+                        f"refusing to register '{dataset}' with ρ = {lifetime}",
+                        fix="leave --rho out to join it, or raise its lifetime with "
+                        "`boroughkit ledger raise`",
+                    )
+                rho = None
+            else:
+                if lifetime is None:
+                    raise _needs_lifetime(population)
+                rho = lifetime
+            return self._append(
+                connection, population, dataset, "register", by, None, rho=rho, reason=reason
+            )
 
-    def has_dataset(self, dataset: str) -> bool:
-        """Whether ``dataset`` has been initialised in this ledger."""
-        return dataset in self.datasets()
+    def raise_lifetime(self, name: str, lifetime: Rho, *, by: str, reason: str) -> LedgerEntry:
+        """Raise the lifetime ρ of a population (or of a dataset's population); never lower
+        it. An act to be published."""
+        check_text("by", by)
+        check_text("reason", reason, limit=REASON_LIMIT)
+        new_total = positive(lifetime, f"the new lifetime rho of '{name}'")
+        with store.write_transaction(self.path) as connection:
+            population = store.population_of(connection, name) or name
+            state = replay(population, store.read_entries(connection, population), self.path)
+            if new_total <= state.total:
+                raise BudgetError(
+                    f"population '{population}' has lifetime ρ = {state.total}; the new "
+                    f"lifetime must be larger, got {new_total}",
+                    fix="a lifetime budget is only ever raised, never lowered",
+                )
+            return self._append(
+                connection, population, population, "raise", by, None, rho=new_total, reason=reason
+            )
+
+    def population_of(self, dataset: str) -> str:
+        """The population ``dataset`` charges; BudgetError if it is not registered."""
+        with store.read_snapshot(self.path) as connection:
+            if connection is None:
+                raise store.missing_ledger(self.path)
+            store.verify_chain(connection, self.path)
+            population = store.population_of(connection, dataset)
+        if population is None:
+            raise unregistered(dataset, self.path)
+        return population
 
     def datasets(self) -> list[str]:
-        """Names of the initialised datasets, sorted."""
+        """Names of the registered datasets, sorted."""
         with store.read_snapshot(self.path) as connection:
             if connection is None:
                 return []
-            rows = connection.execute("SELECT DISTINCT dataset FROM entries WHERE kind = 'init'")
+            rows = connection.execute("SELECT dataset FROM entries WHERE kind = 'register'")
+            return sorted(str(row[0]) for row in rows)
+
+    def populations(self) -> list[str]:
+        """Names of the populations with a lifetime budget, sorted."""
+        with store.read_snapshot(self.path) as connection:
+            if connection is None:
+                return []
+            rows = connection.execute("SELECT DISTINCT population FROM entries")
             return sorted(str(row[0]) for row in rows)
 
     def reserve(
         self, dataset: str, release_id: str, rho: Rho, *, tables: Sequence[str], by: str
     ) -> Reservation:
-        """Hold ``rho`` of ``dataset``'s budget for a release, or raise BudgetError if it would
-        overspend. Use the result as a context manager and call ``commit()`` on success."""
-        _check_text("release id", release_id)
-        _check_text("by", by)
-        rho = _positive(rho, "the release's rho")
+        """Hold ``rho`` of the budget of ``dataset``'s population for a release, or raise
+        BudgetError (no ledger, unregistered dataset, overspend). Use the result as a context
+        manager and call ``commit()`` on success."""
+        check_text("release id", release_id)
+        check_text("by", by)
+        rho = positive(rho, "the release's rho")
         if isinstance(tables, str) or not all(isinstance(t, str) and t for t in tables):
             raise ConfigError(
                 f"tables of release '{release_id}' must be a list of table names, got {tables!r}",
                 fix="pass e.g. tables=['council_tax_support']",
             )
         with store.write_transaction(self.path) as connection:
-            state = replay(dataset, store.read_entries(connection, dataset), self.path)
+            population = store.population_of(connection, dataset)
+            if population is None:
+                raise unregistered(dataset, self.path)
+            state = replay(population, store.read_entries(connection, population), self.path)
             previous = state.releases.get(release_id)
             if previous in ("in_flight", "committed"):
                 raise BudgetError(
@@ -111,64 +210,116 @@ class Ledger:
                 )
             if rho > state.remaining:
                 raise BudgetError(
-                    _overspend(state, release_id, rho, self.path), fix=_fix(state, self.path)
+                    overspend(state, release_id, rho, self.path),
+                    fix=overspend_fix(state, self.path),
                 )
-            self._append(connection, dataset, "reserve", by, release_id, rho=rho, tables=tables)
-        return Reservation(self, dataset, release_id, rho, tuple(tables), by)
+            self._append(
+                connection,
+                population,
+                dataset,
+                "reserve",
+                by,
+                release_id,
+                rho=rho,
+                tables=tables,
+                owner=current_owner(),
+            )
+        return Reservation(self, population, dataset, release_id, rho, tuple(tables), by)
 
-    def status(self, dataset: str) -> LedgerStatus:
-        """Lifetime, spent, in flight and remaining budget of ``dataset``, with its entries."""
+    def status(self, name: str) -> LedgerStatus:
+        """Lifetime, spent, in flight and remaining budget of a population (or of the
+        population a dataset is registered to), with its entries."""
         with store.read_snapshot(self.path) as connection:
             if connection is None:
-                return replay(dataset, [], self.path)  # raises: the dataset has no budget
+                raise store.missing_ledger(self.path)
             store.verify_chain(connection, self.path)  # never report numbers from an edited file
-            return replay(dataset, store.read_entries(connection, dataset), self.path)
+            population = store.population_of(connection, name) or name
+            return replay(population, store.read_entries(connection, population), self.path)
+
+    def entries(self) -> list[LedgerEntry]:
+        """Every entry, oldest first, after verifying the chain."""
+        with store.read_snapshot(self.path) as connection:
+            if connection is None:
+                raise store.missing_ledger(self.path)
+            store.verify_chain(connection, self.path)
+            return store.read_entries(connection)
 
     def verify(self) -> None:
         """Recompute the hash chain; BudgetError names the first entry edited or removed."""
         with store.read_snapshot(self.path) as connection:
             if connection is None:
-                raise BudgetError(
-                    f"there is no privacy ledger at {self.path}",
-                    fix="check the path, or create one with `boroughkit ledger init`",
-                )
+                raise store.missing_ledger(self.path)
             store.verify_chain(connection, self.path)
 
     def head(self) -> str:
-        """Hash of the newest entry; record it in a manifest to detect a rewritten ledger later."""
+        """Hash of the newest entry."""
         with store.read_snapshot(self.path) as connection:
             return store.GENESIS_HASH if connection is None else store.head_hash(connection)
 
     def cancel_stale(self, dataset: str, release_id: str, *, reason: str, by: str) -> None:
         """Give back the budget of a reservation whose run died without committing or cancelling."""
-        self._finish(dataset, release_id, "cancel", by=by, reason=reason)
+        self._finish(
+            self.population_of(dataset), dataset, release_id, "cancel", by=by, reason=reason
+        )
 
-    def _init(self, dataset: str, total: Rho, *, by: str, strict: bool) -> None:
-        _check_text("dataset", dataset)
-        _check_text("by", by)
-        total = _positive(total, f"the lifetime rho of dataset '{dataset}'")
+    def recover_abandoned(self, *, by: str) -> list[LedgerEntry]:
+        """Cancel every reservation in flight whose process is gone (on this host); returns the
+        reservations given back, so the caller can say so. Reservations of live processes, or
+        of other hosts, stay in flight."""
+        if not self.path.exists():
+            return []
+        recovered: list[LedgerEntry] = []
         with store.write_transaction(self.path) as connection:
-            entries = store.read_entries(connection, dataset)
-            existing = next((entry.rho for entry in entries if entry.kind == "init"), None)
-            if existing is None:
-                self._append(connection, dataset, "init", by, None, rho=total)
-            elif strict or existing != total:
-                asked = "it again" if existing == total else f"ρ = {total}"
-                raise BudgetError(
-                    f"dataset '{dataset}' already has lifetime budget ρ = {existing} in ledger "
-                    f"{self.path}; refusing to set {asked}: a lifetime budget is set once",
-                    fix=f"keep ρ = {existing} for '{dataset}', or start a new dataset name "
-                    "with `boroughkit ledger init --dataset NEW --rho R`",
-                )
+            reserves: dict[str, LedgerEntry] = {}
+            for entry in store.read_entries(connection):
+                if entry.kind == "reserve" and entry.release_id:
+                    reserves[entry.release_id] = entry
+                elif entry.kind in ("commit", "cancel") and entry.release_id:
+                    reserves.pop(entry.release_id, None)
+            for entry in reserves.values():
+                if owner_is_gone(entry.owner):
+                    reason = (
+                        f"recovered: the run that reserved it ({entry.owner}, started "
+                        f"{entry.at:%Y-%m-%d %H:%M:%S} UTC) is no longer running"
+                    )
+                    self._append(
+                        connection,
+                        entry.population,
+                        entry.dataset,
+                        "cancel",
+                        by,
+                        entry.release_id,
+                        reason=reason,
+                    )
+                    recovered.append(entry)
+        return recovered
+
+    def charge_of(self, release_id: str) -> Charge | None:
+        """The committed charge of a release, or None (never reserved, in flight, cancelled)."""
+        for charge in self.charges():
+            if charge.release_id == release_id:
+                return charge
+        return None
+
+    def charges(self) -> list[Charge]:
+        """Every committed charge, oldest first, each with its population's spend after it."""
+        return charges_from(self.entries())
 
     def _finish(
-        self, dataset: str, release_id: str, kind: str, *, by: str, reason: str | None
-    ) -> None:
-        _check_text("by", by)
+        self,
+        population: str,
+        dataset: str,
+        release_id: str,
+        kind: str,
+        *,
+        by: str,
+        reason: str | None,
+    ) -> LedgerEntry:
+        check_text("by", by)
         if kind == "cancel":
-            _check_text("reason", reason or "", limit=_REASON_LIMIT)
+            check_text("reason", reason or "", limit=REASON_LIMIT)
         with store.write_transaction(self.path) as connection:
-            state = replay(dataset, store.read_entries(connection, dataset), self.path)
+            state = replay(population, store.read_entries(connection, population), self.path)
             current = state.releases.get(release_id, "not reserved")
             if current != "in_flight":
                 raise BudgetError(
@@ -176,11 +327,14 @@ class Ledger:
                     f"{current.replace('_', ' ')} in ledger {self.path}",
                     fix="run `boroughkit ledger show` to see the releases in flight",
                 )
-            self._append(connection, dataset, kind, by, release_id, reason=reason)
+            return self._append(
+                connection, population, dataset, kind, by, release_id, reason=reason
+            )
 
     def _append(
         self,
         connection: sqlite3.Connection,
+        population: str,
         dataset: str,
         kind: str,
         by: str,
@@ -189,10 +343,12 @@ class Ledger:
         rho: Rho | None = None,
         tables: Sequence[str] = (),
         reason: str | None = None,
-    ) -> None:
+        owner: str | None = None,
+    ) -> LedgerEntry:
         moment = self._clock()
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
         fields: dict[str, object] = {
+            "population": population,
             "dataset": dataset,
             "kind": kind,
             "release_id": release_id,
@@ -202,100 +358,9 @@ class Ledger:
             "os_user": self.user,
             "host": self._host,
             "pid": os.getpid(),
+            "owner": owner,
             "at": moment.isoformat(),
             "reason": reason,
         }
         store.append(connection, fields)
-
-
-@dataclass(eq=False)
-class Reservation:
-    """Budget held for one release run.
-
-    As a context manager it cancels itself if the block raises (the run charges nothing);
-    ``commit()`` must be called explicitly once the release succeeded, and *before* the release
-    becomes visible: a failure after publishing must not give the budget back. Leaving the block
-    without either keeps the budget in flight, the safe side, until ``cancel_stale`` releases it.
-    """
-
-    ledger: Ledger = field(repr=False)
-    dataset: str
-    release_id: str
-    rho: Rho
-    tables: tuple[str, ...]
-    by: str
-    state: str = "in_flight"
-
-    def commit(self) -> None:
-        """Spend the reserved budget for good."""
-        self.ledger._finish(self.dataset, self.release_id, "commit", by=self.by, reason=None)
-        self.state = "committed"
-
-    def cancel(self, reason: str) -> None:
-        """Give the reserved budget back (the release was not published)."""
-        self.ledger._finish(self.dataset, self.release_id, "cancel", by=self.by, reason=reason)
-        self.state = "cancelled"
-
-    def __enter__(self) -> Reservation:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc is None or self.state != "in_flight":
-            return
-        try:
-            self.cancel(reason=repr(exc)[:_REASON_LIMIT])
-        except BoroughkitError as error:  # the budget stays in flight: the safe side
-            exc.add_note(f"the reservation could not be cancelled: {error}")
-
-
-def _overspend(state: LedgerStatus, release_id: str, rho: Rho, path: Path) -> str:
-    return (
-        f"release '{release_id}' would overspend the privacy budget of dataset '{state.dataset}': "
-        f"requested ρ = {rho}, spent {state.spent}, in flight {state.in_flight}, remaining "
-        f"{state.remaining} of lifetime {state.total} (ledger {path})"
-    )
-
-
-def _fix(state: LedgerStatus, path: Path) -> str:
-    steps = [f"lower the release's rho to at most {state.remaining}"]
-    if state.in_flight_releases:
-        steps.append(
-            f"if a reservation in flight ({', '.join(state.in_flight_releases)}) is stale because "
-            f"its run died, release it with `boroughkit ledger cancel --ledger {path} --dataset "
-            f"{state.dataset} --release ID --reason TEXT`"
-        )
-    steps.append(
-        "or publish as a new dataset with a larger lifetime budget (`boroughkit ledger init "
-        "--dataset NEW --rho R`): a dataset's lifetime budget is never raised"
-    )
-    return "; ".join(steps)
-
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # some containers have no login name
-        return f"uid-{os.getuid()}"
-
-
-def _check_text(what: str, value: str, *, limit: int = 200) -> None:
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise ConfigError(
-            f"{what} must be a non-empty text of at most {limit} characters, got {value!r:.300}",
-            fix=f"give a {what} such as 'council-tax-support'",
-        )
-
-
-def _positive(value: Rho, what: str) -> Rho:
-    try:
-        rho = Rho.parse(value)
-    except ValueError as error:
-        raise ConfigError(f"{what} is invalid: {error}", fix="use e.g. 0.5 or 1/4") from error
-    if rho == 0:
-        raise ConfigError(f"{what} must be positive, got 0", fix="use e.g. 0.5 or 1/4")
-    return rho
+        return store.read_entries(connection)[-1]

@@ -4,7 +4,11 @@ Every row stores ``prev_hash`` and ``hash = sha256(prev_hash + canonical JSON of
 ``meta`` table keeps the number of rows and the newest hash. Editing a row breaks its hash, deleting
 a row breaks the chain (or, for the newest row, the count), and triggers refuse UPDATE and DELETE
 so that an accidental edit fails loudly. Someone who rewrites the whole chain is not detected
-here; keep the head hash (``Ledger.head()``) elsewhere, e.g. in a release manifest, for that.
+here: every published manifest states the hash of its charge, and ``boroughkit ledger verify
+--catalogue`` checks the ledger against those public hashes.
+
+Budgets belong to a *population* (the residents a set of datasets describes); each dataset is
+registered to one population, and every dataset of a population draws on its one lifetime ρ.
 """
 
 from __future__ import annotations
@@ -12,33 +16,35 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from fractions import Fraction
 from pathlib import Path
 from typing import NoReturn
 
 from boroughkit.errors import BudgetError
 from boroughkit.privacy.budget import Rho
 
-FORMAT = "boroughkit-privacy-ledger/1"
+FORMAT = "boroughkit-privacy-ledger/2"
 GENESIS_HASH = "0" * 64
-EVENT_KINDS = ("init", "reserve", "commit", "cancel")
+# register: a dataset joins a population (with the population's lifetime ρ when it is new);
+# raise: a population's lifetime ρ grows; reserve/commit/cancel: a release's charge.
+EVENT_KINDS = ("register", "raise", "reserve", "commit", "cancel")
+ACTS = ("register", "raise")
 # Column order is part of the hash: never reorder, only append in a new format version.
 COLUMNS = (
-    "seq", "dataset", "kind", "release_id", "tables", "rho",
-    "actor", "os_user", "host", "pid", "at", "reason", "prev_hash",
+    "seq", "population", "dataset", "kind", "release_id", "tables", "rho",
+    "actor", "os_user", "host", "pid", "owner", "at", "reason", "prev_hash",
 )  # fmt: skip
 _GUARDS = ("ledger_entries_no_update", "ledger_entries_no_delete")
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
-    seq INTEGER PRIMARY KEY, dataset TEXT NOT NULL, kind TEXT NOT NULL,
-    release_id TEXT, tables TEXT, rho TEXT, actor TEXT NOT NULL, os_user TEXT NOT NULL,
-    host TEXT NOT NULL, pid INTEGER NOT NULL, at TEXT NOT NULL, reason TEXT,
-    prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+    seq INTEGER PRIMARY KEY, population TEXT NOT NULL, dataset TEXT NOT NULL,
+    kind TEXT NOT NULL, release_id TEXT, tables TEXT, rho TEXT, actor TEXT NOT NULL,
+    os_user TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL, owner TEXT,
+    at TEXT NOT NULL, reason TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
 );
 CREATE TRIGGER IF NOT EXISTS {_GUARDS[0]} BEFORE UPDATE ON entries
 BEGIN SELECT RAISE(ABORT, 'the privacy ledger is append-only'); END;
@@ -57,6 +63,7 @@ class LedgerEntry:
     """One event in the ledger, as stored (``actor`` is who asked, ``os_user`` who ran it)."""
 
     seq: int
+    population: str
     dataset: str
     kind: str
     release_id: str | None
@@ -66,6 +73,7 @@ class LedgerEntry:
     os_user: str
     host: str
     pid: int
+    owner: str | None  # a reservation's process: "host pid boot-id start-ticks"
     at: datetime
     reason: str | None
     prev_hash: str
@@ -80,13 +88,18 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 @contextmanager
-def write_transaction(path: Path) -> Iterator[sqlite3.Connection]:
-    """One IMMEDIATE transaction on a verified ledger, created if absent; commits on success.
+def write_transaction(path: Path, *, create: bool = False) -> Iterator[sqlite3.Connection]:
+    """One IMMEDIATE transaction on a verified ledger; commits on success.
 
-    The write lock is taken before anything is read, so two runs cannot both see the same
-    remaining budget; and nothing is ever appended to a ledger whose chain does not verify.
+    Only registering a dataset (``create``) may create the file: a missing ledger is never
+    replaced silently by a fresh one. The write lock is taken before anything is read, so two
+    runs cannot both see the same remaining budget; and nothing is ever appended to a ledger
+    whose chain does not verify.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        if not create:
+            raise missing_ledger(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
     with _sqlite_errors(path):
         connection = connect(path)
         try:
@@ -171,15 +184,36 @@ def append(connection: sqlite3.Connection, fields: dict[str, object]) -> str:
     return digest
 
 
-def read_entries(connection: sqlite3.Connection, dataset: str | None = None) -> list[LedgerEntry]:
-    """All events (of one dataset, if given) in the order they were written."""
+def read_entries(
+    connection: sqlite3.Connection, population: str | None = None
+) -> list[LedgerEntry]:
+    """All events (of one population, if given) in the order they were written."""
     query = "SELECT * FROM entries"
     rows = (
-        connection.execute(f"{query} WHERE dataset = ? ORDER BY seq", (dataset,))
-        if dataset is not None
+        connection.execute(f"{query} WHERE population = ? ORDER BY seq", (population,))
+        if population is not None
         else connection.execute(f"{query} ORDER BY seq")
     )
     return [_entry(row) for row in rows]
+
+
+def population_of(connection: sqlite3.Connection, dataset: str) -> str | None:
+    """The population a dataset is registered to, or None."""
+    row = connection.execute(
+        "SELECT population FROM entries WHERE kind = 'register' AND dataset = ? ORDER BY seq",
+        (dataset,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def missing_ledger(path: Path) -> BudgetError:
+    """The error for a ledger file that is not there (moved, deleted, or never made)."""
+    return BudgetError(
+        f"there is no privacy ledger at {path}: nothing can be charged, so nothing is released",
+        fix="if the ledger was moved or deleted, restore it from a backup (a fresh ledger would "
+        "forget what was spent); for a new dataset register it first with `boroughkit ledger "
+        "init --catalogue CATALOGUE --dataset NAME --rho TOTAL --by NAME --reason TEXT`",
+    )
 
 
 def head_hash(connection: sqlite3.Connection) -> str:
@@ -235,76 +269,3 @@ def _entry(row: sqlite3.Row) -> LedgerEntry:
         at=datetime.fromisoformat(values["at"]),
     )
     return LedgerEntry(**values)
-
-
-@dataclass(frozen=True)
-class EpsilonStatus:
-    """A dataset's budgets as ε of (ε, δ)-DP, each converted on its own (ε does not add up)."""
-
-    delta: float
-    total: float
-    spent: float
-    in_flight: float
-    remaining: float
-
-
-@dataclass(frozen=True)
-class LedgerStatus:
-    """A dataset's lifetime budget, what is spent, in flight and remaining, and its events."""
-
-    dataset: str
-    total: Rho
-    spent: Rho
-    in_flight: Rho
-    remaining: Rho
-    entries: tuple[LedgerEntry, ...]
-    releases: Mapping[str, str]  # release id -> state of its latest reservation
-
-    @property
-    def in_flight_releases(self) -> tuple[str, ...]:
-        """Release ids holding budget that is neither committed nor cancelled."""
-        return tuple(rid for rid, state in self.releases.items() if state == "in_flight")
-
-    def as_epsilon(self, delta: float = 1e-7, *, tight: bool = False) -> EpsilonStatus:
-        """Each budget as ε at ``delta`` (see :meth:`Rho.to_epsilon`)."""
-        budgets = (self.total, self.spent, self.in_flight, self.remaining)
-        return EpsilonStatus(delta, *(rho.to_epsilon(delta, tight=tight) for rho in budgets))
-
-
-def replay(dataset: str, events: Sequence[LedgerEntry], path: Path) -> LedgerStatus:
-    """Fold one dataset's events into its status; BudgetError if it has none or they disagree."""
-    total: Rho | None = None
-    held: dict[str, tuple[str, Rho]] = {}
-    entries = tuple(events)
-    for entry in entries:
-        release = entry.release_id or ""
-        current, reserved = held.get(release, ("", Rho(0)))
-        if entry.kind == "init" and total is None and entry.rho:
-            total = entry.rho
-        elif entry.kind == "reserve" and total and entry.rho and current in ("", "cancelled"):
-            held[release] = ("in_flight", entry.rho)
-        elif entry.kind in ("commit", "cancel") and current == "in_flight":
-            held[release] = ("committed" if entry.kind == "commit" else "cancelled", reserved)
-        else:
-            _inconsistent(path, entry, "it does not follow from the entries before it")
-    if total is None:
-        raise BudgetError(
-            f"dataset '{dataset}' has no lifetime budget in privacy ledger {path}",
-            fix=f"create it with `boroughkit ledger init --ledger {path} --dataset {dataset} "
-            "--rho R`",
-        )
-    spent = sum((rho for state, rho in held.values() if state == "committed"), Fraction(0))
-    in_flight = sum((rho for state, rho in held.values() if state == "in_flight"), Fraction(0))
-    if spent + in_flight > total:
-        _inconsistent(path, entries[-1], f"spent and in flight exceed the lifetime ρ = {total}")
-    states = {release: state for release, (state, _) in held.items()}
-    remaining = total - spent - in_flight
-    return LedgerStatus(dataset, total, Rho(spent), Rho(in_flight), remaining, entries, states)
-
-
-def _inconsistent(path: Path, entry: LedgerEntry, why: str) -> NoReturn:
-    raise BudgetError(
-        f"ledger {path}: entry #{entry.seq} ({entry.kind} of dataset '{entry.dataset}', release "
-        f"'{entry.release_id}') is inconsistent: {why}",
-        fix=RESTORE_HINT,
-    )

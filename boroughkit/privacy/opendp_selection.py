@@ -8,7 +8,7 @@ margins, and OpenDP's report-noisy-max picks the next edge within a fixed share 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import opendp.prelude as dp
@@ -50,6 +50,11 @@ def _pair_scores(session: MarginalSession, candidates: list[tuple[str, str]]) ->
     )
 
 
+def _noisy_max(scores: dp.Transformation, measure: dp.Measure) -> Callable[[float], dp.Measurement]:
+    """Report-noisy-max of ``scores`` as a function of its noise scale."""
+    return lambda scale: scores >> dp.m.then_noisy_max(measure, scale)
+
+
 def select_tree(
     session: MarginalSession, columns: Sequence[str], d_each: float
 ) -> list[tuple[str, str]]:
@@ -72,9 +77,7 @@ def select_tree(
     for _ in range(len(columns) - 1):
         candidates = [p for p in itertools.combinations(columns, 2) if root(p[0]) != root(p[1])]
         scores = _pair_scores(session, candidates)
-        pick = session.query(
-            within(lambda s, t=scores: t >> dp.m.then_noisy_max(session.measure, s), scale, d_each)
-        )
+        pick = session.query(within(_noisy_max(scores, session.measure), scale, d_each))
         a, b = candidates[int(pick)]
         chosen.append((a, b))
         component[root(a)] = root(b)

@@ -19,6 +19,17 @@ PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 OPEN_DEFINITION_IDS = {"OGL-3.0": "OGL-UK-3.0", "CC-BY-4.0": "CC-BY-4.0", "CC0-1.0": "CC0-1.0"}
 
 
+# Types the published schema fixes, never inferred from the values (an empty, suppressed count
+# would otherwise make a CSV's count column "number").
+FIXED_TYPES = {
+    "count": "integer",
+    "sum": "number",
+    "mean": "number",
+    "moe95": "number",
+    "noise_sd": "number",
+}
+
+
 def _arrow_type(data_type: pa.DataType) -> str:
     if pa.types.is_boolean(data_type):
         return "boolean"
@@ -46,7 +57,7 @@ def table_schema(path: Path) -> dict[str, Any]:
     for name, kind in columns:
         described = describe_column(name)
         # Category values are labels even when they look like numbers ("2021", "65").
-        kind = "string" if is_category(name) else kind
+        kind = "string" if is_category(name) else FIXED_TYPES.get(name, kind)
         fields.append(
             {
                 "name": name,

@@ -24,10 +24,6 @@ class ReleaseStatus(StrEnum):
     ISSUED = "issued"  # a researcher extract shared under an agreement, never public
 
 
-#: The statuses a release listed in the public catalogue can have.
-CATALOGUE_STATUSES = (ReleaseStatus.CURRENT, ReleaseStatus.SUPERSEDED, ReleaseStatus.RETRACTED)
-
-
 @dataclass(frozen=True)
 class FileEntry:
     """One file of a published release, as the catalogue lists it."""
@@ -66,6 +62,9 @@ class CatalogueEntry:
     method: str = ""
     method_statement: str = ""
     privacy: dict[str, Any] | None = None
+    # The charge the manifest states (dataset, population, lifetime, cumulative spend, ledger
+    # entry hash): how anyone audits the budget from the public catalogue.
+    budget: dict[str, Any] | None = None
     licence: dict[str, Any] | None = None
     publisher: str = ""
     created: str

@@ -2,8 +2,9 @@
 
 `serve_catalogue` serves it with the standard library; `export_site` writes the same files for any
 web host. Both expose exactly the site assets and the public part of the catalogue (the index,
-DCAT, versions, published releases, registers): never the approval area, audit records, work
-folders or the privacy ledger that sits beside the catalogue.
+the published schema, DCAT, versions, published releases, registers): never the approval area,
+audit records, work folders or the privacy ledger that sits beside the catalogue. A catalogue
+last changed before ``schema.json`` existed gets the schema of this version of boroughkit.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from boroughkit.errors import ConfigError, PublishError
-from boroughkit.publish.catalogue import INDEX, PUBLIC_ENTRIES
+from boroughkit.publish.catalogue import INDEX, PUBLIC_ENTRIES, SCHEMA_JSON
+from boroughkit.publish.schema import schema_text
 from boroughkit.publish.state import media_type
 
 SITE = Path(__file__).resolve().parent / "site"
@@ -46,8 +48,19 @@ def resolve_public(catalogue: Path, url_path: str) -> Path | None:
     return path
 
 
+def public_content(catalogue: Path, url_path: str) -> tuple[str, bytes] | None:
+    """The file name and bytes behind a URL path of the explorer, or None when not public."""
+    path = resolve_public(catalogue, url_path)
+    if path is not None:
+        return path.name, path.read_bytes()
+    if unquote(urlsplit(url_path).path).strip("/") == SCHEMA_JSON:
+        return SCHEMA_JSON, schema_text().encode("utf-8")
+    return None
+
+
 def public_files(catalogue: Path) -> dict[str, Path]:
-    """Every file of the explorer site, by its path on the site."""
+    """Every file of the explorer site, by its path on the site (``schema.json`` only when the
+    catalogue holds one: :func:`export_site` writes it otherwise)."""
     files = {name: SITE / name for name in SITE_FILES}
     for entry in PUBLIC_ENTRIES:
         base = catalogue / entry
@@ -59,14 +72,15 @@ def public_files(catalogue: Path) -> dict[str, Path]:
     return files
 
 
-def _content_type(path: Path) -> str:
-    if path.suffix in (".js", ".css", ".html"):
+def _content_type(name: str) -> str:
+    suffix = Path(name).suffix
+    if suffix in (".js", ".css", ".html"):
         return {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}[
-            path.suffix
+            suffix
         ] + "; charset=utf-8"
-    kind = media_type(path.name)
+    kind = media_type(name)
     if kind == "application/octet-stream":
-        kind = mimetypes.guess_type(path.name)[0] or kind
+        kind = mimetypes.guess_type(name)[0] or kind
     return kind + ("; charset=utf-8" if kind.startswith("text/") or "json" in kind else "")
 
 
@@ -83,16 +97,17 @@ def _handler(catalogue: Path) -> type[BaseHTTPRequestHandler]:
             self._send(body=False)
 
         def _send(self, body: bool) -> None:
-            path = resolve_public(catalogue, self.path)
-            if path is None:
+            found = public_content(catalogue, self.path)
+            if found is None:
                 self.send_error(404, "Not found (only published releases are served)")
                 return
-            data = path.read_bytes()
+            name, data = found
             self.send_response(200)
-            self.send_header("Content-Type", _content_type(path))
+            self.send_header("Content-Type", _content_type(name))
             self.send_header("Content-Length", str(len(data)))
-            # The index changes with every publish; release files never change.
-            self.send_header("Cache-Control", "no-cache" if path.name == INDEX else "max-age=300")
+            # The index (and the schema) change with a publish; release files never change.
+            fresh = name in (INDEX, SCHEMA_JSON)
+            self.send_header("Cache-Control", "no-cache" if fresh else "max-age=300")
             for key, value in SECURITY_HEADERS.items():
                 self.send_header(key, value)
             self.end_headers()
@@ -158,4 +173,6 @@ def export_site(catalogue: Path, out: Path) -> int:
         target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-    return len(files)
+    if SCHEMA_JSON not in files:
+        (out / SCHEMA_JSON).write_text(schema_text(), encoding="utf-8")
+    return len(files) + (SCHEMA_JSON not in files)

@@ -48,15 +48,15 @@ def sharing_entry(
             date=issued,
             expiry=expiry,
             data_description=(
-                f"{extract.get('rows')} synthetic person records ({synthesiser}, "
+                # No record count: without DP it would follow the real number of people.
+                f"synthetic person records ({synthesiser}, "
                 f"{extract.get('area_level')} level) from dataset {manifest.get('dataset')}"
             ),
             release_id=manifest["release_id"],
         )
     except (KeyError, ValueError) as error:
         raise PublishError(
-            f"{manifest.get('release_id')}: the manifest's recipient block is incomplete "
-            f"({error})",
+            f"{manifest.get('release_id')}: the manifest's recipient block is incomplete ({error})",
             fix="build the extract again with `boroughkit run`",
         ) from error
     entry.check()
@@ -89,7 +89,8 @@ def issue_extract(
         link_or_copy(staged / "manifest.json", folder / "manifest.json")
         audit = change.new_path(f"{AUDIT}/{release_id}")
         for name in PRIVATE_FILES:
-            link_or_copy(staged / name, audit / name)
+            if (staged / name).exists():  # releases staged before a private file existed lack it
+                link_or_copy(staged / name, audit / name)
         rows = [*data_sharing_entries(catalogue), entry.to_row()]
         for relative, text in data_sharing_files(rows).items():
             change.write_text(relative, text)
@@ -130,8 +131,12 @@ def withdraw_extract(
         change.move(f"{EXTRACTS}/{release_id}", f"{RETRACTED}/{release_id}")
         change.write_json(
             f"{RETRACTED}/{release_id}/retraction.json",
-            {"release_id": release_id, "at": at.isoformat(timespec="seconds"), "by": by,
-             "reason": reason},
+            {
+                "release_id": release_id,
+                "at": at.isoformat(timespec="seconds"),
+                "by": by,
+                "reason": reason,
+            },
         )
         for relative, text in data_sharing_files([*rows, withdrawal]).items():
             change.write_text(relative, text)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from boroughkit.errors import PublishError
 from boroughkit.publish.approval import ApprovalRecord, check_approved, find_staged, read_manifest
-from boroughkit.publish.catalogue import RELEASES, STAGING
+from boroughkit.publish.catalogue import EXTRACTS, RELEASES, STAGING, staging_dir
 from boroughkit.publish.changes import (
     PublishResult,
     apply_change,
@@ -52,10 +52,12 @@ def publish_release(
     change (see :mod:`boroughkit.publish.transaction`).
     """
     require_catalogue(catalogue)
-    with catalogue_lock(catalogue):
+    with catalogue_lock(catalogue):  # first finishes a publish killed past its commit point
         entries = current_entries(catalogue)
         existing = find_entry(entries, release_id)
         if existing is None:
+            if _already_issued(catalogue, release_id):
+                return _already_issued_result(catalogue, release_id, to)
             staged = find_staged(catalogue, release_id)
             approval = check_approved(staged)
             if is_restricted(read_manifest(staged)):
@@ -66,7 +68,7 @@ def publish_release(
                         fix="publish it without --to; send its files to the recipient",
                     )
                 return _issue(catalogue, staged, approval, now, on_step)
-            target = to or (read_manifest(staged).get("publication") or {}).get("target")
+            target = to or _recorded_target(staged)
             announce(on_step, "checked")
             published = timestamp(now)
 
@@ -84,22 +86,60 @@ def publish_release(
                 return version
 
             version = apply_change(catalogue, build, on_step)
-        elif existing.status == ReleaseStatus.RETRACTED or not to:
+            status = "published"
+        elif existing.status == ReleaseStatus.RETRACTED:
             raise PublishError(
-                f"release {release_id} is already {existing.status} in {catalogue}",
+                f"release {release_id} is {existing.status} in {catalogue}: it cannot be "
+                "published again",
                 fix="build a new release with `boroughkit run`",
             )
         else:
-            version, target = current_version(catalogue), to
+            # Published before: by an earlier publish, or by one killed past its commit point
+            # (finished by catalogue_lock above). Nothing to change; finish the copy to the
+            # target asked for, or recorded in the manifest, in case that copy never ran.
+            version = current_version(catalogue)
+            target = to or _recorded_target(catalogue / RELEASES / release_id)
+            status = "already published"
     listed = version.find(release_id)
     result = PublishResult(
         release_id,
         catalogue / RELEASES / release_id,
         version.version,
-        f"published ({listed.status if listed else None})",
+        f"{status} ({listed.status if listed else None})",
         target,
     )
     return copy_to_target(catalogue, result)
+
+
+def _recorded_target(folder: Path) -> str | None:
+    """The further target a release's manifest names (``publication.target``), if any."""
+    target = (read_manifest(folder).get("publication") or {}).get("target")
+    return str(target) if target else None
+
+
+def _already_issued(catalogue: Path, release_id: str) -> bool:
+    return (catalogue / EXTRACTS / release_id).is_dir() and not staging_dir(
+        catalogue, release_id
+    ).is_dir()
+
+
+def _already_issued_result(catalogue: Path, release_id: str, to: str | None) -> PublishResult:
+    """An extract issued before (perhaps by a publish killed past its commit point)."""
+    if to:
+        raise PublishError(
+            f"{release_id} is a researcher extract shared under an agreement; it is never "
+            f"copied to a public target ({to})",
+            fix="send its files to the recipient",
+        )
+    index = read_index(catalogue)
+    folder = catalogue / EXTRACTS / release_id
+    return PublishResult(
+        release_id,
+        folder,
+        index.version if index else 0,
+        f"already {ReleaseStatus.ISSUED} (restricted: not in the open catalogue)",
+        notes=[f"send the files in {folder} to the recipient by the agreed secure route"],
+    )
 
 
 def _issue(
@@ -117,7 +157,8 @@ def _issue(
         staged.name,
         folder,
         index.version if index else 0,
-        f"issued to {entry.recipient_organisation} (restricted: not in the open catalogue)",
+        f"{ReleaseStatus.ISSUED} to {entry.recipient_organisation} (restricted: not in the open "
+        "catalogue)",
         notes=[
             f"Data Sharing Register entry added: agreement {entry.agreement_reference}, "
             f"expires {entry.expiry}",

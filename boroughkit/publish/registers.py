@@ -32,6 +32,10 @@ TRANSPARENCY_COLUMNS = {
     "published": "Published",
     "method": "Method",
     "privacy_budget": "Privacy budget",
+    "population": "Budget of (residents)",
+    "lifetime_budget": "Lifetime budget ρ",
+    "spent_budget": "Spent after this release ρ",
+    "ledger_entry": "Ledger entry",
     "approved_by": "Approved by",
     "approved_at": "Approved on",
     "dpia_reference": "DPIA reference",
@@ -90,6 +94,7 @@ def transparency_rows(version: CatalogueVersion) -> list[dict[str, str]]:
     rows = []
     for entry in version.releases:
         retraction = entry.retraction
+        budget = entry.budget or {}
         values = {
             "release_id": entry.id,
             "title": entry.title,
@@ -97,6 +102,10 @@ def transparency_rows(version: CatalogueVersion) -> list[dict[str, str]]:
             "published": entry.published,
             "method": entry.method,
             "privacy_budget": budget_statement(entry.privacy),
+            "population": budget.get("population", ""),
+            "lifetime_budget": budget.get("lifetime_rho", ""),
+            "spent_budget": budget.get("spent_rho_including_this_release", ""),
+            "ledger_entry": budget.get("ledger_entry", ""),
             "approved_by": entry.approved_by,
             "approved_at": entry.approved_at,
             "dpia_reference": entry.dpia_reference or "not recorded",

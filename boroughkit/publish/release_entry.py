@@ -72,6 +72,7 @@ def _release_entry(
         method=manifest.get("method", ""),
         method_statement=manifest.get("method_statement", ""),
         privacy=manifest.get("privacy"),
+        budget=manifest.get("budget"),
         licence=manifest.get("licence"),
         publisher=manifest.get("publisher", ""),
         created=manifest["created"],
@@ -114,7 +115,8 @@ def prepare_release(
     entry = replace(entry, files=(*change_files, _file_entry(folder, "dcat.jsonld", "jsonld")))
     audit = change.new_path(f"{AUDIT}/{release_id}")
     for name in PRIVATE_FILES:
-        link_or_copy(staged / name, audit / name)
+        if (staged / name).exists():  # releases staged before a private file existed lack it
+            link_or_copy(staged / name, audit / name)
     return entry
 
 

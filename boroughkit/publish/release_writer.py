@@ -12,6 +12,8 @@ import pandas as pd
 
 from boroughkit.publish.files import WrittenFile, sha256_of, write_csv, write_geojson, write_parquet
 
+COUNT, STATUS = "count", "status"
+
 LICENCES = {
     "OGL-3.0": (
         "Open Government Licence v3.0",
@@ -53,6 +55,10 @@ def write_table_files(
     (folder / table).mkdir(parents=True, exist_ok=True)
     written: list[WrittenFile] = []
     base = f"{table}/{table}_{level}"
+    if COUNT in frame.columns and STATUS in frame.columns:
+        # Tables that can suppress cells (they carry a status) hold nullable integer counts
+        # whatever the values: a file's column types must not say whether any cell was.
+        frame = frame.assign(**{COUNT: frame[COUNT].round().astype("Int64")})
     if "parquet" in formats:
         shapes = boundaries if geoparquet else None
         write_parquet(frame, folder / f"{base}.parquet", file_metadata, shapes)

@@ -53,14 +53,24 @@ def retract_release(
             result = PublishResult(release_id, withdrawn_from, version_number, "withdrawn", to)
             return copy_to_target(catalogue, result)
         if entry is None and (catalogue / EXTRACTS / release_id).is_dir():
-            withdraw_extract(catalogue, release_id, reason=reason.strip(),
-                             by=by or getpass.getuser(), at=now or datetime.now(UTC),
-                             on_step=on_step)
+            withdraw_extract(
+                catalogue,
+                release_id,
+                reason=reason.strip(),
+                by=by or getpass.getuser(),
+                at=now or datetime.now(UTC),
+                on_step=on_step,
+            )
             index = read_index(catalogue)
             return PublishResult(
-                release_id, withdrawn_from, index.version if index else 0, "extract withdrawn",
-                notes=["a withdrawal row was added to the Data Sharing Register; ask the "
-                       "recipient to delete their copy under the agreement"],
+                release_id,
+                withdrawn_from,
+                index.version if index else 0,
+                "extract withdrawn",
+                notes=[
+                    "a withdrawal row was added to the Data Sharing Register; ask the "
+                    "recipient to delete their copy under the agreement"
+                ],
             )
         if entry is None or entry.status == ReleaseStatus.RETRACTED:
             state = "already withdrawn" if entry else "not published"

@@ -7,6 +7,10 @@ the renames listed in the journal are replayed by the next operation until all a
 catalogue ends in the new state. ``index.json``, which consumers read first, is always renamed
 last.
 
+An operating-system failure (a full disk, a folder boroughkit may not write) is a
+:class:`PublishError` saying what to free or change, and whether the change was rolled back or,
+past the commit point, will be finished by the next command on the catalogue.
+
 Every step of a change can be announced to an ``on_step`` callback (``"checked"``,
 ``"prepared"``, ``"before-journal"``, ``"move-1"``…``"move-last"``): crash tests pass one that
 waits there to be killed.
@@ -26,7 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from boroughkit.errors import PublishError
-from boroughkit.publish.catalogue import INDEX, WORK, fsync_dir, fsync_tree
+from boroughkit.publish.catalogue import (
+    INDEX,
+    WORK,
+    fsync_dir,
+    fsync_tree,
+    memory_failure,
+    os_failure,
+)
 
 JOURNAL = "journal.json"
 
@@ -42,15 +53,40 @@ def announce(on_step: StepHook | None, step: str) -> None:
 
 @contextlib.contextmanager
 def catalogue_lock(catalogue: Path) -> Iterator[None]:
-    """Hold the catalogue's writer lock (released by the OS if the process dies)."""
-    catalogue.mkdir(parents=True, exist_ok=True)
-    with (catalogue / ".lock").open("a") as handle:
+    """Hold the catalogue's writer lock (released by the OS if the process dies).
+
+    An operating-system failure or running out of memory inside becomes a PublishError that
+    says what to free or change and what became of the change.
+    """
+    doing = f"changing the catalogue {catalogue}"
+    try:
+        catalogue.mkdir(parents=True, exist_ok=True)
+        handle = (catalogue / ".lock").open("a")
+    except OSError as error:
+        raise os_failure(error, doing, catalogue, outcome="nothing was changed") from error
+    with handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             recover_catalogue(catalogue)
             yield
+        except OSError as error:
+            raise os_failure(error, doing, catalogue, outcome=_outcome(catalogue)) from error
+        except MemoryError as error:
+            raise memory_failure(doing, outcome=_outcome(catalogue)) from error
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _outcome(catalogue: Path) -> str:
+    """What a failed change left: rolled back, or committed and waiting to be finished."""
+    work = catalogue / WORK
+    with contextlib.suppress(OSError):
+        if work.is_dir() and any((folder / JOURNAL).exists() for folder in work.iterdir()):
+            return (
+                "the change was committed and the next boroughkit command on this catalogue "
+                "(e.g. the same command again) finishes it"
+            )
+    return "the catalogue was left as it was"
 
 
 class CatalogueTransaction:

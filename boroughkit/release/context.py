@@ -1,4 +1,4 @@
-"""The run context: the clock, the user and post-processing randomness come in from the edge."""
+"""The run context: the clock, who runs and post-processing randomness come in from the edge."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
+
+NOT_STATED = "not stated"
 
 
 def _now() -> datetime:
@@ -22,11 +24,23 @@ def _fresh_rng() -> np.random.Generator:
 
 @dataclass(frozen=True)
 class RunContext:
-    """Effects a run needs: who runs it, what time it is, where randomness comes from."""
+    """Effects a run needs: who runs it, what time it is, where randomness comes from.
+
+    ``by`` is the named person the analyst states (``boroughkit run --by NAME``): it is what a
+    manifest says made the release. ``user`` is the operating-system login, which only private
+    records (the ledger) may keep: a login is not a name to publish.
+    """
 
     user: str = field(default_factory=getpass.getuser)
+    by: str | None = None
     clock: Callable[[], datetime] = _now
     rng_factory: Callable[[], np.random.Generator] = _fresh_rng
+
+    @property
+    def created_by(self) -> str:
+        """Who made the release, as public files say it: the stated name, never the login."""
+        name = (self.by or "").strip()
+        return name or NOT_STATED
 
     def now(self) -> datetime:
         """The current time (UTC)."""

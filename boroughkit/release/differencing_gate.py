@@ -28,20 +28,29 @@ from boroughkit.geography.bundle import GeographyBundle
 from boroughkit.release.load import read_table
 from boroughkit.release.plan import Plan
 
-DP_NOTE = ("Not applied: the tables are differentially private, so subtracting one published "
-           "area from another yields another noisy figure covered by the same guarantee.")
+DP_NOTE = (
+    "Not applied: the tables are differentially private, so subtracting one published "
+    "area from another yields another noisy figure covered by the same guarantee."
+)
 
 
-def geographic_differencing(plan: Plan, bundle: GeographyBundle, tables: list[ReleasedTable],
-                            records: pd.DataFrame | None) -> CheckResult:
+def geographic_differencing(
+    plan: Plan, bundle: GeographyBundle, tables: list[ReleasedTable], records: pd.DataFrame | None
+) -> CheckResult:
     """Fail when subtracting overlapping published areas isolates a small group.
 
     Sliver populations are persons in the input records (the people the tables describe),
     so a sliver of a large OA still fails when few of its residents are in the data.
     """
     if plan.spends_budget:
-        return CheckResult("Geographic differencing", True, DP_NOTE, superseded_by_dp=True,
-                           rationale="slivers between overlapping areas can isolate a few people")
+        return CheckResult(
+            "Geographic differencing",
+            True,
+            DP_NOTE,
+            superseded_by_dp=True,
+            id="geographic-differencing",
+            rationale="slivers between overlapping areas can isolate a few people",
+        )
     levels = sorted({level for table in tables for level in table.frames})
     areas = areas_from_lookup(bundle.lookup, levels)
     names = names_from_lookup(bundle.lookup, levels)
@@ -53,15 +62,21 @@ def geographic_differencing(plan: Plan, bundle: GeographyBundle, tables: list[Re
     population = people["oa_code"].astype(str).value_counts()
     population = population.reindex(bundle.lookup["oa_code"].astype(str), fill_value=0)
     publications = [
-        Publication(table.name, (*table.frames, *(c.name for c in
-                                                  plan.loaded.config.disclosure.custom_areas)),
-                    _oa_counts(records, person, table))
+        Publication(
+            table.name,
+            (*table.frames, *(c.name for c in plan.loaded.config.disclosure.custom_areas)),
+            _oa_counts(records, person, table),
+        )
         for table in tables
     ]
     return check_geographic_differencing(
-        areas, population, publications,
+        areas,
+        population,
+        publications,
         min_population=plan.loaded.config.disclosure.min_area_population,
-        min_cell=plan.loaded.config.disclosure.min_cell, names=names)
+        min_cell=plan.loaded.config.disclosure.min_cell,
+        names=names,
+    )
 
 
 def _oa_counts(records: pd.DataFrame, person: str, table: ReleasedTable) -> pd.DataFrame:
@@ -73,42 +88,68 @@ def _oa_counts(records: pd.DataFrame, person: str, table: ReleasedTable) -> pd.D
     return cells.assign(_cell=labels).groupby(["oa_code", "_cell"]).size().unstack(fill_value=0)
 
 
-def _custom(custom: CustomAreasConfig, plan: Plan,
-            bundle: GeographyBundle) -> tuple[dict[str, frozenset[str]], dict[str, str]]:
+def _custom(
+    custom: CustomAreasConfig, plan: Plan, bundle: GeographyBundle
+) -> tuple[dict[str, frozenset[str]], dict[str, str]]:
     if custom.polygons is not None:
         path = plan.loaded.resolve(custom.polygons)
         try:
             frame = gpd.read_file(path)
         except Exception as error:  # pyogrio raises several types for unreadable files
-            raise DataError(f"{path}: cannot read the custom areas ({error})",
-                            fix="give a GeoJSON, GeoPackage or Shapefile") from error
+            raise DataError(
+                f"{path}: cannot read the custom areas ({error})",
+                fix="give a GeoJSON, GeoPackage or Shapefile",
+            ) from error
         if custom.code_column not in frame.columns:
-            raise ConfigError(f"{path}: no column '{custom.code_column}'",
-                              fix=f"set code_column to one of {list(frame.columns)}")
-        sets = custom_areas_from_polygons(frame.to_crs("EPSG:4326"), bundle,
-                                          code_column=custom.code_column)
-        labels = (dict(zip(frame[custom.code_column].astype(str),
-                           frame[custom.name_column].astype(str), strict=True))
-                  if custom.name_column else {})
+            raise ConfigError(
+                f"{path}: no column '{custom.code_column}'",
+                fix=f"set code_column to one of {list(frame.columns)}",
+            )
+        sets = custom_areas_from_polygons(
+            frame.to_crs("EPSG:4326"), bundle, code_column=custom.code_column
+        )
+        labels = (
+            dict(
+                zip(
+                    frame[custom.code_column].astype(str),
+                    frame[custom.name_column].astype(str),
+                    strict=True,
+                )
+            )
+            if custom.name_column
+            else {}
+        )
         return sets, {code: labels.get(code, code) for code in sets}
     assert custom.oa_lists is not None
     path = plan.loaded.resolve(custom.oa_lists)
     table = read_table(path)
     for column in ("area_code", "oa_code"):
         if column not in table.columns:
-            raise DataError(f"{path}: column '{column}' not found",
-                            fix="give a CSV with area_code and oa_code columns")
-    grouped = {str(code): [str(oa) for oa in oas]
-               for code, oas in table.groupby("area_code")["oa_code"].apply(list).items()}
+            raise DataError(
+                f"{path}: column '{column}' not found",
+                fix="give a CSV with area_code and oa_code columns",
+            )
+    grouped = {
+        str(code): [str(oa) for oa in oas]
+        for code, oas in table.groupby("area_code")["oa_code"].apply(list).items()
+    }
     sets = custom_areas_from_lists(grouped, known_oas=bundle.lookup["oa_code"].astype(str))
     label_column = custom.name_column or ("area_name" if "area_name" in table else None)
-    labels = (dict(zip(table["area_code"], table[label_column], strict=False))
-              if label_column else {})
+    labels = (
+        dict(zip(table["area_code"], table[label_column], strict=False)) if label_column else {}
+    )
     return sets, {code: str(labels.get(code, code)) for code in sets}
 
 
-def cross_release(plan: Plan, bundle: GeographyBundle, tables: list[ReleasedTable], release_id: str,
-                  catalogue: Path, dataset: str, records: pd.DataFrame | None) -> CheckResult:
+def cross_release(
+    plan: Plan,
+    bundle: GeographyBundle,
+    tables: list[ReleasedTable],
+    release_id: str,
+    catalogue: Path,
+    dataset: str,
+    records: pd.DataFrame | None,
+) -> CheckResult:
     """Compare this release with earlier releases of the same dataset in the catalogue."""
     protection: Protection = "dp" if plan.spends_budget else "cell-key"
     levels = sorted({level for table in tables for level in table.frames})
@@ -129,13 +170,20 @@ def cross_release(plan: Plan, bundle: GeographyBundle, tables: list[ReleasedTabl
             old_levels = sorted({entry["level"] for entry in manifest.get("files", [])})
             # A DP release states its rho; anything else published tables by cell key.
             kind: Protection = "dp" if "rho" in manifest.get("privacy", {}) else "cell-key"
-            earlier.append(ReleaseSnapshot(manifest["release_id"], kind,
-                                           areas_from_lookup(bundle.lookup, old_levels)))
+            earlier.append(
+                ReleaseSnapshot(
+                    manifest["release_id"], kind, areas_from_lookup(bundle.lookup, old_levels)
+                )
+            )
     person = plan.loaded.config.source.privacy_unit
     if records is not None:
         population = records.drop_duplicates(person)["oa_code"].astype(str).value_counts()
     else:
         population = bundle.lookup.set_index("oa_code")["population"].fillna(0)
-    return check_cross_release(new, earlier, population,
-                               min_population=plan.loaded.config.disclosure.min_area_population,
-                               min_cell=plan.loaded.config.disclosure.min_cell)
+    return check_cross_release(
+        new,
+        earlier,
+        population,
+        min_population=plan.loaded.config.disclosure.min_area_population,
+        min_cell=plan.loaded.config.disclosure.min_cell,
+    )

@@ -1,35 +1,57 @@
-"""The release manifest: what was done, with which budget and bounds, to which data."""
+"""The release manifest: what was done, with which budget and bounds, to which data.
+
+Exact facts about the input (rows read, opted out, unmatched per reason) are counts of real
+people that no noise protects: they never enter the manifest or any public file. They go to
+``input-facts.json`` beside the risk report, which publishing files in the private ``audit/``
+folder, and to the analyst's console.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.geography.bundle import GeographyBundle
 from boroughkit.privacy.budget import Rho
+from boroughkit.publish.catalogue import INPUT_FACTS
 from boroughkit.publish.files import WrittenFile
 from boroughkit.publish.release_writer import licence_block
 from boroughkit.release.context import RunContext
 from boroughkit.release.job import ReleaseJob
 from boroughkit.release.plan import Plan
 
-# Counts about the input are rounded in public files: exact totals would be unprotected figures.
+# Sizes that are shared although they follow from the input (a synthetic extract's row count)
+# are rounded to this.
 PUBLIC_ROUNDING = 100
 
 
 @dataclass(frozen=True)
 class InputFacts:
-    """What happened to the input rows (exact; published only rounded)."""
+    """What happened to the input rows: exact, so never published."""
 
     input_rows: int
     opted_out_rows: int
     unmatched: dict[str, int]
+    # Rows left out for an invalid value in a column with ``on_invalid: drop``, in all and per
+    # column (a row invalid in two columns counts once in all and once for each column).
+    dropped_rows: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
 
 
-def _rounded(value: int) -> int:
-    return int(round(value / PUBLIC_ROUNDING) * PUBLIC_ROUNDING)
+def write_input_facts(folder: Path, facts: InputFacts, **private: Any) -> Path:
+    """Write the exact input facts (and any other ``private`` values of the run, such as a
+    drawn seed) to ``input-facts.json`` in a staged release: evidence for the council only."""
+    document = {
+        "note": "Exact facts about the input: private to the council, never published.",
+        **asdict(facts),
+        **private,
+    }
+    path = folder / INPUT_FACTS
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
 
 
 def file_metadata(job: ReleaseJob, section: dict[str, Any]) -> dict[str, str]:
@@ -48,19 +70,18 @@ def file_metadata(job: ReleaseJob, section: dict[str, Any]) -> dict[str, str]:
 
 def build(
     job: ReleaseJob,
-    facts: InputFacts,
     tables: list[ReleasedTable],
     version: str,
     section: dict[str, Any],
 ) -> dict[str, Any]:
-    """The manifest document of a table release (the writer adds the list of files)."""
+    """The manifest document of a table release (the writer adds the list of files); the
+    input facts are not in it (see :func:`write_input_facts`)."""
     config = job.config
     return {
         **identity_block(job.plan, job.release_id, job.context, job.dataset, version),
         **section,
         "tables": {table.name: table.details for table in tables},
         "geography": geography_block(job.bundle),
-        "input": input_block(facts),
         "licence": licence_block(config.publish.licence, job.bundle.info.attribution),
         "publisher": config.publish.publisher,
     }
@@ -77,7 +98,8 @@ def identity_block(
         "description": config.description,
         "dataset": dataset,
         "created": context.now().isoformat(),
-        "created_by": context.user,
+        # A named person the analyst stated, or "not stated": never the login.
+        "created_by": context.created_by,
         "boroughkit_version": version,
         "method": plan.method,
     }
@@ -95,16 +117,6 @@ def geography_block(bundle: GeographyBundle) -> dict[str, Any]:
     }
 
 
-def input_block(facts: InputFacts) -> dict[str, Any]:
-    """What happened to the input rows, rounded for publication."""
-    return {
-        "rounded_to": PUBLIC_ROUNDING,
-        "rows": _rounded(facts.input_rows),
-        "opted_out_rows": _rounded(facts.opted_out_rows),
-        "unmatched_rows": {k: _rounded(v) for k, v in facts.unmatched.items()},
-    }
-
-
 def analyst_summary(
     release_id: str,
     folder: Path,
@@ -118,7 +130,15 @@ def analyst_summary(
         f"  staged in: {folder}",
         f"  input rows: {facts.input_rows}; opted out: {facts.opted_out_rows}; "
         f"unmatched: {unmatched} {facts.unmatched or ''}",
-        f"  files: {len(files)} (+ manifest.json and the risk report)",
+        *(
+            [
+                f"  left out for invalid values (on_invalid: drop): {facts.dropped_rows} "
+                f"{facts.dropped}"
+            ]
+            if facts.dropped_rows
+            else []
+        ),
+        f"  files: {len(files)} (+ manifest.json; private: the risk report and {INPUT_FACTS})",
         f"  next: read the risk report, then `boroughkit approve {release_id} --by NAME` and "
         f"`boroughkit publish {release_id}`",
     ]

@@ -16,6 +16,7 @@ from boroughkit.config.common import ReleaseSection
 from boroughkit.config.models import PipelineConfig
 from boroughkit.disclosure.report import CheckResult
 from boroughkit.geography.bundle import GeographyBundle
+from boroughkit.release.budgeting import ChargeHook
 from boroughkit.release.job import ReleaseJob
 from boroughkit.release.outcome import RunResult
 from boroughkit.release.plan import Plan
@@ -24,8 +25,12 @@ from boroughkit.release.plan import Plan
 class PreparedRelease(Protocol):
     """A release whose inputs are read and checked, ready to draw noise and stage."""
 
-    def build(self) -> RunResult:
-        """Protect, gate and stage the release (or, for a dry run, keep only its report)."""
+    def build(self, charge: ChargeHook) -> RunResult:
+        """Protect, gate and stage the release (or, for a dry run, keep only its report).
+
+        ``charge`` is called after the gate passed and before anything is staged: it commits
+        the budget and returns the manifest's ``budget`` block, so no release can wait for
+        approval uncharged."""
         ...
 
 

@@ -23,8 +23,14 @@ class RunResult:
     summary: str
 
 
-def settle_gate(report: GateReport, staging: Path, reports_dir: Path, release_id: str,
-                dry_run: bool, files: Sequence[WrittenFile]) -> RunResult | None:
+def settle_gate(
+    report: GateReport,
+    staging: Path,
+    reports_dir: Path,
+    release_id: str,
+    dry_run: bool,
+    files: Sequence[WrittenFile],
+) -> RunResult | None:
     """Refuse a failed gate (report kept for the analyst); for a dry run keep the report and
     return the run's result; otherwise return None and let the caller stage the release."""
     if dry_run:
@@ -34,10 +40,15 @@ def settle_gate(report: GateReport, staging: Path, reports_dir: Path, release_id
                 f"the disclosure gate would refuse this release "
                 f"({len(report.failures())} check(s)). Report: {kept}",
                 fix="read the report, change the config, check again",
-                report_path=str(kept))
-        return RunResult(release_id, kept.parent, list(files), report,
-                         f"The gate passes for {release_id}; nothing was staged or charged. "
-                         f"Report: {kept}")
+                report_path=str(kept),
+            )
+        return RunResult(
+            release_id,
+            kept.parent,
+            list(files),
+            report,
+            f"The gate passes for {release_id}; nothing was staged or charged. Report: {kept}",
+        )
     if not report.passed:
         kept = _keep_report(staging, reports_dir, release_id)
         raise DisclosureError(

@@ -27,8 +27,6 @@ class Plan:
     method: str
     steps: tuple[str, ...]
     rho: Rho
-    # The dataset's lifetime budget when the config sets one (``release.budget.lifetime``).
-    lifetime: Rho | None = None
     # DP tables' measurements (empty for methods that publish no DP tables).
     tables: tuple[TablePlan, ...] = ()
     release_method: ReleaseMethod | None = field(default=None, compare=False, repr=False)

@@ -8,11 +8,13 @@ from typing import Any
 
 import pandas as pd
 
+from boroughkit.anonymise.aggregate_files import out_of_memory
 from boroughkit.config.models import PipelineConfig
-from boroughkit.release.gating import published_populations, record_secrets
+from boroughkit.release.gating import record_secrets
 from boroughkit.release.job import ReleaseJob
-from boroughkit.release.load import load_records
+from boroughkit.release.load import ValueRules, load_records, value_rules
 from boroughkit.release.manifest import InputFacts
+from boroughkit.release.populations import published_populations
 from boroughkit.release.steps import check_one_area_per_person, geocode_records
 
 
@@ -35,18 +37,39 @@ def needed_columns(config: PipelineConfig, method_columns: Sequence[str]) -> lis
 
 
 class LoadedRecords:
-    """Records read into memory (any format, any geocoding), one OA per person."""
+    """Records read into memory (any format, any geocoding), one OA per person.
 
-    def __init__(self, job: ReleaseJob, method_columns: Sequence[str]) -> None:
+    ``rules`` say what the values must be (default: as the columns are declared; see
+    :func:`boroughkit.release.load.value_rules`); a method passes its own to add its group keys
+    and the values it sums.
+    """
+
+    def __init__(
+        self, job: ReleaseJob, method_columns: Sequence[str], rules: ValueRules | None = None
+    ) -> None:
         loaded, config = job.plan.loaded, job.config
         opt_outs = loaded.resolve(config.source.opt_outs) if config.source.opt_outs else None
+        columns = needed_columns(config, method_columns)
         self.job = job
-        self.records = load_records(config.source, job.source,
-                                    needed_columns(config, method_columns), opt_outs)
-        self.geocoded = geocode_records(self.records.frame, job.bundle, loaded, job.source)
-        check_one_area_per_person(self.geocoded.frame, config.source.privacy_unit, job.source)
-        self.facts = InputFacts(self.records.input_rows, self.records.opted_out_rows,
-                                self.geocoded.unmatched)
+        try:
+            self.records = load_records(
+                config.source,
+                job.source,
+                columns,
+                opt_outs,
+                rules if rules is not None else value_rules(config.source, columns),
+            )
+            self.geocoded = geocode_records(self.records.frame, job.bundle, loaded, job.source)
+            check_one_area_per_person(self.geocoded.frame, config.source.privacy_unit, job.source)
+        except MemoryError:
+            raise out_of_memory(job.source) from None
+        self.facts = InputFacts(
+            self.records.input_rows,
+            self.records.opted_out_rows,
+            self.geocoded.unmatched,
+            self.records.dropped_rows,
+            self.records.dropped,
+        )
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -58,6 +81,5 @@ class LoadedRecords:
         return record_secrets(self.job.plan, self.records.frame)
 
     def evidence(self, paths: list[Path], levels: list[str]) -> tuple[Any, pd.DataFrame]:
-        """The leak scan's secrets and each published area's population, for the gate."""
-        return self.secrets(), published_populations(
-            self.job.bundle, levels, self.geocoded.frame, self.job.config.source.privacy_unit)
+        """The leak scan's secrets and each published area's (public) population, for the gate."""
+        return self.secrets(), published_populations(self.job.plan.loaded, self.job.bundle, levels)

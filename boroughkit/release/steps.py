@@ -31,7 +31,9 @@ def geocode_records(
     settings = loaded.config.geography.geocode
     lookup = None
     if settings.postcode_lookup is not None:
-        lookup = read_table(loaded.resolve(settings.postcode_lookup))
+        lookup = read_table(
+            loaded.resolve(settings.postcode_lookup), setting="geography.geocode.postcode_lookup"
+        )
     result = geocode(
         frame,
         bundle,

@@ -10,18 +10,19 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from boroughkit.version import __version__
 from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.disclosure.report import CheckResult
 from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.files import WrittenFile
 from boroughkit.publish.release_writer import write_manifest, write_table_files
 from boroughkit.release import manifest as manifest_mod
+from boroughkit.release.budgeting import ChargeHook, state_charge
 from boroughkit.release.gating import run_gate
 from boroughkit.release.job import ReleaseJob
 from boroughkit.release.manifest import InputFacts
 from boroughkit.release.outcome import RunResult, settle_gate
 from boroughkit.release.records import LoadedRecords
+from boroughkit.version import __version__
 
 
 class TableSource(Protocol):
@@ -46,8 +47,11 @@ class TableSource(Protocol):
 class InMemoryTables:
     """Tables protected from records loaded into memory by the method's ``protect``."""
 
-    def __init__(self, records: LoadedRecords,
-                 protect: Callable[[ReleaseJob, pd.DataFrame], list[ReleasedTable]]) -> None:
+    def __init__(
+        self,
+        records: LoadedRecords,
+        protect: Callable[[ReleaseJob, pd.DataFrame], list[ReleasedTable]],
+    ) -> None:
         self._records, self._protect = records, protect
         self.facts = records.facts
 
@@ -74,32 +78,37 @@ class PreparedTables:
     manifest_section: dict[str, Any]
     method_checks: list[CheckResult]
 
-    def build(self) -> RunResult:
-        """Protect, write, gate and stage the tables (a dry run keeps only the report)."""
+    def build(self, charge: ChargeHook) -> RunResult:
+        """Protect, write, gate, charge and stage the tables (a dry run keeps only the
+        report and charges nothing)."""
         job, source = self.job, self.source
         tables = source.tables()
         with staged_release(job.catalogue, job.release_id) as staging:
             files = write_tables(staging, job, tables, self.manifest_section)
-            document = manifest_mod.build(job, source.facts, tables, __version__,
-                                          self.manifest_section)
+            document = manifest_mod.build(job, tables, __version__, self.manifest_section)
             manifest_path = write_manifest(staging, document, files, job.config.publish)
+            manifest_mod.write_input_facts(staging, source.facts)  # private: goes to audit/
             paths = [*(staging / f.path for f in files), manifest_path]
             levels = sorted({level for table in tables for level in table.frames})
             secrets, populations = source.evidence(paths, levels)
-            report = run_gate(job, paths, tables, secrets, populations, source.frame,
-                              self.method_checks)
+            report = run_gate(
+                job, paths, tables, secrets, populations, source.frame, self.method_checks
+            )
             report.write(staging)
-            checked = settle_gate(report, staging, job.reports_dir, job.release_id,
-                                  job.dry_run, files)
+            checked = settle_gate(
+                report, staging, job.reports_dir, job.release_id, job.dry_run, files
+            )
             if checked is not None:
                 return checked
+            state_charge(staging, document, files, job.config.publish, charge())
             final = commit_release(job.catalogue, staging, job.release_id)
         summary = manifest_mod.analyst_summary(job.release_id, final, source.facts, files)
         return RunResult(job.release_id, final, files, report, summary)
 
 
-def write_tables(staging: Path, job: ReleaseJob, tables: list[ReleasedTable],
-                 section: dict[str, Any]) -> list[WrittenFile]:
+def write_tables(
+    staging: Path, job: ReleaseJob, tables: list[ReleasedTable], section: dict[str, Any]
+) -> list[WrittenFile]:
     """Every table × level in every configured format, with the file-level metadata."""
     config, bundle = job.config, job.bundle
     metadata = manifest_mod.file_metadata(job, section)
@@ -108,9 +117,15 @@ def write_tables(staging: Path, job: ReleaseJob, tables: list[ReleasedTable],
         for level, frame in table.frames.items():
             boundaries = bundle.boundaries.get(level) if bundle.has_polygons(level) else None
             files += write_table_files(
-                staging, table=table.name, level=level, frame=frame,
-                category_columns=table.category_columns, statistic=table.statistic,
-                formats=config.publish.formats, boundaries=boundaries,
-                file_metadata=metadata, geoparquet=True,
+                staging,
+                table=table.name,
+                level=level,
+                frame=frame,
+                category_columns=table.category_columns,
+                statistic=table.statistic,
+                formats=config.publish.formats,
+                boundaries=boundaries,
+                file_metadata=metadata,
+                geoparquet=True,
             )
     return files

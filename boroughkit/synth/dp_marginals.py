@@ -107,7 +107,9 @@ class DPMarginalSynthesiser(Synthesiser):
             cliques: list[Clique] = [*edges] or [(self.modelled[0],)]
             tables = session.noisy_tables(cliques, model_mids[-1])
             total_rows = float(np.mean([table.sum() for table in tables.values()]))
-            pairs = {clique: table for clique, table in tables.items() if len(clique) == 2}
+            pairs: dict[Clique, np.ndarray] = {
+                clique: table for clique, table in tables.items() if len(clique) == 2
+            }
             oneway = {clique[0]: table for clique, table in tables.items() if len(clique) == 1}
             self._model = fit_tree(self.schema, self.modelled, pairs, oneway, total_rows)
             self.measured = [list(clique) for clique in cliques]

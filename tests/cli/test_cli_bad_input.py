@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import geopandas as gpd
 import pytest
 import yaml
@@ -14,16 +16,26 @@ from tests.helpers.files import tree_snapshot
 from tests.helpers.shared_data import GEO
 
 
-@pytest.fixture
-def workspace(demo_workspace):
-    """A workspace with one good release already in its catalogue."""
-    (demo_workspace / "good.yaml").write_text(yaml.safe_dump(minimal_config()))
-    result = CliRunner().invoke(main, ["run", str(demo_workspace / "good.yaml")])
+@pytest.fixture(scope="module")
+def built_workspace(new_demo_workspace):
+    """A workspace with one good release already in its catalogue (built once per module)."""
+    folder = new_demo_workspace("bad-input")
+    (folder / "good.yaml").write_text(yaml.safe_dump(minimal_config()))
+    result = CliRunner().invoke(main, ["run", str(folder / "good.yaml")])
     assert result.exit_code == 0, result.output
-    return demo_workspace
+    return folder
+
+
+@pytest.fixture
+def workspace(built_workspace, tmp_path):
+    """Each test's own copy of that workspace: the tests write their bad inputs into it."""
+    return shutil.copytree(built_workspace, tmp_path / "workspace")
 
 
 def run_config(workspace, config: dict | str):
+    if isinstance(config, dict) and isinstance(config.get("source"), dict):
+        # Bad records files keep the registered dataset: the test is about the data error.
+        config["source"].setdefault("dataset", "residents")
     path = workspace / "bad.yaml"
     path.write_text(config if isinstance(config, str) else yaml.safe_dump(config))
     before = tree_snapshot(workspace / "catalogue")
@@ -105,14 +117,15 @@ def test_person_in_two_output_areas(workspace, demo_residents):
     assert "more than one Output Area" in result.output and "person_id" in result.output
 
 
-@pytest.mark.filterwarnings("ignore:.crs. was not provided")
 def test_boundary_file_without_crs(tmp_path):
-    # British National Grid metres, but the file does not say so.
+    # British National Grid metres, but the file does not say so: written with its CRS, then
+    # the .prj that states it is removed (writing with crs=None warns that none was given).
     x, y = 545_000, 184_000
     square = Polygon([(x, y), (x + 500, y), (x + 500, y + 500), (x, y + 500)])
-    wards = gpd.GeoDataFrame({"WD22CD": ["E05014053"]}, geometry=[square], crs=None)
+    wards = gpd.GeoDataFrame({"WD22CD": ["E05014053"]}, geometry=[square], crs="EPSG:27700")
     shapefile = tmp_path / "wards.shp"
     wards.to_file(shapefile)
+    shapefile.with_suffix(".prj").unlink()
     result = CliRunner().invoke(
         main,
         [

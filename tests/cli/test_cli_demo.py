@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from boroughkit.cli import main
 from boroughkit.pipeline.demo import example_configs
+from boroughkit.pipeline.ledgering import audit_against_catalogue
 
 
 def test_demo_publishes_every_example_config_and_says_where(tmp_path):
@@ -17,14 +18,25 @@ def test_demo_publishes_every_example_config_and_says_where(tmp_path):
     releases = sorted((catalogue / "releases").iterdir())
     names = {json.loads((r / "manifest.json").read_text())["name"] for r in releases}
     assert names == {path.stem for path in example_configs()} - {"demo-extract-dp"}
-    # With 6,000 residents the hold-out (1,200 people) is too small to bound the attacks
-    # below the default limit: the extract is refused, reported, and the demo goes on.
-    assert "demo-extract-dp: refused by the disclosure gate" in result.output
-    assert not (catalogue / "extracts").exists()
-    assert list((tmp_path / "reports").glob("demo-extract-dp-*/risk-report.md"))
+    # With 6,000 residents the hold-out (1,200 people) is usually too small to bound the
+    # attacks below the default limit (the synthesis is random, so not always): a refused
+    # extract is reported and the demo goes on; an issued one is filed away from the public.
+    if "demo-extract-dp: refused by the disclosure gate" in result.output:
+        assert not (catalogue / "extracts").exists()
+        assert list((tmp_path / "reports").glob("demo-extract-dp-*/risk-report.md"))
+    else:
+        [extract] = (catalogue / "extracts").iterdir()
+        assert extract.name.startswith("demo-extract-dp-")
     assert str(tmp_path / "catalogue") in result.output
     for release in releases:
         assert str(release) in result.output
+    # The demo registered its residents with a lifetime of ρ = 4, in public, and every DP
+    # release states its charge against it.
+    [act] = json.loads((catalogue / "registers" / "privacy-budget.json").read_text())["entries"]
+    assert act["lifetime_rho"] == "4" and act["by"] == "boroughkit demo (synthetic data)"
+    budgets = [json.loads((r / "manifest.json").read_text()).get("budget") for r in releases]
+    assert {b["dataset"] for b in budgets if b} == {act["dataset"]}
+    assert audit_against_catalogue(catalogue).problems == []
 
 
 def test_demo_residents_command_writes_labelled_synthetic_file(tmp_path):

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+
+
+def write_config_file(folder: Path, content: dict | str, name: str = "pipeline.yaml") -> Path:
+    """Write a config dict (or raw YAML text) into ``folder`` and return its path."""
+    path = folder / name
+    text = content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    return path
+
 
 def minimal_config(**overrides: object) -> dict:
-    """A small valid dp-tables config over residents.parquet in the config's folder."""
+    """A small valid dp-tables config over residents.parquet in the config's folder.
+
+    Its ledger dataset is ``residents`` (the records file's name), which the workspace fixtures
+    register with lifetime ρ = 10 (``tests/helpers/ledger.py``)."""
     config: dict = {
         "name": "test-release",
         "source": {
@@ -26,7 +41,7 @@ def minimal_config(**overrides: object) -> dict:
         "geography": {"boundaries": "builtin:demo", "geocode": {"oa": "oa_code"}},
         "release": {
             "method": "dp-tables",
-            "budget": {"rho": 0.5, "lifetime": 10},
+            "budget": {"rho": 0.5},
             "tables": [
                 {"name": "tenure", "count_by": ["tenure"], "levels": ["oa", "ward", "borough"]}
             ],

@@ -21,12 +21,14 @@ def test_planted_canary_never_published(demo_workspace, demo_residents, method):
     frame.to_parquet(demo_workspace / "planted.parquet")
     config = extract_config(seed=1) if method == "synthetic-extract" else minimal_config()
     config["source"]["path"] = "planted.parquet"
+    config["source"]["dataset"] = "residents"  # the registered dataset, planted with a canary
     config["source"]["identifiers"] = ["case_notes", "postcode"]
     config["disclosure"] = {"canary": CANARY}
     if method == "sdc-tables":
-        config["release"] = {"method": "sdc-tables",
-                             "tables": [{"name": "tenure", "count_by": ["tenure"],
-                                         "levels": ["ward", "borough"]}]}
+        config["release"] = {
+            "method": "sdc-tables",
+            "tables": [{"name": "tenure", "count_by": ["tenure"], "levels": ["ward", "borough"]}],
+        }
     path = demo_workspace / "canary.yaml"
     path.write_text(yaml.safe_dump(config))
     result = run_pipeline(build_plan(load_config(path)))

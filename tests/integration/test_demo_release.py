@@ -15,18 +15,19 @@ import pytest
 
 from boroughkit import build_plan, load_config, run_pipeline
 from boroughkit.errors import DisclosureError
-from tests.helpers.configs import minimal_config
+from tests.helpers.configs import minimal_config, write_config_file
 from tests.helpers.files import tree_snapshot
 
 TENURES = ["owned_outright", "owned_mortgage", "social_rented", "private_rented"]
 
 
-@pytest.fixture
-def release(demo_workspace, write_config):
+@pytest.fixture(scope="module")
+def release(new_demo_workspace):
+    """One release at every level, built once: the tests that take it only read its files."""
     config = minimal_config()
     config["release"]["tables"][0]["levels"] = ["oa", "lsoa", "msoa", "ward", "borough"]
-    result = run_pipeline(build_plan(load_config(write_config(config))))
-    return result
+    path = write_config_file(new_demo_workspace("demo-release"), config)
+    return run_pipeline(build_plan(load_config(path)))
 
 
 def test_every_area_of_every_level_is_published(release, demo_bundle):

@@ -23,12 +23,7 @@ ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
@@ -44,8 +39,14 @@ def site(tmp_path, demo_bundle):
         ids.append(release_id)
     # An extract issued and later withdrawn: two register rows, one agreement.
     issued = DataSharingEntry(
-        "University of Testing", "Research on take-up.", "public task", "DSA-9", "Asha Patel",
-        date(2026, 3, 1), date(2027, 3, 1), release_id="extract-1",
+        "University of Testing",
+        "Research on take-up.",
+        "public task",
+        "DSA-9",
+        "Asha Patel",
+        date(2026, 3, 1),
+        date(2027, 3, 1),
+        release_id="extract-1",
     ).to_row()
     withdrawn = {**issued, "withdrawn_on": "2026-04-01", "withdrawal_reason": "ended"}
     for relative, text in data_sharing_files([issued, withdrawn]).items():
@@ -59,7 +60,10 @@ def site(tmp_path, demo_bundle):
 
 @pytest.fixture
 def page():
-    sync_api = pytest.importorskip("playwright.sync_api")
+    # A missing browser fails loudly (README: the tests need Debian's chromium).
+    assert CHROMIUM.exists(), f"the browser tests need Debian's chromium at {CHROMIUM}"
+    from playwright import sync_api
+
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         context = browser.new_context(accept_downloads=True)
@@ -127,3 +131,5 @@ def test_explorer_maps_tables_and_downloads(site, page, demo_bundle):
 
     assert errors == []
     assert all(request.startswith(url) or request.startswith("data:") for request in requests)
+    # Levels and column names come from the published schema, not from the page's script.
+    assert f"{url}schema.json" in requests

@@ -13,14 +13,17 @@ from click.testing import CliRunner
 from boroughkit import build_plan, load_config, run_pipeline
 from boroughkit.cli import main
 from boroughkit.errors import DisclosureError
+from boroughkit.privacy.ledger import default_ledger_path
 from tests.helpers.configs import minimal_config
 from tests.helpers.files import tree_snapshot
 
 
 def _sdc_config(**disclosure):
     config = minimal_config()
-    config["release"] = {"method": "sdc-tables", "tables": [
-        {"name": "tenure", "count_by": ["tenure"], "levels": ["ward", "borough"]}]}
+    config["release"] = {
+        "method": "sdc-tables",
+        "tables": [{"name": "tenure", "count_by": ["tenure"], "levels": ["ward", "borough"]}],
+    }
     if disclosure:
         config["disclosure"] = disclosure
     return config
@@ -30,12 +33,14 @@ def test_custom_area_leaving_a_small_sliver_is_refused_and_named(demo_workspace,
     lookup = demo_bundle.lookup
     ward = lookup["ward_code"].iloc[0]
     oas = lookup.loc[lookup["ward_code"] == ward, "oa_code"].astype(str).tolist()
-    estate = pd.DataFrame({"area_code": "EST-1", "area_name": "Riverside Estate",
-                           "oa_code": oas[:-1]})  # the ward minus one OA
+    estate = pd.DataFrame(
+        {"area_code": "EST-1", "area_name": "Riverside Estate", "oa_code": oas[:-1]}
+    )  # the ward minus one OA
     estate.to_csv(demo_workspace / "estates.csv", index=False)
     path = demo_workspace / "estates.yaml"
-    path.write_text(yaml.safe_dump(_sdc_config(custom_areas=[
-        {"name": "estates", "oa_lists": "estates.csv"}])))
+    path.write_text(
+        yaml.safe_dump(_sdc_config(custom_areas=[{"name": "estates", "oa_lists": "estates.csv"}]))
+    )
     before = tree_snapshot(demo_workspace / "catalogue")
     with pytest.raises(DisclosureError) as caught:
         run_pipeline(build_plan(load_config(path)))
@@ -51,11 +56,13 @@ def test_custom_area_leaving_a_small_sliver_is_refused_and_named(demo_workspace,
 def test_check_dry_run_stages_nothing_and_charges_nothing(demo_workspace):
     path = demo_workspace / "check.yaml"
     path.write_text(yaml.safe_dump(minimal_config()))
+    catalogue_before = tree_snapshot(demo_workspace / "catalogue")
+    ledger_before = default_ledger_path(demo_workspace / "catalogue").read_bytes()
     result = CliRunner().invoke(main, ["check", str(path)])
     assert result.exit_code == 0, result.output
     assert "nothing was staged or charged" in result.output
-    assert not (demo_workspace / "catalogue").exists()
-    assert not list(demo_workspace.glob("*.privacy-ledger.sqlite"))
+    assert tree_snapshot(demo_workspace / "catalogue") == catalogue_before
+    assert default_ledger_path(demo_workspace / "catalogue").read_bytes() == ledger_before
     assert list((demo_workspace / "reports").glob("*/risk-report.md"))
 
 

@@ -7,8 +7,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from boroughkit.privacy.budget import Rho
 from boroughkit.errors import BudgetError
+from boroughkit.privacy.budget import Rho
 from boroughkit.privacy.ledger import Ledger, LedgerEntry
 
 # Generous: a spawned interpreter imports boroughkit before it reaches the barrier.
@@ -53,7 +53,7 @@ def never_overspent(entries: tuple[LedgerEntry, ...]) -> bool:
     """Replay the entries independently: after every one, spent + in flight <= lifetime."""
     total, held, spent = Fraction(0), {}, Fraction(0)
     for entry in entries:
-        if entry.kind == "init" and entry.rho is not None:
+        if entry.kind in ("register", "raise") and entry.rho is not None:
             total = entry.rho.value
         elif entry.kind == "reserve" and entry.rho is not None:
             held[entry.release_id] = entry.rho.value
@@ -68,7 +68,7 @@ def never_overspent(entries: tuple[LedgerEntry, ...]) -> bool:
 
 def test_eight_processes_reserving_a_fifth_each_exactly_five_win(tmp_path: Path) -> None:
     path = tmp_path / "privacy-ledger.sqlite"
-    Ledger(path).init("d", Rho(1), by="admin")
+    Ledger(path).register("d", lifetime=Rho(1), by="admin", reason="race test")
     outcomes = race(path, "0.2", [False] * 8)
     assert sorted(outcomes.values()).count("committed") == 5
     assert sorted(outcomes.values()).count("refused") == 3
@@ -82,7 +82,7 @@ def test_eight_processes_reserving_a_fifth_each_exactly_five_win(tmp_path: Path)
 
 def test_failed_runs_charge_nothing_even_when_racing(tmp_path: Path) -> None:
     path = tmp_path / "privacy-ledger.sqlite"
-    Ledger(path).init("d", Rho(1), by="admin")
+    Ledger(path).register("d", lifetime=Rho(1), by="admin", reason="race test")
     failing = [i % 2 == 1 for i in range(10)]
     outcomes = race(path, "1/4", failing)
     committed = [i for i, outcome in outcomes.items() if outcome == "committed"]
@@ -98,3 +98,35 @@ def test_failed_runs_charge_nothing_even_when_racing(tmp_path: Path) -> None:
     assert all("crashed" in (entry.reason or "") for entry in cancels)
     assert never_overspent(status.entries)
     Ledger(path).verify()
+
+
+def _register_worker(path: str, index: int, barrier: Any, results: Any) -> None:
+    """Register dataset ``d`` once all workers are ready (each with another lifetime)."""
+    ledger = Ledger(Path(path))
+    barrier.wait(timeout=TIMEOUT_SECONDS)
+    try:
+        ledger.register("d", lifetime=Rho(index + 1), by=f"w{index}", reason="race")
+        results.put((index, "registered"))
+    except BudgetError:
+        results.put((index, "refused"))
+
+
+def test_racing_registrations_of_a_new_ledger_register_once(tmp_path: Path) -> None:
+    """Six processes create the same ledger file and register the same dataset: one wins."""
+    path = tmp_path / "new" / "privacy-ledger.sqlite"
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(6)
+    results = context.Queue()
+    workers = [
+        context.Process(target=_register_worker, args=(str(path), i, barrier, results))
+        for i in range(6)
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes = dict(results.get(timeout=TIMEOUT_SECONDS) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=TIMEOUT_SECONDS)
+        assert worker.exitcode == 0
+    [winner] = [i for i, outcome in outcomes.items() if outcome == "registered"]
+    [entry] = Ledger(path).entries()
+    assert (entry.kind, entry.actor, entry.rho) == ("register", f"w{winner}", Rho(winner + 1))

@@ -22,11 +22,12 @@ from click.testing import CliRunner
 from boroughkit import build_plan, load_config, run_pipeline
 from boroughkit.anonymise import counts
 from boroughkit.cli.publishing import approve, publish, retract
-from boroughkit.release.load import load_records
 from boroughkit.publish import approve_release, publish_release
 from boroughkit.publish.dcat import CONTEXT
 from boroughkit.publish.geoparquet import has_geometry
+from boroughkit.release.load import load_records
 from tests.helpers.configs import minimal_config
+from tests.helpers.ledger import register
 
 PUBLICATION = {
     "dpia_reference": "DPIA-2026-007",
@@ -42,6 +43,7 @@ def published(tmp_path_factory, demo_residents):
 
     work = tmp_path_factory.mktemp("published")
     write_residents(demo_residents, work / "residents.parquet")
+    register(work / "catalogue", "residents")
     config = minimal_config()
     config["publish"].update(PUBLICATION)
     (work / "pipeline.yaml").write_text(json.dumps(config))
@@ -218,13 +220,15 @@ def test_an_opted_out_resident_changes_nothing_that_is_counted(
 
 
 def test_opted_out_rows_leave_the_manifest_as_if_absent(tmp_path, demo_residents):
-    """Besides the noise, the only trace of opted-out rows would be input counts: rounded."""
+    """Besides the noise, the only trace of opted-out rows would be input counts: they are in
+    the private input-facts.json, never in the manifest."""
     chosen = demo_residents["person_id"].drop_duplicates().sample(2, random_state=5).tolist()
     demo_residents.to_parquet(tmp_path / "with.parquet")
     demo_residents[~demo_residents["person_id"].isin(chosen)].to_parquet(
         tmp_path / "without.parquet"
     )
     pd.DataFrame({"person_id": chosen}).to_csv(tmp_path / "opt-outs.csv", index=False)
+    register(tmp_path / "catalogue", "residents")
     manifests = []
     for name, extra in (
         ("with", {"opt_outs": "opt-outs.csv", "opt_out_column": "person_id"}),
@@ -235,8 +239,12 @@ def test_opted_out_rows_leave_the_manifest_as_if_absent(tmp_path, demo_residents
         (tmp_path / f"{name}.yaml").write_text(json.dumps(config))
         result = run_pipeline(build_plan(load_config(tmp_path / f"{name}.yaml")))
         manifest = json.loads((result.release_dir / "manifest.json").read_text())
-        for key in ("release_id", "name", "created", "files"):
+        facts = json.loads((result.release_dir / "input-facts.json").read_text())
+        assert facts["opted_out_rows"] == (
+            int(demo_residents["person_id"].isin(chosen).sum()) if name == "with" else 0
+        )
+        for key in ("release_id", "name", "created", "files", "budget"):  # budget: 2 charges
             manifest.pop(key)
         manifests.append(manifest)
-    assert manifests[0]["input"]["rounded_to"] == 100
+    assert "input" not in manifests[0]
     assert manifests[0] == manifests[1]

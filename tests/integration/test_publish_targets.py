@@ -13,6 +13,7 @@ import pytest
 
 from boroughkit.errors import PublishError
 from boroughkit.publish import approve_release, publish_release, retract_release
+from boroughkit.publish.catalogue import PUBLIC_ENTRIES
 from tests.helpers.publishing import stage_release
 
 TOKEN = "test-token-123"
@@ -25,11 +26,10 @@ def _approved(catalogue: Path, bundle, **kwargs) -> str:
 
 
 def _public_tree(catalogue: Path) -> dict[str, bytes]:
-    public = ("index.json", "catalog.jsonld", "versions", "releases", "registers")
     return {
         p.relative_to(catalogue).as_posix(): p.read_bytes()
         for p in catalogue.rglob("*")
-        if p.is_file() and p.relative_to(catalogue).parts[0] in public
+        if p.is_file() and p.relative_to(catalogue).parts[0] in PUBLIC_ENTRIES
     }
 
 
@@ -47,6 +47,7 @@ def test_memory_target_mirrors_the_public_catalogue(tmp_path, demo_bundle):
         if "/.publishing/" not in path
     }
     assert remote == _public_tree(catalogue)  # nothing private (staging, audit) leaves
+    assert "schema.json" in remote
     retract_release(catalogue, first, reason="Superseded and wrong.", to="memory://portal/data")
     assert not fs.exists(f"/portal/data/releases/{first}")
     assert fs.exists(f"/portal/data/retracted/{first}/manifest.json")

@@ -12,9 +12,8 @@ from click.testing import CliRunner
 
 from boroughkit.cli import main
 from tests.helpers.configs import minimal_config
+from tests.helpers.ledger import register
 from tests.helpers.shared_data import GEO
-
-pytestmark = pytest.mark.skipif(not GEO.exists(), reason="../shared/data is not beside the repo")
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +57,16 @@ def lbbd_release(tmp_path_factory):
     config = minimal_config(name="lbbd-tenure")
     config["source"]["path"] = "residents.csv"
     config["geography"]["boundaries"] = "lbbd"
-    config["release"]["budget"] = {"rho": 0.5, "lifetime": 2}
+    config["release"]["budget"] = {"rho": 0.5}
+    register(work / "catalogue", "residents", rho=2)  # the records file's name: residents.csv
     (work / "lbbd.yaml").write_text(yaml.safe_dump(config))
     ran = runner.invoke(main, ["run", str(work / "lbbd.yaml")])
     assert ran.exit_code == 0, ran.output
     (staged,) = (work / "catalogue" / "staging").iterdir()
     catalogue = str(work / "catalogue")
-    approved = runner.invoke(main, ["approve", staged.name, "--by", "Test Approver",
-                                    "--catalogue", catalogue])
+    approved = runner.invoke(
+        main, ["approve", staged.name, "--by", "Test Approver", "--catalogue", catalogue]
+    )
     assert approved.exit_code == 0, approved.output
     published = runner.invoke(main, ["publish", staged.name, "--catalogue", catalogue])
     assert published.exit_code == 0, published.output

@@ -50,8 +50,9 @@ def test_cell_key_release_suppresses_rounds_and_keeps_keys(demo_workspace):
 
 
 def test_ward_counts_are_close_to_truth(demo_workspace, demo_residents, demo_bundle):
-    config = _sdc_config(tables=[{"name": "tenure", "count_by": ["tenure"],
-                                   "levels": ["ward", "borough"]}])
+    config = _sdc_config(
+        tables=[{"name": "tenure", "count_by": ["tenure"], "levels": ["ward", "borough"]}]
+    )
     result = _run(demo_workspace, config)
     ward = pd.read_parquet(result.release_dir / "tenure" / "tenure_ward.parquet")
     people = demo_residents.drop_duplicates("person_id").astype({"oa_code": str})

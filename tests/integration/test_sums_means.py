@@ -28,7 +28,7 @@ def _table(statistic, **extra):
 
 def test_sums_and_means_are_published_with_moe(demo_workspace, demo_residents, demo_bundle):
     config = minimal_config()
-    config["release"]["budget"] = {"rho": 4, "lifetime": 10}
+    config["release"]["budget"] = {"rho": 4}  # of the workspace's lifetime ρ = 10
     config["release"]["tables"] = [_table("sum"), _table("mean")]
     path = demo_workspace / "sums.yaml"
     path.write_text(yaml.safe_dump(config))

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from boroughkit.synth import PrivacyBudget, count_violations, make_synthesiser, schema_for_ma2019
+from boroughkit.privacy.dp_budget import DPBudget
+from boroughkit.synth import count_violations, make_synthesiser, schema_for_ma2019
 from boroughkit.synth.evaluate.kmarginal import kmarginal
 from boroughkit.synth.evaluate.privacy import exact_matches
 from boroughkit.synth.evaluate.report import split_holdout
@@ -41,7 +42,7 @@ def test_cart_scores_above_900_without_copying_anyone(ma2019) -> None:
 @pytest.mark.slow
 def test_dp_mst_at_epsilon_one_scores_above_880(ma2019) -> None:
     schema, train, _ = ma2019
-    budget = PrivacyBudget(epsilon=1.0, delta=1e-9)
+    budget = DPBudget.epsilon_delta(1, 1e-9)
     scores = []
     for _ in range(3):
         synthetic = make_synthesiser("dp_mst", schema, budget=budget).fit(train).sample(len(train))

@@ -18,6 +18,7 @@ from boroughkit.publish import approve_release, publish_release
 from boroughkit.publish.explorer import public_files
 from tests.helpers.configs import extract_config
 from tests.helpers.files import tree_snapshot
+from tests.helpers.ledger import register
 
 BUNDLE = [
     "data/test-extract.parquet",
@@ -44,9 +45,10 @@ def test_cart_extract_is_issued_with_bundle_and_register_entry(demo_workspace, d
     assert manifest["access"] == "restricted"
     # Figures about real people in the bundle are rounded (counts to 10, shares to 0.1 %).
     utility = manifest["evaluation"]["utility"]
-    assert utility["holdout_rows"] % 10 == 0 and round(utility["positive_share"], 3) == utility[
-        "positive_share"
-    ]
+    assert (
+        utility["holdout_rows"] % 10 == 0
+        and round(utility["positive_share"], 3) == utility["positive_share"]
+    )
     shared = json.loads((result.release_dir / "evaluation.json").read_text())
     assert all(count % 10 == 0 for count in shared["rows"].values())
     assert manifest["extract"]["synthesiser"]["seed"] == 11
@@ -59,8 +61,14 @@ def test_cart_extract_is_issued_with_bundle_and_register_entry(demo_workspace, d
     data = pd.read_parquet(folder / "data" / "test-extract.parquet")
     people = demo_residents["person_id"].nunique()
     assert len(data) == people
-    assert set(data.columns) == {"ward_code", "age_band", "sex", "tenure",
-                                 "council_tax_support", "rent_arrears_gbp"}
+    assert set(data.columns) == {
+        "ward_code",
+        "age_band",
+        "sex",
+        "tenure",
+        "council_tax_support",
+        "rent_arrears_gbp",
+    }
     assert not ((data["age_band"] == "0-15") & data["council_tax_support"]).any()
     assert "person_id" not in pd.read_csv(folder / "data" / "test-extract.csv").columns
     dictionary = pd.read_csv(folder / "data-dictionary.csv")
@@ -96,10 +104,17 @@ def test_withdrawn_extract_moves_aside_and_the_register_says_so(demo_workspace):
     publish_release(catalogue, result.release_id)
     register = catalogue / "registers" / "data-sharing.json"
     issued = json.loads(register.read_text())["entries"]
-    outcome = CliRunner().invoke(main, [
-        "retract", result.release_id, "--catalogue", str(catalogue),
-        "--reason", "Agreement ended early by the university",
-    ])
+    outcome = CliRunner().invoke(
+        main,
+        [
+            "retract",
+            result.release_id,
+            "--catalogue",
+            str(catalogue),
+            "--reason",
+            "Agreement ended early by the university",
+        ],
+    )
     assert outcome.exit_code == 0, outcome.output
     assert not (catalogue / "extracts" / result.release_id).exists()
     kept = catalogue / "retracted" / result.release_id
@@ -107,14 +122,22 @@ def test_withdrawn_extract_moves_aside_and_the_register_says_so(demo_workspace):
     assert json.loads((kept / "retraction.json").read_text())["reason"].startswith("Agreement")
     entries = json.loads(register.read_text())["entries"]
     assert entries[: len(issued)] == issued  # earlier rows never change
-    [withdrawal] = entries[len(issued):]
+    [withdrawal] = entries[len(issued) :]
     assert withdrawal["release_id"] == result.release_id
     assert withdrawal["withdrawal_reason"] == "Agreement ended early by the university"
     assert withdrawal["withdrawn_on"] and withdrawal["agreement_reference"] == "DSA-TEST-001"
     assert "Agreement ended early" in (catalogue / "registers" / "data-sharing.csv").read_text()
-    again = CliRunner().invoke(main, [
-        "retract", result.release_id, "--catalogue", str(catalogue), "--reason", "twice",
-    ])
+    again = CliRunner().invoke(
+        main,
+        [
+            "retract",
+            result.release_id,
+            "--catalogue",
+            str(catalogue),
+            "--reason",
+            "twice",
+        ],
+    )
     assert again.exit_code != 0 and "not published" in again.output
 
 
@@ -154,20 +177,29 @@ def test_default_limits_refuse_a_revealing_extract_with_exit_3(demo_workspace):
     }
 
 
+def dp_extract_config(rho: float = 1) -> dict:
+    """A DP extract of the dataset ``three``, which the caller registers with lifetime ρ = 3."""
+    config = extract_config(synthesiser="dp_mst", budget={"rho": rho})
+    config["source"]["dataset"] = "three"
+    return config
+
+
 def test_dp_extract_draws_on_the_ledger_and_refuses_an_overspend(demo_workspace):
-    config = extract_config(synthesiser="dp_mst", budget={"rho": 1, "lifetime": 3})
+    register(demo_workspace / "catalogue", "three", rho=3)
+    config = dp_extract_config()
     result = run(demo_workspace, config)
     manifest = json.loads((result.release_dir / "manifest.json").read_text())
     assert manifest["privacy"]["rho"] == "1"
     bins = manifest["extract"]["numeric_bins"]["rent_arrears_gbp"]
     assert bins["source"].startswith("ten equal-width") and bins["edges"][-1] == 25000
-    assert manifest["extract"]["synthesiser"]["seed"] is None
+    assert "seed" not in manifest["extract"]["synthesiser"]  # DP synthesis is never seeded
     ledger = Ledger(default_ledger_path(demo_workspace / "catalogue"))
-    dataset = "residents"
+    dataset = "three"
     assert ledger.status(dataset).spent.value == 1
+    assert manifest["budget"] == ledger.charge_of(result.release_id).statement()
     run(demo_workspace, config, "second.yaml")
     assert ledger.status(dataset).spent.value == 2
-    greedy = extract_config(synthesiser="dp_mst", budget={"rho": 2, "lifetime": 3})
+    greedy = dp_extract_config(rho=2)
     before = tree_snapshot(demo_workspace / "catalogue")
     with pytest.raises(BudgetError):
         run(demo_workspace, greedy, "greedy.yaml")
@@ -176,13 +208,19 @@ def test_dp_extract_draws_on_the_ledger_and_refuses_an_overspend(demo_workspace)
 
 
 def test_refused_dp_extract_charges_nothing(demo_workspace):
-    config = extract_config(synthesiser="dp_mst", budget={"rho": 1, "lifetime": 3})
-    config["release"]["gate"] = {"max_attack_advantage": 0.0, "max_unique_reproduced": 0,
-                                 "max_exact_match_share": 0.0, "dcr_margin": 0.0}
+    register(demo_workspace / "catalogue", "three", rho=3)
+    config = dp_extract_config()
+    config["release"]["gate"] = {
+        "max_attack_advantage": 0.0,
+        "max_unique_reproduced": 0,
+        "max_exact_match_share": 0.0,
+        "dcr_margin": 0.0,
+    }
     with pytest.raises(DisclosureError):
         run(demo_workspace, config)
     ledger = Ledger(default_ledger_path(demo_workspace / "catalogue"))
-    assert ledger.status("residents").spent.value == 0
+    status = ledger.status("three")
+    assert status.spent.value == 0 and status.in_flight.value == 0
 
 
 @pytest.mark.parametrize(
@@ -198,8 +236,18 @@ def test_refused_dp_extract_charges_nothing(demo_workspace):
         ({"synthesiser": "dp_aim"}, "budget"),
         ({"synthesiser": "dp_mst", "seed": 4, "budget": {"rho": 1}}, "never seeded"),
         ({"budget": {"rho": 1}}, "remove budget"),
-        ({"recipient": {"organisation": "Uni", "purpose": "x" * 20, "legal_basis": "public task",
-                        "agreement": "DSA-1", "expires": "2001-01-01"}}, "in the past"),
+        (
+            {
+                "recipient": {
+                    "organisation": "Uni",
+                    "purpose": "x" * 20,
+                    "legal_basis": "public task",
+                    "agreement": "DSA-1",
+                    "expires": "2001-01-01",
+                }
+            },
+            "in the past",
+        ),
     ],
 )
 def test_bad_extract_configs_name_the_key(demo_workspace, release, words):
@@ -217,7 +265,7 @@ def test_bad_extract_configs_name_the_key(demo_workspace, release, words):
 
 
 def test_check_runs_the_extract_gate_without_staging_or_charging(demo_workspace):
-    config = extract_config(synthesiser="dp_mst", budget={"rho": 1, "lifetime": 3})
+    config = extract_config(synthesiser="dp_mst", budget={"rho": 1})
     path = demo_workspace / "check.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     plan = CliRunner().invoke(main, ["plan", str(path)])
@@ -227,8 +275,8 @@ def test_check_runs_the_extract_gate_without_staging_or_charging(demo_workspace)
     assert list((demo_workspace / "reports").glob("*/risk-report.md"))
     catalogue = demo_workspace / "catalogue"
     assert not list(catalogue.glob("staging/*")) and not list(catalogue.glob("extracts/*"))
-    ledger_path = default_ledger_path(catalogue)
-    assert not ledger_path.exists() or Ledger(ledger_path).status("residents").spent.value == 0
+    status = Ledger(default_ledger_path(catalogue)).status("residents")
+    assert status.spent.value == 0 and status.in_flight.value == 0
 
 
 @pytest.mark.parametrize(

@@ -233,13 +233,18 @@ def test_booleans_compare_as_lower_case_text(residents, bundle, tmp_path):
     assert wrong.undeclared["council_tax_support"].examples == ("false", "true")
 
 
-def test_missing_category_values_are_counted_and_left_out(residents, bundle, tmp_path):
+def test_missing_category_values_are_an_error_unless_dropped(residents, bundle, tmp_path):
     frame = residents.head(500).copy()
     frame.loc[[1, 2, 40], "service"] = None
-    result = aggregate(write(frame, tmp_path, "csv"), bundle)
-    assert result.missing_category_rows == 3
-    np.testing.assert_array_equal(result.counts, pandas_counts(frame, bundle, SERVICE)[0])
-    result.raise_for_data_errors("records.csv")  # not an error
+    path = write(frame, tmp_path, "csv")
+    result = aggregate(path, bundle)
+    assert result.empty_rows == 3 and result.empty["service"].examples == (1, 2, 40)
+    with pytest.raises(DataError, match=r"column 'service' is empty in 3 row\(s\)[\s\S]*on_inv"):
+        result.raise_for_data_errors("records.csv")
+    dropped = aggregate(path, bundle, drop_empty=["service"])
+    assert dropped.dropped == {"service": 3}
+    np.testing.assert_array_equal(dropped.counts, pandas_counts(frame, bundle, SERVICE)[0])
+    dropped.raise_for_data_errors("records.csv")  # left out, as the config allows
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])

@@ -74,7 +74,7 @@ def test_duplicate_key_rejected_with_both_lines(write_config):
 def test_negative_budget_rejected(write_config):
     config = minimal_config()
     config["release"]["budget"] = {"rho": -1}
-    with pytest.raises(ConfigError, match="must not be negative"):
+    with pytest.raises(ConfigError, match=r"release.budget.rho: must be more than 0, not negative"):
         load_config(write_config(config))
 
 

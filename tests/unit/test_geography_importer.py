@@ -118,23 +118,38 @@ def test_wider_boundary_files_are_filtered_and_reported(
 ) -> None:
     lookup = _lookup(small, tmp_path)
     lsoa_file = _boundary(demo, "lsoa", small, tmp_path / "lsoa.parquet")
-    ward = demo.boundaries["ward"][["code", "geometry"]].rename(columns={"code": "WD22CD"})
-    first_ward = sorted(small["wd22cd"].unique())[0]
-    ward[ward["WD22CD"] != first_ward].to_file(tmp_path / "ward.geojson")
+    ward_file = _boundary(demo, "ward", small, tmp_path / "ward.geojson")
     report = import_bundle(
-        lookup, tmp_path / "out",
-        boundaries={"lsoa": lsoa_file, "ward": tmp_path / "ward.geojson"},
-    )  # fmt: skip
+        lookup, tmp_path / "out", boundaries={"lsoa": lsoa_file, "ward": ward_file}
+    )
     assert report.polygons["lsoa"] == small["lsoa21cd"].nunique()
     assert report.dropped_features["lsoa"] == len(demo.boundaries["lsoa"]) - report.polygons["lsoa"]
-    assert report.missing_codes["ward"] == [first_ward]
-    assert any(first_ward in warning for warning in report.warnings)
+    assert report.missing_codes["ward"] == []
     assert "dropped" in report.summary()
     # Borough polygon dissolved from the LSOAs (the finest nested level supplied).
     assert report.polygons["borough"] == 1 and report.polygons["msoa"] == 3
     bundle = GeographyBundle.load(report.bundle_path)
     lsoas = shapely.union_all(bundle.boundaries["lsoa"].geometry.array)
     assert bundle.boundaries["borough"].geometry.iloc[0].symmetric_difference(lsoas).area < 1e-12
+
+
+def test_boundaries_missing_an_area_of_the_lookup_are_an_error(
+    demo: GeographyBundle, small: pd.DataFrame, tmp_path: Path
+) -> None:
+    ward = demo.boundaries["ward"][["code", "geometry"]].rename(columns={"code": "WD22CD"})
+    first_ward = sorted(small["wd22cd"].unique())[0]
+    ward[ward["WD22CD"] != first_ward].to_file(tmp_path / "ward.geojson")
+    with pytest.raises(GeographyError) as error:
+        import_bundle(
+            _lookup(small, tmp_path), tmp_path / "out",
+            boundaries={"ward": tmp_path / "ward.geojson"},
+        )  # fmt: skip
+    text = str(error.value)
+    wards = small["wd22cd"].nunique()
+    assert f"1 of the lookup's {wards} wards is missing from it (e.g. {first_ward})" in text
+    assert "ward.geojson" in text and "fix: use ward boundaries of the same year" in text
+    assert "leave out --boundaries ward" in text
+    assert not (tmp_path / "out").exists()
 
 
 def test_file_without_crs_is_a_clear_error_and_can_be_declared(

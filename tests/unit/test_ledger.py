@@ -1,4 +1,8 @@
-"""The privacy ledger: budgets per dataset, reservations, refusals, and tamper detection."""
+"""The privacy ledger: budgets per dataset, reservations, refusals, and tamper detection.
+
+Populations shared by several datasets, raised lifetimes, charges and the recovery of
+abandoned reservations are in ``test_ledger_population.py``.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boroughkit.privacy.budget import Rho
 from boroughkit.errors import BudgetError, ConfigError
+from boroughkit.privacy.budget import Rho
 from boroughkit.privacy.ledger import LEDGER_FILENAME, Ledger, Reservation, default_ledger_path
+from boroughkit.privacy.owner import current_owner
 
 
 def ticking_clock(
@@ -28,10 +33,15 @@ def ticking_clock(
     return lambda: start + timedelta(minutes=next(ticks))
 
 
+def register(book: Ledger, dataset: str, lifetime: object, by: str = "alice") -> None:
+    """Register ``dataset`` with a population of its own (the only way a ledger is created)."""
+    book.register(dataset, lifetime=lifetime, by=by, reason="DPIA-TEST: test budget")  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:
     book = Ledger(tmp_path / "catalogue" / LEDGER_FILENAME, clock=ticking_clock(), user="tester")
-    book.init("council-tax", Rho(1), by="alice")
+    register(book, "council-tax", Rho(1))
     return book
 
 
@@ -54,16 +64,18 @@ REGUARD = (
 )
 
 
-def test_default_path_is_inside_the_catalogue(tmp_path: Path) -> None:
+def test_default_path_is_beside_the_catalogue(tmp_path: Path) -> None:
     assert default_ledger_path(tmp_path / "cat") == tmp_path / "cat.privacy-ledger.sqlite"
 
 
 def test_new_dataset_has_its_whole_budget(ledger: Ledger) -> None:
     status = ledger.status("council-tax")
     assert (status.total, status.spent, status.in_flight, status.remaining) == (1, 0, 0, 1)
-    assert ledger.datasets() == ["council-tax"]
-    assert ledger.has_dataset("council-tax") and not ledger.has_dataset("housing")
-    assert [entry.kind for entry in status.entries] == ["init"]
+    assert ledger.datasets() == ["council-tax"] and ledger.populations() == ["council-tax"]
+    assert status.population == "council-tax" and status.datasets == ("council-tax",)
+    assert ledger.population_of("council-tax") == "council-tax"
+    assert [entry.kind for entry in status.entries] == ["register"]
+    assert status.entries[0].reason == "DPIA-TEST: test budget"
 
 
 def test_reserve_commit_and_cancel_move_budget(ledger: Ledger) -> None:
@@ -78,7 +90,7 @@ def test_reserve_commit_and_cancel_move_budget(ledger: Ledger) -> None:
     assert (status.spent, status.in_flight, status.remaining) == (Rho("0.3"), 0, Rho("0.7"))
     assert (first.state, second.state) == ("committed", "cancelled")
     assert [entry.kind for entry in status.entries] == [
-        "init",
+        "register",
         "reserve",
         "reserve",
         "commit",
@@ -90,13 +102,15 @@ def test_reserve_commit_and_cancel_move_budget(ledger: Ledger) -> None:
 def test_entries_record_who_when_where_and_what(tmp_path: Path) -> None:
     start = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     book = Ledger(tmp_path / "l.sqlite", clock=ticking_clock(start), user="svc-publisher")
-    book.init("d", Rho("1/2"), by="alice")
+    register(book, "d", Rho("1/2"))
     book.reserve("d", "rel-7", Rho("1/8"), tables=["t1", "t2"], by="pipeline").commit()
     init, reserve, commit = book.status("d").entries
     assert (init.actor, init.rho, init.at) == ("alice", Rho("0.5"), start)
     assert reserve.release_id == "rel-7" and reserve.tables == ("t1", "t2")
     assert reserve.rho == Rho("0.125") and reserve.actor == "pipeline"
     assert reserve.os_user == "svc-publisher" and reserve.pid == os.getpid() and reserve.host
+    assert reserve.owner == current_owner() and init.owner is None and commit.owner is None
+    assert reserve.population == "d" and reserve.dataset == "d"
     assert reserve.at == start + timedelta(minutes=1) and commit.at == start + timedelta(minutes=2)
     assert [entry.seq for entry in (init, reserve, commit)] == [1, 2, 3]
     assert reserve.prev_hash == init.hash and commit.prev_hash == reserve.hash
@@ -104,7 +118,7 @@ def test_entries_record_who_when_where_and_what(tmp_path: Path) -> None:
 
 def test_naive_clock_times_are_taken_as_utc(tmp_path: Path) -> None:
     book = Ledger(tmp_path / "l.sqlite", clock=lambda: datetime(2025, 6, 1, 12, 0), user="u")
-    book.init("d", Rho(1), by="a")
+    register(book, "d", Rho(1), by="a")
     assert book.status("d").entries[0].at == datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
@@ -115,7 +129,7 @@ def test_overspend_is_refused_with_the_numbers_and_the_fix(ledger: Ledger) -> No
         ledger.reserve("council-tax", "r3", Rho("0.25"), tables=["a"], by="bob")
     text = str(caught.value)
     expected = ["requested ρ = 0.25", "spent 0.5", "in flight 0.3", "remaining 0.2", "lifetime 1"]
-    expected += ["stale-run", "ledger cancel", "ledger init", "at most 0.2"]
+    expected += ["stale-run", "ledger cancel", "ledger raise", "at most 0.2"]
     for fragment in expected:
         assert fragment in text
     assert caught.value.exit_code == 4
@@ -125,7 +139,7 @@ def test_overspend_is_refused_with_the_numbers_and_the_fix(ledger: Ledger) -> No
 
 def test_ten_exact_splits_of_a_half_are_all_accepted(tmp_path: Path) -> None:
     book = Ledger(tmp_path / "l.sqlite", user="u")
-    book.init("d", Rho.parse(0.5), by="a")
+    register(book, "d", Rho.parse(0.5), by="a")
     for name, part in Rho.parse(0.5).split({f"t{i}": 1 for i in range(10)}).items():
         book.reserve("d", name, part, tables=[name], by="a").commit()
     assert book.status("d").remaining == 0
@@ -135,12 +149,12 @@ def test_ten_exact_splits_of_a_half_are_all_accepted(tmp_path: Path) -> None:
 
 def test_float_budgets_do_not_drift(tmp_path: Path) -> None:
     book = Ledger(tmp_path / "l.sqlite", user="u")
-    book.init("d", 0.5, by="a")  # type: ignore[arg-type]
+    register(book, "d", 0.5, by="a")
     for i in range(5):
         book.reserve("d", f"r{i}", 0.1, tables=["t"], by="a").commit()  # type: ignore[arg-type]
     assert book.status("d").remaining == 0  # five float tenths are exactly a half
     other = Ledger(tmp_path / "other.sqlite", user="u")
-    other.init("d", Rho.parse(0.5), by="a")
+    register(other, "d", Rho.parse(0.5), by="a")
     with pytest.raises(BudgetError, match="would overspend"):
         other.reserve("d", "r", Rho.parse(0.5000000000000003), tables=["t"], by="a")
     other.reserve("d", "r", Rho.parse(0.5), tables=["t"], by="a")
@@ -191,26 +205,55 @@ def test_release_ids_are_not_reused_while_held_or_spent(ledger: Ledger) -> None:
     assert ledger.status("council-tax").spent == Rho("0.1")
 
 
-def test_lifetime_budget_is_set_once(ledger: Ledger) -> None:
-    with pytest.raises(BudgetError, match="refusing to set ρ = 2"):
-        ledger.init("council-tax", Rho(2), by="alice")
-    with pytest.raises(BudgetError, match="set once"):
-        ledger.init("council-tax", Rho(1), by="alice")
-    ledger.ensure("council-tax", Rho(1), by="pipeline")  # same total: nothing to do
-    with pytest.raises(BudgetError, match="already has lifetime budget ρ = 1"):
-        ledger.ensure("council-tax", Rho("1.5"), by="pipeline")
-    ledger.ensure("housing", Rho("0.5"), by="pipeline")
+def test_a_dataset_is_registered_once_and_its_lifetime_only_raised(ledger: Ledger) -> None:
+    for lifetime in (Rho(2), Rho(1), None):  # neither another budget nor the same one again
+        with pytest.raises(BudgetError, match="registered once") as caught:
+            ledger.register("council-tax", lifetime=lifetime, by="alice", reason="again")
+        assert caught.value.exit_code == 4 and "ledger raise" in caught.value.fix
+    with pytest.raises(BudgetError, match="must be larger"):
+        ledger.raise_lifetime("council-tax", Rho("1/2"), by="alice", reason="lower it")
+    with pytest.raises(BudgetError, match="must be larger"):
+        ledger.raise_lifetime("council-tax", Rho(1), by="alice", reason="the same")
+    register(ledger, "housing", Rho("0.5"))
     assert ledger.datasets() == ["council-tax", "housing"]
     assert len(ledger.status("council-tax").entries) == 1
     assert ledger.status("housing").total == Rho("0.5")
+    raised = ledger.raise_lifetime("council-tax", Rho("3/2"), by="bob", reason="DPIA-2 agreed")
+    assert (raised.kind, raised.rho, raised.actor, raised.reason) == (
+        "raise",
+        Rho("1.5"),
+        "bob",
+        "DPIA-2 agreed",
+    )
+    assert ledger.status("council-tax").total == Rho("1.5")
+    assert ledger.status("housing").total == Rho("0.5")  # another population is untouched
 
 
-def test_unknown_dataset_says_how_to_create_it(ledger: Ledger) -> None:
-    with pytest.raises(BudgetError, match="ledger init") as caught:
+def test_unknown_dataset_says_how_to_register_it(ledger: Ledger) -> None:
+    with pytest.raises(BudgetError, match="not registered") as caught:
         ledger.reserve("housing", "r1", Rho("0.1"), tables=["a"], by="bob")
-    assert "housing" in str(caught.value)
+    assert "housing" in str(caught.value) and "ledger init" in caught.value.fix
+    assert caught.value.exit_code == 4
     with pytest.raises(BudgetError, match="no lifetime budget"):
         ledger.status("housing")
+    with pytest.raises(BudgetError, match="not registered"):
+        ledger.population_of("housing")
+    with pytest.raises(BudgetError, match="no lifetime budget"):
+        ledger.raise_lifetime("housing", Rho(2), by="alice", reason="x")
+    assert len(ledger.entries()) == 1  # nothing was written
+
+
+def test_a_new_population_needs_its_lifetime(tmp_path: Path) -> None:
+    book = Ledger(tmp_path / "l.sqlite", user="u")
+    with pytest.raises(ConfigError, match="is new: give its lifetime"):
+        book.register("d", lifetime=None, by="a", reason="r")
+    with pytest.raises(ConfigError, match="positive"):
+        book.register("d", lifetime=Rho(0), by="a", reason="r")
+    assert not book.path.exists()  # a refused registration creates no file
+    register(book, "d", Rho(1))
+    with pytest.raises(ConfigError, match="is new: give its lifetime"):
+        book.register("e", lifetime=None, by="a", reason="r", population="others")
+    assert book.datasets() == ["d"]
 
 
 @pytest.mark.parametrize(
@@ -220,8 +263,14 @@ def test_unknown_dataset_says_how_to_create_it(ledger: Ledger) -> None:
         (lambda b: b.reserve("council-tax", "r", "-1", tables=["a"], by="x"), "invalid"),
         (lambda b: b.reserve("council-tax", "r", Rho(1), tables="a", by="x"), "list of table"),
         (lambda b: b.reserve("council-tax", " ", Rho(1), tables=["a"], by="x"), "release id"),
-        (lambda b: b.init("", Rho(1), by="x"), "dataset"),
-        (lambda b: b.init("d", Rho(1), by=""), "by"),
+        (lambda b: b.register("", lifetime=Rho(1), by="x", reason="r"), "dataset"),
+        (lambda b: b.register("d", lifetime=Rho(1), by="", reason="r"), "by"),
+        (lambda b: b.register("d", lifetime=Rho(1), by="x", reason=" "), "reason"),
+        (lambda b: b.register("d", lifetime=Rho(1), by="x", reason="r" * 1001), "reason"),
+        (lambda b: b.register("d", lifetime=Rho(0), by="x", reason="r"), "positive"),
+        (lambda b: b.register("d", lifetime="-1", by="x", reason="r"), "invalid"),
+        (lambda b: b.raise_lifetime("council-tax", Rho(2), by="x", reason=""), "reason"),
+        (lambda b: b.raise_lifetime("council-tax", "abc", by="x", reason="r"), "invalid"),
         (lambda b: b.cancel_stale("council-tax", "r", reason="", by="x"), "reason"),
     ],
 )
@@ -233,27 +282,41 @@ def test_invalid_arguments_are_config_errors(
     assert len(ledger.status("council-tax").entries) == 1
 
 
-def test_reading_a_missing_ledger_does_not_create_it(tmp_path: Path) -> None:
+def test_a_missing_ledger_is_never_created_implicitly(tmp_path: Path) -> None:
     book = Ledger(tmp_path / "nowhere" / "l.sqlite")
-    assert book.datasets() == []
-    with pytest.raises(BudgetError, match="no lifetime budget"):
-        book.status("d")
-    with pytest.raises(BudgetError, match="no privacy ledger"):
-        book.verify()
+    assert book.datasets() == [] and book.populations() == []
+    assert book.recover_abandoned(by="x") == []
+    calls: list[Callable[[], object]] = [
+        lambda: book.status("d"),
+        book.verify,
+        book.entries,
+        book.charges,
+        lambda: book.charge_of("r1"),
+        lambda: book.population_of("d"),
+        lambda: book.reserve("d", "r1", Rho("0.1"), tables=["t"], by="x"),
+        lambda: book.raise_lifetime("d", Rho(2), by="x", reason="r"),
+        lambda: book.cancel_stale("d", "r1", reason="r", by="x"),
+    ]
+    for call in calls:
+        with pytest.raises(BudgetError, match="no privacy ledger") as caught:
+            call()
+        assert caught.value.exit_code == 4 and "restore it from a backup" in caught.value.fix
     assert not (tmp_path / "nowhere").exists()
+    register(book, "d", Rho(1))  # registering is the one call that creates it
+    assert book.path.exists() and book.datasets() == ["d"]
 
 
 def test_a_file_that_is_not_a_ledger_is_refused(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.sqlite"
     garbage.write_bytes(b"this is not sqlite at all" * 100)
     with pytest.raises(BudgetError, match="cannot be used"):
-        Ledger(garbage).init("d", Rho(1), by="a")
+        register(Ledger(garbage), "d", Rho(1), by="a")
     other = tmp_path / "other.sqlite"
     sql(
         other, "CREATE TABLE meta (key TEXT, value TEXT)", "INSERT INTO meta VALUES ('format', 'x')"
     )
     with pytest.raises(BudgetError, match="not a boroughkit privacy ledger"):
-        Ledger(other).init("d", Rho(1), by="a")
+        register(Ledger(other), "d", Rho(1), by="a")
 
 
 def test_edits_are_blocked_by_the_append_only_guards(ledger: Ledger) -> None:
@@ -324,7 +387,7 @@ def test_status_as_epsilon_converts_each_budget(ledger: Ledger) -> None:
 
 operations = st.lists(
     st.tuples(
-        st.sampled_from(["reserve", "commit", "cancel", "fail"]),
+        st.sampled_from(["reserve", "commit", "cancel", "fail", "raise", "recover"]),
         st.integers(0, 5),
         st.fractions(min_value=Fraction(1, 20), max_value=1, max_denominator=100),
     ),
@@ -335,19 +398,21 @@ operations = st.lists(
 @settings(max_examples=25, deadline=None)
 @given(operations)
 def test_ledger_matches_a_simple_model(steps: list[tuple[str, int, Fraction]]) -> None:
-    """Random operations: the ledger agrees with a dictionary model and never overspends."""
+    """Random operations: the ledger agrees with a dictionary model and never overspends;
+    raising the lifetime adds exactly what was asked, and recovering abandoned reservations
+    never touches those of a live process (this one)."""
     with tempfile.TemporaryDirectory() as folder:
         book = Ledger(Path(folder) / "l.sqlite", user="u")
-        book.init("d", Rho(1), by="a")
+        register(book, "d", Rho(1), by="a")
         held: dict[str, Reservation] = {}
-        committed: set[str] = set()
-        spent = Fraction(0)
+        committed: list[str] = []
+        spent, total = Fraction(0), Fraction(1)
         for action, number, cost in steps:
             release = f"r{number}"
             in_flight = sum((r.rho.value for r in held.values()), Fraction(0))
             if action in ("reserve", "fail"):
                 fits = release not in held and release not in committed
-                fits = fits and spent + in_flight + cost <= 1
+                fits = fits and spent + in_flight + cost <= total
                 try:
                     reservation = book.reserve("d", release, Rho(cost), tables=["t"], by="a")
                 except BudgetError:
@@ -359,16 +424,28 @@ def test_ledger_matches_a_simple_model(steps: list[tuple[str, int, Fraction]]) -
                     else:
                         with pytest.raises(KeyError), reservation:
                             raise KeyError(release)
+            elif action == "raise":
+                book.raise_lifetime("d", Rho(total + cost), by="a", reason="more")
+                total += cost
+            elif action == "recover":
+                assert book.recover_abandoned(by="a") == []
             elif release in held and action == "commit":
                 reservation = held.pop(release)
-                reservation.commit()
+                charge = reservation.commit()
                 spent += reservation.rho.value
-                committed.add(release)
+                committed.append(release)
+                assert (charge.release_id, charge.rho, charge.spent) == (
+                    release,
+                    reservation.rho,
+                    Rho(spent),
+                )
             elif release in held:
                 held.pop(release)
                 book.cancel_stale("d", release, reason="test", by="a")
             status = book.status("d")
-            assert status.spent == spent
+            assert status.total == total and status.spent == spent
             assert status.in_flight == sum((r.rho.value for r in held.values()), Fraction(0))
             assert status.spent + status.in_flight + status.remaining == status.total
+            assert set(status.in_flight_releases) == set(held)
         book.verify()
+        assert [charge.release_id for charge in book.charges()] == committed

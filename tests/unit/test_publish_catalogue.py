@@ -18,7 +18,6 @@ from boroughkit.publish import (
     recover_catalogue,
     retract_release,
 )
-from boroughkit.publish.explorer import public_files, resolve_public
 from boroughkit.publish.entry import (
     CatalogueEntry,
     CatalogueVersion,
@@ -26,8 +25,11 @@ from boroughkit.publish.entry import (
     ReleaseStatus,
     Retraction,
 )
+from boroughkit.publish.explorer import public_content, public_files, resolve_public
+from boroughkit.publish.schema import schema_document, schema_text
 from boroughkit.publish.state import assign_statuses
 from boroughkit.publish.transaction import CatalogueTransaction
+from boroughkit.terms import LEVELS
 from tests.helpers.publishing import stage_release
 
 
@@ -72,8 +74,10 @@ def test_publish_makes_a_new_version_with_metadata_registers_and_audit(tmp_path,
     assert "DPIA-2026-014" in (catalogue / "registers" / "transparency.html").read_text()
     catalog = json.loads((catalogue / "catalog.jsonld").read_text())
     assert [d["dct:identifier"] for d in catalog["dcat:dataset"]] == [release_id]
-    with pytest.raises(PublishError, match="already current"):
-        publish_release(catalogue, release_id)
+    before = _index(catalogue)  # publishing again changes nothing and says so (issue 12)
+    again = publish_release(catalogue, release_id)
+    assert again.status == "already published (current)" and again.version == 1
+    assert _index(catalogue) == before
 
 
 def test_a_newer_release_of_the_same_name_supersedes_without_deleting(tmp_path, demo_bundle):
@@ -229,6 +233,26 @@ def test_only_public_files_are_served_or_exported(tmp_path, demo_bundle):
     assert not any("risk-report" in name or "approval" in name for name in exported)
     with pytest.raises(ConfigError, match="not empty"):
         export_site(catalogue, out)
+
+
+def test_the_published_schema_is_served_and_exported(tmp_path, demo_bundle):
+    catalogue = tmp_path / "catalogue"
+    _publish(catalogue, demo_bundle)
+    written = json.loads((catalogue / "schema.json").read_text())
+    assert written == schema_document()
+    assert [level["id"] for level in written["levels"]] == list(LEVELS)
+    assert written["columns"]["fixed"][:3] == ["area_code", "area_name", "level"]
+    assert public_content(catalogue, "/schema.json") == (
+        "schema.json",
+        (catalogue / "schema.json").read_bytes(),
+    )
+    # A catalogue last changed before schema.json existed gets this version's schema.
+    (catalogue / "schema.json").unlink()
+    assert public_content(catalogue, "/schema.json") == ("schema.json", schema_text().encode())
+    out = tmp_path / "site"
+    count = export_site(catalogue, out)
+    assert json.loads((out / "schema.json").read_text()) == written
+    assert count == sum(1 for p in out.rglob("*") if p.is_file())
 
 
 def test_commands_name_a_missing_catalogue_and_export_the_site(tmp_path, demo_bundle):

@@ -74,7 +74,7 @@ def test_json_lists_every_check_and_every_failing_cell() -> None:
         "p% rule",
     ]
     # The id comes first: machines find a check by it, not by its sentence.
-    assert [list(check)[0] for check in data["checks"]] == ["id"] * 4
+    assert [next(iter(check)) for check in data["checks"]] == ["id"] * 4
     assert [check["id"] for check in data["checks"]] == [
         "threshold",
         "geographic-differencing",

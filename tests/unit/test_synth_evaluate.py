@@ -130,12 +130,18 @@ def test_recipient_copy_counts_no_small_group_of_real_residents(evaluation) -> N
 
     shared = for_recipient(evaluation)
     assert all(value % 10 == 0 for value in shared.rows.values())
-    for name, marginal in shared.marginals.items():
+    for marginal in shared.marginals.values():
         assert all(round(share, 3) == share for share in marginal["real"])
-        assert marginal["synthetic"] == evaluation.marginals[name]["synthetic"]
-    for attack in shared.attacks:
+        assert all(round(share, 3) == share for share in marginal["synthetic"])
+    for attack, exact in zip(shared.attacks, evaluation.attacks, strict=True):
         assert attack.trials % 10 == 0 and attack.train_successes % 10 == 0
+        # Rates and advantages come from the exact counts, rounded after.
+        assert attack.advantage == round(exact.advantage, 3)
+        assert attack.train_rate == round(exact.train_rate, 3)
     assert shared.exact_all.unique_real % 10 == 0
+    assert shared.exact_all.share == round(evaluation.exact_all.share, 3)
     assert shared.utility is not None and shared.utility.holdout_rows % 10 == 0
-    # Scores of the synthetic data are untouched.
-    assert shared.fidelity.score == evaluation.fidelity.score
+    assert shared.utility.real_accuracy == round(evaluation.utility.real_accuracy, 3)
+    # k-marginal scores to whole points, overall and per area.
+    assert shared.fidelity.score == round(evaluation.fidelity.score)
+    assert all(score == round(score) for score in shared.fidelity.per_area)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Literal
 
@@ -10,14 +11,26 @@ from pydantic import Field, field_validator, model_validator
 from boroughkit.config.common import (
     DEFAULT_LEVELS,
     BudgetConfig,
-    ExactNumber,
     Level,
     Name,
     ReleaseSection,
     Strict,
+    Weight,
     levels_in_order,
+    refuse,
 )
 from boroughkit.terms import Statistic
+
+#: The largest value bound of a sum or mean: a person's value is clipped to it, and sums of a
+#: borough's values must stay far inside 64-bit integers.
+LARGEST_VALUE_BOUND = 1_000_000_000
+#: The largest noise standard deviation any measurement may get: a table whose share of ρ is
+#: so small that its noise exceeds this would publish noise alone.
+LARGEST_NOISE_SD = 1e12
+#: The smallest share of a table's ρ any of its levels gets under the default split (finest 6,
+#: LSOA/MSOA/ward 3, borough 1: the borough's 1/16 of five levels); the exact split is the
+#: plan's (``anonymise.consistency.default_level_split``).
+_SMALLEST_DEFAULT_SHARE = Fraction(1, 16)
 
 
 class DPTableConfig(Strict):
@@ -26,8 +39,8 @@ class DPTableConfig(Strict):
     name: Name
     count_by: list[str] = Field(default_factory=list)
     levels: list[Level] = Field(default_factory=lambda: list(DEFAULT_LEVELS), min_length=1)
-    weight: ExactNumber = Fraction(1)
-    level_split: dict[Level, ExactNumber] | None = None
+    weight: Weight = Fraction(1)
+    level_split: dict[Level, Weight] | None = None
     max_categories_per_person: int = Field(default=1, ge=1, le=50)
     statistic: Statistic = "count"
     value: str | None = None
@@ -36,29 +49,78 @@ class DPTableConfig(Strict):
 
     _levels_in_order = field_validator("levels")(levels_in_order)
 
+    @field_validator("count_by")
+    @classmethod
+    def _distinct_columns(cls, count_by: list[str]) -> list[str]:
+        repeated = sorted({column for column in count_by if count_by.count(column) > 1})
+        if repeated:
+            raise refuse(f"lists {', '.join(repeated)} more than once", "list each column once")
+        return count_by
+
     @model_validator(mode="after")
     def _value_for_sums(self) -> DPTableConfig:
         if self.statistic == "count":
             if self.value is not None or self.bounds is not None:
-                raise ValueError("value and bounds are for statistic: sum or mean")
+                raise refuse(
+                    "value and bounds are for statistic: sum or mean",
+                    "remove value and bounds, or set statistic: sum or mean",
+                )
             return self
         if self.value is None or self.bounds is None:
-            raise ValueError(
+            raise refuse(
                 f"statistic {self.statistic} needs value (a numeric column) and "
-                "bounds: [lower, upper] (whole numbers, public)"
+                "bounds: [lower, upper] (whole numbers, public)",
+                "add value: COLUMN and bounds: [0, UPPER]",
             )
         lower, upper = self.bounds
         if not 0 <= lower < upper:
-            raise ValueError("bounds must satisfy 0 <= lower < upper")
+            raise refuse(
+                f"bounds [{lower}, {upper}] must satisfy 0 <= lower < upper",
+                "give bounds: [lower, upper] with 0 <= lower < upper",
+            )
+        if upper > LARGEST_VALUE_BOUND:
+            raise refuse(
+                f"bounds: the upper bound {upper:,} is above {LARGEST_VALUE_BOUND:,}, "
+                "the largest allowed",
+                "give a public upper bound a person's value will rarely exceed "
+                "(values above it are clipped)",
+            )
         return self
 
     @model_validator(mode="after")
     def _split_covers_levels(self) -> DPTableConfig:
         if self.level_split is not None:
-            missing = [level for level in self.levels if not self.level_split.get(level)]
+            missing = [level for level in self.levels if level not in self.level_split]
             if missing:
-                raise ValueError(f"level_split needs a positive share for {', '.join(missing)}")
+                raise refuse(
+                    f"level_split needs a positive share for {', '.join(missing)}",
+                    "give a share for every level in levels, e.g. {oa: 6, ward: 3, borough: 1}",
+                )
+            extra = [level for level in self.level_split if level not in self.levels]
+            if extra:
+                raise refuse(
+                    f"level_split gives a share for {', '.join(extra)}, which is not "
+                    f"in levels ({', '.join(self.levels)})",
+                    "remove that share, or add the level to levels",
+                )
         return self
+
+    def largest_noise_sd(self, rho: Fraction) -> float:
+        """At least the largest noise sd of this table's levels when it gets ``rho`` (an upper
+        bound where the default level split applies)."""
+        if self.level_split is not None:
+            share = min(self.level_split.values()) / sum(self.level_split.values())
+        else:
+            share = _SMALLEST_DEFAULT_SHARE
+        k, m = self.max_categories_per_person, self.max_rows_per_person
+        if self.statistic == "count":
+            sensitivity_squared = k
+        else:
+            assert self.bounds is not None
+            sensitivity_squared = max(m * m, (m * max(map(abs, self.bounds))) ** 2)
+            rho = rho / 2  # a mean measures a count and a sum; a sum alone is no worse
+        level_rho = rho * share
+        return math.sqrt(sensitivity_squared / (2 * float(level_rho)))
 
 
 class DPTablesRelease(ReleaseSection):
@@ -73,5 +135,22 @@ class DPTablesRelease(ReleaseSection):
     def _unique_names(cls, tables: list[DPTableConfig]) -> list[DPTableConfig]:
         names = [table.name for table in tables]
         if len(set(names)) != len(names):
-            raise ValueError("two tables share a name")
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            raise refuse(
+                f"two tables share the name {', '.join(repeated)}", "give each table its own name"
+            )
         return tables
+
+    @model_validator(mode="after")
+    def _noise_within_reason(self) -> DPTablesRelease:
+        total_weight = sum(table.weight for table in self.tables)
+        for table in self.tables:
+            rho = self.budget.rho.value * table.weight / total_weight
+            sd = table.largest_noise_sd(rho)
+            if sd > LARGEST_NOISE_SD:
+                raise refuse(
+                    f"table '{table.name}' gets so little of rho (weight, level_split) that "
+                    f"its noise would have a standard deviation over {LARGEST_NOISE_SD:,.0f}",
+                    "give the table a larger weight or share, or the release a larger rho",
+                )
+        return self

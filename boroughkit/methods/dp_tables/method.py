@@ -45,9 +45,14 @@ class DPTables:
         """Shares of ρ per table and level, with OpenDP's calibrated noise scales."""
         release = self._release(loaded.config)
         steps = ("load", "geocode", self.name, "disclosure gate", "stage for approval")
-        lifetime = release.budget.lifetime
-        return Plan(loaded, self.name, steps, release.budget.rho, lifetime=lifetime,
-                    tables=planning.table_plans(release), release_method=self)
+        return Plan(
+            loaded,
+            self.name,
+            steps,
+            release.budget.rho,
+            tables=planning.table_plans(release),
+            release_method=self,
+        )
 
     def preview(self, plan: Plan, bundle: GeographyBundle) -> Plan:
         """The expected ``moe95`` of every level after reconciliation."""
@@ -59,8 +64,12 @@ class DPTables:
 
     def needed_columns(self, config: PipelineConfig) -> list[str]:
         """The tables' category and value columns."""
-        return [column for table in self._release(config).tables
-                for column in (*table.count_by, table.value) if column]
+        return [
+            column
+            for table in self._release(config).tables
+            for column in (*table.count_by, table.value)
+            if column
+        ]
 
     def manifest_section(self, plan: Plan) -> dict[str, Any]:
         """The zCDP guarantee and the plain statement every file carries."""
@@ -73,5 +82,6 @@ class DPTables:
     def prepare(self, job: ReleaseJob) -> PreparedTables:
         """Open the records (streamed by DuckDB where possible, else loaded and geocoded)."""
         source = table_source(job, self.needed_columns(job.config))
-        return PreparedTables(job, source, self.manifest_section(job.plan),
-                              self.gate_checks(job.plan))
+        return PreparedTables(
+            job, source, self.manifest_section(job.plan), self.gate_checks(job.plan)
+        )

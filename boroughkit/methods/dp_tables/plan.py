@@ -48,17 +48,27 @@ def table_plan(table: DPTableConfig, rho: Rho) -> TablePlan:
         measures = (_measure("count", table, half), _measure("sum", table, half))
     else:
         measures = (_measure("count" if table.statistic == "count" else "sum", table, rho),)
-    return TablePlan(table.name, tuple(table.count_by), table.statistic,
-                     table.max_categories_per_person, table.max_rows_per_person, table.value,
-                     table.bounds, rho, measures)
+    return TablePlan(
+        table.name,
+        tuple(table.count_by),
+        table.statistic,
+        table.max_categories_per_person,
+        table.max_rows_per_person,
+        table.value,
+        table.bounds,
+        rho,
+        measures,
+    )
 
 
 def table_plans(release: DPTablesRelease) -> tuple[TablePlan, ...]:
     """Every table's plan, the release's ρ shared in proportion to the tables' weights."""
     total_weight = sum(table.weight for table in release.tables)
     rho = Rho.parse(release.budget.rho)
-    return tuple(table_plan(table, Rho.parse(rho * Fraction(table.weight) / total_weight))
-                 for table in release.tables)
+    return tuple(
+        table_plan(table, Rho.parse(rho * Fraction(table.weight) / total_weight))
+        for table in release.tables
+    )
 
 
 def preview(tables: tuple[TablePlan, ...], lookup: pd.DataFrame) -> tuple[TablePlan, ...]:
@@ -66,8 +76,9 @@ def preview(tables: tuple[TablePlan, ...], lookup: pd.DataFrame) -> tuple[TableP
     previewed = []
     for table in tables:
         measures = tuple(
-            measure.with_moe95(expected_moe95(lookup, {lp.level: lp.sigma
-                                                       for lp in measure.levels}))
+            measure.with_moe95(
+                expected_moe95(lookup, {lp.level: lp.sigma for lp in measure.levels})
+            )
             for measure in table.measures
         )
         previewed.append(replace(table, measures=measures))

@@ -32,12 +32,28 @@ def protect_tables(job: ReleaseJob, frame: pd.DataFrame) -> list[ReleasedTable]:
     tables = []
     for table in plan.tables:
         grid = counts.category_grid(table.count_by, declared)
-        released = release_dp_table(frame, index=index, lookup=lookup, plan=table, grid=grid,
-                                    person=config.source.privacy_unit, rng=rng,
-                                    source=str(job.source))
-        frames: dict[str, pd.DataFrame] = {level.level: level_frame(released, level.level) for level in table.levels}
-        tables.append(ReleasedTable(table.name, grid.columns, table.statistic, frames,
-                                    table_details(table, grid, released)))
+        released = release_dp_table(
+            frame,
+            index=index,
+            lookup=lookup,
+            plan=table,
+            grid=grid,
+            person=config.source.privacy_unit,
+            rng=rng,
+            source=str(job.source),
+        )
+        frames: dict[str, pd.DataFrame] = {
+            level.level: level_frame(released, level.level) for level in table.levels
+        }
+        tables.append(
+            ReleasedTable(
+                table.name,
+                grid.columns,
+                table.statistic,
+                frames,
+                table_details(table, grid, released),
+            )
+        )
     return tables
 
 
@@ -52,8 +68,9 @@ def lookup_codes(index: AreaIndex) -> pd.DataFrame:
     ).assign(oa_code=oa.to_numpy())
 
 
-def table_details(table: TablePlan, grid: counts.CategoryGrid,
-                  released: TableRelease) -> dict[str, Any]:
+def table_details(
+    table: TablePlan, grid: counts.CategoryGrid, released: TableRelease
+) -> dict[str, Any]:
     """The manifest's entry for one table: bounds, budget and noise of every level."""
     bounds: dict[str, Any] = {
         "max_categories_per_person": table.max_categories_per_person,

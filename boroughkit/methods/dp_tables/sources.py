@@ -7,46 +7,54 @@ from typing import Any
 
 import pandas as pd
 
+from boroughkit.anonymise.aggregate_files import open_records
 from boroughkit.anonymise.released import ReleasedTable
-from boroughkit.errors import DataError
+from boroughkit.methods.dp_tables.config import DPTablesRelease
 from boroughkit.methods.dp_tables.release import protect_tables
 from boroughkit.methods.dp_tables.streaming import (
-    StreamFacts,
+    aggregate_tables,
     can_stream,
-    identifier_secrets,
-    populations_from_stream,
-    stream_release,
+    release_aggregated,
+    stream_secrets,
 )
+from boroughkit.release.gating import require_population_figures
 from boroughkit.release.job import ReleaseJob
+from boroughkit.release.load import ValueRules, value_rules
 from boroughkit.release.manifest import InputFacts
-from boroughkit.release.records import LoadedRecords
+from boroughkit.release.populations import published_populations
+from boroughkit.release.records import LoadedRecords, needed_columns
 from boroughkit.release.tables import InMemoryTables, TableSource
 
 
 class StreamedTables:
-    """Records reduced by DuckDB straight from the file (large inputs)."""
+    """Records reduced by DuckDB straight from the file (large inputs).
 
-    def __init__(self, job: ReleaseJob) -> None:
+    The file is read, and its data errors raised, when this is made (in the method's
+    ``prepare``, before any budget is reserved); :meth:`tables` only draws the noise.
+    """
+
+    def __init__(self, job: ReleaseJob, rules: ValueRules | None = None) -> None:
         self.job = job
-        self.facts = InputFacts(0, 0, {})
-        self._stream: StreamFacts | None = None
+        self._aggregated, stream = aggregate_tables(job, rules)
+        self.facts = InputFacts(
+            stream.input_rows,
+            stream.opted_out_rows,
+            stream.unmatched,
+            stream.dropped_rows,
+            stream.dropped,
+        )
 
     def tables(self) -> list[ReleasedTable]:
-        """Aggregate in DuckDB, then measure and reconcile each table."""
-        tables, stream = stream_release(self.job)
-        self._stream = stream
-        self.facts = InputFacts(stream.input_rows, stream.opted_out_rows, stream.unmatched)
-        return tables
+        """Measure and reconcile each table aggregated from the file."""
+        return release_aggregated(self.job, self._aggregated)
 
     def evidence(self, paths: list[Path], levels: list[str]) -> tuple[Any, pd.DataFrame]:
-        """Identifier values found in the outputs, the canary, and area populations."""
-        assert self._stream is not None, "tables() runs first"
-        secrets: dict[str, list[Any]] = dict(identifier_secrets(self.job.plan, self.job.source,
-                                                                paths))
-        canary = self.job.config.disclosure.canary
-        if canary:
-            secrets["canary"] = [canary]
-        return secrets, populations_from_stream(self.job.bundle, levels, self._stream)
+        """The input's identifier values (read by DuckDB) and the canary, as the in-memory
+        path collects them, and the areas' public populations."""
+        return (
+            stream_secrets(self.job.plan, self.job.source),
+            published_populations(self.job.plan.loaded, self.job.bundle, levels),
+        )
 
     @property
     def frame(self) -> pd.DataFrame | None:
@@ -55,10 +63,28 @@ class StreamedTables:
 
 
 def table_source(job: ReleaseJob, method_columns: list[str]) -> TableSource:
-    """Stream when DuckDB can read the records and place them by OA code; otherwise load."""
-    if can_stream(job.plan, job.source):
-        if not job.source.exists():
-            raise DataError(f"{job.source}: file not found", fix="check source.path (relative "
-                            "paths are resolved against the config file's folder)")
-        return StreamedTables(job)
-    return InMemoryTables(LoadedRecords(job, method_columns), protect_tables)
+    """Stream when DuckDB can read the records and place them by OA code; otherwise load.
+    Either way, a missing public population figure refuses the run before any record is read."""
+    require_population_figures(
+        job, sorted({level.level for table in job.plan.tables for level in table.levels})
+    )
+    rules = table_rules(job, method_columns)
+    # Numbers to check (a declared integer or number column among those read) are checked in
+    # memory only.
+    if not rules.numbers and can_stream(job.plan, job.source):
+        open_records(job.source)  # a path that cannot be opened says why, on either path
+        return StreamedTables(job, rules)
+    return InMemoryTables(LoadedRecords(job, method_columns, rules), protect_tables)
+
+
+def table_rules(job: ReleaseJob, method_columns: list[str]) -> ValueRules:
+    """The value rules of a dp-tables run, the same on both paths: every ``count_by`` column
+    must hold a value, and every summed ``value`` must be a finite number."""
+    release = job.config.release
+    assert isinstance(release, DPTablesRelease)
+    return value_rules(
+        job.config.source,
+        needed_columns(job.config, method_columns),
+        categories=[column for table in release.tables for column in table.count_by],
+        numbers=[table.value for table in release.tables if table.value],
+    )

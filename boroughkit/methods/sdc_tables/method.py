@@ -12,6 +12,7 @@ from boroughkit.methods.sdc_tables.config import SDCTablesRelease
 from boroughkit.methods.sdc_tables.release import manifest_section, protect_tables, sdc_release
 from boroughkit.privacy.budget import Rho
 from boroughkit.release.columns import check_declared_categories
+from boroughkit.release.gating import require_population_figures
 from boroughkit.release.job import ReleaseJob
 from boroughkit.release.plan import Plan
 from boroughkit.release.records import LoadedRecords
@@ -46,8 +47,11 @@ class SDCTables:
         """The ptable, threshold, rounding and tables in words."""
         release = sdc_release(plan.loaded.config.release)
         parameters = release.ptable_parameters
-        source = (str(release.ptable) if release.ptable else
-                  f"generated (D={parameters.D}, V={parameters.V}, js={parameters.js})")
+        source = (
+            str(release.ptable)
+            if release.ptable
+            else f"generated (D={parameters.D}, V={parameters.V}, js={parameters.js})"
+        )
         lines = [
             f"Release '{plan.loaded.config.name}' (sdc-tables): ONS cell-key perturbation",
             "Steps: " + " → ".join(plan.steps),
@@ -57,15 +61,13 @@ class SDCTables:
         ]
         for table in release.tables:
             by = ", ".join(table.count_by) or "(area only)"
-            lines.append(f"Table {table.name}: counts by area × {by} at "
-                         f"{', '.join(table.levels)}")
+            lines.append(f"Table {table.name}: counts by area × {by} at {', '.join(table.levels)}")
         lines += ["", "No privacy budget is used; nothing has been read."]
         return "\n".join(lines)
 
     def needed_columns(self, config: PipelineConfig) -> list[str]:
         """The tables' category columns."""
-        return [column for table in sdc_release(config.release).tables
-                for column in table.count_by]
+        return [column for table in sdc_release(config.release).tables for column in table.count_by]
 
     def manifest_section(self, plan: Plan) -> dict[str, Any]:
         """The cell-key method, threshold and rounding base."""
@@ -76,7 +78,22 @@ class SDCTables:
         return []
 
     def prepare(self, job: ReleaseJob) -> PreparedTables:
-        """Load and geocode the records (record keys need every person's row)."""
+        """Load and geocode the records (record keys need every person's row), once the
+        published areas are known to have public population figures."""
+        require_population_figures(
+            job,
+            sorted(
+                {
+                    level
+                    for table in sdc_release(job.config.release).tables
+                    for level in table.levels
+                }
+            ),
+        )
         records = LoadedRecords(job, self.needed_columns(job.config))
-        return PreparedTables(job, InMemoryTables(records, protect_tables),
-                              self.manifest_section(job.plan), self.gate_checks(job.plan))
+        return PreparedTables(
+            job,
+            InMemoryTables(records, protect_tables),
+            self.manifest_section(job.plan),
+            self.gate_checks(job.plan),
+        )

@@ -24,17 +24,26 @@ from boroughkit.disclosure.tables import SUPPRESSED, CellTable
 from boroughkit.geography.bundle import GeographyBundle
 
 
-def protect(tables: list[ReleasedTable], records: pd.DataFrame, person: str,
-            bundle: GeographyBundle,
-            settings: RuleSettings) -> tuple[list[ReleasedTable], list[CheckResult]]:
+def protect(
+    tables: list[ReleasedTable],
+    records: pd.DataFrame,
+    person: str,
+    bundle: GeographyBundle,
+    settings: RuleSettings,
+) -> tuple[list[ReleasedTable], list[CheckResult]]:
     """Tables with primary and secondary suppression applied, and the checks that say so."""
     cells = CellTable.from_frame(_cells(tables, records, person, bundle), source="release")
-    primary, rule_checks = apply_rules(cells, settings,
-                                       area_populations=area_populations(bundle.lookup))
+    primary, rule_checks = apply_rules(
+        cells, settings, area_populations=area_populations(bundle.lookup)
+    )
     if not primary.suppressed.any():
-        nothing = CheckResult("Suppression that holds", True,
-                              "No cell is suppressed, so no cell can be recovered from others.",
-                              rationale="an intruder subtracts published cells from totals")
+        nothing = CheckResult(
+            "Suppression that holds",
+            True,
+            "No cell is suppressed, so no cell can be recovered from others.",
+            id="secondary-suppression",
+            rationale="an intruder subtracts published cells from totals",
+        )
         return tables, [*rule_checks, nothing]
     secondary = secondary_suppression(primary, bundle.lookup, settings, prune_limit=40)
     protected = _apply(tables, secondary.cells.frame)
@@ -49,8 +58,9 @@ def _key(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     return labels.agg(" / ".join, axis=1).where(~total, TOTAL)
 
 
-def _cells(tables: list[ReleasedTable], records: pd.DataFrame, person: str,
-           bundle: GeographyBundle) -> pd.DataFrame:
+def _cells(
+    tables: list[ReleasedTable], records: pd.DataFrame, person: str, bundle: GeographyBundle
+) -> pd.DataFrame:
     frames = []
     for table in tables:
         columns = table.category_columns
@@ -64,28 +74,52 @@ def _cells(tables: list[ReleasedTable], records: pd.DataFrame, person: str,
             truth = by_cell.groupby(["area_code", _key(by_cell, columns)]).size()
             totals = scoped.drop_duplicates([person, "area_code"]).groupby("area_code").size()
             keys = _key(published, columns)
-            value = [truth.get((a, k), 0) if k != TOTAL else totals.get(a, 0)
-                     for a, k in zip(published["area_code"], keys, strict=True)]
-            frames.append(pd.DataFrame({
-                "table": table.name, "level": level, "area_code": published["area_code"],
-                "category": keys, "value": value,
-                "status": np.where(published["status"] == SUPPRESSED, SUPPRESSED, "published"),
-                "rule": np.where(published["status"] == SUPPRESSED, "cell-key threshold", ""),
-            }))
+            value = [
+                truth.get((a, k), 0) if k != TOTAL else totals.get(a, 0)
+                for a, k in zip(published["area_code"], keys, strict=True)
+            ]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "table": table.name,
+                        "level": level,
+                        "area_code": published["area_code"],
+                        "category": keys,
+                        "value": value,
+                        "status": np.where(
+                            published["status"] == SUPPRESSED, SUPPRESSED, "published"
+                        ),
+                        "rule": np.where(
+                            published["status"] == SUPPRESSED, "cell-key threshold", ""
+                        ),
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
 def _apply(tables: list[ReleasedTable], cells: pd.DataFrame) -> list[ReleasedTable]:
     suppressed = cells[cells["status"] == SUPPRESSED]
-    hidden = set(zip(suppressed["table"], suppressed["level"], suppressed["area_code"],
-                     suppressed["category"], strict=True))
+    hidden = set(
+        zip(
+            suppressed["table"],
+            suppressed["level"],
+            suppressed["area_code"],
+            suppressed["category"],
+            strict=True,
+        )
+    )
     result = []
     for table in tables:
         frames = {}
         for level, frame in table.frames.items():
             keys = _key(frame, table.category_columns)
-            mask = np.array([(table.name, level, a, k) in hidden
-                             for a, k in zip(frame["area_code"], keys, strict=True)])
+            mask = np.array(
+                [
+                    (table.name, level, a, k) in hidden
+                    for a, k in zip(frame["area_code"], keys, strict=True)
+                ]
+            )
             frame = frame.copy()
             frame["count"] = frame["count"].astype("Int64").mask(mask)
             frame["status"] = np.where(mask, SUPPRESSED, frame["status"])

@@ -40,20 +40,29 @@ def protect_tables(job: ReleaseJob, frame: pd.DataFrame) -> list[ReleasedTable]:
     release = sdc_release(config.release)
     index = AreaIndex.from_bundle(job.bundle)
     declared = {name: column.values for name, column in config.source.columns.items()}
-    store = KeyStore(loaded.resolve(release.key_store) if release.key_store
-                     else default_key_store(job.catalogue, job.dataset))
+    store = KeyStore(
+        loaded.resolve(release.key_store)
+        if release.key_store
+        else default_key_store(job.catalogue, job.dataset)
+    )
     ptable = ptable_for(release, loaded)
     person = config.source.privacy_unit
     tables = [
-        release_sdc_table(frame, name=table.name,
-                          grid=counts.category_grid(table.count_by, declared),
-                          levels=list(table.levels), index=index, person=person, keys=store,
-                          ptable=ptable, threshold=release.threshold,
-                          rounding_base=release.rounding_base)
+        release_sdc_table(
+            frame,
+            name=table.name,
+            grid=counts.category_grid(table.count_by, declared),
+            levels=list(table.levels),
+            index=index,
+            person=person,
+            keys=store,
+            ptable=ptable,
+            threshold=release.threshold,
+            rounding_base=release.rounding_base,
+        )
         for table in release.tables
     ]
-    protected, checks = protect(tables, frame, person, job.bundle,
-                                rule_settings(config.disclosure))
+    protected, checks = protect(tables, frame, person, job.bundle, rule_settings(config.disclosure))
     return [replace(protected[0], checks=tuple(checks)), *protected[1:]]
 
 

@@ -4,8 +4,8 @@ Layout (inside the staged release folder)::
 
     data/<name>.parquet, data/<name>.csv   the synthetic records
     data-dictionary.csv                     every column: type, public values or range, role
-    evaluation.html, evaluation.json        fidelity, utility and privacy scores (counts of real
-                                            people to 10, their shares to 0.1 %)
+    evaluation.html, evaluation.json        fidelity, utility and privacy scores, every figure
+                                            rounded (see synth.evaluate.sharing)
     method-and-privacy.md                   how the extract was made and what protects residents
     terms-of-use.md                         the conditions the recipient accepted
 """

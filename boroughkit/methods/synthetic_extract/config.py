@@ -64,10 +64,11 @@ class SyntheticExtractRelease(ReleaseSection):
     # CART only: the smallest leaf of every tree (larger leaves copy fewer real records).
     min_leaf: int | None = Field(default=None, ge=1, le=10_000)
     household_attributes: list[str] = Field(default_factory=list)
-    seed: int | None = Field(default=None, ge=0)
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     budget: BudgetConfig | None = None
     epochs: int | None = Field(default=None, ge=1, le=10_000)
-    rows: int | None = Field(default=None, ge=10)
+    # More rows than any borough has residents would only copy the model's quirks at scale.
+    rows: int | None = Field(default=None, ge=10, le=10_000_000)
     holdout_fraction: float = Field(default=0.2, gt=0, le=0.5)
     utility_target: str | None = None
     gate: ExtractGateConfig = Field(default_factory=ExtractGateConfig)
@@ -79,8 +80,8 @@ class SyntheticExtractRelease(ReleaseSection):
         private = self.synthesiser in DP_SYNTHESIS
         if private and self.budget is None:
             raise ValueError(
-                f"{self.synthesiser} is differentially private: give budget: {{rho: …, "
-                "lifetime: …}} (drawn from the dataset's privacy ledger)"
+                f"{self.synthesiser} is differentially private: give budget: {{rho: …}} "
+                "(drawn from the dataset's registered lifetime budget in the privacy ledger)"
             )
         if private and self.seed is not None:
             raise ValueError(f"{self.synthesiser} is differentially private and is never seeded")

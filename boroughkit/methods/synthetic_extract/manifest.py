@@ -7,13 +7,7 @@ from typing import Any
 from boroughkit.geography.bundle import GeographyBundle
 from boroughkit.methods.synthetic_extract.config import DP_SYNTHESIS, SyntheticExtractRelease
 from boroughkit.release.context import RunContext
-from boroughkit.release.manifest import (
-    InputFacts,
-    geography_block,
-    identity_block,
-    input_block,
-    zcdp_block,
-)
+from boroughkit.release.manifest import geography_block, identity_block, zcdp_block
 from boroughkit.release.plan import Plan
 from boroughkit.synth import SynthSchema
 from boroughkit.synth.evaluate.report import ExtractEvaluation
@@ -51,11 +45,23 @@ def extract_privacy(plan: Plan) -> dict[str, Any]:
 
 
 def extract_manifest(
-    plan: Plan, release_id: str, context: RunContext, bundle: GeographyBundle, facts: InputFacts,
-    synthesiser: dict[str, Any], evaluation: ExtractEvaluation, dataset: str,
-    split_seed: int, version: str, columns: list[str], schema: SynthSchema,
+    plan: Plan,
+    release_id: str,
+    context: RunContext,
+    bundle: GeographyBundle,
+    synthesiser: dict[str, Any],
+    evaluation: ExtractEvaluation,
+    dataset: str,
+    version: str,
+    columns: list[str],
+    schema: SynthSchema,
 ) -> dict[str, Any]:
-    """The manifest document (the writer adds the files and the publication block)."""
+    """The manifest document (the writer adds the files and the publication block).
+
+    ``evaluation`` is the rounded copy to share and ``synthesiser`` the public description
+    (:mod:`boroughkit.synth.evaluate.sharing`): the manifest leaves the council with the
+    bundle. The input facts and the hold-out's split seed are not in it (they are private).
+    """
     config, release = plan.loaded.config, _release(plan)
     recipient = release.recipient
     scores = evaluation.to_dict()
@@ -72,7 +78,6 @@ def extract_manifest(
             "quasi_identifiers": list(release.quasi_identifiers),
             "rows": evaluation.rows["synthetic"],
             "holdout_fraction": release.holdout_fraction,
-            "split_seed": split_seed,
             "schema_source": "declared in the config (source.columns); categories and numeric "
             "bin edges are public declarations, never read from the data",
             "numeric_bins": numeric_bins(plan, schema),
@@ -88,7 +93,6 @@ def extract_manifest(
             ),
         },
         "geography": geography_block(bundle),
-        "input": input_block(facts),
         "licence": {
             "id": "data-sharing-agreement",
             "title": f"Data sharing agreement {recipient.agreement} (not open data)",
@@ -142,28 +146,32 @@ def extract_statement(plan: Plan, evaluation: ExtractEvaluation) -> str:
             "records are no closer to real people than new people are, and linkage and "
             "inference attacks do no better on the people used than on people held out."
         )
-    return "\n".join([
-        f"# {config.name}: method and privacy statement",
-        "",
-        config.description or "",
-        "",
-        "## How the extract was made",
-        "",
-        f"- Method: {_METHODS[release.synthesiser]}.",
-        f"- Area: {release.area_level} (column `{release.area_level}_code`); no finer location.",
-        f"- One row per person{'; households kept together' if release.households else ''}.",
-        f"- A random {release.holdout_fraction:.0%} of people were held out before fitting, "
-        "to score the extract against people it never saw.",
-        f"- Rows: {evaluation.rows['synthetic']}.",
-        "",
-        "## What protects residents",
-        "",
-        guarantee,
-        "",
-        "## How good it is",
-        "",
-        f"Two-way k-marginal fidelity {evaluation.fidelity.score:.0f} of 1000 (real hold-out: "
-        f"{evaluation.ceiling.score:.0f}). See evaluation.html. The evaluation compares with the "
-        "real records: its scores are for the council and the recipient, not for publication.",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"# {config.name}: method and privacy statement",
+            "",
+            config.description or "",
+            "",
+            "## How the extract was made",
+            "",
+            f"- Method: {_METHODS[release.synthesiser]}.",
+            f"- Area: {release.area_level} (column `{release.area_level}_code`); "
+            "no finer location.",
+            f"- One row per person{'; households kept together' if release.households else ''}.",
+            f"- A random {release.holdout_fraction:.0%} of people were held out before fitting, "
+            "to score the extract against people it never saw.",
+            f"- Rows: {evaluation.rows['synthetic']}.",
+            "",
+            "## What protects residents",
+            "",
+            guarantee,
+            "",
+            "## How good it is",
+            "",
+            f"Two-way k-marginal fidelity {evaluation.fidelity.score:.0f} of 1000 (real hold-out: "
+            f"{evaluation.ceiling.score:.0f}). See evaluation.html. The evaluation compares "
+            "with the real records: its scores are for the council and the recipient, "
+            "not for publication.",
+            "",
+        ]
+    )

@@ -21,8 +21,15 @@ from boroughkit.privacy.budget import Rho
 from boroughkit.release.job import ReleaseJob
 from boroughkit.release.plan import Plan
 
-STEPS = ("load", "geocode", "hold-out split", "synthesise", "evaluate", "disclosure gate",
-         "researcher bundle")
+STEPS = (
+    "load",
+    "geocode",
+    "hold-out split",
+    "synthesise",
+    "evaluate",
+    "disclosure gate",
+    "researcher bundle",
+)
 
 
 class SyntheticExtract:
@@ -44,8 +51,7 @@ class SyntheticExtract:
         release = extract_release(loaded.config.release)
         budget = release.budget if release.synthesiser in DP_SYNTHESIS else None
         rho = Rho.parse(budget.rho) if budget is not None else Rho(0)
-        lifetime = budget.lifetime if budget is not None else None
-        return Plan(loaded, self.name, STEPS, rho, lifetime=lifetime, release_method=self)
+        return Plan(loaded, self.name, STEPS, rho, release_method=self)
 
     def preview(self, plan: Plan, bundle: GeographyBundle) -> Plan:
         """Nothing to preview before the data are read."""

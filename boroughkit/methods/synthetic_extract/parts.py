@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
 from typing import Any
 
 from boroughkit.errors import ConfigError
@@ -30,7 +28,7 @@ def terms_of_use(plan: Plan, release: SyntheticExtractRelease) -> str | None:
 
 
 def make_extract_synthesiser(
-    release: SyntheticExtractRelease, schema: SynthSchema, seed: int | None, rho: Fraction
+    release: SyntheticExtractRelease, schema: SynthSchema, seed: int | None, rho: Rho
 ) -> Any:
     """The configured synthesiser; a DP one spends no more than the ledger charged."""
     options: dict[str, Any] = {}
@@ -39,11 +37,7 @@ def make_extract_synthesiser(
     if release.households:
         return HouseholdCART(schema, seed=seed, **options)
     if release.synthesiser in DP_SYNTHESIS:
-        # Never more than the ledger charged: round the float budget down if it rounded up.
-        spent = float(rho)
-        if Fraction(spent) > rho:
-            spent = math.nextafter(spent, 0.0)
-        options["budget"] = Rho.parse(rho)  # exact; the synthesiser rounds it down for OpenDP
+        options["budget"] = rho  # exact; the synthesiser rounds it down for OpenDP
     else:
         options["seed"] = seed
     if release.epochs is not None:

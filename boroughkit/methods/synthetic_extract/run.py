@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from boroughkit.version import __version__
 from boroughkit.errors import ConfigError
 from boroughkit.methods.synthetic_extract.bundle import terms_text, write_bundle
 from boroughkit.methods.synthetic_extract.config import DP_SYNTHESIS, SyntheticExtractRelease
@@ -34,12 +33,15 @@ from boroughkit.methods.synthetic_extract.parts import (
 from boroughkit.methods.synthetic_extract.schema import area_column, build_schema, people_frame
 from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.release_writer import write_manifest
+from boroughkit.release.budgeting import ChargeHook, state_charge
 from boroughkit.release.job import ReleaseJob
+from boroughkit.release.manifest import write_input_facts
 from boroughkit.release.outcome import RunResult, settle_gate
 from boroughkit.release.records import LoadedRecords
 from boroughkit.synth import SynthSchema
 from boroughkit.synth.evaluate.report import evaluate_extract, split_holdout
-from boroughkit.synth.evaluate.sharing import for_recipient
+from boroughkit.synth.evaluate.sharing import for_recipient, public_synthesiser
+from boroughkit.version import __version__
 
 
 def extract_release(release: object) -> SyntheticExtractRelease:
@@ -58,9 +60,9 @@ class PreparedExtract:
     people: pd.DataFrame
     terms: str | None
 
-    def build(self) -> RunResult:
-        """Hold out, synthesise, evaluate, gate and stage the extract."""
-        return _build(self)
+    def build(self, charge: ChargeHook) -> RunResult:
+        """Hold out, synthesise, evaluate, gate, charge and stage the extract."""
+        return _build(self, charge)
 
 
 def prepare_extract(job: ReleaseJob, method_columns: list[str]) -> PreparedExtract:
@@ -81,53 +83,84 @@ def prepare_extract(job: ReleaseJob, method_columns: list[str]) -> PreparedExtra
         )
     terms = terms_of_use(job.plan, release)
     records = LoadedRecords(job, method_columns)
-    people = people_frame(records.frame, schema, job.bundle.oa_to_level(release.area_level),
-                          area_column(release))
+    people = people_frame(
+        records.frame, schema, job.bundle.oa_to_level(release.area_level), area_column(release)
+    )
     return PreparedExtract(job, records, schema, people, terms)
 
 
-def _build(inputs: PreparedExtract) -> RunResult:
+def _build(inputs: PreparedExtract, charge: ChargeHook) -> RunResult:
     job = inputs.job
     plan, context, config = job.plan, job.context, job.config
     release = extract_release(config.release)
     private = release.synthesiser in DP_SYNTHESIS
-    seed = None if private else (release.seed if release.seed is not None
-                                 else entropy.randbits(32))
+    seed = None if private else (release.seed if release.seed is not None else entropy.randbits(32))
     split_seed = seed if seed is not None else entropy.randbits(32)
-    train, holdout = split_holdout(inputs.people, release.holdout_fraction, seed=split_seed,
-                                   group_column=inputs.schema.household_column)
+    train, holdout = split_holdout(
+        inputs.people,
+        release.holdout_fraction,
+        seed=split_seed,
+        group_column=inputs.schema.household_column,
+    )
     synthesiser = make_extract_synthesiser(release, inputs.schema, seed, plan.rho).fit(train)
     synthetic = synthesiser.sample(rows_to_draw(release, synthesiser, len(inputs.people)))
+    # A drawn seed is private (it redraws the hold-out split); one set in the config is public.
+    described = public_synthesiser(synthesiser.describe(), None if private else release.seed)
     evaluation = evaluate_extract(
-        train, holdout, synthetic, inputs.schema, method=release.synthesiser,
-        target=release.utility_target, synthesiser=synthesiser.describe(), seed=split_seed,
+        train,
+        holdout,
+        synthetic,
+        inputs.schema,
+        method=release.synthesiser,
+        target=release.utility_target,
+        synthesiser=described,
+        seed=split_seed,
     )
     checks = extract_checks(release, evaluation, synthetic, inputs.people, inputs.schema)
     # Everything written into the bundle describes real people only in rounded figures.
     shared = for_recipient(evaluation)
     with staged_release(job.catalogue, job.release_id) as staging:
         files = write_bundle(
-            staging, name=config.name, synthetic=synthetic, schema=inputs.schema,
-            evaluation=shared, checks=checks, statement=extract_statement(plan, shared),
+            staging,
+            name=config.name,
+            synthetic=synthetic,
+            schema=inputs.schema,
+            evaluation=shared,
+            checks=checks,
+            statement=extract_statement(plan, shared),
             terms=terms_text(release, config.name, config.publish.publisher, inputs.terms),
         )
         document = extract_manifest(
-            plan, job.release_id, context, job.bundle, inputs.records.facts,
-            synthesiser.describe(), shared, job.dataset, split_seed, __version__,
-            [str(column) for column in synthetic.columns], inputs.schema,
+            plan,
+            job.release_id,
+            context,
+            job.bundle,
+            described,
+            shared,
+            job.dataset,
+            __version__,
+            [str(column) for column in synthetic.columns],
+            inputs.schema,
         )
         manifest_path = write_manifest(staging, document, files, config.publish)
+        write_input_facts(
+            staging, inputs.records.facts, split_seed=split_seed, synthesiser_seed=seed
+        )  # private: goes to audit/, not extracts/
         paths = [*(staging / f.path for f in files), manifest_path]
         report = extract_gate_report(
-            job.release_id, checks, paths,
-            declared_outputs(inputs.schema), inputs.records.secrets(),
-            public_values(inputs.schema, job.bundle), differentially_private=private,
+            job.release_id,
+            checks,
+            paths,
+            declared_outputs(inputs.schema),
+            inputs.records.secrets(),
+            public_values(inputs.schema, job.bundle),
+            differentially_private=private,
         )
         report.write(staging)
-        checked = settle_gate(report, staging, job.reports_dir, job.release_id, job.dry_run,
-                              files)
+        checked = settle_gate(report, staging, job.reports_dir, job.release_id, job.dry_run, files)
         if checked is not None:
             return checked
+        state_charge(staging, document, files, config.publish, charge())
         final = commit_release(job.catalogue, staging, job.release_id)
     summary = (
         f"Built synthetic extract {job.release_id} ({release.synthesiser}, "

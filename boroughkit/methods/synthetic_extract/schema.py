@@ -61,8 +61,16 @@ def _never_synthesised(config: PipelineConfig) -> set[str]:
     """Ids, identifiers, opt-out flags and the columns that place a record finer than its area."""
     geocode = config.geography.geocode
     source = config.source
-    names = {source.privacy_unit, source.household, source.opt_out_column, *source.identifiers,
-             geocode.oa, geocode.postcode, geocode.x, geocode.y}
+    names = {
+        source.privacy_unit,
+        source.household,
+        source.opt_out_column,
+        *source.identifiers,
+        geocode.oa,
+        geocode.postcode,
+        geocode.x,
+        geocode.y,
+    }
     return {name for name in names if name}
 
 

@@ -1,15 +1,14 @@
-/* Borough Data Explorer: reads index.json and a release's GeoJSON (or CSV), draws a choropleth
+/* Borough Data Explorer: reads schema.json (levels and column names, written by
+   boroughkit/publish/schema.py), index.json and a release's GeoJSON (or CSV), draws a choropleth
    as inline SVG, a sortable table and the release's downloads, method, licence and registers.
    No libraries and no network beyond this site. */
 (function () {
   "use strict";
 
-  var LEVELS = ["oa", "lsoa", "msoa", "ward", "borough"];
-  var LEVEL_NAMES = { oa: "Output Area", lsoa: "LSOA", msoa: "MSOA", ward: "Ward", borough: "Borough" };
   // Sequential blues (ColorBrewer), distinguishable with common colour-vision deficiencies.
   var PALETTE = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"];
   var NO_VALUE = "#d4d4d4";
-  var STATISTICS = ["count", "sum", "mean"];
+  var schema = null; // schema.json: the published levels and columns, read before anything else
   var number = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 1 });
 
   var state = { index: null, release: null, table: null, level: null, category: null,
@@ -41,8 +40,14 @@
   function humanise(text) { return String(text).replace(/[_-]+/g, " "); }
   function capitalise(text) { return text.charAt(0).toUpperCase() + text.slice(1); }
 
+  function levelIds() { return schema.levels.map(function (l) { return l.id; }); }
+  function levelLabel(level) {
+    var found = schema.levels.filter(function (l) { return l.id === level; })[0];
+    return found ? found.label : level;
+  }
+
   function cellLabel(cell) {
-    if (cell === "all") return "All (total)";
+    if (cell === schema.categories.all_cell) return "All (total)";
     return cell.split(",").map(function (pair) {
       var parts = pair.split("=");
       return humanise(parts[0]) + ": " + humanise(parts.slice(1).join("="));
@@ -116,9 +121,10 @@
   function chooseTable(name) {
     state.table = name;
     var levels = name ? Object.keys(tablesOf(state.release)[name]) : [];
-    levels.sort(function (a, b) { return LEVELS.indexOf(a) - LEVELS.indexOf(b); });
-    var preferred = levels.indexOf("ward") >= 0 ? "ward" : levels[0];
-    fillSelect($("level"), levels.map(function (l) { return { value: l, label: LEVEL_NAMES[l] || l }; }), preferred);
+    var order = levelIds();
+    levels.sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); });
+    var preferred = levels.indexOf(schema.default_level) >= 0 ? schema.default_level : levels[0];
+    fillSelect($("level"), levels.map(function (l) { return { value: l, label: levelLabel(l) }; }), preferred);
     chooseLevel(preferred || null);
   }
 
@@ -127,11 +133,12 @@
     if (!level) { state.areas = []; fillSelect($("category"), [], null); draw(); return; }
     var formats = tablesOf(state.release)[state.table][level];
     var loading = formats.geojson ? loadGeojson(formats.geojson) : loadCsv(formats.csv);
-    say("Loading " + humanise(state.table) + " by " + (LEVEL_NAMES[level] || level) + "…");
+    say("Loading " + humanise(state.table) + " by " + levelLabel(level) + "…");
     loading.then(function (areas) {
       state.areas = areas;
       var cells = areas.length ? Object.keys(areas[0].cells) : [];
-      cells.sort(function (a, b) { return (a === "all" ? -1 : 0) - (b === "all" ? -1 : 0) || a.localeCompare(b); });
+      var all = schema.categories.all_cell;
+      cells.sort(function (a, b) { return (a === all ? -1 : 0) - (b === all ? -1 : 0) || a.localeCompare(b); });
       var chosen = cells.indexOf(state.category) >= 0 ? state.category : cells[0];
       fillSelect($("category"), cells.map(function (c) { return { value: c, label: cellLabel(c) }; }), chosen);
       state.category = chosen || null;
@@ -148,7 +155,7 @@
   }
 
   function toCells(properties) {
-    var cells = {};
+    var columns = schema.columns, cells = {};
     Object.keys(properties).forEach(function (key) {
       var parsed = parseKey(key);
       if (!parsed) return;
@@ -157,11 +164,11 @@
     });
     Object.keys(cells).forEach(function (name) {
       var cell = cells[name];
-      var statistic = STATISTICS.filter(function (s) { return s in cell; })[0];
+      var statistic = columns.statistics.filter(function (s) { return s in cell; })[0];
+      var moe = cell[columns.margin_of_error], sd = cell[columns.noise_sd];
       cell.value = statistic ? cell[statistic] : null;
       cell.statistic = statistic || "value";
-      cell.moe = cell.moe95 !== undefined ? cell.moe95
-        : cell.noise_sd !== undefined && cell.noise_sd !== null ? 1.96 * cell.noise_sd : null;
+      cell.moe = moe !== undefined ? moe : sd !== undefined && sd !== null ? schema.z95 * sd : null;
     });
     return cells;
   }
@@ -169,8 +176,8 @@
   function loadGeojson(file) {
     return fetchJson(releaseUrl(state.release, file.path)).then(function (collection) {
       return collection.features.map(function (feature) {
-        var p = feature.properties;
-        return { code: p.area_code, name: p.area_name, geometry: feature.geometry,
+        var p = feature.properties, columns = schema.columns;
+        return { code: p[columns.area_code], name: p[columns.area_name], geometry: feature.geometry,
                  approximate: !!p.geometry_approximate, cells: toCells(p) };
       });
     });
@@ -196,16 +203,17 @@
   function loadCsv(file) {
     return fetch(releaseUrl(state.release, file.path)).then(function (r) { return r.text(); }).then(function (text) {
       var rows = parseCsv(text), header = rows.shift(), byArea = {};
-      var known = ["area_code", "area_name", "level", "count", "sum", "mean", "noise_sd", "moe95", "status"];
-      var categories = header.filter(function (h) { return known.indexOf(h) < 0; });
+      var columns = schema.columns, total = schema.categories.total;
+      var categories = header.filter(function (h) { return columns.fixed.indexOf(h) < 0; });
       rows.forEach(function (values) {
         var record = {};
         header.forEach(function (h, i) { record[h] = values[i]; });
-        var cellName = categories.every(function (c) { return record[c] === "Total"; }) ? "all"
+        var cellName = categories.every(function (c) { return record[c] === total; }) ? schema.categories.all_cell
           : categories.map(function (c) { return c + "=" + record[c]; }).join(",");
-        var area = byArea[record.area_code] = byArea[record.area_code] ||
-          { code: record.area_code, name: record.area_name, geometry: null, properties: {} };
-        STATISTICS.concat(["moe95", "noise_sd"]).forEach(function (m) {
+        var code = record[columns.area_code];
+        var area = byArea[code] = byArea[code] ||
+          { code: code, name: record[columns.area_name], geometry: null, properties: {} };
+        columns.statistics.concat(columns.errors).forEach(function (m) {
           if (record[m] !== undefined && record[m] !== "") area.properties[m + "[" + cellName + "]"] = Number(record[m]);
         });
       });
@@ -303,7 +311,7 @@
     var map = $("map");
     map.textContent = "";
     var drawable = state.areas.filter(function (a) { return a.geometry; });
-    var level = LEVEL_NAMES[state.level] || state.level || "";
+    var level = state.level ? levelLabel(state.level) : "";
     if (!drawable.length) {
       map.setAttribute("viewBox", "0 0 800 120");
       var note = svg("text", { x: 400, y: 60, "text-anchor": "middle", "class": "map-empty" });
@@ -358,7 +366,7 @@
     var body = document.querySelector("#figures tbody");
     body.textContent = "";
     $("figures-caption").textContent = state.table ? humanise(state.table) + " by " +
-      (LEVEL_NAMES[state.level] || state.level) + ": " + cellLabel(state.category || "all") : "";
+      levelLabel(state.level) + ": " + cellLabel(state.category || schema.categories.all_cell) : "";
     var key = state.sort.key, direction = state.sort.ascending ? 1 : -1;
     var rows = state.areas.slice().sort(function (a, b) {
       var x = key === "value" ? valueOf(a) : key === "moe" ? moeOf(a) : a[key];
@@ -412,7 +420,7 @@
       var list = el("ul", { "class": "downloads" });
       groups[group].forEach(function (file) {
         var item = el("li", {});
-        var label = file.level ? (LEVEL_NAMES[file.level] || file.level) + " — " + file.format.toUpperCase()
+        var label = file.level ? levelLabel(file.level) + " — " + file.format.toUpperCase()
           : file.path;
         item.appendChild(el("a", { href: releaseUrl(release, file.path), download: "" }, label));
         item.appendChild(document.createTextNode(" (" + fileSize(file.bytes) +
@@ -510,10 +518,14 @@
     });
   });
 
-  fetchJson("registers/data-sharing.json")
-    .then(function (doc) { state.registers.sharing = doc.entries || []; })
-    .catch(function () { state.registers.sharing = []; })
-    .then(function () { return fetchJson("index.json"); })
-    .then(start)
-    .catch(function () { say("Nothing has been published in this catalogue yet."); });
+  fetchJson("schema.json")
+    .then(function (doc) { schema = doc; })
+    .then(function () {
+      return fetchJson("registers/data-sharing.json")
+        .then(function (doc) { state.registers.sharing = doc.entries || []; })
+        .catch(function () { state.registers.sharing = []; })
+        .then(function () { return fetchJson("index.json"); })
+        .then(start)
+        .catch(function () { say("Nothing has been published in this catalogue yet."); });
+    }, function () { say("Could not load the published schema (schema.json) of this catalogue."); });
 })();

@@ -22,6 +22,7 @@ from boroughkit.publish.catalogue import (
     REGISTERS,
     RELEASES,
     RETRACTED,
+    SCHEMA_JSON,
     VERSIONS,
     WORK,
 )
@@ -111,6 +112,8 @@ def push_to_fsspec(catalogue: Path, url: str) -> list[str]:
         for path in _files(catalogue / REGISTERS):
             copier.put(path, f"{REGISTERS}/{path.name}")
         copier.put(catalogue / CATALOG, CATALOG)
+        if (catalogue / SCHEMA_JSON).is_file():  # absent from catalogues not changed since
+            copier.put(catalogue / SCHEMA_JSON, SCHEMA_JSON)
         copier.put(catalogue / INDEX, INDEX)
     except PublishError:
         raise

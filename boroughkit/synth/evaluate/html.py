@@ -15,6 +15,10 @@ from boroughkit.synth.evaluate.report import ExtractEvaluation
 
 _REAL, _SYNTH, _CEILING = "#4a6fa5", "#e07a2f", "#9aa5b1"
 _MAX_LABELS = 30  # long category lists (industry codes) show their most common values
+_ROUNDED = (
+    " (counts of people rounded to 10, shares and scores to 0.001, k-marginal scores to "
+    "whole points)"
+)
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px;color:#1d2733}
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
@@ -110,24 +114,26 @@ def _fmt(value: object) -> str:
 
 
 def _headline(evaluation: ExtractEvaluation) -> str:
+    # A shared copy's shares are rounded to 0.1 %: print no digit beyond that.
+    percent = ".1%" if evaluation.shared else ".4%"
     rows: list[list[object]] = [
-        ["2-way k-marginal (synthetic vs training)", evaluation.fidelity.score],
-        ["2-way k-marginal ceiling (hold-out vs training)", evaluation.ceiling.score],
-        ["unique exact matches, all columns", f"{evaluation.exact_all.share:.4%}"],
+        ["2-way k-marginal (synthetic vs training)", f"{evaluation.fidelity.score:.0f}"],
+        ["2-way k-marginal ceiling (hold-out vs training)", f"{evaluation.ceiling.score:.0f}"],
+        ["unique exact matches, all columns", f"{evaluation.exact_all.share:{percent}}"],
         [
             "same, synthetic sample as large as the hold-out",
-            f"{evaluation.exact_like_for_like[0]:.4%}",
+            f"{evaluation.exact_like_for_like[0]:{percent}}",
         ],
         [
             "same, new people by chance (the hold-out)",
-            f"{evaluation.exact_like_for_like[1]:.4%}",
+            f"{evaluation.exact_like_for_like[1]:{percent}}",
         ],
         ["median distance to closest record: synthetic", evaluation.dcr.synthetic_median],
         ["median distance to closest record: hold-out", evaluation.dcr.holdout_median],
     ]
     if evaluation.exact_qi:
         rows.insert(
-            3, ["unique exact matches, quasi-identifiers", f"{evaluation.exact_qi.share:.4%}"]
+            3, ["unique exact matches, quasi-identifiers", f"{evaluation.exact_qi.share:{percent}}"]
         )
     if evaluation.shapes:
         rows += [
@@ -158,10 +164,20 @@ def render_html(evaluation: ExtractEvaluation, checks: Sequence[CheckResult] = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{escape(title)}</title>",
         f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>",
-        f"<p>Rows: {escape(str(evaluation.rows))}.</p>",
+        f"<p>Rows: {escape(str(evaluation.rows))}{_ROUNDED if evaluation.shared else ''}.</p>",
         _headline(evaluation),
     ]
-    if checks:
+    if checks and evaluation.shared:
+        # The checks' summaries give exact figures about real people: they stay in the
+        # council's risk report; the recipient sees what each check is for and its result.
+        out.append("<h2>Gate</h2>")
+        out.append(
+            _table(
+                ["check", "result", "why it matters"],
+                [[c.name, "pass" if c.passed else "FAIL", c.rationale] for c in checks],
+            )
+        )
+    elif checks:
         out.append("<h2>Gate</h2>")
         out.append(
             _table(

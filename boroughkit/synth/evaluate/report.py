@@ -74,6 +74,8 @@ class ExtractEvaluation:
     marginals: dict[str, dict[str, list]] = field(default_factory=dict)
     synthesiser: dict[str, Any] = field(default_factory=dict)
     exact_same_size: ExactMatches | None = None
+    # True for the rounded copy made to leave the council (see evaluate.sharing.for_recipient).
+    shared: bool = False
 
     @property
     def exact_like_for_like(self) -> tuple[float, float]:
@@ -107,6 +109,7 @@ class ExtractEvaluation:
             "attacks": [attack.to_dict() for attack in self.attacks],
             "rule_violations": self.rule_violations,
             "synthesiser": self.synthesiser,
+            "rounded_for_sharing": self.shared,
         }
 
 
