@@ -269,3 +269,35 @@ def test_disk_full_while_writing_a_geography_bundle(small_disk: SmallDisk) -> No
     assert "no space left on the disk" in result.output and "nothing was written" in result.output
     assert "fix: free space on that disk" in result.output
     assert [p.name for p in small_disk.folder.iterdir() if p.name != "filler"] == []
+
+
+def test_an_unforeseen_os_failure_in_any_command_is_a_clear_error(
+    tmp_path: Path, demo_bundle, monkeypatch
+) -> None:
+    """Failures the library does not catch itself (say, approval's own write; memory anywhere)
+    still end in a message and an exit code from the CLI, never a traceback."""
+    catalogue = tmp_path / "catalogue"
+    release_id = stage_release(catalogue, demo_bundle, levels=("ward", "borough"))
+    approve = ["approve", release_id, "--by", "Asha Patel", "--catalogue", str(catalogue)]
+    for failure, code, words in (
+        (
+            OSError(errno.ENOSPC, "No space left on device", "approval.json"),
+            5,
+            "the disk is full (approval.json)",
+        ),
+        (
+            PermissionError(errno.EACCES, "Permission denied", "approval.json"),
+            5,
+            "permission denied (approval.json)",
+        ),
+        (MemoryError(), 1, "ran out of memory"),
+    ):
+
+        def fail(*args, error=failure, **kwargs):
+            raise error
+
+        monkeypatch.setattr("boroughkit.pipeline.approving.approve", fail)
+        result = CliRunner().invoke(main, approve)
+        assert result.exit_code == code, result.output
+        assert words in result.output and "fix:" in result.output
+        assert isinstance(result.exception, SystemExit)
