@@ -30,8 +30,9 @@ def release_sdc_table(
     ptable: PTable,
     threshold: int,
     rounding_base: int,
+    unit: str = "residents",
 ) -> ReleasedTable:
-    """Perturb, suppress and round one table at each level."""
+    """Perturb, suppress and round one table at each level (``unit``: who it counts)."""
     columns = list(grid.columns)
     frame = records[[person, "oa_code", *columns]].copy()
     for column in columns:
@@ -80,6 +81,7 @@ def release_sdc_table(
             ["area_code", "area_name", "level", *columns, "count", "status"]
         ].reset_index(drop=True)
     details = {
+        "unit": unit,
         "count_by": columns,
         "levels": levels,
         "total_row": "distinct persons in the area, perturbed separately (not the sum of cells)",

@@ -7,13 +7,19 @@ from pathlib import Path
 import click
 
 from boroughkit.cli._errors import translate_errors
+from boroughkit.cli._progress import progress_display
 
 
 @click.command()
 @click.argument("config", type=click.Path(path_type=Path))
 @translate_errors
 def validate(config: Path) -> None:
-    """Check a pipeline CONFIG file without reading any data."""
+    """Check a pipeline CONFIG file without reading any data.
+
+    \b
+    Example:
+      boroughkit validate configs/demo-tenure.yaml
+    """
     from boroughkit import load_config
     from boroughkit.pipeline.plan import config_headline
 
@@ -22,12 +28,34 @@ def validate(config: Path) -> None:
 
 @click.command()
 @click.argument("config", type=click.Path(path_type=Path))
+@click.option(
+    "--html",
+    "html_page",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="OUT.html",
+    help="Also write the plan as a self-contained page, with a chart of the expected margin "
+    "of error per level.",
+)
 @translate_errors
-def plan(config: Path) -> None:
-    """Show what a release of CONFIG will do, cost and how accurate it will be; spends nothing."""
+def plan(config: Path, html_page: Path | None) -> None:
+    """Show what a release of CONFIG will do, cost and how accurate it will be; spends nothing.
+
+    The steps it lists end in "stage for approval": a release is published only by
+    `boroughkit approve` and `boroughkit publish`.
+
+    \b
+    Example:
+      boroughkit plan configs/demo-tenure.yaml
+    """
     from boroughkit import build_plan, describe_plan, load_config, preview_accuracy
 
-    click.echo(describe_plan(preview_accuracy(build_plan(load_config(config)))))
+    previewed = preview_accuracy(build_plan(load_config(config)))
+    click.echo(describe_plan(previewed))
+    if html_page is not None:
+        from boroughkit.pipeline.plan_html import write_plan_page
+
+        click.echo(f"plan page: {write_plan_page(previewed, html_page)}")
 
 
 # The manifest names who made a release only as stated here: never the operating-system login.
@@ -48,13 +76,28 @@ _BY = click.option(
     help="Folder for risk reports of refused releases (default: beside the config).",
 )
 @_BY
+@click.pass_context
 @translate_errors
-def run(config: Path, reports: Path | None, by: str | None) -> None:
-    """Run CONFIG end to end and stage its release in the catalogue for approval."""
+def run(context: click.Context, config: Path, reports: Path | None, by: str | None) -> None:
+    """Build, gate and stage the release of CONFIG for approval; it does not publish.
+
+    Loads and geocodes the records, protects the tables (or synthesises the extract), runs the
+    disclosure gate, charges the privacy budget and stages the release in the catalogue's
+    staging/ folder. It prints the commands that approve and publish it.
+
+    \b
+    Example (demo records and the dataset's budget first, once):
+      boroughkit demo residents --n 50000 --out demo-output/residents.parquet
+      boroughkit ledger init --catalogue demo-output/catalogue --dataset demo-residents \\
+          --rho 4 --by "Asha Patel" --reason "DPIA-2026-04"
+      boroughkit run configs/demo-tenure.yaml --by "Sam Analyst"
+    """
     from boroughkit import build_plan, load_config, run_pipeline
     from boroughkit.release.context import RunContext
 
-    result = run_pipeline(build_plan(load_config(config)), RunContext(by=by), reports_dir=reports)
+    plan = build_plan(load_config(config))
+    with progress_display(context) as progress:
+        result = run_pipeline(plan, RunContext(by=by, progress=progress), reports_dir=reports)
     click.echo(result.summary)
 
 
@@ -67,13 +110,22 @@ def run(config: Path, reports: Path | None, by: str | None) -> None:
     help="Folder for the risk report (default: reports/ beside the config).",
 )
 @_BY
+@click.pass_context
 @translate_errors
-def check(target: Path, reports: Path | None, by: str | None) -> None:
+def check(context: click.Context, target: Path, reports: Path | None, by: str | None) -> None:
     """Run the disclosure gate alone on a CONFIG (nothing staged or charged) or re-check a
-    built RELEASE folder (files, checksums, columns)."""
+    built RELEASE folder (files, checksums, columns).
+
+    \b
+    Example:
+      boroughkit check configs/demo-tenure.yaml --by "Sam Analyst"
+      boroughkit check demo-output/catalogue/staging/demo-tenure-20260401T090000Z-1a2b
+    """
     from boroughkit.pipeline.checking import check_target
 
-    click.echo(check_target(target, reports_dir=reports, by=by))
+    with progress_display(context) as progress:
+        text = check_target(target, reports_dir=reports, by=by, progress=progress)
+    click.echo(text)
 
 
 @click.group(invoke_without_command=True)
@@ -94,14 +146,23 @@ def check(target: Path, reports: Path | None, by: str | None) -> None:
 @click.pass_context
 @translate_errors
 def demo(context: click.Context, out: Path | None, n_residents: int) -> None:
-    """Run the demo: build the demo borough and residents, run configs/, publish to OUT."""
+    """Run the demo: make demo residents, build every configs/demo-*.yaml release, then
+    approve and publish each one (as "boroughkit demo (synthetic data)") into OUT/catalogue.
+
+    \b
+    Example (from a checkout of the repository):
+      boroughkit demo --out demo-output --residents 50000
+      boroughkit serve demo-output/catalogue
+    """
     if context.invoked_subcommand is not None:
         return
     if out is None:
         raise click.UsageError("give --out DIR for the demo's files")
     from boroughkit.pipeline.demo import run_demo
 
-    result = run_demo(out, n_residents=n_residents, echo=click.echo)
+    with progress_display(context) as progress:
+        echo = progress.echo if progress is not None else click.echo
+        result = run_demo(out, n_residents=n_residents, echo=echo, progress=progress)
     click.echo(result.describe())
 
 
@@ -118,12 +179,21 @@ def demo(context: click.Context, out: Path | None, n_residents: int) -> None:
     "--out", type=click.Path(path_type=Path), required=True, help="Output file (.parquet or .csv)."
 )
 @click.option("--seed", type=int, default=None, help="Seed for reproducible demo data.")
+@click.pass_context
 @translate_errors
-def demo_residents(geography: str, n: int, out: Path, seed: int | None) -> None:
-    """Write synthetic demo resident records for a geography bundle (not real people)."""
+def demo_residents(
+    context: click.Context, geography: str, n: int, out: Path, seed: int | None
+) -> None:
+    """Write synthetic demo resident records for a geography bundle (not real people).
+
+    \b
+    Example:
+      boroughkit demo residents --n 50000 --out demo-output/residents.parquet --seed 1
+    """
     from boroughkit.pipeline.demo import write_demo_residents
 
-    path, persons, rows = write_demo_residents(geography, n, out, seed=seed)
+    with progress_display(context) as progress:
+        path, persons, rows = write_demo_residents(geography, n, out, seed=seed, progress=progress)
     click.echo(f"Wrote {rows} synthetic record(s) for {persons} demo resident(s) to {path}")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from boroughkit.cli._errors import translate_errors
+from boroughkit.cli._progress import progress_display
 from boroughkit.errors import ConfigError
 
 # A CRS declared after the last "@" of a file path, e.g. wards.shp@EPSG:27700.
@@ -34,7 +35,12 @@ def split_pair(text: str, option: str, shape: str) -> tuple[str, str]:
 
 @click.group()
 def geography() -> None:
-    """Geography bundles: OA lookups, boundaries and postcodes of a borough."""
+    """Geography bundles: OA lookups, boundaries and postcodes of a borough.
+
+    \b
+    Example:
+      boroughkit geography info builtin:demo
+    """
 
 
 @geography.command("import")
@@ -84,8 +90,10 @@ def geography() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write the bundle to (replaced if it already holds a bundle).",
 )
+@click.pass_context
 @translate_errors
 def import_command(
+    context: click.Context,
     lookup: Path,
     boundaries: tuple[str, ...],
     centroids: str | None,
@@ -94,7 +102,15 @@ def import_command(
     name: str | None,
     out: Path,
 ) -> None:
-    """Build a geography bundle from ONS lookup and boundary files."""
+    """Build a geography bundle from ONS lookup and boundary files.
+
+    \b
+    Example (ONS files downloaded for one borough):
+      boroughkit geography import --lookup oa21_lookup.csv \\
+          --boundaries ward=wards.geojson --boundaries lsoa=lsoa.gpkg \\
+          --centroids oa_centroids.geojson --out my-borough
+      boroughkit demo residents --geography my-borough --n 50000 --out residents.parquet
+    """
     from boroughkit.geography import import_bundle
 
     files: dict[str, Path] = {}
@@ -110,17 +126,20 @@ def import_command(
             declared[level] = crs
     column_map = dict(split_pair(item, "--column", "OURS=THEIRS") for item in columns)
     centroid_path, centroid_crs = split_crs(centroids) if centroids else (None, None)
-    report = import_bundle(
-        lookup,
-        out,
-        boundaries=files,
-        centroids=centroid_path,
-        column_map=column_map,
-        name=name,
-        boundary_crs=declared,
-        centroids_crs=centroid_crs,
-        boroughs=list(boroughs) or None,
-    )
+    with progress_display(context) as progress:
+        if progress is not None:
+            progress(f"import the geography bundle into {out}")
+        report = import_bundle(
+            lookup,
+            out,
+            boundaries=files,
+            centroids=centroid_path,
+            column_map=column_map,
+            name=name,
+            boundary_crs=declared,
+            centroids_crs=centroid_crs,
+            boroughs=list(boroughs) or None,
+        )
     click.echo(report.summary())
 
 
@@ -128,7 +147,12 @@ def import_command(
 @click.argument("bundle", default="builtin:demo")
 @translate_errors
 def info_command(bundle: str) -> None:
-    """Describe a geography BUNDLE (a folder, or builtin:demo)."""
+    """Describe a geography BUNDLE (a folder, or builtin:demo).
+
+    \b
+    Example:
+      boroughkit geography info builtin:demo
+    """
     from boroughkit.geography import open_bundle
 
     click.echo(open_bundle(bundle, base_dir=Path.cwd()).describe())

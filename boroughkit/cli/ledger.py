@@ -85,7 +85,12 @@ def _rho(text: str) -> Rho:
 @click.group("ledger")
 def ledger() -> None:
     """The privacy budget ledger: each population's lifetime ρ, the datasets registered to it
-    and every release charged to it. It lives beside the catalogue, never inside it."""
+    and every release charged to it. It lives beside the catalogue, never inside it.
+
+    \b
+    Example:
+      boroughkit ledger show --catalogue demo-output/catalogue
+    """
 
 
 @ledger.command("init")
@@ -117,8 +122,8 @@ def init_command(
 
     \b
     Example:
-      boroughkit ledger init --catalogue catalogue --dataset residents --rho 4 \\
-          --by "Asha Patel" --reason "DPIA-2026-04: four releases a year"
+      boroughkit ledger init --catalogue demo-output/catalogue --dataset demo-residents \\
+          --rho 4 --by "Asha Patel" --reason "DPIA-2026-04: four releases a year"
     """
     from boroughkit.pipeline.ledgering import register_dataset
 
@@ -157,7 +162,13 @@ def raise_command(
     by: str,
     reason: str,
 ) -> None:
-    """Raise a population's lifetime privacy budget (never lower it); the act is published."""
+    """Raise a population's lifetime privacy budget (never lower it); the act is published.
+
+    \b
+    Example:
+      boroughkit ledger raise --catalogue demo-output/catalogue --population demo-residents \\
+          --rho 6 --by "Asha Patel" --reason "DPIA-2026-04 review: two more releases"
+    """
     from boroughkit.pipeline.ledgering import raise_lifetime
 
     folder = _catalogue(catalogue, ledger_path)
@@ -175,7 +186,12 @@ def raise_command(
 @_where
 @translate_errors
 def publish_register_command(ledger_path: Path | None, catalogue: Path | None) -> None:
-    """Publish (again) the ledger's register and raise acts as the privacy-budget register."""
+    """Publish (again) the ledger's register and raise acts as the privacy-budget register.
+
+    \b
+    Example:
+      boroughkit ledger publish-register --catalogue demo-output/catalogue
+    """
     from boroughkit.pipeline.ledgering import publish_budget_acts
 
     folder = _catalogue(catalogue, ledger_path)
@@ -204,7 +220,13 @@ def show_command(
     tight: bool,
     as_json: bool,
 ) -> None:
-    """Show lifetime, spent, in-flight and remaining budget, as ρ and ε, and every entry."""
+    """Show lifetime, spent, in-flight and remaining budget, as ρ and ε, and every entry.
+
+    \b
+    Example:
+      boroughkit ledger show --catalogue demo-output/catalogue --dataset demo-residents
+      boroughkit ledger show --catalogue demo-output/catalogue --json
+    """
     book = _open(ledger_path, catalogue)
     book.verify()  # also says so when there is no ledger at that path
     names = [dataset] if dataset else book.populations()
@@ -227,7 +249,12 @@ def show_command(
 @translate_errors
 def verify_command(ledger_path: Path | None, catalogue: Path | None) -> None:
     """Check the hash chain and, with --catalogue, that the ledger holds every charge the
-    published manifests state and every published budget act (exit 4 if not)."""
+    published manifests state and every published budget act (exit 4 if not).
+
+    \b
+    Example:
+      boroughkit ledger verify --catalogue demo-output/catalogue
+    """
     book = _open(ledger_path, catalogue)
     if catalogue is None:
         count = len(book.entries())  # verifies the chain
@@ -261,7 +288,14 @@ def cancel_command(
     by: str,
 ) -> None:
     """Give back the budget of a reservation whose run died on another machine (runs that
-    died on this one are recovered automatically). Refused for any release in the catalogue."""
+    died on this one are recovered automatically). Refused for any release in the catalogue.
+
+    \b
+    Example:
+      boroughkit ledger cancel --catalogue demo-output/catalogue --dataset demo-residents \\
+          --release demo-tenure-20260401T090000Z-1a2b --reason "run killed at 14:02" \\
+          --by "Sam Analyst"
+    """
     from boroughkit.pipeline.ledgering import cancel_reservation
 
     folder = _catalogue(catalogue, ledger_path)

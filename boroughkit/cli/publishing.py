@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,15 +45,25 @@ def _ledger_option(command: F) -> F:
 def approve(
     release: str, by: str, note: str | None, catalogue: Path, ledger_path: Path | None
 ) -> None:
-    """Sign off a built RELEASE after reading its risk report (staging/RELEASE/risk-report.md).
+    """Sign off a staged RELEASE after reading its risk report (staging/RELEASE/risk-report.md);
+    it is published only by `boroughkit publish`.
 
-    A release that spends privacy budget is approved only once the ledger holds its charge."""
+    A release that spends privacy budget is approved only once the ledger holds its charge.
+
+    \b
+    Example (the release id `boroughkit run` printed):
+      boroughkit approve demo-tenure-20260401T090000Z-1a2b --by "Asha Patel" \\
+          --note "checked with the DPO" --catalogue demo-output/catalogue
+    """
     from boroughkit.pipeline.approving import approve as approve_charged
 
     record = approve_charged(catalogue, release, by=by, note=note, ledger_path=ledger_path)
+    where = f"--catalogue {shlex.quote(str(catalogue))}"
+    if ledger_path is not None:
+        where += f" --ledger {shlex.quote(str(ledger_path))}"
     click.echo(
         f"{release}: approved by {record.approved_by} at {record.approved_at}. "
-        f"Publish it with: boroughkit publish {release} --catalogue {catalogue}"
+        f"Publish it with:\n  boroughkit publish {shlex.quote(release)} {where}"
     )
 
 
@@ -68,8 +79,14 @@ def approve(
 @_ledger_option
 @translate_errors
 def publish(release: str, catalogue: Path, target: str | None, ledger_path: Path | None) -> None:
-    """Publish an approved RELEASE as a new version of the catalogue (a release that spends
-    privacy budget only once the ledger holds its charge)."""
+    """Publish an approved RELEASE: move it from staging/ into the public catalogue as a new
+    version, and update the registers (a release that spends privacy budget only once the
+    ledger holds its charge).
+
+    \b
+    Example:
+      boroughkit publish demo-tenure-20260401T090000Z-1a2b --catalogue demo-output/catalogue
+    """
     from boroughkit.pipeline.approving import publish as publish_charged
 
     click.echo(publish_charged(catalogue, release, to=target, ledger_path=ledger_path).describe())
@@ -82,7 +99,13 @@ def publish(release: str, catalogue: Path, target: str | None, ledger_path: Path
 @click.option("--to", "target", default=None, help="Also withdraw it at TARGET (as for publish).")
 @translate_errors
 def retract(release: str, reason: str, catalogue: Path, target: str | None) -> None:
-    """Withdraw a published RELEASE: files kept under retracted/, registers updated."""
+    """Withdraw a published RELEASE: files kept under retracted/, registers updated.
+
+    \b
+    Example:
+      boroughkit retract demo-tenure-20260401T090000Z-1a2b --reason "Ward totals were wrong" \\
+          --catalogue demo-output/catalogue
+    """
     from boroughkit.publish import retract_release
 
     click.echo(retract_release(catalogue, release, reason=reason, to=target).describe())
@@ -100,7 +123,12 @@ def retract(release: str, reason: str, catalogue: Path, target: str | None) -> N
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @translate_errors
 def serve(catalogue: Path, port: int, host: str) -> None:
-    """Serve the Borough Data Explorer for CATALOGUE (published releases only)."""
+    """Serve the Borough Data Explorer for CATALOGUE (published releases only).
+
+    \b
+    Example:
+      boroughkit serve demo-output/catalogue --port 8000
+    """
     from boroughkit.publish.explorer import serve_catalogue
 
     serve_catalogue(catalogue, host=host, port=port, echo=click.echo)
@@ -116,7 +144,12 @@ def serve(catalogue: Path, port: int, host: str) -> None:
 )
 @translate_errors
 def export_site(catalogue: Path, out: Path) -> None:
-    """Write the explorer and the public catalogue as static files for any web host."""
+    """Write the explorer and the public catalogue as static files for any web host.
+
+    \b
+    Example:
+      boroughkit export-site demo-output/catalogue --out site
+    """
     from boroughkit.publish.explorer import export_site as export
 
     count = export(catalogue, out)

@@ -7,7 +7,15 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from boroughkit.privacy.budget import Rho
@@ -166,7 +174,10 @@ class Strict(BaseModel):
 class BudgetConfig(Strict):
     """The zCDP privacy budget one release draws from its dataset's registered lifetime."""
 
-    rho: Budget
+    rho: Budget = Field(
+        description="ρ, a number or a fraction such as 1/2 (zero-concentrated differential "
+        "privacy)."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -196,3 +207,37 @@ class ReleaseSection(Strict):
     """
 
     method: str
+
+
+class TableSection(Strict):
+    """What every published table has: a name, the categories it counts by, its levels and
+    the unit it counts (each table method adds its own protection settings)."""
+
+    name: Name = Field(description="The table's name: its folder and file names.")
+    count_by: list[str] = Field(
+        description="Declared category columns to count by (none: one total per area).",
+        default_factory=list,
+    )
+    levels: list[Level] = Field(
+        description="The area levels to publish, from oa (finest) to borough.",
+        default_factory=lambda: list(DEFAULT_LEVELS),
+        min_length=1,
+    )
+    #: Who or what is counted (``residents``, ``households``): the explorer's column heading.
+    unit: str = Field(
+        description="Who or what is counted (residents, households): the explorer's column "
+        "heading.",
+        default="residents",
+        min_length=1,
+        max_length=40,
+    )
+
+    _levels_in_order = field_validator("levels")(levels_in_order)
+
+    @field_validator("count_by")
+    @classmethod
+    def _distinct_columns(cls, count_by: list[str]) -> list[str]:
+        repeated = sorted({column for column in count_by if count_by.count(column) > 1})
+        if repeated:
+            raise refuse(f"lists {', '.join(repeated)} more than once", "list each column once")
+        return count_by

@@ -6,11 +6,12 @@ silently ignored setting.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from boroughkit.config.common import (
     ALL_FORMATS,
@@ -29,16 +30,31 @@ LARGEST_COUNT_LIMIT = 10_000_000
 class ColumnSchema(Strict):
     """A declared input column; category values declared here are public group keys."""
 
-    type: Literal["id", "category", "integer", "number", "boolean", "string", "date"] = "string"
-    values: list[str] | None = None
-    min: float | None = None
-    max: float | None = None
-    optional: bool = False
-    description: str = ""
+    type: Literal["id", "category", "integer", "number", "boolean", "string", "date"] = Field(
+        default="string",
+        description="What the column holds: a category's values are declared; an id is never "
+        "published.",
+    )
+    values: list[str] | None = Field(
+        default=None,
+        description="A category's public values (each is one row of every area's table).",
+    )
+    min: float | None = Field(
+        default=None, description="The smallest valid value of a number column (public)."
+    )
+    max: float | None = Field(
+        default=None, description="The largest valid value of a number column (public)."
+    )
+    optional: bool = Field(default=False, description="Whether the records may lack the column.")
+    description: str = Field(default="", description="What the column means, in words.")
     # A record whose value here is invalid (empty where a value is needed, or not a finite
     # number in a number column) is an error; "drop" leaves such records out instead, and the
     # number left out goes to the analyst's console and the private input facts.
-    on_invalid: Literal["error", "drop"] = "error"
+    on_invalid: Literal["error", "drop"] = Field(
+        default="error",
+        description="What an invalid value does: error (the default) or drop the record, counted "
+        "privately.",
+    )
 
     @field_validator("values")
     @classmethod
@@ -76,28 +92,66 @@ class ColumnSchema(Strict):
 class SourceConfig(Strict):
     """Where the resident records come from and who the privacy unit is."""
 
-    path: Path
+    path: Path = Field(
+        description="The records file: CSV (UTF-8), Parquet or Excel, relative to the config."
+    )
     # The ledger's dataset: releases from the same records share one lifetime budget.
-    dataset: Name | None = None
-    format: Literal["auto", "csv", "parquet", "excel"] = "auto"
-    privacy_unit: str = "person_id"
-    household: str | None = None
-    opt_outs: Path | None = None
-    opt_out_column: str | None = None
-    columns: dict[str, ColumnSchema] = Field(default_factory=dict)
-    identifiers: list[str] = Field(default_factory=list)
+    dataset: Name | None = Field(
+        default=None,
+        description="The ledger's dataset: releases from the same records share one lifetime "
+        "budget (default: the file's name).",
+    )
+    format: Literal["auto", "csv", "parquet", "excel"] = Field(
+        default="auto", description="The file format; auto reads it from the file's extension."
+    )
+    privacy_unit: str = Field(
+        default="person_id", description="The column that names one person: the unit of privacy."
+    )
+    household: str | None = Field(
+        default=None,
+        description="The column that names a household (e.g. uprn), for household counts.",
+    )
+    opt_outs: Path | None = Field(
+        default=None, description="A CSV of residents on the opt-out register, removed first."
+    )
+    opt_out_column: str | None = Field(
+        default=None,
+        description="The opt-out file's column of ids (default: the privacy unit's name).",
+    )
+    columns: dict[str, ColumnSchema] = Field(
+        description="The record columns the release reads, by name.", default_factory=dict
+    )
+    identifiers: list[str] = Field(
+        description="Columns that identify people (names, addresses): checked never to reach a "
+        "published file.",
+        default_factory=list,
+    )
 
 
 class GeocodeConfig(Strict):
     """How records find their 2021 Output Area: exactly one of the methods."""
 
-    oa: str | None = None
-    postcode: str | None = None
-    postcode_lookup: Path | None = None
-    x: str | None = None
-    y: str | None = None
-    crs: Literal["EPSG:27700", "EPSG:4326"] = "EPSG:27700"
-    max_unmatched_share: float = Field(default=0.05, ge=0, le=1)
+    oa: str | None = Field(default=None, description="A column of 2021 Output Area codes.")
+    postcode: str | None = Field(
+        default=None,
+        description="A column of postcodes, placed through the bundle's (or postcode_lookup's) "
+        "postcode → OA lookup.",
+    )
+    postcode_lookup: Path | None = Field(
+        default=None, description="A CSV of postcode → OA, when the bundle has none."
+    )
+    x: str | None = Field(default=None, description="A column of eastings or longitudes.")
+    y: str | None = Field(default=None, description="A column of northings or latitudes.")
+    crs: Literal["EPSG:27700", "EPSG:4326"] = Field(
+        default="EPSG:27700", description="The coordinates' reference system."
+    )
+    max_unmatched_share: float = Field(
+        description="The largest share of records that may find no Output Area before the run "
+        "stops.",
+        default=0.05,
+        ge=0,
+        le=1,
+    )
 
     @model_validator(mode="after")
     def _one_method(self) -> GeocodeConfig:
@@ -114,19 +168,31 @@ class GeocodeConfig(Strict):
 class GeographyConfig(Strict):
     """The geography bundle and how to geocode records onto it."""
 
-    boundaries: str = "builtin:demo"
-    geocode: GeocodeConfig
+    boundaries: str = Field(
+        default="builtin:demo",
+        description="builtin:demo, or a folder made by `boroughkit geography import` (relative "
+        "to the config).",
+    )
+    geocode: GeocodeConfig = Field(
+        description="How records find their Output Area: one of oa, postcode, or x and y."
+    )
 
 
 class CustomAreasConfig(Strict):
     """Custom areas (estates, catchments) published alongside this release, as polygons or as
     lists of OA codes; the gate checks the slivers they leave against the release's areas."""
 
-    name: Name
-    polygons: Path | None = None
-    oa_lists: Path | None = None
-    code_column: str = "code"
-    name_column: str | None = None
+    name: Name = Field(description="The custom areas' level name in the published files.")
+    polygons: Path | None = Field(default=None, description="A boundary file of the areas.")
+    oa_lists: Path | None = Field(
+        default=None, description="A CSV with area_code and oa_code columns."
+    )
+    code_column: str = Field(
+        default="code", description="The boundary file's column of area codes."
+    )
+    name_column: str | None = Field(
+        default=None, description="The boundary file's column of area names."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> CustomAreasConfig:
@@ -141,24 +207,78 @@ class CustomAreasConfig(Strict):
 class DisclosureConfig(Strict):
     """Disclosure gate settings (UK practice by default)."""
 
-    min_cell: int = Field(default=10, ge=1, le=100_000)
+    min_cell: int = Field(
+        description="The smallest count a table may show unprotected.", default=10, ge=1, le=100_000
+    )
     # Checked against public figures only: the bundle's populations, else ``area_populations``
     # (a CSV of level,area_code,population relative to this file). 0 switches the check off and
     # needs ``min_area_population_reason``, which the risk report prints.
-    min_area_population: int = Field(default=100, ge=0, le=LARGEST_COUNT_LIMIT)
-    area_populations: Path | None = None
-    min_area_population_reason: str | None = None
-    min_area_households: int = Field(default=40, ge=0, le=LARGEST_COUNT_LIMIT)
-    zeros_disclosive: bool = True
-    dominance_n: int = Field(default=2, ge=1, le=2)
-    dominance_k: float = Field(default=90.0, ge=0, le=100)
-    p_percent: float = Field(default=10.0, ge=0, le=100)
-    min_contributors: int = Field(default=10, ge=0, le=100_000)
-    protection_width: float = Field(default=10.0, ge=0, le=100_000)
+    min_area_population: int = Field(
+        description="The fewest residents (public figures) a published area may have; 0 switches "
+        "the check off.",
+        default=100,
+        ge=0,
+        le=LARGEST_COUNT_LIMIT,
+    )
+    area_populations: Path | None = Field(
+        default=None,
+        description="A CSV of level,area_code,population, when the bundle has no populations.",
+    )
+    min_area_population_reason: str | None = Field(
+        default=None,
+        description="Why the minimum-population check is off (printed in the risk report).",
+    )
+    min_area_households: int = Field(
+        description="The fewest households a published area may have.",
+        default=40,
+        ge=0,
+        le=LARGEST_COUNT_LIMIT,
+    )
+    zeros_disclosive: bool = Field(
+        default=True, description="Whether a zero in a small area counts as disclosive."
+    )
+    dominance_n: int = Field(
+        description="Dominance rule: the n largest contributors to a sum.", default=2, ge=1, le=2
+    )
+    dominance_k: float = Field(
+        description="Dominance rule: the share (%) the n largest may not exceed.",
+        default=90.0,
+        ge=0,
+        le=100,
+    )
+    p_percent: float = Field(
+        description="p% rule: how closely (%) a contributor's value may be estimated.",
+        default=10.0,
+        ge=0,
+        le=100,
+    )
+    min_contributors: int = Field(
+        description="The fewest people behind a published sum or mean.",
+        default=10,
+        ge=0,
+        le=100_000,
+    )
+    protection_width: float = Field(
+        description="How wide (%) the interval around a suppressed cell must stay.",
+        default=10.0,
+        ge=0,
+        le=100_000,
+    )
     # A string planted in the input (e.g. a fake name) that must never reach any output file.
-    canary: str | None = Field(default=None, min_length=4)
-    custom_areas: list[CustomAreasConfig] = Field(default_factory=list)
-    cross_release: bool = True
+    canary: str | None = Field(
+        description="A string planted in the input (e.g. a fake name) that must never reach any "
+        "output file.",
+        default=None,
+        min_length=4,
+    )
+    custom_areas: list[CustomAreasConfig] = Field(
+        description="Custom areas published alongside; the gate checks the slivers they leave.",
+        default_factory=list,
+    )
+    cross_release: bool = Field(
+        default=True,
+        description="Whether to check differencing against earlier releases of the catalogue.",
+    )
 
     @model_validator(mode="after")
     def _population_check_off_with_reason(self) -> DisclosureConfig:
@@ -176,22 +296,154 @@ class DisclosureConfig(Strict):
         return self
 
 
-class PublishConfig(Strict):
-    """Where and how the release is written."""
+#: The geography of the built-in demo borough: the only one whose publisher and governance
+#: may be left out (the demo's own values are used).
+DEMO_BOUNDARIES = "builtin:demo"
+DEMO_ORGANISATION = "Demo Borough Council"
 
-    to: Path = Path("catalogue")
-    ledger: Path | None = None
-    formats: list[PublishFormat] = Field(default_factory=lambda: list(ALL_FORMATS))
-    licence: Literal["OGL-3.0", "CC-BY-4.0", "CC0-1.0"] = "OGL-3.0"
-    publisher: str = "Demo Borough Council"
-    # For the transparency register: the data protection impact assessment covering the release
-    # and the lawful basis for processing residents' records to produce it.
-    dpia_reference: str | None = None
-    legal_basis: str | None = None
-    # The date the figures describe (e.g. a snapshot date), when it is not the release date.
-    reference_date: date | None = None
-    # Where `boroughkit publish` also sends the release: an fsspec URL or ckan+https://host.
-    target: str | None = None
+_CONTACT = re.compile(r"^(?:[^@\s]+@[^@\s]+\.[^@\s]+|https?://[^\s/]+\.[^\s]+)$")
+
+#: What a non-demo config adds to its ``publish:`` section, printed as the fix when it is missing.
+PUBLISHER_EXAMPLE = """
+    publish:
+      publisher:
+        organisation: London Borough of Camden
+        contact: opendata@camden.gov.uk
+      governance:
+        dpia_reference: DPIA-2026-012
+        legal_basis: UK GDPR Article 6(1)(e) public task
+        data_controller: London Borough of Camden"""
+
+
+class PublisherConfig(Strict):
+    """Who publishes the release: named in every published file, the catalogue and the
+    explorer."""
+
+    organisation: str = Field(
+        min_length=2, max_length=200, description="The council that publishes the release."
+    )
+    contact: str = Field(
+        max_length=300,
+        description="Where users of the data write to: an email address or a web page (https://).",
+    )
+
+    @field_validator("organisation")
+    @classmethod
+    def _organisation_named(cls, organisation: str) -> str:
+        if not organisation.strip():
+            raise refuse("is empty", "give the council's name, e.g. London Borough of Camden")
+        return organisation.strip()
+
+    @field_validator("contact")
+    @classmethod
+    def _email_or_url(cls, contact: str) -> str:
+        contact = contact.strip()
+        if not _CONTACT.match(contact):
+            raise refuse(
+                f"{contact!r} is neither an email address nor a web address",
+                "give an email address such as opendata@camden.gov.uk, or a web page such as "
+                "https://www.camden.gov.uk/open-data",
+            )
+        return contact
+
+
+class GovernanceConfig(Strict):
+    """The data protection record of the release, published in the transparency register,
+    the catalogue and every manifest."""
+
+    dpia_reference: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The reference of the data protection impact assessment covering the release.",
+    )
+    legal_basis: str = Field(
+        min_length=1,
+        max_length=500,
+        description="The lawful basis for processing residents' records to produce it.",
+    )
+    data_controller: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The organisation that is the data controller of the records.",
+    )
+
+    @field_validator("dpia_reference", "legal_basis", "data_controller")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise refuse("is empty", "fill it in: the transparency register publishes it")
+        return value.strip()
+
+
+#: The demo's publisher and governance: the defaults, used on ``builtin:demo`` only.
+DEMO_PUBLISHER = PublisherConfig(
+    organisation=DEMO_ORGANISATION, contact="https://example.org/demo-borough"
+)
+DEMO_GOVERNANCE = GovernanceConfig(
+    dpia_reference="none: the demo borough's residents are synthetic",
+    legal_basis="none needed: no real resident's records are processed",
+    data_controller=DEMO_ORGANISATION,
+)
+
+
+class PublishConfig(Strict):
+    """Where and how the release is written, and who publishes it."""
+
+    to: Path = Field(
+        default=Path("catalogue"),
+        description="The catalogue folder the release is staged in (relative to the config).",
+    )
+    ledger: Path | None = Field(
+        default=None,
+        description="The privacy-budget ledger, when it is not the catalogue's own.",
+    )
+    formats: list[PublishFormat] = Field(
+        default_factory=lambda: list(ALL_FORMATS), description="The file formats to publish."
+    )
+    licence: Literal["OGL-3.0", "CC-BY-4.0", "CC0-1.0"] = Field(
+        default="OGL-3.0", description="The licence every published file carries."
+    )
+    publisher: PublisherConfig = Field(
+        default=DEMO_PUBLISHER,
+        json_schema_extra={"reference_default": "required, except on builtin:demo"},
+        description="Who publishes the release. Required unless the geography is builtin:demo.",
+    )
+    governance: GovernanceConfig = Field(
+        default=DEMO_GOVERNANCE,
+        json_schema_extra={"reference_default": "required, except on builtin:demo"},
+        description="The DPIA, legal basis and data controller. Required unless the geography is "
+        "builtin:demo.",
+    )
+    reference_date: date | None = Field(
+        default=None,
+        description="The date the figures describe (e.g. a snapshot date), when it is not the "
+        "release date.",
+    )
+    target: str | None = Field(
+        default=None,
+        description="Where `boroughkit publish` also sends the release: an fsspec URL or "
+        "ckan+https://host.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_keys_moved(cls, data: Any) -> Any:
+        # Before the governance block these were flat keys, and the publisher a name.
+        if not isinstance(data, dict):
+            return data
+        moved = [key for key in ("dpia_reference", "legal_basis") if key in data]
+        if moved:
+            raise refuse(
+                f"{' and '.join(moved)} {'are' if len(moved) > 1 else 'is'} now a key of "
+                "publish.governance, beside data_controller",
+                "move it into the governance block, as in:" + PUBLISHER_EXAMPLE,
+            )
+        if isinstance(data.get("publisher"), str):
+            raise refuse(
+                "publisher is now a block with organisation and contact",
+                "write it as in:" + PUBLISHER_EXAMPLE,
+            )
+        return data
 
     @field_validator("formats")
     @classmethod
@@ -211,14 +463,48 @@ class PublishConfig(Strict):
 class PipelineConfig(Strict):
     """A whole pipeline: load → geocode → release → gate → publish."""
 
-    name: Name
-    description: str = ""
-    source: SourceConfig
+    name: Name = Field(description="The release's name: lower-case letters, digits, - and _.")
+    description: str = Field(default="", description="What the release is, in words (published).")
+    source: SourceConfig = Field(description="The resident records.")
     geography: GeographyConfig = Field(
-        default_factory=lambda: GeographyConfig(geocode=GeocodeConfig(oa="oa_code"))
+        description="The geography bundle and geocoding.",
+        default_factory=lambda: GeographyConfig(geocode=GeocodeConfig(oa="oa_code")),
     )
     # Validated against the release method's own model (see boroughkit.methods): the
     # pipeline's config model narrows this field to the registry's discriminated union.
-    release: ReleaseSection
-    disclosure: DisclosureConfig = Field(default_factory=DisclosureConfig)
-    publish: PublishConfig = Field(default_factory=PublishConfig)
+    release: ReleaseSection = Field(
+        description="The release method and its settings: one of the sections below."
+    )
+    disclosure: DisclosureConfig = Field(
+        description="The disclosure gate.", default_factory=DisclosureConfig
+    )
+    # Validated even when left out, so that a non-demo config without it is refused.
+    publish: PublishConfig = Field(
+        description="Where the release goes and who publishes it.",
+        default_factory=PublishConfig,
+        validate_default=True,
+    )
+
+    @field_validator("publish")
+    @classmethod
+    def _publisher_outside_the_demo(
+        cls, publish: PublishConfig, info: ValidationInfo
+    ) -> PublishConfig:
+        # The demo's values are defaults for the demo borough only: a real release names its
+        # publisher and its governance, or every file would say the demo council published it.
+        geography = info.data.get("geography")
+        if geography is None or geography.boundaries == DEMO_BOUNDARIES:
+            return publish
+        missing = [
+            f"publish.{key} ({', '.join(model.model_fields)})"
+            for key, model in (("publisher", PublisherConfig), ("governance", GovernanceConfig))
+            if key not in publish.model_fields_set
+        ]
+        if missing:
+            raise refuse(
+                f"{' and '.join(missing)} must be given for a geography other than "
+                f"{DEMO_BOUNDARIES} (here {geography.boundaries!r}): every published file, the "
+                "catalogue and the transparency register name them",
+                "add them to the config with your council's values, as in:" + PUBLISHER_EXAMPLE,
+            )
+        return publish

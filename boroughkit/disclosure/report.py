@@ -1,8 +1,9 @@
 """The disclosure gate's report: every check, pass or fail, with the cells that failed.
 
-`GateReport` is written as machine-readable ``risk-report.json`` and a plain-English
-``risk-report.md`` for the approver, structured around the ICO's motivated intruder test: for
-each check, who could try what with which public information, and why the check answers it.
+`GateReport` is written as machine-readable ``risk-report.json``, a plain-English
+``risk-report.md`` for the approver and the same as a page (``risk-report.html``), structured
+around the ICO's motivated intruder test: for each check, who could try what with which public
+information, and why the check answers it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from boroughkit.disclosure.intruder import scenario_for
 
 SCHEMA = "boroughkit.risk-report/1"
+#: The report as a page, written beside ``risk-report.md`` (private like it).
+HTML_NAME = "risk-report.html"
 _MAX_LISTED = 50
 
 
@@ -192,13 +195,21 @@ class GateReport:
             lines.append(f"  changed: {item.action} {item.count} ({item.reason})")
         return "\n".join(lines)
 
+    def to_html(self) -> str:
+        """The report as a self-contained HTML page (inline CSS, no script, no request)."""
+        from boroughkit.disclosure.report_html import report_html
+
+        return report_html(self)
+
     def write(self, folder: Path) -> tuple[Path, Path]:
-        """Write ``risk-report.json`` and ``risk-report.md`` into ``folder``."""
+        """Write ``risk-report.json``, ``risk-report.md`` and ``risk-report.html`` into
+        ``folder``; return the JSON's and the Markdown's paths (the HTML sits beside them)."""
         folder.mkdir(parents=True, exist_ok=True)
         json_path = folder / "risk-report.json"
         md_path = folder / "risk-report.md"
         json_path.write_text(json.dumps(self.to_json(), indent=2, default=str), encoding="utf-8")
         md_path.write_text(self.to_markdown(), encoding="utf-8")
+        (folder / HTML_NAME).write_text(self.to_html(), encoding="utf-8")
         return json_path, md_path
 
 

@@ -11,11 +11,18 @@ from boroughkit.errors import ConfigError, DisclosureError
 from boroughkit.publish.columns import GEOMETRY_COLUMNS
 from boroughkit.publish.files import sha256_of
 from boroughkit.release.gating import PUBLISHED_COLUMNS
+from boroughkit.release.progress import ProgressCallback
 
 
-def check_target(target: Path, *, reports_dir: Path | None = None, by: str | None = None) -> str:
-    """Gate a config (dry run; ``by`` names who runs it) or re-check a release folder; raise
-    DisclosureError on failure."""
+def check_target(
+    target: Path,
+    *,
+    reports_dir: Path | None = None,
+    by: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> str:
+    """Gate a config (dry run; ``by`` names who runs it; ``progress`` is told each step) or
+    re-check a release folder; raise DisclosureError on failure."""
     if target.is_dir():
         return check_release_folder(target)
     if target.suffix.lower() not in (".yaml", ".yml"):
@@ -24,7 +31,10 @@ def check_target(target: Path, *, reports_dir: Path | None = None, by: str | Non
     from boroughkit.release.context import RunContext
 
     result = run_pipeline(
-        build_plan(load_config(target)), RunContext(by=by), reports_dir=reports_dir, dry_run=True
+        build_plan(load_config(target)),
+        RunContext(by=by, progress=progress),
+        reports_dir=reports_dir,
+        dry_run=True,
     )
     return result.summary
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,8 @@ from boroughkit.privacy.budget import Rho
 from boroughkit.publish import PublishResult
 from boroughkit.release.context import RunContext
 from boroughkit.release.outcome import RunResult
+from boroughkit.release.progress import ProgressCallback, prefixed
+from boroughkit.release.progress import report as report_step
 
 EXAMPLE_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 DEMO_APPROVER = "boroughkit demo (synthetic data)"
@@ -45,22 +48,30 @@ class DemoResult:
             lines.append(f"  {result.release_id}: {len(result.files)} files in {published.folder}")
         for name, report in self.refused.items():
             lines.append(f"  {name}: refused by the disclosure gate; report: {report}")
-        lines.append(f"Explore it: boroughkit serve {self.catalogue}")
+        lines.append(f"Explore it: boroughkit serve {shlex.quote(str(self.catalogue))}")
         return "\n".join(lines)
 
 
 def write_demo_residents(
-    geography: str, n: int, out: Path, *, seed: int | None = None
+    geography: str,
+    n: int,
+    out: Path,
+    *,
+    seed: int | None = None,
+    progress: ProgressCallback | None = None,
 ) -> tuple[Path, int, int]:
     """Generate ``n`` synthetic residents for a bundle and write them; returns path, persons,
-    rows."""
+    rows. ``progress`` is told as each step begins."""
     from boroughkit.demo import generate_residents, person_count, write_residents
     from boroughkit.geography import open_bundle
 
     if n < 1:
         raise ConfigError(f"--n {n}: the number of residents must be at least 1")
+    report_step(progress, "open the geography")
     bundle = open_bundle(geography, base_dir=Path.cwd())
+    report_step(progress, f"generate {n:,} demo residents")
     frame = generate_residents(bundle.lookup, n, postcodes=bundle.postcodes, seed=seed)
+    report_step(progress, f"write {out.name}")
     out.parent.mkdir(parents=True, exist_ok=True)
     return write_residents(frame, out), person_count(frame), len(frame)
 
@@ -82,12 +93,16 @@ def run_demo(
     n_residents: int = 200_000,
     configs: list[Path] | None = None,
     echo: Callable[[str], None] = print,
+    progress: ProgressCallback | None = None,
 ) -> DemoResult:
-    """Build demo residents under ``out`` and run every example config into ``out/catalogue``."""
+    """Build demo residents under ``out`` and run every example config into ``out/catalogue``;
+    ``progress`` is told as each step begins (prefixed by the config's name)."""
     out = out.resolve()
     residents = out / "residents.parquet"
     echo(f"Generating {n_residents:,} synthetic demo residents in the demo borough …")
-    write_demo_residents("builtin:demo", n_residents, residents)
+    write_demo_residents(
+        "builtin:demo", n_residents, residents, progress=prefixed(progress, "residents")
+    )
     result = DemoResult(out, residents, out / "catalogue")
     # Freshly generated residents are a new dataset with a lifetime budget of their own.
     dataset = f"demo-residents-{datetime.now(UTC):%Y%m%d-%H%M%S-%f}"
@@ -106,18 +121,21 @@ def run_demo(
             "source.dataset": dataset,
         }
         loaded = load_config(config, overrides=overrides)
+        steps = prefixed(progress, config.stem)
+        context = RunContext(by=DEMO_APPROVER, progress=steps)
         try:
-            run = run_pipeline(
-                build_plan(loaded), RunContext(by=DEMO_APPROVER), reports_dir=out / "reports"
-            )
+            run = run_pipeline(build_plan(loaded), context, reports_dir=out / "reports")
         except DisclosureError as error:
             # A refusal is the gate doing its job (e.g. too few demo residents to show that an
             # extract is safe): report it and go on with the other releases.
             echo(f"{config.name}: {error.message}")
             result.refused[config.stem] = error.report_path or ""
             continue
-        echo(run.summary)
+        # The demo approves and publishes the release itself: its "next:" commands are not for
+        # the reader.
+        echo(run.summary.split("\n  next:", 1)[0])
         # The demo's data are synthetic, so the demo itself signs its releases off.
+        report_step(steps, "approve and publish")
         approve(result.catalogue, run.release_id, by=DEMO_APPROVER)
         published = publish(result.catalogue, run.release_id, by=DEMO_APPROVER)
         echo(published.describe())

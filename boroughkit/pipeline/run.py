@@ -61,11 +61,15 @@ def run_pipeline(
     risk report is kept (``boroughkit check``). Its files are deleted unseen, so drawing noise
     for them reveals nothing.
     """
-    job = open_job(plan, context or RunContext(), reports_dir=reports_dir, dry_run=dry_run)
+    context = context or RunContext()
+    context.step("open the geography")
+    job = open_job(plan, context, reports_dir=reports_dir, dry_run=dry_run)
     if not plan.spends_budget or dry_run:
+        context.step("load and geocode the records")
         return method_for(plan.method).prepare(job).build(no_charge)
     recovered = recover_abandoned(job)
     clean_abandoned_builds(job)  # private work folders of those runs, never published
+    context.step("load and geocode the records")
     prepared = method_for(plan.method).prepare(job)
     # Reserve before any noise is drawn; a failure before the charge cancels the reservation.
     with reserve_budget(job) as reservation:

@@ -168,19 +168,17 @@ class Ledger:
 
     def datasets(self) -> list[str]:
         """Names of the registered datasets, sorted."""
-        with store.read_snapshot(self.path) as connection:
-            if connection is None:
-                return []
-            rows = connection.execute("SELECT dataset FROM entries WHERE kind = 'register'")
-            return sorted(str(row[0]) for row in rows)
+        return self._names("SELECT dataset FROM entries WHERE kind = 'register'")
 
     def populations(self) -> list[str]:
         """Names of the populations with a lifetime budget, sorted."""
+        return self._names("SELECT DISTINCT population FROM entries")
+
+    def _names(self, query: str) -> list[str]:
         with store.read_snapshot(self.path) as connection:
             if connection is None:
                 return []
-            rows = connection.execute("SELECT DISTINCT population FROM entries")
-            return sorted(str(row[0]) for row in rows)
+            return sorted(str(row[0]) for row in connection.execute(query))
 
     def reserve(
         self, dataset: str, release_id: str, rho: Rho, *, tables: Sequence[str], by: str

@@ -50,7 +50,13 @@ PUBLIC_ENTRIES = (INDEX, SCHEMA_JSON, CATALOG, VERSIONS, RELEASES, REGISTERS)
 # Files of a staged release that are evidence for the approver, not data for the public: they
 # go to audit/<id>/ (input-facts.json holds exact counts of the input; older releases lack it).
 INPUT_FACTS = "input-facts.json"
-PRIVATE_FILES = ("risk-report.json", "risk-report.md", "approval.json", INPUT_FACTS)
+PRIVATE_FILES = (
+    "risk-report.json",
+    "risk-report.md",
+    "risk-report.html",
+    "approval.json",
+    INPUT_FACTS,
+)
 
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)

@@ -123,7 +123,18 @@ def build_datapackage(
             }
         ],
         "sources": [{"title": line} for line in licence.get("attribution", [])],
-        "contributors": [{"title": manifest.get("publisher", ""), "roles": ["publisher"]}],
+        "contributors": [_publisher(manifest)],
         "keywords": ["residents", "open data", str(manifest.get("method", ""))],
         "resources": resources,
     }
+
+
+def _publisher(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The publisher as a Data Package contributor, with its contact (an email or a web page)."""
+    contributor: dict[str, Any] = {"title": manifest.get("publisher", ""), "roles": ["publisher"]}
+    contact = str((manifest.get("publication") or {}).get("contact") or "")
+    if contact.startswith(("http://", "https://")):
+        contributor["path"] = contact
+    elif contact:
+        contributor["email"] = contact
+    return contributor

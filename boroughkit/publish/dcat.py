@@ -28,6 +28,7 @@ CONTEXT = {
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "adms": "http://www.w3.org/ns/adms#",
     "gsp": "http://www.opengis.net/ont/geosparql#",
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
 }
 IANA = "https://www.iana.org/assignments/media-types/"
 STANDARDS = {
@@ -113,6 +114,7 @@ def release_dcat(entry: CatalogueEntry, files: Sequence[FileEntry]) -> dict[str,
         "dct:issued": {"@value": entry.published, "@type": "xsd:dateTime"},
         "dct:created": {"@value": entry.created, "@type": "xsd:dateTime"},
         "dct:publisher": {"@type": "foaf:Agent", "foaf:name": entry.publisher},
+        **_contact_point(entry.publisher, entry.contact),
         "dct:license": {"@id": licence.get("url")},
         "dct:rights": {
             "@type": "dct:RightsStatement",
@@ -145,6 +147,18 @@ def release_dcat(entry: CatalogueEntry, files: Sequence[FileEntry]) -> dict[str,
             location["dct:identifier"] = spatial["code"]
         document["dct:spatial"] = location
     return document
+
+
+def _contact_point(name: str, contact: str) -> dict[str, Any]:
+    """DCAT's ``contactPoint`` (a vCard) for the publisher's contact, when there is one."""
+    if not contact:
+        return {}
+    card: dict[str, Any] = {"@type": "vcard:Organization", "vcard:fn": name}
+    if "@" in contact and not contact.startswith(("http://", "https://")):
+        card["vcard:hasEmail"] = {"@id": f"mailto:{contact}"}
+    else:
+        card["vcard:hasURL"] = {"@id": contact}
+    return {"dcat:contactPoint": card}
 
 
 def catalogue_dcat(version: CatalogueVersion, title: str | None = None) -> dict[str, Any]:

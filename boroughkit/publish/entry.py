@@ -67,12 +67,15 @@ class CatalogueEntry:
     budget: dict[str, Any] | None = None
     licence: dict[str, Any] | None = None
     publisher: str = ""
+    # Where users of the data write to (an email address or a web page), from the config.
+    contact: str = ""
     created: str
     published: str = ""
     approved_by: str = ""
     approved_at: str = ""
     dpia_reference: str | None = None
     legal_basis: str | None = None
+    data_controller: str | None = None
     reference_date: str | None = None
     geography: dict[str, Any] = field(default_factory=dict)
     spatial: dict[str, Any] = field(default_factory=dict)

@@ -2,9 +2,10 @@
 
 `serve_catalogue` serves it with the standard library; `export_site` writes the same files for any
 web host. Both expose exactly the site assets and the public part of the catalogue (the index,
-the published schema, DCAT, versions, published releases, registers): never the approval area,
-audit records, work folders or the privacy ledger that sits beside the catalogue. A catalogue
-last changed before ``schema.json`` existed gets the schema of this version of boroughkit.
+the published schema, DCAT, versions, published releases, registers, public geography): never
+the approval area, audit records, work folders or the privacy ledger that sits beside the
+catalogue. A catalogue last changed before ``schema.json`` existed gets the schema of this
+version of boroughkit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from boroughkit.errors import ConfigError, PublishError
 from boroughkit.publish.catalogue import INDEX, PUBLIC_ENTRIES, SCHEMA_JSON
+from boroughkit.publish.public_geography import GEOGRAPHY
 from boroughkit.publish.schema import schema_text
 from boroughkit.publish.state import media_type
 
@@ -30,6 +32,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+# The public catalogue and the public geography the explorer reads (area names, postcodes).
+EXPLORER_ENTRIES = (*PUBLIC_ENTRIES, GEOGRAPHY)
 
 
 def resolve_public(catalogue: Path, url_path: str) -> Path | None:
@@ -39,7 +43,7 @@ def resolve_public(catalogue: Path, url_path: str) -> Path | None:
         return SITE / "index.html"
     if len(parts) == 1 and parts[0] in SITE_FILES:
         return SITE / parts[0]
-    if parts[0] not in PUBLIC_ENTRIES or any(p.startswith(".") or "\\" in p for p in parts):
+    if parts[0] not in EXPLORER_ENTRIES or any(p.startswith(".") or "\\" in p for p in parts):
         return None
     root = catalogue.resolve()
     path = root.joinpath(*parts).resolve()
@@ -62,7 +66,7 @@ def public_files(catalogue: Path) -> dict[str, Path]:
     """Every file of the explorer site, by its path on the site (``schema.json`` only when the
     catalogue holds one: :func:`export_site` writes it otherwise)."""
     files = {name: SITE / name for name in SITE_FILES}
-    for entry in PUBLIC_ENTRIES:
+    for entry in EXPLORER_ENTRIES:
         base = catalogue / entry
         candidates = [base] if base.is_file() else sorted(base.rglob("*")) if base.is_dir() else []
         for path in candidates:
@@ -106,7 +110,9 @@ def _handler(catalogue: Path) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", _content_type(name))
             self.send_header("Content-Length", str(len(data)))
             # The index (and the schema) change with a publish; release files never change.
-            fresh = name in (INDEX, SCHEMA_JSON)
+            fresh = name in (INDEX, SCHEMA_JSON) or (
+                name.endswith(".json") and f"/{GEOGRAPHY}/" in self.path
+            )
             self.send_header("Cache-Control", "no-cache" if fresh else "max-age=300")
             for key, value in SECURITY_HEADERS.items():
                 self.send_header(key, value)

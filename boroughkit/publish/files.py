@@ -133,6 +133,7 @@ def _plain(value: object) -> object:
         return None
     if isinstance(value, np.integer):
         return int(value)
-    if isinstance(value, np.floating):
+    if isinstance(value, float | np.floating):
+        # An empty cell (a mean of no rows, a suppressed value) is null in JSON, never NaN.
         return None if np.isnan(value) else float(value)
     return value

@@ -85,11 +85,17 @@ def _entry(folder: Path, relative: str, fmt: str, table: str, level: str, rows: 
 
 def publication_block(publish: Any) -> dict[str, Any]:
     """What the publisher needs from the config's ``publish`` section, carried by the manifest
-    (so that the approval, which checksums the manifest, covers it)."""
+    (so that the approval, which checksums the manifest, covers it): who publishes (its
+    ``publisher`` block) and the ``governance`` block (DPIA, legal basis, data controller)."""
     reference = getattr(publish, "reference_date", None)
+    publisher = getattr(publish, "publisher", None)
+    governance = getattr(publish, "governance", None)
     return {
-        "dpia_reference": getattr(publish, "dpia_reference", None),
-        "legal_basis": getattr(publish, "legal_basis", None),
+        "organisation": getattr(publisher, "organisation", None),
+        "contact": getattr(publisher, "contact", None),
+        "dpia_reference": getattr(governance, "dpia_reference", None),
+        "legal_basis": getattr(governance, "legal_basis", None),
+        "data_controller": getattr(governance, "data_controller", None),
         "reference_date": reference.isoformat() if reference else None,
         "target": getattr(publish, "target", None),
     }

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from boroughkit.release.progress import ProgressCallback, report
+
 NOT_STATED = "not stated"
 
 
@@ -28,19 +30,25 @@ class RunContext:
 
     ``by`` is the named person the analyst states (``boroughkit run --by NAME``): it is what a
     manifest says made the release. ``user`` is the operating-system login, which only private
-    records (the ledger) may keep: a login is not a name to publish.
+    records (the ledger) may keep: a login is not a name to publish. ``progress``, when
+    given, is told as each long step of the run begins (see ``release.progress``).
     """
 
     user: str = field(default_factory=getpass.getuser)
     by: str | None = None
     clock: Callable[[], datetime] = _now
     rng_factory: Callable[[], np.random.Generator] = _fresh_rng
+    progress: ProgressCallback | None = None
 
     @property
     def created_by(self) -> str:
         """Who made the release, as public files say it: the stated name, never the login."""
         name = (self.by or "").strip()
         return name or NOT_STATED
+
+    def step(self, label: str) -> None:
+        """Report that the step ``label`` of the run begins (nothing without ``progress``)."""
+        report(self.progress, label)
 
     def now(self) -> datetime:
         """The current time (UTC)."""

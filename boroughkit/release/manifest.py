@@ -9,6 +9,7 @@ folder, and to the analyst's console.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,8 @@ def file_metadata(job: ReleaseJob, section: dict[str, Any]) -> dict[str, str]:
         "attribution": " ".join(block["attribution"]),
         "method": job.plan.method,
         "privacy": section["method_statement"],
-        "publisher": config.publish.publisher,
+        "publisher": config.publish.publisher.organisation,
+        "contact": config.publish.publisher.contact,
     }
 
 
@@ -83,7 +85,7 @@ def build(
         "tables": {table.name: table.details for table in tables},
         "geography": geography_block(job.bundle),
         "licence": licence_block(config.publish.licence, job.bundle.info.attribution),
-        "publisher": config.publish.publisher,
+        "publisher": config.publish.publisher.organisation,
     }
 
 
@@ -117,13 +119,29 @@ def geography_block(bundle: GeographyBundle) -> dict[str, Any]:
     }
 
 
+def approval_commands(job: ReleaseJob) -> list[str]:
+    """The commands that approve and publish the job's staged release, ready to paste (with the
+    catalogue, and the ledger when the config names its own; NAME is the approver's name)."""
+    where = f"--catalogue {shlex.quote(str(job.catalogue))}"
+    configured = job.config.publish.ledger
+    if configured is not None:
+        where += f" --ledger {shlex.quote(str(job.plan.loaded.resolve(configured)))}"
+    release = shlex.quote(job.release_id)
+    return [
+        f'boroughkit approve {release} --by "NAME" {where}',
+        f"boroughkit publish {release} {where}",
+    ]
+
+
 def analyst_summary(
     release_id: str,
     folder: Path,
     facts: InputFacts,
     files: list[WrittenFile],
+    commands: list[str],
 ) -> str:
-    """Exact figures for the analyst's console (never published)."""
+    """Exact figures for the analyst's console (never published); ``commands`` are the next
+    steps (:func:`approval_commands`)."""
     unmatched = sum(facts.unmatched.values())
     lines = [
         f"Built release {release_id}: the gate passed; it waits for approval",
@@ -139,8 +157,8 @@ def analyst_summary(
             else []
         ),
         f"  files: {len(files)} (+ manifest.json; private: the risk report and {INPUT_FACTS})",
-        f"  next: read the risk report, then `boroughkit approve {release_id} --by NAME` and "
-        f"`boroughkit publish {release_id}`",
+        f"  next: read the risk report ({folder / 'risk-report.md'}), then approve and publish:",
+        *(f"    {command}" for command in commands),
     ]
     return "\n".join(lines)
 

@@ -63,6 +63,6 @@ def settle_gate(
 def _keep_report(staging: Path, reports_dir: Path, release_id: str) -> Path:
     target = reports_dir / release_id
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("risk-report.json", "risk-report.md"):
+    for name in ("risk-report.json", "risk-report.md", "risk-report.html"):
         shutil.copy2(staging / name, target / name)
     return target / "risk-report.md"

@@ -14,6 +14,7 @@ from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.disclosure.report import CheckResult
 from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.files import WrittenFile
+from boroughkit.publish.public_geography import write_public_geography
 from boroughkit.publish.release_writer import write_manifest, write_table_files
 from boroughkit.release import manifest as manifest_mod
 from boroughkit.release.budgeting import ChargeHook, state_charge
@@ -82,14 +83,17 @@ class PreparedTables:
         """Protect, write, gate, charge and stage the tables (a dry run keeps only the
         report and charges nothing)."""
         job, source = self.job, self.source
+        job.context.step("protect the tables")
         tables = source.tables()
         with staged_release(job.catalogue, job.release_id) as staging:
+            job.context.step("write the files")
             files = write_tables(staging, job, tables, self.manifest_section)
             document = manifest_mod.build(job, tables, __version__, self.manifest_section)
             manifest_path = write_manifest(staging, document, files, job.config.publish)
             manifest_mod.write_input_facts(staging, source.facts)  # private: goes to audit/
             paths = [*(staging / f.path for f in files), manifest_path]
             levels = sorted({level for table in tables for level in table.frames})
+            job.context.step("run the disclosure gate")
             secrets, populations = source.evidence(paths, levels)
             report = run_gate(
                 job, paths, tables, secrets, populations, source.frame, self.method_checks
@@ -100,9 +104,15 @@ class PreparedTables:
             )
             if checked is not None:
                 return checked
+            # Public geography only (codes, names, the lookups, postcodes), so the explorer can
+            # find "my area"; written before the charge so a failure here costs nothing.
+            write_public_geography(job.catalogue, job.bundle)
+            job.context.step("stage for approval")
             state_charge(staging, document, files, job.config.publish, charge())
             final = commit_release(job.catalogue, staging, job.release_id)
-        summary = manifest_mod.analyst_summary(job.release_id, final, source.facts, files)
+        summary = manifest_mod.analyst_summary(
+            job.release_id, final, source.facts, files, manifest_mod.approval_commands(job)
+        )
         return RunResult(job.release_id, final, files, report, summary)
 
 

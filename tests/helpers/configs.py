@@ -15,6 +15,18 @@ def write_config_file(folder: Path, content: dict | str, name: str = "pipeline.y
     return path
 
 
+#: A real council's publisher and governance: required by every config whose geography is not
+#: builtin:demo (``publish.publisher``, ``publish.governance``).
+REAL_PUBLISHER = {
+    "publisher": {"organisation": "Test Borough Council", "contact": "opendata@test.gov.uk"},
+    "governance": {
+        "dpia_reference": "DPIA-TEST-2026-001",
+        "legal_basis": "UK GDPR Article 6(1)(e) public task",
+        "data_controller": "Test Borough Council",
+    },
+}
+
+
 def minimal_config(**overrides: object) -> dict:
     """A small valid dp-tables config over residents.parquet in the config's folder.
 

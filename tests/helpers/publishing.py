@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from boroughkit.config.models import PublishConfig
+from boroughkit.config.models import GovernanceConfig, PublishConfig
 from boroughkit.disclosure.report import CheckResult, GateReport
 from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.release_writer import licence_block, write_manifest, write_table_files
@@ -82,7 +82,13 @@ def stage_release(
             manifest,
             files,
             publish
-            or PublishConfig(dpia_reference="DPIA-2026-014", legal_basis="UK GDPR Article 6(1)(e)"),
+            or PublishConfig(
+                governance=GovernanceConfig(
+                    dpia_reference="DPIA-2026-014",
+                    legal_basis="UK GDPR Article 6(1)(e)",
+                    data_controller="Test Borough Council",
+                )
+            ),
         )
         report = GateReport(release_id, "dp-tables")
         report.checks.append(

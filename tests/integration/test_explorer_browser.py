@@ -95,8 +95,8 @@ def test_explorer_maps_tables_and_downloads(site, page, demo_bundle):
     page.select_option("#category", "tenure=owned")
     expect(page.locator("#legend")).to_contain_text("tenure: owned")
 
-    # Keyboard: from the last control, Tab reaches the first area, which shows its figure.
-    page.focus("#category")
+    # Keyboard: from the last control (the area search), Tab reaches the first area.
+    page.focus("#search")
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.getAttribute('data-code')")
     assert focused in set(demo_bundle.areas("lsoa")["code"])

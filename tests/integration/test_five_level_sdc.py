@@ -21,7 +21,7 @@ from boroughkit.disclosure.relations import build_relations
 from boroughkit.disclosure.rules import RuleSettings
 from boroughkit.disclosure.suppression import _Release
 from boroughkit.disclosure.tables import CellTable
-from tests.helpers.configs import minimal_config
+from tests.helpers.configs import REAL_PUBLISHER, minimal_config
 from tests.helpers.shared_data import GEO
 
 CAMDEN = "E09000007"
@@ -79,6 +79,7 @@ def test_five_levels_on_imported_camden(tmp_path: Path) -> None:
     assert residents.exit_code == 0, residents.output
     config = minimal_config(name="camden-five-levels")
     config["geography"]["boundaries"] = "camden"
+    config["publish"].update(REAL_PUBLISHER)
     config["release"] = {
         "method": "sdc-tables",
         "threshold": 10,

@@ -20,7 +20,7 @@ from boroughkit.geography.bundle import GeographyBundle
 from boroughkit.geography.storage import write_bundle
 from boroughkit.methods.dp_tables import sources
 from boroughkit.methods.dp_tables.streaming import can_stream
-from tests.helpers.configs import minimal_config
+from tests.helpers.configs import REAL_PUBLISHER, minimal_config
 
 CANARY = "QX-CANARY-5150-OKAPI"
 
@@ -93,6 +93,7 @@ def test_without_public_populations_both_paths_refuse_before_reading(
         _in_memory(monkeypatch)
     config = minimal_config()
     config["geography"]["boundaries"] = "no-populations"
+    config["publish"].update(REAL_PUBLISHER)
     # A records file that does not exist: the refusal must come before any record is read.
     config["source"].update({"path": "not-read.parquet", "dataset": "residents"})
     with pytest.raises(ConfigError) as refused:
@@ -110,6 +111,7 @@ def test_supplied_populations_gate_both_paths_alike(demo_workspace, monkeypatch)
     )
     config = minimal_config()
     config["geography"]["boundaries"] = "no-populations"
+    config["publish"].update(REAL_PUBLISHER)
     config["disclosure"] = {"area_populations": "census.csv", "min_area_population": 120}
     checks = []
     for name in ("streamed", "in-memory"):

@@ -33,13 +33,25 @@ def _race_worker(path: str, index: int, cost: str, fail: bool, barrier: Any, res
 
 def race(path: Path, cost: str, failing: list[bool]) -> dict[int, str]:
     """Start one spawned process per entry of ``failing``, released together by a barrier."""
+    return run_together(
+        len(failing),
+        lambda i, barrier, results: (
+            _race_worker,
+            (str(path), i, cost, failing[i], barrier, results),
+        ),
+    )
+
+
+def run_together(count: int, work) -> dict[int, str]:
+    """Start ``count`` spawned processes (``work(i, barrier, results)`` gives the target and its
+    arguments), released together by a barrier; each puts ``(i, outcome)`` on the queue."""
     context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(len(failing))
+    barrier = context.Barrier(count)
     results = context.Queue()
-    workers = [
-        context.Process(target=_race_worker, args=(str(path), i, cost, fail, barrier, results))
-        for i, fail in enumerate(failing)
-    ]
+    workers = []
+    for i in range(count):
+        target, args = work(i, barrier, results)
+        workers.append(context.Process(target=target, args=args))
     for worker in workers:
         worker.start()
     outcomes = dict(results.get(timeout=TIMEOUT_SECONDS) for _ in workers)
@@ -114,19 +126,9 @@ def _register_worker(path: str, index: int, barrier: Any, results: Any) -> None:
 def test_racing_registrations_of_a_new_ledger_register_once(tmp_path: Path) -> None:
     """Six processes create the same ledger file and register the same dataset: one wins."""
     path = tmp_path / "new" / "privacy-ledger.sqlite"
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(6)
-    results = context.Queue()
-    workers = [
-        context.Process(target=_register_worker, args=(str(path), i, barrier, results))
-        for i in range(6)
-    ]
-    for worker in workers:
-        worker.start()
-    outcomes = dict(results.get(timeout=TIMEOUT_SECONDS) for _ in workers)
-    for worker in workers:
-        worker.join(timeout=TIMEOUT_SECONDS)
-        assert worker.exitcode == 0
+    outcomes = run_together(
+        6, lambda i, barrier, results: (_register_worker, (str(path), i, barrier, results))
+    )
     [winner] = [i for i, outcome in outcomes.items() if outcome == "registered"]
     [entry] = Ledger(path).entries()
     assert (entry.kind, entry.actor, entry.rho) == ("register", f"w{winner}", Rho(winner + 1))

@@ -30,8 +30,11 @@ from tests.helpers.configs import minimal_config
 from tests.helpers.ledger import register
 
 PUBLICATION = {
-    "dpia_reference": "DPIA-2026-007",
-    "legal_basis": "UK GDPR Article 6(1)(e)",
+    "governance": {
+        "dpia_reference": "DPIA-2026-007",
+        "legal_basis": "UK GDPR Article 6(1)(e)",
+        "data_controller": "Demo Borough Council",
+    },
     "reference_date": "2026-03-31",
 }
 

@@ -136,10 +136,17 @@ def test_publish_again_after_a_kill_past_the_commit_point(tmp_path, demo_bundle)
     from click.testing import CliRunner
 
     from boroughkit.cli import main
-    from boroughkit.config.models import PublishConfig
+    from boroughkit.config.models import GovernanceConfig, PublishConfig
 
     catalogue, mirror = tmp_path / "catalogue", tmp_path / "mirror"
-    publish = PublishConfig(target=mirror.as_uri(), dpia_reference="DPIA-2026-014")
+    publish = PublishConfig(
+        target=mirror.as_uri(),
+        governance=GovernanceConfig(
+            dpia_reference="DPIA-2026-014",
+            legal_basis="UK GDPR Article 6(1)(e)",
+            data_controller="Test Borough Council",
+        ),
+    )
     release_id = stage_release(catalogue, demo_bundle, name="killed", publish=publish)
     approve_release(catalogue, release_id, by="Asha Patel")
     with _start(catalogue, release_id, "move-last") as process:

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from boroughkit.cli import main
-from tests.helpers.configs import minimal_config
+from tests.helpers.configs import REAL_PUBLISHER, minimal_config
 from tests.helpers.ledger import register
 from tests.helpers.shared_data import GEO
 
@@ -57,6 +57,7 @@ def lbbd_release(tmp_path_factory):
     config = minimal_config(name="lbbd-tenure")
     config["source"]["path"] = "residents.csv"
     config["geography"]["boundaries"] = "lbbd"
+    config["publish"].update(REAL_PUBLISHER)
     config["release"]["budget"] = {"rho": 0.5}
     register(work / "catalogue", "residents", rho=2)  # the records file's name: residents.csv
     (work / "lbbd.yaml").write_text(yaml.safe_dump(config))

@@ -59,6 +59,7 @@ def test_publish_makes_a_new_version_with_metadata_registers_and_audit(tmp_path,
     assert {p.name for p in (catalogue / "audit" / release_id).iterdir()} == {
         "risk-report.json",
         "risk-report.md",
+        "risk-report.html",
         "approval.json",
     }
     assert not (catalogue / "staging" / release_id).exists()

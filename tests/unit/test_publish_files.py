@@ -7,6 +7,7 @@ import re
 
 import duckdb
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pyogrio
@@ -132,3 +133,10 @@ def test_wide_properties_carry_whichever_error_column_exists(demo_bundle):
     wide = wide_properties(frame, ["tenure"], "count")
     assert "noise_sd[tenure=owned]" in wide and not any(c.startswith("moe95") for c in wide)
     assert pd.api.types.is_integer_dtype(wide["count[all]"])
+
+
+def test_an_empty_cell_is_null_in_geojson_never_nan():
+    from boroughkit.publish.files import _plain
+
+    assert _plain(float("nan")) is None and _plain(np.float64("nan")) is None
+    assert _plain(2.5) == 2.5 and _plain(np.int64(3)) == 3

@@ -9,14 +9,11 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from boroughkit.config.common import (
-    DEFAULT_LEVELS,
     BudgetConfig,
     Level,
-    Name,
     ReleaseSection,
-    Strict,
+    TableSection,
     Weight,
-    levels_in_order,
     refuse,
 )
 from boroughkit.terms import Statistic
@@ -33,29 +30,41 @@ LARGEST_NOISE_SD = 1e12
 _SMALLEST_DEFAULT_SHARE = Fraction(1, 16)
 
 
-class DPTableConfig(Strict):
+class DPTableConfig(TableSection):
     """One table of counts by area × category columns."""
 
-    name: Name
-    count_by: list[str] = Field(default_factory=list)
-    levels: list[Level] = Field(default_factory=lambda: list(DEFAULT_LEVELS), min_length=1)
-    weight: Weight = Fraction(1)
-    level_split: dict[Level, Weight] | None = None
-    max_categories_per_person: int = Field(default=1, ge=1, le=50)
-    statistic: Statistic = "count"
-    value: str | None = None
-    bounds: tuple[int, int] | None = None
-    max_rows_per_person: int = Field(default=1, ge=1, le=100)
-
-    _levels_in_order = field_validator("levels")(levels_in_order)
-
-    @field_validator("count_by")
-    @classmethod
-    def _distinct_columns(cls, count_by: list[str]) -> list[str]:
-        repeated = sorted({column for column in count_by if count_by.count(column) > 1})
-        if repeated:
-            raise refuse(f"lists {', '.join(repeated)} more than once", "list each column once")
-        return count_by
+    weight: Weight = Field(
+        default=Fraction(1),
+        description="The table's share of the release's ρ, as a weight over all tables' weights.",
+    )
+    level_split: dict[Level, Weight] | None = Field(
+        default=None,
+        description="Each level's share of the table's ρ, as weights (default: finer levels get "
+        "more).",
+    )
+    max_categories_per_person: int = Field(
+        description="Contribution bound: the most cells one person may count in per level.",
+        default=1,
+        ge=1,
+        le=50,
+    )
+    statistic: Statistic = Field(
+        default="count", description="What each cell holds: count, or the sum or mean of value."
+    )
+    value: str | None = Field(
+        default=None, description="For sum and mean: the numeric column summed."
+    )
+    bounds: tuple[int, int] | None = Field(
+        default=None,
+        description="For sum and mean: the public [lower, upper] each person's value is clipped "
+        "to.",
+    )
+    max_rows_per_person: int = Field(
+        description="Contribution bound: the most records one person may have.",
+        default=1,
+        ge=1,
+        le=100,
+    )
 
     @model_validator(mode="after")
     def _value_for_sums(self) -> DPTableConfig:
@@ -126,9 +135,13 @@ class DPTableConfig(Strict):
 class DPTablesRelease(ReleaseSection):
     """Differentially private tables through OpenDP (zCDP, discrete Gaussian)."""
 
-    method: Literal["dp-tables"]
-    budget: BudgetConfig
-    tables: list[DPTableConfig] = Field(min_length=1)
+    method: Literal["dp-tables"] = Field(
+        description="The release method: differentially private tables."
+    )
+    budget: BudgetConfig = Field(
+        description="The ρ this release spends from its dataset's lifetime budget."
+    )
+    tables: list[DPTableConfig] = Field(description="The tables to release.", min_length=1)
 
     @field_validator("tables")
     @classmethod

@@ -51,7 +51,7 @@ def protect_tables(job: ReleaseJob, frame: pd.DataFrame) -> list[ReleasedTable]:
                 grid.columns,
                 table.statistic,
                 frames,
-                table_details(table, grid, released),
+                table_details(table, grid, released, unit=table_units(job).get(table.name)),
             )
         )
     return tables
@@ -68,10 +68,21 @@ def lookup_codes(index: AreaIndex) -> pd.DataFrame:
     ).assign(oa_code=oa.to_numpy())
 
 
+def table_units(job: ReleaseJob) -> dict[str, str]:
+    """Who or what each table counts (its config's ``unit``), by table name."""
+    tables = getattr(job.config.release, "tables", [])
+    return {table.name: getattr(table, "unit", "residents") for table in tables}
+
+
 def table_details(
-    table: TablePlan, grid: counts.CategoryGrid, released: TableRelease
+    table: TablePlan,
+    grid: counts.CategoryGrid,
+    released: TableRelease,
+    *,
+    unit: str | None = None,
 ) -> dict[str, Any]:
-    """The manifest's entry for one table: bounds, budget and noise of every level."""
+    """The manifest's entry for one table: what it counts (``unit``), bounds, budget and
+    noise of every level."""
     bounds: dict[str, Any] = {
         "max_categories_per_person": table.max_categories_per_person,
         "max_rows_per_person": table.max_rows_per_person,
@@ -80,6 +91,7 @@ def table_details(
     if table.bounds:
         bounds["value_bounds"] = list(table.bounds)
     return {
+        "unit": unit or "residents",
         "statistic": table.statistic,
         "value": table.value,
         "count_by": list(table.count_by),

@@ -30,7 +30,7 @@ from boroughkit.anonymise.dp_tables import level_frame, release_counts_from_oa
 from boroughkit.anonymise.measures import TablePlan
 from boroughkit.anonymise.released import AreaIndex, ReleasedTable
 from boroughkit.errors import DataError
-from boroughkit.methods.dp_tables.release import lookup_codes, table_details
+from boroughkit.methods.dp_tables.release import lookup_codes, table_details, table_units
 from boroughkit.release.gating import secret_columns
 from boroughkit.release.job import ReleaseJob
 from boroughkit.release.load import ValueRules, read_table
@@ -118,6 +118,7 @@ def release_aggregated(job: ReleaseJob, aggregated: list[AggregatedTable]) -> li
     """Measure (draw noise for), reconcile and tidy each aggregated table."""
     index = AreaIndex.from_bundle(job.bundle)
     rng = job.context.rng_factory()
+    units = table_units(job)
     tables = []
     for item in aggregated:
         table, grid, aggregate = item.plan, item.grid, item.aggregate
@@ -136,7 +137,11 @@ def release_aggregated(job: ReleaseJob, aggregated: list[AggregatedTable]) -> li
         }
         tables.append(
             ReleasedTable(
-                table.name, grid.columns, "count", frames, table_details(table, grid, released)
+                table.name,
+                grid.columns,
+                "count",
+                frames,
+                table_details(table, grid, released, unit=units.get(table.name)),
             )
         )
     return tables

@@ -8,12 +8,9 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from boroughkit.config.common import (
-    DEFAULT_LEVELS,
-    Level,
-    Name,
     ReleaseSection,
     Strict,
-    levels_in_order,
+    TableSection,
     refuse,
 )
 
@@ -22,9 +19,9 @@ class PTableParameters(Strict):
     """Parameters of a generated ptable: maximum perturbation D, variance V, and js (no
     perturbed count falls in 1..js)."""
 
-    D: int = Field(default=5, ge=1, le=20)
-    V: float = Field(default=2.0, gt=0)
-    js: int = Field(default=4, ge=0)
+    D: int = Field(description="The largest perturbation added to a count.", default=5, ge=1, le=20)
+    V: float = Field(description="The variance of the perturbation (below D²).", default=2.0, gt=0)
+    js: int = Field(description="No perturbed count falls in 1..js.", default=4, ge=0)
 
     @model_validator(mode="after")
     def _attainable(self) -> PTableParameters:
@@ -41,34 +38,35 @@ class PTableParameters(Strict):
         return self
 
 
-class SDCTableConfig(Strict):
+class SDCTableConfig(TableSection):
     """One table of counts protected by cell-key perturbation, suppression and rounding."""
-
-    name: Name
-    count_by: list[str] = Field(default_factory=list)
-    levels: list[Level] = Field(default_factory=lambda: list(DEFAULT_LEVELS), min_length=1)
-
-    _levels_in_order = field_validator("levels")(levels_in_order)
-
-    @field_validator("count_by")
-    @classmethod
-    def _distinct_columns(cls, count_by: list[str]) -> list[str]:
-        repeated = sorted({column for column in count_by if count_by.count(column) > 1})
-        if repeated:
-            raise refuse(f"lists {', '.join(repeated)} more than once", "list each column once")
-        return count_by
 
 
 class SDCTablesRelease(ReleaseSection):
     """The ONS cell-key method: perturbation from a ptable, threshold suppression, rounding."""
 
-    method: Literal["sdc-tables"]
-    ptable: Path | None = None
-    ptable_parameters: PTableParameters = Field(default_factory=PTableParameters)
-    key_store: Path | None = None
-    threshold: int = Field(default=10, ge=0, le=1_000)
-    rounding_base: int = Field(default=5, ge=1, le=1_000)
-    tables: list[SDCTableConfig] = Field(min_length=1)
+    method: Literal["sdc-tables"] = Field(
+        description="The release method: the ONS cell-key method with suppression and rounding."
+    )
+    ptable: Path | None = Field(
+        default=None,
+        description="A ptable CSV to use instead of generating one from ptable_parameters.",
+    )
+    ptable_parameters: PTableParameters = Field(
+        description="The parameters of the generated ptable (the ONS values by default).",
+        default_factory=PTableParameters,
+    )
+    key_store: Path | None = Field(
+        default=None,
+        description="Where the records' secret cell keys are kept between releases (private).",
+    )
+    threshold: int = Field(
+        description="Counts below this are suppressed.", default=10, ge=0, le=1_000
+    )
+    rounding_base: int = Field(
+        description="Published counts are rounded to a multiple of this.", default=5, ge=1, le=1_000
+    )
+    tables: list[SDCTableConfig] = Field(description="The tables to release.", min_length=1)
 
     @field_validator("tables")
     @classmethod

@@ -59,6 +59,7 @@ def protect_tables(job: ReleaseJob, frame: pd.DataFrame) -> list[ReleasedTable]:
             ptable=ptable,
             threshold=release.threshold,
             rounding_base=release.rounding_base,
+            unit=table.unit,
         )
         for table in release.tables
     ]

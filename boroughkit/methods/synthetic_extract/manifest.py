@@ -97,9 +97,9 @@ def extract_manifest(
             "id": "data-sharing-agreement",
             "title": f"Data sharing agreement {recipient.agreement} (not open data)",
             "url": None,
-            "attribution": [config.publish.publisher],
+            "attribution": [config.publish.publisher.organisation],
         },
-        "publisher": config.publish.publisher,
+        "publisher": config.publish.publisher.organisation,
     }
 
 

@@ -29,6 +29,7 @@ STEPS = (
     "evaluate",
     "disclosure gate",
     "researcher bundle",
+    "stage for approval",
 )
 
 

@@ -35,7 +35,7 @@ from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.release_writer import write_manifest
 from boroughkit.release.budgeting import ChargeHook, state_charge
 from boroughkit.release.job import ReleaseJob
-from boroughkit.release.manifest import write_input_facts
+from boroughkit.release.manifest import approval_commands, write_input_facts
 from boroughkit.release.outcome import RunResult, settle_gate
 from boroughkit.release.records import LoadedRecords
 from boroughkit.synth import SynthSchema
@@ -96,16 +96,21 @@ def _build(inputs: PreparedExtract, charge: ChargeHook) -> RunResult:
     private = release.synthesiser in DP_SYNTHESIS
     seed = None if private else (release.seed if release.seed is not None else entropy.randbits(32))
     split_seed = seed if seed is not None else entropy.randbits(32)
+    context.step("split off the hold-out")
     train, holdout = split_holdout(
         inputs.people,
         release.holdout_fraction,
         seed=split_seed,
         group_column=inputs.schema.household_column,
     )
+    context.step(f"fit the {release.synthesiser} synthesiser")
     synthesiser = make_extract_synthesiser(release, inputs.schema, seed, plan.rho).fit(train)
-    synthetic = synthesiser.sample(rows_to_draw(release, synthesiser, len(inputs.people)))
+    rows = rows_to_draw(release, synthesiser, len(inputs.people))
+    context.step(f"sample {rows:,} synthetic rows")
+    synthetic = synthesiser.sample(rows)
     # A drawn seed is private (it redraws the hold-out split); one set in the config is public.
     described = public_synthesiser(synthesiser.describe(), None if private else release.seed)
+    context.step("evaluate fidelity and disclosure risk")
     evaluation = evaluate_extract(
         train,
         holdout,
@@ -120,6 +125,7 @@ def _build(inputs: PreparedExtract, charge: ChargeHook) -> RunResult:
     # Everything written into the bundle describes real people only in rounded figures.
     shared = for_recipient(evaluation)
     with staged_release(job.catalogue, job.release_id) as staging:
+        context.step("write the researcher bundle")
         files = write_bundle(
             staging,
             name=config.name,
@@ -128,7 +134,9 @@ def _build(inputs: PreparedExtract, charge: ChargeHook) -> RunResult:
             evaluation=shared,
             checks=checks,
             statement=extract_statement(plan, shared),
-            terms=terms_text(release, config.name, config.publish.publisher, inputs.terms),
+            terms=terms_text(
+                release, config.name, config.publish.publisher.organisation, inputs.terms
+            ),
         )
         document = extract_manifest(
             plan,
@@ -147,6 +155,7 @@ def _build(inputs: PreparedExtract, charge: ChargeHook) -> RunResult:
             staging, inputs.records.facts, split_seed=split_seed, synthesiser_seed=seed
         )  # private: goes to audit/, not extracts/
         paths = [*(staging / f.path for f in files), manifest_path]
+        context.step("run the disclosure gate")
         report = extract_gate_report(
             job.release_id,
             checks,
@@ -160,6 +169,7 @@ def _build(inputs: PreparedExtract, charge: ChargeHook) -> RunResult:
         checked = settle_gate(report, staging, job.reports_dir, job.release_id, job.dry_run, files)
         if checked is not None:
             return checked
+        context.step("stage for approval")
         state_charge(staging, document, files, config.publish, charge())
         final = commit_release(job.catalogue, staging, job.release_id)
     summary = (
@@ -167,7 +177,7 @@ def _build(inputs: PreparedExtract, charge: ChargeHook) -> RunResult:
         f"{len(synthetic)} rows): the gate passed; it waits for approval\n"
         f"  staged in: {final}\n  k-marginal {evaluation.fidelity.score:.0f} "
         f"(real hold-out {evaluation.ceiling.score:.0f}); people read: {len(inputs.people)}\n"
-        f"  next: read risk-report.md and evaluation.html, then `boroughkit approve "
-        f"{job.release_id} --by NAME` and `boroughkit publish {job.release_id}`"
+        f"  next: read risk-report.md and evaluation.html in {final}, then approve and publish:\n"
+        + "\n".join(f"    {command}" for command in approval_commands(job))
     )
     return RunResult(job.release_id, final, files, report, summary)

@@ -12,7 +12,8 @@
   var number = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 1 });
 
   var state = { index: null, release: null, table: null, level: null, category: null,
-                areas: [], sort: { key: "name", ascending: true }, registers: {} };
+                areas: [], sort: { key: "name", ascending: true }, registers: {},
+                geo: null, manifest: null, wanted: null, selected: null, cache: {} };
   var $ = function (id) { return document.getElementById(id); };
 
   function el(tag, attributes, text) {
@@ -112,10 +113,19 @@
     renderAbout(release);
     renderRegisters(release);
     renderDownloads(release);
+    renderProtection(release);
     var tables = release.status === "retracted" ? {} : tablesOf(release);
     var names = Object.keys(tables).sort();
-    fillSelect($("table"), names.map(function (n) { return { value: n, label: humanise(n) }; }), names[0]);
-    chooseTable(names[0] || null);
+    var wanted = state.wanted && names.indexOf(state.wanted.table) >= 0 ? state.wanted.table : names[0];
+    fillSelect($("table"), names.map(function (n) { return { value: n, label: humanise(n) }; }), wanted);
+    state.manifest = null;
+    var manifest = release.status === "retracted" ? Promise.resolve(null)
+      : fetchJson(releaseUrl(release, "manifest.json")).catch(function () { return null; });
+    manifest.then(function (doc) {
+      if (state.release !== release) return;
+      state.manifest = doc;
+      chooseTable(wanted || null);
+    });
   }
 
   function chooseTable(name) {
@@ -124,6 +134,8 @@
     var order = levelIds();
     levels.sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); });
     var preferred = levels.indexOf(schema.default_level) >= 0 ? schema.default_level : levels[0];
+    if (state.wanted && levels.indexOf(state.wanted.level) >= 0) preferred = state.wanted.level;
+    $("value-heading").textContent = unitLabel();
     fillSelect($("level"), levels.map(function (l) { return { value: l, label: levelLabel(l) }; }), preferred);
     chooseLevel(preferred || null);
   }
@@ -131,19 +143,26 @@
   function chooseLevel(level) {
     state.level = level;
     if (!level) { state.areas = []; fillSelect($("category"), [], null); draw(); return; }
-    var formats = tablesOf(state.release)[state.table][level];
-    var loading = formats.geojson ? loadGeojson(formats.geojson) : loadCsv(formats.csv);
+    var release = state.release, table = state.table;
     say("Loading " + humanise(state.table) + " by " + levelLabel(level) + "…");
-    loading.then(function (areas) {
+    return loadLevel(release, table, level).then(function (areas) {
+      if (state.release !== release || state.table !== table || state.level !== level) return;
       state.areas = areas;
       var cells = areas.length ? Object.keys(areas[0].cells) : [];
       var all = schema.categories.all_cell;
       cells.sort(function (a, b) { return (a === all ? -1 : 0) - (b === all ? -1 : 0) || a.localeCompare(b); });
       var chosen = cells.indexOf(state.category) >= 0 ? state.category : cells[0];
+      var wanted = state.wanted;
+      if (wanted && cells.indexOf(wanted.category) >= 0) chosen = wanted.category;
       fillSelect($("category"), cells.map(function (c) { return { value: c, label: cellLabel(c) }; }), chosen);
       state.category = chosen || null;
       say("");
       draw();
+      state.wanted = null;
+      var selected = wanted && wanted.area ? wanted.area : state.selected;
+      var area = areas.filter(function (a) { return a.code === selected; })[0];
+      if (area) showDetail(area); else { state.selected = null; hideArea(); }
+      writeUrl();
     }).catch(function (error) { say("Could not load the figures: " + error.message); });
   }
 
@@ -166,15 +185,30 @@
       var cell = cells[name];
       var statistic = columns.statistics.filter(function (s) { return s in cell; })[0];
       var moe = cell[columns.margin_of_error], sd = cell[columns.noise_sd];
-      cell.value = statistic ? cell[statistic] : null;
+      cell.value = statistic && cell[statistic] !== undefined ? cell[statistic] : null;
+      cell.status = cell[columns.status] || null;
       cell.statistic = statistic || "value";
       cell.moe = moe !== undefined ? moe : sd !== undefined && sd !== null ? schema.z95 * sd : null;
     });
     return cells;
   }
 
-  function loadGeojson(file) {
-    return fetchJson(releaseUrl(state.release, file.path)).then(function (collection) {
+  function loadLevel(release, table, level) {
+    var key = release.id + "|" + table + "|" + level;
+    if (!state.cache[key]) {
+      var formats = (tablesOf(release)[table] || {})[level];
+      if (!formats) return Promise.resolve([]);
+      state.cache[key] = (formats.geojson ? loadGeojson(release, formats.geojson) : loadCsv(release, formats.csv))
+        .then(function (areas) {
+          areas.forEach(function (area) { area.level = level; area.name = placeName(area, level); });
+          return areas;
+        });
+    }
+    return state.cache[key];
+  }
+
+  function loadGeojson(release, file) {
+    return fetchJson(releaseUrl(release, file.path)).then(function (collection) {
       return collection.features.map(function (feature) {
         var p = feature.properties, columns = schema.columns;
         return { code: p[columns.area_code], name: p[columns.area_name], geometry: feature.geometry,
@@ -200,8 +234,8 @@
     return rows;
   }
 
-  function loadCsv(file) {
-    return fetch(releaseUrl(state.release, file.path)).then(function (r) { return r.text(); }).then(function (text) {
+  function loadCsv(release, file) {
+    return fetch(releaseUrl(release, file.path)).then(function (r) { return r.text(); }).then(function (text) {
       var rows = parseCsv(text), header = rows.shift(), byArea = {};
       var columns = schema.columns, total = schema.categories.total;
       var categories = header.filter(function (h) { return columns.fixed.indexOf(h) < 0; });
@@ -216,6 +250,8 @@
         columns.statistics.concat(columns.errors).forEach(function (m) {
           if (record[m] !== undefined && record[m] !== "") area.properties[m + "[" + cellName + "]"] = Number(record[m]);
         });
+        var status = record[columns.status];
+        if (status) area.properties[columns.status + "[" + cellName + "]"] = status;
       });
       return Object.keys(byArea).map(function (code) {
         var area = byArea[code];
@@ -229,7 +265,9 @@
 
   function describe(area) {
     var value = valueOf(area), moe = moeOf(area);
-    if (value === null || value === undefined) return area.name + ": no figure published";
+    if (value === null || value === undefined) return area.name + ": no figure published" +
+      (isCellKey() ? " (suppressed: too few residents)" : "");
+    if (isCellKey()) return area.name + ": " + number.format(value) + " " + unitLabel().toLowerCase() + " (" + protectionText() + ")";
     return area.name + ": " + number.format(value) +
       (moe !== null && moe !== undefined ? " (margin of error ± " + number.format(moe) + ")" : "");
   }
@@ -292,13 +330,16 @@
     box.appendChild(el("h3", {}, area.name));
     var list = el("dl", {});
     var cell = area.cells[state.category] || {};
+    var figure = cell.value === null || cell.value === undefined ? "no figure" : number.format(cell.value);
+    var error = isCellKey() ? ["How protected", marginText(cell)]
+      : ["Margin of error (95%)", cell.moe === null || cell.moe === undefined ? "not given" : "± " + number.format(cell.moe)];
     [["Code", area.code], ["Category", cellLabel(state.category)],
-     [capitalise(humanise(cell.statistic || "value")), cell.value === null || cell.value === undefined ? "no figure" : number.format(cell.value)],
-     ["Margin of error (95%)", cell.moe === null || cell.moe === undefined ? "not given" : "± " + number.format(cell.moe)]]
+     [cell.statistic === "count" || !cell.statistic ? unitLabel() : capitalise(humanise(cell.statistic)), figure], error]
       .forEach(function (pair) { list.appendChild(el("dt", {}, pair[0])); list.appendChild(el("dd", {}, pair[1])); });
     box.appendChild(list);
     if (area.approximate) box.appendChild(el("p", { "class": "hint" }, "The boundary drawn is approximate."));
     highlight(area.code);
+    if (state.selected !== area.code) { state.selected = area.code; writeUrl(); renderArea(area); }
   }
 
   function highlight(code) {
@@ -382,7 +423,8 @@
       row.appendChild(el("th", { scope: "row" }, area.name));
       row.appendChild(el("td", {}, area.code));
       row.appendChild(el("td", { "class": "num" }, value === null || value === undefined ? "–" : number.format(value)));
-      row.appendChild(el("td", { "class": "num" }, moe === null || moe === undefined ? "–" : "± " + number.format(moe)));
+      row.appendChild(el("td", { "class": "num" }, isCellKey() ? marginText(area.cells[state.category] || {})
+        : moe === null || moe === undefined ? "–" : "± " + number.format(moe)));
       ["focus", "mouseenter", "click"].forEach(function (event) {
         row.addEventListener(event, function () { showDetail(area); });
       });
@@ -487,6 +529,315 @@
     box.appendChild(links);
   }
 
+  /* ---------- units, protection, places ---------- */
+
+  function unitLabel() {
+    var tables = state.manifest && state.manifest.tables || {};
+    var unit = (tables[state.table] || {}).unit;
+    return capitalise(humanise(unit || "count"));
+  }
+
+  function isCellKey(release) {
+    var r = release || state.release;
+    if (!r) return false;
+    var definition = r.privacy && r.privacy.definition || "";
+    return r.method === "sdc-tables" || /cell-key/.test(definition);
+  }
+
+  function protectionText() {
+    var privacy = state.release && state.release.privacy || {};
+    return "perturbed" + (privacy.rounding_base ? ", rounded to the nearest " + privacy.rounding_base : ", rounded");
+  }
+
+  function marginText(cell) {
+    if (cell.status === "suppressed" || cell.value === null || cell.value === undefined) {
+      var threshold = state.release.privacy && state.release.privacy.threshold;
+      return "suppressed (" + (threshold ? "fewer than " + threshold : "too few") + ")";
+    }
+    return protectionText();
+  }
+
+  function renderProtection(release) {
+    var cellKey = isCellKey(release), privacy = release.privacy || {};
+    $("moe-heading").textContent = cellKey ? "How protected" : "Margin of error (95%)";
+    $("footer-note").textContent = cellKey
+      ? "Figures were protected with the ONS cell-key method: each count was changed by a small, fixed amount " +
+        "(perturbation)" + (privacy.threshold ? ", counts below " + privacy.threshold + " were suppressed (left empty)" : "") +
+        " and counts were rounded" + (privacy.rounding_base ? " to the nearest " + privacy.rounding_base : "") +
+        ". No margin of error is published for this method: a count may differ from the true count by the perturbation and the rounding."
+      : "Figures are protected before publication: they are close to, but not exactly, the true counts. The margin of error shows how close.";
+  }
+
+  function geoArea(code) { return state.geo && state.geo.areas[code] || null; }
+
+  function placeName(area, level) {
+    var known = geoArea(area.code), ward = known && known.in.ward && geoArea(known.in.ward);
+    var name = area.name || (known && known.name) || area.code;
+    if (level === "oa" && ward) return area.code + ", in " + ward.name;
+    return name;
+  }
+
+  function loadGeography() {
+    return fetchJson("geography/index.json").then(function (doc) {
+      var bundle = (doc.bundles || [])[0];
+      if (!bundle) return;
+      return Promise.all([fetchJson(bundle.areas),
+                          bundle.postcodes ? fetchJson(bundle.postcodes) : Promise.resolve({ postcodes: {} })])
+        .then(function (docs) {
+          var areas = {};
+          docs[0].areas.forEach(function (a) { areas[a.code] = a; });
+          state.geo = { bundles: doc.bundles, areas: areas, list: docs[0].areas, postcodes: docs[1].postcodes || {} };
+        });
+    }).catch(function () { state.geo = null; });
+  }
+
+  /* ---------- the view in the URL ---------- */
+
+  function readUrl() {
+    var wanted = {};
+    location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
+      var parts = pair.split("=");
+      if (parts[0]) wanted[decodeURIComponent(parts[0])] = decodeURIComponent(parts.slice(1).join("="));
+    });
+    return Object.keys(wanted).length ? wanted : null;
+  }
+
+  function writeUrl() {
+    if (!state.release) return;
+    var view = { release: state.release.id, table: state.table, level: state.level,
+                 category: state.category, area: state.selected };
+    var hash = "#" + Object.keys(view).filter(function (k) { return view[k]; }).map(function (k) {
+      return k + "=" + encodeURIComponent(view[k]);
+    }).join("&");
+    if (location.hash !== hash) history.replaceState(null, "", hash);
+  }
+
+  /* ---------- search ---------- */
+
+  function normalisePostcode(text) { return text.toUpperCase().replace(/\s+/g, ""); }
+
+  function searchable() {
+    if (state.geo) return state.geo.list;
+    return state.areas.map(function (a) { return { code: a.code, name: a.name, level: state.level, "in": {} }; });
+  }
+
+  function search(text) {
+    var query = text.trim().toLowerCase(), list = $("search-results");
+    list.textContent = "";
+    if (query.length < 2) { $("search-status").textContent = ""; return; }
+    var found = [];
+    if (state.geo) {
+      var wanted = normalisePostcode(text);
+      Object.keys(state.geo.postcodes).forEach(function (postcode) {
+        if (found.length < 10 && normalisePostcode(postcode).indexOf(wanted) === 0 && wanted.length >= 3) {
+          found.push({ label: "Postcode " + postcode + ": " + labelOf(geoArea(state.geo.postcodes[postcode])),
+                       area: geoArea(state.geo.postcodes[postcode]) });
+        }
+      });
+    }
+    searchable().forEach(function (area) {
+      if (found.length >= 20) return;
+      if (area.name.toLowerCase().indexOf(query) >= 0 || area.code.toLowerCase().indexOf(query) === 0) {
+        found.push({ label: labelOf(area), area: area });
+      }
+    });
+    found = found.filter(function (f) { return f.area; });
+    $("search-status").textContent = found.length ? found.length + " area(s) found: Tab or the down arrow to choose"
+      : "No area found for “" + text.trim() + "”.";
+    found.forEach(function (item) {
+      var li = el("li", {});
+      var button = el("button", { type: "button", "data-code": item.area.code }, item.label);
+      button.addEventListener("click", function () { selectArea(item.area); });
+      button.addEventListener("keydown", function (e) {
+        var next = e.key === "ArrowDown" ? li.nextSibling : e.key === "ArrowUp" ? li.previousSibling : null;
+        if (next) { e.preventDefault(); next.querySelector("button").focus(); }
+      });
+      li.appendChild(button);
+      list.appendChild(li);
+    });
+  }
+
+  function labelOf(area) {
+    if (!area) return "";
+    var name = area.level === "oa" ? placeName(area, "oa") : area.name + (area.name === area.code ? "" : " (" + area.code + ")");
+    return name + " — " + levelLabel(area.level);
+  }
+
+  function selectArea(area) {
+    // Show the area at its own level, or at the finest published level that contains it.
+    var published = Object.keys((tablesOf(state.release)[state.table]) || {});
+    var level = area.level, code = area.code;
+    if (published.indexOf(level) < 0) {
+      var order = levelIds(), candidates = published.filter(function (l) {
+        return order.indexOf(l) > order.indexOf(area.level) && area["in"][l];
+      }).sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); });
+      if (!candidates.length) { $("search-status").textContent = "This table is not published for that area."; return; }
+      level = candidates[0]; code = area["in"][level];
+    }
+    $("search-results").textContent = "";
+    state.selected = null;
+    state.wanted = { category: state.category, area: code };
+    $("level").value = level;
+    chooseLevel(level).then(function () {
+      var node = document.querySelector("#figures tbody tr[data-code='" + code + "']");
+      if (node) node.focus();
+    });
+  }
+
+  /* ---------- the chosen area: chart and comparison ---------- */
+
+  function hideArea() { $("area-panel").hidden = true; }
+
+  function shares(area) {
+    var all = schema.categories.all_cell, total = area && area.cells[all] && area.cells[all].value, out = {};
+    if (!area) return out;
+    Object.keys(area.cells).forEach(function (name) {
+      if (name === all) return;
+      var cell = area.cells[name];
+      var ok = total && cell.value !== null && cell.value !== undefined;
+      out[name] = { share: ok ? 100 * cell.value / total : null,
+                    moe: ok && cell.moe !== null && cell.moe !== undefined ? 100 * cell.moe / total : null };
+    });
+    return out;
+  }
+
+  function parentOf(area, level) {
+    if (area.level === level) return area.code;
+    var known = geoArea(area.code);
+    if (known && known["in"][level]) return known["in"][level];
+    return null;
+  }
+
+  function renderArea(area) {
+    var release = state.release, table = state.table, category = state.category;
+    var wardCode = parentOf(area, "ward"), boroughCode = parentOf(area, "borough");
+    var levels = tablesOf(release)[table] || {};
+    var find = function (level, code) {
+      if (!code || !levels[level]) return Promise.resolve(null);
+      return loadLevel(release, table, level).then(function (areas) {
+        return areas.filter(function (a) { return a.code === code; })[0] || null;
+      });
+    };
+    var boroughPromise = boroughCode ? find("borough", boroughCode) : levels.borough
+      ? loadLevel(release, table, "borough").then(function (areas) { return areas[0] || null; }) : Promise.resolve(null);
+    Promise.all([find("ward", wardCode), boroughPromise, previousArea(release, table, area)]).then(function (found) {
+      if (state.selected !== area.code || state.release !== release) return;
+      $("area-panel").hidden = false;
+      $("area-heading").textContent = area.name + " compared";
+      drawAreaChart(area, area.level === "ward" ? null : found[0], area.level === "borough" ? null : found[1]);
+      drawComparison(area, found[2], category);
+    });
+  }
+
+  function drawAreaChart(area, ward, borough) {
+    var box = $("area-chart");
+    box.textContent = "";
+    var series = [{ name: area.name, key: "area", data: shares(area) }];
+    if (ward) series.push({ name: "Ward: " + ward.name, key: "ward", data: shares(ward) });
+    if (borough) series.push({ name: "Borough: " + borough.name, key: "borough", data: shares(borough) });
+    var cells = Object.keys(series[0].data).sort();
+    var cellKey = isCellKey();
+    box.appendChild(el("p", { "class": "caption" }, "Share of " + unitLabel().toLowerCase() + " in each category (%)" +
+      (cellKey ? "; figures perturbed and rounded, so no margin of error is drawn." : "; lines show the 95% margin of error.")));
+    var rowHeight = 16, gap = 10, left = 180, width = 720, plot = width - left - 60;
+    var height = cells.length * (series.length * rowHeight + gap) + 30;
+    var chart = svg("svg", { viewBox: "0 0 " + width + " " + height, role: "img", "class": "area-chart",
+                             id: "area-svg", "aria-labelledby": "area-svg-title" });
+    var title = svg("title", { id: "area-svg-title" });
+    var summary = [];
+    var y = 10;
+    cells.forEach(function (cell) {
+      var label = svg("text", { x: 0, y: y + rowHeight, "class": "chart-label" });
+      label.textContent = cellLabel(cell);
+      chart.appendChild(label);
+      series.forEach(function (s) {
+        var d = s.data[cell] || {}, share = d.share;
+        if (share !== null && share !== undefined) {
+          chart.appendChild(svg("rect", { x: left, y: y, width: Math.max(0, plot * share / 100).toFixed(1), height: rowHeight - 3,
+                                          "class": "bar-" + s.key, "data-series": s.key, "data-cell": cell }));
+          var text = number.format(share) + "%";
+          if (d.moe !== null && d.moe !== undefined && !cellKey) {
+            var lo = Math.max(0, share - d.moe), hi = Math.min(100, share + d.moe), mid = y + (rowHeight - 3) / 2;
+            chart.appendChild(svg("line", { x1: (left + plot * lo / 100).toFixed(1), x2: (left + plot * hi / 100).toFixed(1),
+                                            y1: mid, y2: mid, "class": "error-bar", "data-series": s.key }));
+            text += " ± " + number.format(d.moe);
+          }
+          var value = svg("text", { x: (left + plot * Math.min(100, share + (d.moe || 0)) / 100 + 4).toFixed(1), y: y + rowHeight - 4, "class": "chart-label" });
+          value.textContent = text;
+          chart.appendChild(value);
+          summary.push(cellLabel(cell) + ", " + s.name + ": " + text);
+        }
+        y += rowHeight;
+      });
+      y += gap;
+    });
+    title.textContent = "Shares for " + series.map(function (s) { return s.name; }).join(", ") + ". " + summary.join("; ");
+    chart.insertBefore(title, chart.firstChild);
+    box.appendChild(chart);
+    var key = el("ul", { "class": "chart-key" });
+    series.forEach(function (s) {
+      var li = el("li", {});
+      var swatch = el("span", { "class": "swatch bar-" + s.key + "-swatch", "aria-hidden": "true" });
+      swatch.style.background = { area: "#08519c", ward: "#6baed6", borough: "#bdd7e7" }[s.key];
+      li.appendChild(swatch); li.appendChild(document.createTextNode(s.name)); key.appendChild(li);
+    });
+    box.appendChild(key);
+  }
+
+  function previousRelease(release) {
+    return state.index.releases.filter(function (r) {
+      // An earlier release of the same name: the one it superseded, or one built before it.
+      return r.name === release.name && r.id !== release.id && r.status !== "retracted" &&
+        (r.superseded_by === release.id || String(r.created) < String(release.created));
+    }).sort(function (a, b) { return String(b.created).localeCompare(String(a.created)); })[0] || null;
+  }
+
+  function previousArea(release, table, area) {
+    var before = previousRelease(release);
+    if (!before || !(tablesOf(before)[table] || {})[area.level]) return Promise.resolve(null);
+    return loadLevel(before, table, area.level).then(function (areas) {
+      var match = areas.filter(function (a) { return a.code === area.code; })[0];
+      return match ? { release: before, area: match } : null;
+    }).catch(function () { return null; });
+  }
+
+  function figure(cell, cellKey) {
+    if (!cell || cell.value === null || cell.value === undefined) return "no figure";
+    return number.format(cell.value) + (cellKey || cell.moe === null || cell.moe === undefined ? "" : " ± " + number.format(cell.moe));
+  }
+
+  function drawComparison(area, previous, category) {
+    var box = $("area-compare");
+    box.textContent = "";
+    if (!previous) {
+      box.appendChild(el("p", { "class": "hint" }, "No earlier release of this table was published to compare with."));
+      return;
+    }
+    var before = previous.release;
+    box.appendChild(el("h3", {}, "Compared with the previous release (" + before.published.slice(0, 10) + ")"));
+    var table = el("table", { "class": "compare", id: "compare-table" });
+    table.appendChild(el("caption", {}, area.name + ": " + unitLabel().toLowerCase() + " now and in " + before.id +
+      (isCellKey() ? "" : " (± 95% margin of error)")));
+    var head = el("tr", {});
+    ["Category", "This release", "Previous release", "Change"].forEach(function (h) { head.appendChild(el("th", { scope: "col" }, h)); });
+    var thead = el("thead", {}); thead.appendChild(head); table.appendChild(thead);
+    var body = el("tbody", {});
+    Object.keys(area.cells).sort().forEach(function (name) {
+      var now = area.cells[name], then = previous.area.cells[name];
+      var row = el("tr", name === category ? { "class": "current" } : {});
+      row.appendChild(el("th", { scope: "row" }, cellLabel(name)));
+      row.appendChild(el("td", { "class": "num" }, figure(now, isCellKey())));
+      row.appendChild(el("td", { "class": "num" }, figure(then, isCellKey(before))));
+      var change = now && then && now.value !== null && then.value !== null && now.value !== undefined && then.value !== undefined
+        ? (now.value - then.value >= 0 ? "+" : "") + number.format(now.value - then.value) : "–";
+      row.appendChild(el("td", { "class": "num" }, change));
+      body.appendChild(row);
+    });
+    table.appendChild(body);
+    box.appendChild(table);
+    if (!isCellKey()) box.appendChild(el("p", { "class": "hint" }, "A change smaller than the margins of error may be noise."));
+  }
+
   /* ---------- start ---------- */
 
   function start(index) {
@@ -502,13 +853,25 @@
       return { value: r.id, label: r.title + " — " + r.published.slice(0, 10) + suffix };
     }), releases[0].id);
     say("");
-    chooseRelease(releases[0].id);
+    state.wanted = readUrl();
+    var wanted = releases.filter(function (r) { return state.wanted && r.id === state.wanted.release; })[0];
+    $("release").value = (wanted || releases[0]).id;
+    chooseRelease((wanted || releases[0]).id);
   }
 
   $("release").addEventListener("change", function (e) { chooseRelease(e.target.value); });
   $("table").addEventListener("change", function (e) { chooseTable(e.target.value); });
   $("level").addEventListener("change", function (e) { chooseLevel(e.target.value); });
-  $("category").addEventListener("change", function (e) { state.category = e.target.value; draw(); });
+  $("category").addEventListener("change", function (e) {
+    state.category = e.target.value; draw(); writeUrl();
+    var area = state.areas.filter(function (a) { return a.code === state.selected; })[0];
+    if (area) { showDetail(area); renderArea(area); }
+  });
+  $("search").addEventListener("input", function (e) { search(e.target.value); });
+  $("search").addEventListener("keydown", function (e) {
+    var first = document.querySelector("#search-results button");
+    if (e.key === "Enter" || e.key === "ArrowDown") { e.preventDefault(); if (first) first.focus(); }
+  });
   $("choices").addEventListener("submit", function (e) { e.preventDefault(); });
   Array.prototype.forEach.call(document.querySelectorAll("#figures thead button"), function (button) {
     button.addEventListener("click", function () {
@@ -524,6 +887,7 @@
       return fetchJson("registers/data-sharing.json")
         .then(function (doc) { state.registers.sharing = doc.entries || []; })
         .catch(function () { state.registers.sharing = []; })
+        .then(function () { return loadGeography(); })
         .then(function () { return fetchJson("index.json"); })
         .then(start)
         .catch(function () { say("Nothing has been published in this catalogue yet."); });

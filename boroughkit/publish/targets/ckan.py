@@ -134,6 +134,8 @@ def _extras(entry: CatalogueEntry) -> list[dict[str, str]]:
         "approved_by": entry.approved_by,
         "dpia_reference": entry.dpia_reference or "",
         "legal_basis": entry.legal_basis or "",
+        "data_controller": entry.data_controller or "",
+        "contact": entry.contact,
         "withdrawn_reason": entry.retraction.reason if entry.retraction else "",
     }
     return [{"key": key, "value": str(value)} for key, value in values.items()]
