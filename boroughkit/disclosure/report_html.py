@@ -25,6 +25,7 @@ from boroughkit.disclosure.report import (
     _meaning,
     _where,
 )
+from boroughkit.publish.html_page import PAGE_END, page_start
 
 # The rule name secondary (complementary) suppression gives its findings.
 _SECONDARY = "secondary"
@@ -80,17 +81,7 @@ def report_html(report: GateReport) -> str:
             "not be published as it stands;</strong> nothing has been written to the catalogue."
         )
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8" />',
-        '<meta name="viewport" content="width=device-width, initial-scale=1" />',
-        f"<title>{escape(title)}</title>",
-        f"<style>{_STYLE}</style>",
-        "</head>",
-        "<body>",
-        "<main>",
-        f"<h1>{escape(title)}</h1>",
+        *page_start(title, _STYLE),
         f'<p class="verdict {"passed" if report.passed else "failed"}">{verdict}</p>',
         f"<p>Method: <code>{escape(report.method)}</code>.</p>",
         *_checks_table(report.checks),
@@ -104,7 +95,7 @@ def report_html(report: GateReport) -> str:
     if report.notes:
         parts += ["<h2>Notes</h2>", "<ul>", *(f"<li>{escape(n)}</li>" for n in report.notes)]
         parts.append("</ul>")
-    parts += ["</main>", "</body>", "</html>"]
+    parts += PAGE_END
     return "\n".join(parts) + "\n"
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from boroughkit.anonymise.measures import MeasurePlan, TablePlan
 from boroughkit.pipeline.plan import describe_plan
+from boroughkit.publish.html_page import PAGE_END, page_start
 from boroughkit.release.plan import Plan, show
 
 _STYLE = """
@@ -62,17 +63,7 @@ def plan_page(plan: Plan) -> str:
         else "This release uses no privacy budget."
     )
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8" />',
-        '<meta name="viewport" content="width=device-width, initial-scale=1" />',
-        f"<title>{escape(title)}</title>",
-        f"<style>{_STYLE}</style>",
-        "</head>",
-        "<body>",
-        "<main>",
-        f"<h1>{escape(title)}</h1>",
+        *page_start(title, _STYLE),
         f"<p>Method: <code>{escape(plan.method)}</code>.</p>",
         "<h2>Budget</h2>",
         f'<p id="budget">{budget}</p>',
@@ -96,9 +87,7 @@ def plan_page(plan: Plan) -> str:
         "<h2>The plan in words</h2>",
         f'<pre id="description">{escape(describe_plan(plan))}</pre>',
         '<p class="note">Nothing has been read, drawn or spent to make this page.</p>',
-        "</main>",
-        "</body>",
-        "</html>",
+        *PAGE_END,
     ]
     return "\n".join(parts) + "\n"
 

@@ -6,7 +6,6 @@ releases explained without a margin of error. No request leaves the site."""
 from __future__ import annotations
 
 import secrets
-import threading
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,10 @@ import pytest
 from boroughkit.disclosure.report import CheckResult, GateReport
 from boroughkit.publish import approve_release, publish_release
 from boroughkit.publish.catalogue import commit_release, staged_release
-from boroughkit.publish.explorer import make_server
 from boroughkit.publish.public_geography import write_public_geography
 from boroughkit.publish.release_writer import licence_block, write_manifest, write_table_files
+from tests.helpers.browser import chromium, serving
 from tests.helpers.publishing import fake_frame
-from tests.integration.test_explorer_browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.browser
 LEVELS = ("oa", "ward", "borough")
@@ -103,22 +101,14 @@ def site(tmp_path, demo_bundle):
         cell_key=True,
     )
     write_public_geography(catalogue, demo_bundle)
-    server = make_server(catalogue, port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", (old, new, sdc)
-    server.shutdown()
-    server.server_close()
+    with serving(catalogue) as url:
+        yield url, (old, new, sdc)
 
 
 @pytest.fixture
 def page():
-    assert CHROMIUM.exists(), f"the browser tests need Debian's chromium at {CHROMIUM}"
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         yield browser.new_context().new_page()
-        browser.close()
 
 
 def test_public_geography_has_no_counts(tmp_path, demo_bundle):

@@ -3,25 +3,15 @@ figures on focus, a sortable table, downloads, and no request leaving the site."
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from boroughkit.publish import approve_release, publish_release
-from boroughkit.publish.explorer import make_server
 from boroughkit.publish.registers import DataSharingEntry, data_sharing_files
+from tests.helpers.browser import chromium, serving
 from tests.helpers.publishing import stage_release
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 pytestmark = pytest.mark.browser
 
@@ -51,24 +41,14 @@ def site(tmp_path, demo_bundle):
     withdrawn = {**issued, "withdrawn_on": "2026-04-01", "withdrawal_reason": "ended"}
     for relative, text in data_sharing_files([issued, withdrawn]).items():
         (catalogue / relative).write_text(text, encoding="utf-8")
-    server = make_server(catalogue, port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", catalogue, ids
-    server.shutdown()
-    server.server_close()
+    with serving(catalogue) as url:
+        yield url, catalogue, ids
 
 
 @pytest.fixture
 def page():
-    # A missing browser fails loudly (README: the tests need Debian's chromium).
-    assert CHROMIUM.exists(), f"the browser tests need Debian's chromium at {CHROMIUM}"
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(accept_downloads=True)
-        yield context.new_page()
-        browser.close()
+    with chromium() as browser:
+        yield browser.new_context(accept_downloads=True).new_page()
 
 
 def test_explorer_maps_tables_and_downloads(site, page, demo_bundle):

@@ -11,16 +11,9 @@ import yaml
 from boroughkit import build_plan, load_config, preview_accuracy, run_pipeline
 from boroughkit.disclosure.report import GateReport
 from boroughkit.pipeline.plan_html import write_plan_page
+from tests.helpers.browser import chromium
 from tests.helpers.configs import minimal_config
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-component-update",
-    "--no-first-run",
-]
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 pytestmark = pytest.mark.browser
@@ -28,14 +21,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def browser():
-    # A missing browser fails loudly (README: the tests need Debian's chromium).
-    assert CHROMIUM.exists(), f"the browser tests need Debian's chromium at {CHROMIUM}"
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _open(browser, path: Path, screenshot: Path):
