@@ -15,7 +15,7 @@ from boroughkit import build_plan, describe_plan, load_config, preview_accuracy
 from boroughkit.cli import main
 from boroughkit.pipeline.plan_html import plan_page, write_plan_page
 from boroughkit.release.plan import Plan, show
-from tests.unit.test_report_html import assert_self_contained
+from tests.helpers.html import assert_self_contained
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

@@ -3,7 +3,6 @@ nothing fetched; written beside the Markdown, kept for refused runs, private on 
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -13,6 +12,7 @@ from boroughkit.disclosure.report_html import report_html, suppression_pattern
 from boroughkit.errors import DisclosureError
 from boroughkit.publish.catalogue import PRIVATE_FILES
 from boroughkit.release.outcome import settle_gate
+from tests.helpers.html import assert_self_contained
 
 
 def _cell(level: str, area: str, category: str = "yes") -> dict[str, str]:
@@ -89,15 +89,6 @@ def _parse(page: str) -> ET.Element:
     assert page.startswith("<!DOCTYPE html>\n")
     # The page is written as well-formed XML (void elements closed), so a strict parser reads it.
     return ET.fromstring(page.removeprefix("<!DOCTYPE html>\n"))
-
-
-def assert_self_contained(page: str) -> None:
-    """No script, no stylesheet, font or image fetched: nothing leaves the page."""
-    assert "<script" not in page.lower() and "<link" not in page.lower()
-    assert "@import" not in page and "url(" not in page and "@font-face" not in page
-    for attribute in re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', page, flags=re.IGNORECASE):
-        assert "http" not in attribute.lower() and "//" not in attribute, attribute
-    assert "http" not in page.lower()
 
 
 def test_every_check_is_a_row_with_its_status():
