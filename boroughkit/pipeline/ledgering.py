@@ -13,7 +13,11 @@ from boroughkit.privacy.ledger import Ledger, LedgerEntry, default_ledger_path
 from boroughkit.privacy.ledger_store import ACTS
 from boroughkit.publish.budget_register import PRIVACY_BUDGET, write_budget_register
 from boroughkit.publish.catalogue import REGISTERS
-from boroughkit.release.budget_audit import CHARGED_FOLDERS, ledger_mismatches
+from boroughkit.release.budget_audit import (
+    CHARGED_FOLDERS,
+    ledger_mismatches,
+    published_act_hashes,
+)
 
 
 def open_ledger(catalogue: Path, ledger_path: Path | None = None) -> Ledger:
@@ -137,7 +141,7 @@ def audit_against_catalogue(catalogue: Path, ledger_path: Path | None = None) ->
     ledger = open_ledger(catalogue, ledger_path)
     entries = ledger.entries()  # verifies the chain
     problems = ledger_mismatches(ledger, catalogue)
-    published = _published_act_hashes(catalogue)
+    published = published_act_hashes(catalogue)
     for entry in entries:
         if entry.kind in ACTS and entry.hash not in published:
             problems.append(
@@ -145,10 +149,11 @@ def audit_against_catalogue(catalogue: Path, ledger_path: Path | None = None) ->
                 "not in the published privacy-budget register (run `boroughkit "
                 "ledger publish-register`)"
             )
-    ledger_hashes = {entry.hash for entry in entries}
+    held = {entry.hash for entry in entries}
     problems += [
-        f"the published register lists an act the ledger does not hold ({h[:12]}…)"
-        for h in sorted(published - ledger_hashes)
+        f"the published register lists an act the ledger does not hold ({digest[:12]}…)"
+        for digest in sorted(published - held)
+        if not any(digest[:12] in problem for problem in problems)
     ]
     charges = sum(1 for charge in ledger.charges())
     return LedgerAudit(len(entries), ledger.head(), charges, problems)
@@ -160,10 +165,6 @@ def _published_acts(catalogue: Path) -> list[dict[str, str]]:
         return []
     rows: list[dict[str, str]] = json.loads(path.read_text(encoding="utf-8")).get("entries", [])
     return rows
-
-
-def _published_act_hashes(catalogue: Path) -> set[str]:
-    return {str(row.get("ledger_entry", "")) for row in _published_acts(catalogue)}
 
 
 def cancel_reservation(

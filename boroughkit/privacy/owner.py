@@ -32,10 +32,22 @@ def _start_ticks(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
+def _pid_namespace() -> str:
+    """This process's pid namespace (containers sharing a hostname have their own)."""
+    try:
+        return os.readlink("/proc/self/ns/pid").replace(" ", "")
+    except OSError:
+        return "unknown"
+
+
 def current_owner() -> str:
-    """This process's identity, recorded with a reservation."""
+    """This process's identity, recorded with a reservation:
+    ``host pid boot-id start-ticks pid-namespace``."""
     pid = os.getpid()
-    return f"{socket.gethostname()} {pid} {_boot_id()} {_start_ticks(pid) or 'unknown'}"
+    return (
+        f"{socket.gethostname()} {pid} {_boot_id()} {_start_ticks(pid) or 'unknown'} "
+        f"{_pid_namespace()}"
+    )
 
 
 def owner_is_gone(owner: str | None) -> bool:
@@ -47,8 +59,10 @@ def owner_is_gone(owner: str | None) -> bool:
     if not owner:
         return False
     parts = owner.split()
-    if len(parts) != 4 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+    if len(parts) not in (4, 5) or parts[0] != socket.gethostname() or not parts[1].isdigit():
         return False
+    if len(parts) == 5 and parts[4] != _pid_namespace():
+        return False  # another container's process: its pid means nothing here, keep it
     host_pid, boot, ticks = int(parts[1]), parts[2], parts[3]
     if boot != _boot_id() and boot != "unknown":
         return True  # the machine rebooted since: every process of that boot is gone

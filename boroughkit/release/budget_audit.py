@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from boroughkit.errors import BudgetError
+from boroughkit.privacy.budget import Rho
 from boroughkit.privacy.ledger import Ledger
-from boroughkit.publish.catalogue import EXTRACTS, RELEASES, RETRACTED, STAGING
+from boroughkit.publish.budget_register import PRIVACY_BUDGET
+from boroughkit.publish.catalogue import EXTRACTS, REGISTERS, RELEASES, RETRACTED, STAGING
 
 CHARGED_FOLDERS = (STAGING, RELEASES, EXTRACTS, RETRACTED)
 
@@ -31,9 +33,10 @@ class StatedCharge:
     budget: dict[str, Any]
 
 
-def stated_charges(catalogue: Path) -> list[StatedCharge]:
-    """Every ``budget`` block of every manifest in the catalogue (public and private areas)."""
-    stated = []
+def stated_charges(catalogue: Path) -> tuple[list[StatedCharge], list[str]]:
+    """Every ``budget`` block of every manifest in the catalogue (public and private areas),
+    and the differentially private manifests that state none (a removed block)."""
+    stated, unstated = [], []
     for area in CHARGED_FOLDERS:
         for manifest_path in sorted((catalogue / area).glob("*/manifest.json")):
             try:
@@ -43,40 +46,71 @@ def stated_charges(catalogue: Path) -> list[StatedCharge]:
                     f"{manifest_path}: cannot be read ({error})",
                     fix="restore the catalogue from its backup",
                 ) from error
+            release_id = str(manifest.get("release_id", ""))
             if isinstance(manifest.get("budget"), dict):
-                stated.append(
-                    StatedCharge(
-                        str(manifest.get("release_id", "")),
-                        manifest_path.parent,
-                        manifest["budget"],
-                    )
+                stated.append(StatedCharge(release_id, manifest_path.parent, manifest["budget"]))
+                rho = (manifest.get("privacy") or {}).get("rho")
+                if rho is not None and Rho.parse(rho) != Rho.parse(
+                    manifest["budget"].get("release_rho", "0")
+                ):
+                    unstated.append(f"{area}/{release_id} states two different ρ")
+            elif "rho" in (manifest.get("privacy") or {}):
+                unstated.append(
+                    f"{area}/{release_id} is differentially private but states no charge"
                 )
-    return stated
+    return stated, unstated
+
+
+def published_acts(catalogue: Path) -> list[dict[str, str]]:
+    """The rows of the catalogue's privacy-budget register, oldest first."""
+    path = catalogue / REGISTERS / f"{PRIVACY_BUDGET}.json"
+    if not path.exists():
+        return []
+    return list(json.loads(path.read_text(encoding="utf-8")).get("entries", []))
+
+
+def published_act_hashes(catalogue: Path) -> set[str]:
+    """Ledger hashes of the budget acts the catalogue's privacy-budget register publishes."""
+    return {row["ledger_entry"] for row in published_acts(catalogue) if row.get("ledger_entry")}
+
+
+def first_registrations(catalogue: Path) -> dict[str, str]:
+    """Each population's first published act (its registration): population → ledger hash."""
+    first: dict[str, str] = {}
+    for row in published_acts(catalogue):
+        if row.get("ledger_entry") and row.get("population"):
+            first.setdefault(row["population"], row["ledger_entry"])
+    return first
 
 
 def ledger_mismatches(ledger: Ledger, catalogue: Path) -> list[str]:
-    """What the ledger fails to account for of the charges the catalogue states (empty when
-    they match). The ledger's own chain is verified first."""
+    """What the ledger fails to account for of what the catalogue states: each manifest's
+    whole charge statement, and every published budget act (empty when they match). The
+    ledger's own chain is verified first."""
     charges = {charge.release_id: charge for charge in ledger.charges()}
-    problems = []
-    for stated in stated_charges(catalogue):
+    stated_list, problems = stated_charges(catalogue)
+    for stated in stated_list:
         charge = charges.get(stated.release_id)
         where = f"{stated.folder.parent.name}/{stated.release_id}"
         if charge is None:
             problems.append(f"{where} states a charge the ledger does not hold")
-        elif charge.entry_hash != stated.budget.get("ledger_entry"):
+            continue
+        differing = sorted(
+            key for key, value in charge.statement().items() if stated.budget.get(key) != value
+        )
+        if differing:
             problems.append(
-                f"{where} states ledger entry "
-                f"{str(stated.budget.get('ledger_entry'))[:12]}…, the ledger has "
-                f"{charge.entry_hash[:12]}…"
+                f"{where} states a charge that differs from the ledger's in {', '.join(differing)}"
             )
-        elif charge.rho.to_json() != stated.budget.get("release_rho"):
-            problems.append(
-                f"{where} states ρ = {stated.budget.get('release_rho')}, the "
-                f"ledger charged {charge.rho.to_json()}"
-            )
-        elif charge.spent.to_json() != stated.budget.get("spent_rho_including_this_release"):
-            problems.append(f"{where} states a cumulative spend the ledger does not give")
+    # The ledger that registered each population first (as published) must be this one: a
+    # ledger started afresh holds other registrations. Later stray acts are for the audit.
+    held = {entry.hash for entry in ledger.entries()}
+    problems += [
+        f"the published privacy-budget register lists the registration of '{population}' "
+        f"({digest[:12]}…), which the ledger does not hold"
+        for population, digest in sorted(first_registrations(catalogue).items())
+        if digest not in held
+    ]
     return problems
 
 

@@ -291,7 +291,7 @@ def test_cancel_refuses_a_release_in_the_catalogue(catalogue: Path, book: Path, 
 def test_every_command_first_recovers_reservations_of_ended_runs(
     catalogue: Path, book: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    host, pid, boot, _ = current_owner().split()
+    host, pid, boot, *_ = current_owner().split()
     with monkeypatch.context() as patched:  # as if a process that has ended had reserved it
         patched.setattr(ledger_module, "current_owner", lambda: f"{host} {pid} {boot} 1")
         Ledger(book).reserve("ctax", "dead-run", Rho("0.1"), tables=["t"], by="pipeline")

@@ -206,7 +206,7 @@ def test_a_ledger_moved_away_stops_every_release(published: tuple[Path, str]) ->
     assert "does NOT match" in verified.output
     # The public register still lists the original act beside the fresh one: the fresh
     # ledger cannot rewrite the record of the budget that was set.
-    assert "the published register lists an act the ledger does not hold" in verified.output
+    assert "register lists the registration of 'residents'" in verified.output
     acts = budget_acts(catalogue)
     assert [act["lifetime_rho"] for act in acts] == ["10", "100"]
     # Putting the catalogue's own ledger back makes everything work again.
@@ -583,3 +583,50 @@ def test_the_next_run_removes_the_work_folder_of_a_run_killed_after_its_charge(
     assert after.returncode == 0, after.stderr
     assert left_behind not in [folder.name for folder in building.glob("*")]
     assert_everything_charged(demo_workspace / "catalogue")
+
+
+def test_a_fresh_ledger_is_refused_before_any_release_was_made(demo_workspace: Path) -> None:
+    """Only the registration is public yet: a ledger deleted and registered again with a larger
+    lifetime is caught from the published privacy-budget register alone."""
+    catalogue = demo_workspace / "catalogue"
+    ledger_of(demo_workspace).path.unlink()
+    assert (
+        cli(
+            "ledger",
+            "init",
+            "--catalogue",
+            catalogue,
+            "--dataset",
+            "residents",
+            "--rho",
+            "100",
+            *WHO,
+        ).exit_code
+        == 0
+    )
+    result = cli("run", write(demo_workspace))
+    assert result.exit_code == 4, result.output
+    assert "register lists the registration of 'residents'" in result.output
+    assert staged(demo_workspace) == []
+
+
+@pytest.mark.parametrize("edit", ["lifetime", "population", "removed", "privacy-rho"])
+def test_an_edited_manifest_no_longer_matches_the_ledger(
+    published: tuple[Path, str], edit: str
+) -> None:
+    workspace, release_id = published
+    catalogue = workspace / "catalogue"
+    path = catalogue / "releases" / release_id / "manifest.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if edit == "lifetime":
+        document["budget"]["lifetime_rho"] = "50"
+    elif edit == "population":
+        document["budget"]["population"] = "someone-else"
+    elif edit == "removed":
+        del document["budget"]
+    else:
+        document["privacy"]["rho"] = "1/100"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = cli("ledger", "verify", "--catalogue", catalogue)
+    assert result.exit_code == 4, result.output
+    assert release_id in result.output

@@ -207,7 +207,9 @@ def test_dp_extract_draws_on_the_ledger_and_refuses_an_overspend(demo_workspace)
     assert tree_snapshot(demo_workspace / "catalogue") == before
 
 
-def test_refused_dp_extract_charges_nothing(demo_workspace):
+def test_refused_dp_extract_is_charged_but_nothing_is_staged(demo_workspace):
+    """Its gate judged the synthesis against real people: retrying until one passes would
+    otherwise spend budget uncounted."""
     register(demo_workspace / "catalogue", "three", rho=3)
     config = dp_extract_config()
     config["release"]["gate"] = {
@@ -220,7 +222,9 @@ def test_refused_dp_extract_charges_nothing(demo_workspace):
         run(demo_workspace, config)
     ledger = Ledger(default_ledger_path(demo_workspace / "catalogue"))
     status = ledger.status("three")
-    assert status.spent.value == 0 and status.in_flight.value == 0
+    assert status.spent.value == 1 and status.in_flight.value == 0
+    staging = demo_workspace / "catalogue" / "staging"
+    assert not staging.exists() or not any(staging.iterdir())
 
 
 @pytest.mark.parametrize(

@@ -143,17 +143,23 @@ def _reserve_as(book: Ledger, monkeypatch: pytest.MonkeyPatch, release: str, own
 def test_recovery_gives_back_only_reservations_of_ended_processes(
     book: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    host, pid, boot, ticks = current_owner().split()
+    host, pid, boot, ticks, _namespace = current_owner().split()
     assert host == socket.gethostname() and pid == str(os.getpid())
     _reserve_as(book, monkeypatch, "mine", current_owner())  # this live process
     _reserve_as(book, monkeypatch, "pid-reused", f"{host} {pid} {boot} 1")  # other start time
     _reserve_as(book, monkeypatch, "rebooted", f"{host} {pid} another-boot {ticks}")
     _reserve_as(book, monkeypatch, "other-host", f"not-{host} {pid} {boot} {ticks}")
     _reserve_as(book, monkeypatch, "unreadable", "garbage")
+    _reserve_as(book, monkeypatch, "other-container", f"{host} {pid} {boot} 1 pid:[1]")
     recovered = book.recover_abandoned(by="next-run")
     assert sorted(entry.release_id or "" for entry in recovered) == ["pid-reused", "rebooted"]
     status = book.status("residents")
-    assert sorted(status.in_flight_releases) == ["mine", "other-host", "unreadable"]
+    assert sorted(status.in_flight_releases) == [
+        "mine",
+        "other-container",
+        "other-host",
+        "unreadable",
+    ]
     cancels = [entry for entry in status.entries if entry.kind == "cancel"]
     assert {entry.actor for entry in cancels} == {"next-run"}
     assert all("no longer running" in (entry.reason or "") for entry in cancels)
@@ -181,7 +187,8 @@ def test_a_process_that_died_holding_a_reservation_is_recovered(book: Ledger) ->
 def test_owner_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     me = current_owner()
     assert not owner_is_gone(me) and not owner_is_gone(None) and not owner_is_gone("")
-    host, pid, boot, ticks = me.split()
+    host, pid, boot, ticks, _namespace = me.split()
+    assert not owner_is_gone(f"{host} {pid} {boot} {int(ticks) + 1} pid:[1]")  # elsewhere
     assert ticks.isdigit() and boot != "unknown"
     assert owner_is_gone(f"{host} {pid} {boot} {int(ticks) + 1}")
     assert not owner_is_gone(f"{host} {pid} {boot} unknown")  # cannot tell: keep it in flight

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from boroughkit.errors import ConfigError
+from boroughkit.errors import ConfigError, DisclosureError
 from boroughkit.methods.synthetic_extract.bundle import terms_text, write_bundle
 from boroughkit.methods.synthetic_extract.config import DP_SYNTHESIS, SyntheticExtractRelease
 from boroughkit.methods.synthetic_extract.gate import (
@@ -166,7 +166,15 @@ def _build(inputs: PreparedExtract, charge: ChargeHook) -> RunResult:
             differentially_private=private,
         )
         report.write(staging)
-        checked = settle_gate(report, staging, job.reports_dir, job.release_id, job.dry_run, files)
+        try:
+            checked = settle_gate(
+                report, staging, job.reports_dir, job.release_id, job.dry_run, files
+            )
+        except DisclosureError:
+            # The gate judged a DP synthesis against real records: choosing among syntheses
+            # by that verdict must not be free, so a refused DP extract spends its budget.
+            charge()
+            raise
         if checked is not None:
             return checked
         context.step("stage for approval")

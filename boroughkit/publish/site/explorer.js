@@ -845,7 +845,9 @@
     if (index.publisher) $("publisher").textContent = index.publisher;
     var releases = index.releases.slice().sort(function (a, b) {
       var order = { current: 0, superseded: 1, retracted: 2 };
-      return order[a.status] - order[b.status] || b.published.localeCompare(a.published);
+      // Newest first; releases published in the same second by the date their figures were made.
+      return order[a.status] - order[b.status] || b.published.localeCompare(a.published) ||
+        String(b.created).localeCompare(String(a.created));
     });
     if (!releases.length) { say("Nothing has been published yet."); return; }
     fillSelect($("release"), releases.map(function (r) {
