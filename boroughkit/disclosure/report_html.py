@@ -33,14 +33,8 @@ _SUPPRESSION_CHECK = "secondary-suppression"
 # Checks whose findings are suppressed cells whether they pass or fail.
 _SUPPRESSION_CHECKS = {_SUPPRESSION_CHECK, "suppression-audit"}
 
+# Beside the shared frame's style (publish/html_page.py).
 _STYLE = """
-:root { color-scheme: light; }
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
-  color: #1b1b1b; background: #fafafa; line-height: 1.45; }
-main { max-width: 70rem; margin: 0 auto; padding: 1.5rem; background: #fff; }
-h1 { font-size: 1.6rem; margin-top: 0; }
-h2 { font-size: 1.25rem; border-bottom: 2px solid #ddd; padding-bottom: .2rem; margin-top: 2rem; }
-h3 { font-size: 1.05rem; }
 .verdict { padding: .8rem 1rem; border-left: .4rem solid; }
 .verdict.passed { border-color: #00703c; background: #e8f5ec; }
 .verdict.failed { border-color: #d4351c; background: #fbe9e6; }

@@ -19,14 +19,9 @@ from boroughkit.pipeline.plan import describe_plan
 from boroughkit.publish.html_page import PAGE_END, page_start
 from boroughkit.release.plan import Plan, show
 
+# Beside the shared frame's style (publish/html_page.py).
 _STYLE = """
-:root { color-scheme: light; }
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
-  color: #1b1b1b; background: #fafafa; line-height: 1.45; }
-main { max-width: 60rem; margin: 0 auto; padding: 1.5rem; background: #fff; }
-h1 { font-size: 1.6rem; margin-top: 0; }
-h2 { font-size: 1.25rem; border-bottom: 2px solid #ddd; padding-bottom: .2rem; margin-top: 2rem; }
-h3 { font-size: 1.05rem; }
+main { max-width: 60rem; }
 h4 { font-size: .95rem; margin: .8rem 0 .2rem; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .92rem; }
 th, td { border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; }
