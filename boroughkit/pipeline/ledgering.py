@@ -9,6 +9,7 @@ from pathlib import Path
 
 from boroughkit.errors import BudgetError
 from boroughkit.privacy.budget import Rho
+from boroughkit.privacy.charges import charges_from
 from boroughkit.privacy.ledger import Ledger, LedgerEntry, default_ledger_path
 from boroughkit.privacy.ledger_store import ACTS
 from boroughkit.publish.budget_register import PRIVACY_BUDGET, write_budget_register
@@ -140,7 +141,7 @@ def audit_against_catalogue(catalogue: Path, ledger_path: Path | None = None) ->
     state (hash, ρ, cumulative spend) and that every act is in the published register."""
     ledger = open_ledger(catalogue, ledger_path)
     entries = ledger.entries()  # verifies the chain
-    problems = ledger_mismatches(ledger, catalogue)
+    problems = ledger_mismatches(entries, catalogue)
     published = published_act_hashes(catalogue)
     for entry in entries:
         if entry.kind in ACTS and entry.hash not in published:
@@ -155,7 +156,7 @@ def audit_against_catalogue(catalogue: Path, ledger_path: Path | None = None) ->
         for digest in sorted(published - held)
         if not any(digest[:12] in problem for problem in problems)
     ]
-    charges = sum(1 for charge in ledger.charges())
+    charges = len(charges_from(entries))
     return LedgerAudit(len(entries), ledger.head(), charges, problems)
 
 

@@ -11,13 +11,15 @@ none of them; a rewritten chain has other hashes.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from boroughkit.errors import BudgetError
 from boroughkit.privacy.budget import Rho
-from boroughkit.privacy.ledger import Ledger
+from boroughkit.privacy.charges import charges_from
+from boroughkit.privacy.ledger import Ledger, LedgerEntry
 from boroughkit.publish.budget_register import PRIVACY_BUDGET
 from boroughkit.publish.catalogue import EXTRACTS, REGISTERS, RELEASES, RETRACTED, STAGING
 
@@ -83,11 +85,11 @@ def first_registrations(catalogue: Path) -> dict[str, str]:
     return first
 
 
-def ledger_mismatches(ledger: Ledger, catalogue: Path) -> list[str]:
-    """What the ledger fails to account for of what the catalogue states: each manifest's
-    whole charge statement, and every published budget act (empty when they match). The
-    ledger's own chain is verified first."""
-    charges = {charge.release_id: charge for charge in ledger.charges()}
+def ledger_mismatches(entries: Sequence[LedgerEntry], catalogue: Path) -> list[str]:
+    """What a ledger's (verified) ``entries`` fail to account for of what the catalogue
+    states: each manifest's whole charge statement, and each population's published
+    registration (empty when they match)."""
+    charges = {charge.release_id: charge for charge in charges_from(entries)}
     stated_list, problems = stated_charges(catalogue)
     for stated in stated_list:
         charge = charges.get(stated.release_id)
@@ -104,7 +106,7 @@ def ledger_mismatches(ledger: Ledger, catalogue: Path) -> list[str]:
             )
     # The ledger that registered each population first (as published) must be this one: a
     # ledger started afresh holds other registrations. Later stray acts are for the audit.
-    held = {entry.hash for entry in ledger.entries()}
+    held = {entry.hash for entry in entries}
     problems += [
         f"the published privacy-budget register lists the registration of '{population}' "
         f"({digest[:12]}…), which the ledger does not hold"
@@ -116,7 +118,7 @@ def ledger_mismatches(ledger: Ledger, catalogue: Path) -> list[str]:
 
 def require_ledger_matches(ledger: Ledger, catalogue: Path) -> None:
     """Refuse to charge a ledger that does not account for what the catalogue published."""
-    problems = ledger_mismatches(ledger, catalogue)
+    problems = ledger_mismatches(ledger.entries(), catalogue)  # verifies the chain first
     if problems:
         shown = "; ".join(problems[:5]) + (
             f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
