@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from boroughkit.config.models import GovernanceConfig, PublishConfig
+from boroughkit.config.publish_models import GovernanceConfig, PublishConfig
 from boroughkit.disclosure.report import CheckResult, GateReport
 from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.release_writer import licence_block, write_manifest, write_table_files

@@ -136,7 +136,7 @@ def test_publish_again_after_a_kill_past_the_commit_point(tmp_path, demo_bundle)
     from click.testing import CliRunner
 
     from boroughkit.cli import main
-    from boroughkit.config.models import GovernanceConfig, PublishConfig
+    from boroughkit.config.publish_models import GovernanceConfig, PublishConfig
 
     catalogue, mirror = tmp_path / "catalogue", tmp_path / "mirror"
     publish = PublishConfig(

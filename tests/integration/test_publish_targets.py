@@ -60,7 +60,7 @@ def test_memory_target_mirrors_the_public_catalogue(tmp_path, demo_bundle):
 
 
 def test_file_target_and_config_target(tmp_path, demo_bundle):
-    from boroughkit.config.models import PublishConfig
+    from boroughkit.config.publish_models import PublishConfig
 
     catalogue = tmp_path / "catalogue"
     mirror = tmp_path / "mirror"
