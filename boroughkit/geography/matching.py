@@ -11,8 +11,8 @@ import shapely
 from pyproj import CRS, Transformer
 
 from boroughkit.errors import DataError, GeographyError
-from boroughkit.geography.boundary_reader import parse_crs
 from boroughkit.geography.bundle import GeographyBundle
+from boroughkit.geography.crs_checks import parse_crs
 
 #: Shape of a UK postcode once normalised (outward code, one space, inward code).
 POSTCODE_PATTERN = r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$"
