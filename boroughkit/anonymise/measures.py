@@ -59,6 +59,7 @@ class TablePlan:
     bounds: tuple[int, int] | None
     rho: Rho
     measures: tuple[MeasurePlan, ...]
+    unit: str = "residents"  # who or what is counted (the explorer's column heading)
 
     @property
     def levels(self) -> tuple[LevelPlan, ...]:

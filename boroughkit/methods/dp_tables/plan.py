@@ -58,6 +58,7 @@ def table_plan(table: DPTableConfig, rho: Rho) -> TablePlan:
         table.bounds,
         rho,
         measures,
+        table.unit,
     )
 
 

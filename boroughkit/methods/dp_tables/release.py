@@ -42,18 +42,7 @@ def protect_tables(job: ReleaseJob, frame: pd.DataFrame) -> list[ReleasedTable]:
             rng=rng,
             source=str(job.source),
         )
-        frames: dict[str, pd.DataFrame] = {
-            level.level: level_frame(released, level.level) for level in table.levels
-        }
-        tables.append(
-            ReleasedTable(
-                table.name,
-                grid.columns,
-                table.statistic,
-                frames,
-                table_details(table, grid, released, unit=table_units(job).get(table.name)),
-            )
-        )
+        tables.append(released_table(table, grid, released))
     return tables
 
 
@@ -68,20 +57,25 @@ def lookup_codes(index: AreaIndex) -> pd.DataFrame:
     ).assign(oa_code=oa.to_numpy())
 
 
-def table_units(job: ReleaseJob) -> dict[str, str]:
-    """Who or what each table counts (its config's ``unit``), by table name."""
-    tables = getattr(job.config.release, "tables", [])
-    return {table.name: getattr(table, "unit", "residents") for table in tables}
+def released_table(
+    table: TablePlan, grid: counts.CategoryGrid, released: TableRelease
+) -> ReleasedTable:
+    """One reconciled DP table as the publisher takes it: a tidy frame per level, and its
+    manifest entry."""
+    frames: dict[str, pd.DataFrame] = {
+        level.level: level_frame(released, level.level) for level in table.levels
+    }
+    return ReleasedTable(
+        table.name, grid.columns, table.statistic, frames, table_details(table, grid, released)
+    )
 
 
 def table_details(
     table: TablePlan,
     grid: counts.CategoryGrid,
     released: TableRelease,
-    *,
-    unit: str | None = None,
 ) -> dict[str, Any]:
-    """The manifest's entry for one table: what it counts (``unit``), bounds, budget and
+    """The manifest's entry for one table: what it counts (its unit), bounds, budget and
     noise of every level."""
     bounds: dict[str, Any] = {
         "max_categories_per_person": table.max_categories_per_person,
@@ -91,7 +85,7 @@ def table_details(
     if table.bounds:
         bounds["value_bounds"] = list(table.bounds)
     return {
-        "unit": unit or "residents",
+        "unit": table.unit,
         "statistic": table.statistic,
         "value": table.value,
         "count_by": list(table.count_by),

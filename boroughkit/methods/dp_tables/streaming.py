@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from boroughkit.anonymise.aggregate import OACellAggregate, aggregate_oa_cells
 from boroughkit.anonymise.aggregate_files import out_of_memory
@@ -26,11 +25,11 @@ from boroughkit.anonymise.aggregate_source import (
 )
 from boroughkit.anonymise.aggregate_sql import quote_identifier
 from boroughkit.anonymise.counts import CategoryGrid, category_grid
-from boroughkit.anonymise.dp_tables import level_frame, release_counts_from_oa
+from boroughkit.anonymise.dp_tables import release_counts_from_oa
 from boroughkit.anonymise.measures import TablePlan
 from boroughkit.anonymise.released import AreaIndex, ReleasedTable
 from boroughkit.errors import DataError
-from boroughkit.methods.dp_tables.release import lookup_codes, table_details, table_units
+from boroughkit.methods.dp_tables.release import lookup_codes, released_table
 from boroughkit.release.gating import secret_columns
 from boroughkit.release.job import ReleaseJob
 from boroughkit.release.load import ValueRules, read_table
@@ -118,7 +117,6 @@ def release_aggregated(job: ReleaseJob, aggregated: list[AggregatedTable]) -> li
     """Measure (draw noise for), reconcile and tidy each aggregated table."""
     index = AreaIndex.from_bundle(job.bundle)
     rng = job.context.rng_factory()
-    units = table_units(job)
     tables = []
     for item in aggregated:
         table, grid, aggregate = item.plan, item.grid, item.aggregate
@@ -132,18 +130,7 @@ def release_aggregated(job: ReleaseJob, aggregated: list[AggregatedTable]) -> li
             contributions=aggregate.contributions,
             kept=aggregate.kept_contributions,
         )
-        frames: dict[str, pd.DataFrame] = {
-            lp.level: level_frame(released, lp.level) for lp in table.levels
-        }
-        tables.append(
-            ReleasedTable(
-                table.name,
-                grid.columns,
-                "count",
-                frames,
-                table_details(table, grid, released, unit=units.get(table.name)),
-            )
-        )
+        tables.append(released_table(table, grid, released))
     return tables
 
 
