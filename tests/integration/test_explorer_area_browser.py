@@ -76,6 +76,15 @@ def _stage(catalogue: Path, bundle, *, name: str, created: str, seed: int, cell_
 @pytest.fixture
 def site(tmp_path, demo_bundle):
     catalogue = tmp_path / "catalogue"
+    # Published first, so the newest publication is `new` whatever the clock's second.
+    sdc = _stage(
+        catalogue,
+        demo_bundle,
+        name="tenure-sdc",
+        created="2026-01-15T00:00:00+00:00",
+        seed=3,
+        cell_key=True,
+    )
     old = _stage(
         catalogue,
         demo_bundle,
@@ -91,14 +100,6 @@ def site(tmp_path, demo_bundle):
         created="2026-02-01T00:00:00+00:00",
         seed=2,
         cell_key=False,
-    )
-    sdc = _stage(
-        catalogue,
-        demo_bundle,
-        name="tenure-sdc",
-        created="2026-01-15T00:00:00+00:00",
-        seed=3,
-        cell_key=True,
     )
     write_public_geography(catalogue, demo_bundle)
     with serving(catalogue) as url:
