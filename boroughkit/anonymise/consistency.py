@@ -48,10 +48,10 @@ import numpy as np
 import pandas as pd
 
 from boroughkit.anonymise import rounding
+from boroughkit.anonymise.gls import fit_gls, gls_variance
 from boroughkit.anonymise.hierarchy import (
     AtomDesign,
     build_design,
-    fit_gls,
     order_levels,
     rows_in_order,
     small_matrix_threads,
@@ -186,13 +186,16 @@ def _nonnegative_consistent(design: AtomDesign, atoms: np.ndarray) -> np.ndarray
     finest chain areas and the wards at once, so neither level is moved by the other's
     non-negativity; the atoms of each piece are then projected onto the piece.
     """
-    parent_level = "borough"
-    borough = np.maximum(design.members["borough"] @ atoms, 0.0)
-    parent_values = borough
-    for level in design.chain:
+    parent_level = design.top
+    parent_values = np.maximum(design.members[design.top] @ atoms, 0.0)
+    below_top = ("borough",) if design.top != "borough" else ()
+    borough = parent_values
+    for level in below_top + design.chain:
         estimates = design.members[level] @ atoms
         parents = design.parent_index(level, parent_level)
         parent_values = rounding.simplex_project(estimates, parents, parent_values)
+        if level == "borough":
+            borough = parent_values
         parent_level = level
     if design.cross is None:
         return rounding.simplex_project(atoms, design.area_of_atom[parent_level], parent_values)
@@ -287,17 +290,23 @@ def expected_moe95(lookup: pd.DataFrame, levels_sigma: Mapping[str, float]) -> d
     part not from its own measurement is Gaussian; it previews cells away from zero.
     """
     design = build_design(lookup, list(levels_sigma))
-    zeros = {level: np.zeros((len(design.codes[level]), 1)) for level in levels_sigma}
     with small_matrix_threads():
-        fit = fit_gls(design, zeros, levels_sigma)
-    preview = {}
-    for level in design.requested:
-        variance = fit.variance[level]
-        # The GLS value is its own integer measurement (weight V/sigma^2) plus a continuous part.
-        continuous = np.maximum(variance - variance**2 / levels_sigma[level] ** 2, 0.0)
-        spread = Z95 * np.sqrt(variance + _mean_rounding_variance(continuous) + _JITTER_VARIANCE)
-        preview[level] = float(np.median(spread))
-    return preview
+        variances = gls_variance(design, levels_sigma)
+    return {
+        level: float(np.median(area_moe95(variances[level], levels_sigma[level])))
+        for level in design.requested
+    }
+
+
+def area_moe95(variance: np.ndarray, sigma: float) -> np.ndarray:
+    """Expected ``moe95`` of a cell away from zero, per area, from its GLS variance.
+
+    The GLS value is its own integer measurement (weight ``V/sigma^2``) plus a continuous part,
+    whose rounding adds the mean rounding variance.
+    """
+    variance = np.asarray(variance, dtype=float)
+    continuous = np.maximum(variance - variance**2 / sigma**2, 0.0)
+    return Z95 * np.sqrt(variance + _mean_rounding_variance(continuous) + _JITTER_VARIANCE)
 
 
 def _mean_rounding_variance(continuous_variance: np.ndarray) -> np.ndarray:

@@ -8,10 +8,8 @@ areas down from the borough; a ward requested beside LSOA or MSOA is a *cross* l
 atoms that cuts across the chain. *Pieces* group the atoms by every requested level except OA;
 they are the smallest units both the chain and the cross level see.
 
-:func:`fit_gls` finds the generalised least squares atom values (weights ``1/sigma_l**2``) from
-independent noisy measurements of each level, for all category columns at once, and the exact
-variance of each area's GLS estimate (the same for every category, since categories share the
-design).
+A requested region sits above the boroughs: every borough lies in one region. The GLS fit
+over this design is :mod:`.gls`.
 """
 
 from __future__ import annotations
@@ -24,24 +22,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 import scipy.sparse
 
 from boroughkit.errors import DataError
 from boroughkit.terms import LEVELS
 
 LEVEL_ORDER: tuple[str, ...] = LEVELS
-CODE_COLUMN: dict[str, str] = {level: f"{level}_code" for level in LEVEL_ORDER}
-
-# Eigenvalues below this fraction of the largest are the directions the levels do not identify.
-_RANK_TOLERANCE = 1e-10
+#: The level above the borough, when the bundle has one: the top of the chain.
+REGION = "region"
+CODE_COLUMN: dict[str, str] = {level: f"{level}_code" for level in (*LEVEL_ORDER, REGION)}
 
 
 @dataclass(frozen=True)
 class AtomDesign:
     """Atoms of a set of requested levels and the areas each atom belongs to.
 
-    Levels present: the requested ones and the borough. ``codes[level]`` are the level's area
+    Levels present: the requested ones and the borough; ``top`` is the region when requested,
+    else the borough. ``codes[level]`` are the level's area
     codes, sorted; ``area_of_atom[level]`` gives each atom's area index in them and
     ``members[level]`` is the 0/1 matrix (areas × atoms) that sums atoms into areas. ``chain``
     lists the exact parent levels below the borough, coarse to fine; ``cross`` is ``"ward"``
@@ -49,6 +46,7 @@ class AtomDesign:
     """
 
     requested: tuple[str, ...]
+    top: str
     codes: Mapping[str, list[str]]
     area_of_atom: Mapping[str, np.ndarray]
     members: Mapping[str, scipy.sparse.csr_matrix]
@@ -72,18 +70,19 @@ class AtomDesign:
     def circulation(self) -> tuple[np.ndarray, np.ndarray, scipy.sparse.csr_matrix, slice]:
         """The areas as edges of a graph on which their values balance at every vertex.
 
-        Edges: each borough (from its ward side to its chain side), chain areas (parent to
-        child), pieces (finest chain area to their ward, or to the borough's ward side) and
-        wards (to the borough's ward side). Returns tails, heads, the matrix (edges × atoms)
-        giving each edge's value, and where the pieces' edges are.
+        Edges: each top area (region, or borough when no region is requested) from its ward
+        side to its chain side; under a region, each borough from the region's chain side;
+        chain areas (parent to child); pieces (finest chain area to their ward, or to the top
+        area's ward side) and wards (to the top area's ward side). Returns tails, heads, the
+        matrix (edges × atoms) giving each edge's value, and where the pieces' edges are.
         """
-        n_boroughs = len(self.codes["borough"])
-        tails = [np.arange(n_boroughs) + n_boroughs]
-        heads = [np.arange(n_boroughs)]
-        blocks = [self.members["borough"]]
-        next_vertex = 2 * n_boroughs
-        parent_vertex, parent_level = np.arange(n_boroughs), "borough"
-        for level in self.chain:
+        n_top = len(self.codes[self.top])
+        tails = [np.arange(n_top) + n_top]
+        heads = [np.arange(n_top)]
+        blocks = [self.members[self.top]]
+        next_vertex = 2 * n_top
+        parent_vertex, parent_level = np.arange(n_top), self.top
+        for level in (("borough",) if self.top != "borough" else ()) + self.chain:
             own_vertex = next_vertex + np.arange(len(self.codes[level]))
             tails.append(parent_vertex[self.parent_index(level, parent_level)])
             heads.append(own_vertex)
@@ -94,12 +93,12 @@ class AtomDesign:
         tails.append(parent_vertex[self.piece_area(parent_level)])
         blocks.append(self.piece_members)
         if self.cross is None:
-            heads.append(self.piece_area("borough") + n_boroughs)
+            heads.append(self.piece_area(self.top) + n_top)
         else:
             ward_vertex = next_vertex + np.arange(len(self.codes[self.cross]))
             heads.append(ward_vertex[self.piece_area(self.cross)])
             tails.append(ward_vertex)
-            heads.append(self.parent_index(self.cross, "borough") + n_boroughs)
+            heads.append(self.parent_index(self.cross, self.top) + n_top)
             blocks.append(self.members[self.cross])
         edges = scipy.sparse.vstack(blocks).tocsr()
         return (
@@ -140,6 +139,7 @@ def build_design(lookup: pd.DataFrame, levels: Sequence[str]) -> AtomDesign:
     """Group the OAs of ``lookup`` into atoms for the requested ``levels``."""
     requested = order_levels(levels)
     keyed = tuple(level for level in LEVEL_ORDER if level in requested or level == "borough")
+    top = REGION if REGION in requested else "borough"
     frame = _code_frame(lookup, keyed)
     _check_nesting(frame, requested)
     codes: dict[str, list[str]] = {}
@@ -155,10 +155,11 @@ def build_design(lookup: pd.DataFrame, levels: Sequence[str]) -> AtomDesign:
     if not chain and "ward" in requested:
         chain = ("ward",)
     cross = "ward" if "ward" in requested and chain != ("ward",) else None
-    piece_levels = [level for level in keyed if level != "oa"]
+    piece_levels = [level for level in keyed if level not in ("oa", REGION)]
     _, piece_of_atom = _group_rows(np.column_stack([area_of_atom[lv] for lv in piece_levels]))
     return AtomDesign(
         requested=requested,
+        top=top,
         codes=codes,
         area_of_atom=area_of_atom,
         members=members,
@@ -229,10 +230,16 @@ def _code_frame(lookup: pd.DataFrame, keyed: tuple[str, ...]) -> pd.DataFrame:
 
 def _check_nesting(frame: pd.DataFrame, requested: tuple[str, ...]) -> None:
     """Raise a DataError when an LSOA, MSOA or ward spans two parents in the lookup."""
-    pairs = [("lsoa", "msoa"), ("lsoa", "borough"), ("msoa", "borough"), ("ward", "borough")]
+    pairs = [
+        ("lsoa", "msoa"),
+        ("lsoa", "borough"),
+        ("msoa", "borough"),
+        ("ward", "borough"),
+        ("borough", REGION),
+    ]
     for child, parent in pairs:
         child_column, parent_column = CODE_COLUMN[child], CODE_COLUMN[parent]
-        if child not in requested or parent_column not in frame.columns:
+        if child_column not in frame.columns or parent_column not in frame.columns:
             continue
         spans = frame.groupby(child_column)[parent_column].nunique()
         split = spans[spans > 1]
@@ -242,85 +249,3 @@ def _check_nesting(frame: pd.DataFrame, requested: tuple[str, ...]) -> None:
                 "in the geography lookup, so the levels do not nest",
                 fix=f"correct the {parent_column} of those OAs in the lookup",
             )
-
-
-@dataclass(frozen=True)
-class GlsFit:
-    """GLS atom values (atoms × categories) and the variance of each area's estimate per level."""
-
-    atoms: np.ndarray
-    variance: Mapping[str, np.ndarray]
-
-
-def fit_gls(
-    design: AtomDesign,
-    values: Mapping[str, np.ndarray],
-    sigmas: Mapping[str, float],
-) -> GlsFit:
-    """Generalised least squares atom values from independent measurements of each level.
-
-    ``values[level]`` is areas × categories in the order of ``design.codes[level]``. The normal
-    matrix ``N = sum_l A_l' A_l / sigma_l**2`` (atoms × atoms) is factored once and every
-    category column is solved with it. ``variance`` holds ``diag(A_l N^-1 A_l')`` for every level
-    of the design. When one measured level has one area per atom (OAs, typically) ``N`` is a
-    scaled identity plus a low-rank part, and the Woodbury identity needs only a factor of the
-    coarse areas' matrix, which keeps thousands of atoms fast.
-    """
-    weights = {level: 1.0 / sigmas[level] ** 2 for level in values}
-    finest = next((lv for lv in values if len(design.codes[lv]) == design.n_atoms), None)
-    right = sum(
-        weights[level] * (design.members[level].T @ np.asarray(measured, dtype=float))
-        for level, measured in values.items()
-    )
-    if finest is None:
-        return _fit_dense(design, weights, np.asarray(right))
-    return _fit_woodbury(design, weights, finest, np.asarray(right))
-
-
-def _fit_dense(design: AtomDesign, weights: Mapping[str, float], right: np.ndarray) -> GlsFit:
-    """GLS with an eigendecomposition of the full normal matrix (few atoms).
-
-    The pseudo-inverse keeps area estimates exact when the levels do not identify every atom
-    (e.g. wards and MSOAs only); the unidentified splits of atoms are then the smallest ones.
-    """
-    normal = np.zeros((design.n_atoms, design.n_atoms))
-    for level, weight in weights.items():
-        normal += weight * (design.members[level].T @ design.members[level]).toarray()
-    eigenvalues, eigenvectors = scipy.linalg.eigh(normal, check_finite=False)
-    kept = eigenvalues > _RANK_TOLERANCE * eigenvalues.max()
-    # N^+ = Q_k diag(1/lambda_k) Q_k'; its square root factor gives the variances.
-    root = eigenvectors[:, kept] / np.sqrt(eigenvalues[kept])
-    atoms = root @ (root.T @ right)
-    projected = {level: member @ root for level, member in design.members.items()}
-    variance = {level: np.einsum("ij,ij->i", p, p) for level, p in projected.items()}
-    return GlsFit(atoms=atoms, variance=variance)
-
-
-def _fit_woodbury(
-    design: AtomDesign, weights: Mapping[str, float], finest: str, right: np.ndarray
-) -> GlsFit:
-    """GLS when ``N = w I + C' W C``: ``N^-1 = (I - C' K^-1 C) / w`` with ``K = w W^-1 + C C'``."""
-    scale = weights[finest]
-    coarse = [level for level in weights if level != finest]
-    sizes = {lv: np.asarray(m.sum(axis=1)).ravel() for lv, m in design.members.items()}
-    if not coarse:
-        return GlsFit(atoms=right / scale, variance={lv: n / scale for lv, n in sizes.items()})
-    stacked = scipy.sparse.vstack([design.members[level] for level in coarse]).tocsr()
-    inverse_weight = np.concatenate(
-        [np.full(len(design.codes[level]), scale / weights[level]) for level in coarse]
-    )
-    small = (stacked @ stacked.T).toarray()
-    small[np.diag_indices(len(inverse_weight))] += inverse_weight
-    factor = scipy.linalg.cholesky(small, lower=True, check_finite=False)
-    correction = stacked.T @ scipy.linalg.cho_solve(
-        (factor, True), stacked @ right, check_finite=False
-    )
-    atoms = (right - correction) / scale
-    # diag(B' K^-1 B) with B = C A_l' sparse: one explicit K^-1 serves every level cheaply.
-    inverse = scipy.linalg.cho_solve((factor, True), np.eye(len(small)), check_finite=False)
-    variance = {}
-    for level, member in design.members.items():
-        crossed = (stacked @ member.T).tocsc()
-        quadratic = np.asarray(crossed.multiply((crossed.T @ inverse).T).sum(axis=0)).ravel()
-        variance[level] = (sizes[level] - quadratic) / scale
-    return GlsFit(atoms=atoms, variance=variance)

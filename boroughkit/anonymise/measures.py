@@ -8,7 +8,8 @@ A :class:`TablePlan` is built by the ``dp-tables`` method from the config and co
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from boroughkit.privacy.budget import Rho
@@ -60,6 +61,7 @@ class TablePlan:
     rho: Rho
     measures: tuple[MeasurePlan, ...]
     unit: str = "residents"  # who or what is counted (the explorer's column heading)
+    target_moe95: Mapping[str, float] = field(default_factory=dict)  # accuracy-first targets
 
     @property
     def levels(self) -> tuple[LevelPlan, ...]:

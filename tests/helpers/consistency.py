@@ -40,3 +40,17 @@ def level_truth(lookup: pd.DataFrame, counts: np.ndarray, level: str):
     summed = np.zeros((len(codes), counts.shape[1]), dtype=np.int64)
     np.add.at(summed, index, counts)
     return list(codes), summed, index
+
+
+def multi_borough_lookup(n_boroughs: int = 3, n_oa: int = 60) -> pd.DataFrame:
+    """Several demo-like boroughs of different sizes, each in one of two regions."""
+    parts = []
+    for borough in range(n_boroughs):
+        size = n_oa + 10 * borough
+        part = demo_like_lookup(n_oa=size, n_lsoa=size // 5, n_msoa=size // 20, n_ward=5)
+        for column in ("oa_code", "lsoa_code", "msoa_code", "ward_code"):
+            part[column] = f"B{borough}-" + part[column]
+        part["borough_code"] = f"B{borough:02d}"
+        part["region_code"] = f"R{borough % 2}"
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)

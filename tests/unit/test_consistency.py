@@ -13,10 +13,17 @@ from boroughkit.anonymise.consistency import (
     expected_moe95,
     reconcile,
 )
-from boroughkit.anonymise.hierarchy import build_design, fit_gls
+from boroughkit.anonymise.gls import fit_gls
+from boroughkit.anonymise.hierarchy import build_design
 from boroughkit.errors import ConfigError, DataError
 from boroughkit.privacy.opendp_adapter import calibrated_level_sigmas
-from tests.helpers.consistency import LEVELS, demo_like_counts, demo_like_lookup, level_truth
+from tests.helpers.consistency import (
+    LEVELS,
+    demo_like_counts,
+    demo_like_lookup,
+    level_truth,
+    multi_borough_lookup,
+)
 from tests.helpers.shared_data import ons_lookup
 
 
@@ -126,11 +133,18 @@ def stacked_design(design, levels, sigmas):
     return np.vstack(rows)
 
 
+@pytest.mark.parametrize("boroughs", [1, 3])
 @pytest.mark.parametrize(
-    "levels", [("oa", "ward", "borough"), LEVELS, ("ward", "msoa"), ("lsoa", "ward")]
+    "levels",
+    [("oa", "ward", "borough"), LEVELS, ("ward", "msoa"), ("lsoa", "ward"), ("msoa", "borough")],
 )
-def test_gls_matches_weighted_least_squares(levels):
-    lookup = demo_like_lookup(n_oa=60, n_lsoa=12, n_msoa=4, n_ward=5)
+def test_gls_matches_weighted_least_squares(levels, boroughs):
+    """The borough-by-borough solve equals a dense weighted least squares over every atom."""
+    lookup = (
+        demo_like_lookup(n_oa=60, n_lsoa=12, n_msoa=4, n_ward=5)
+        if boroughs == 1
+        else multi_borough_lookup(boroughs)
+    )
     design = build_design(lookup, levels)
     rng = np.random.default_rng()
     sigmas = {
@@ -294,3 +308,17 @@ def test_expected_moe_previews_the_published_margins():
     assert preview["oa"] < preview["ward"] < preview["borough"]
     for level in levels:
         assert np.mean(published[level]) == pytest.approx(preview[level], rel=0.06), level
+
+
+def test_several_boroughs_reconcile_exactly_across_boroughs():
+    lookup = multi_borough_lookup(4)
+    counts = demo_like_counts(lookup)[:, :4]
+    rng = np.random.default_rng()
+    sigmas = {level: 2.0 for level in LEVELS}
+    released = reconcile(lookup, measure(lookup, counts, sigmas, rng), rng)
+    assert len(released["borough"].codes) == 4
+    for coarse in ("lsoa", "msoa", "ward", "borough"):
+        np.testing.assert_array_equal(
+            sums_to(lookup, "oa", coarse, released), released[coarse].values
+        )
+    assert (released["oa"].values >= 0).all()

@@ -6,7 +6,7 @@ import math
 from fractions import Fraction
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PositiveFloat, field_validator, model_validator
 
 from boroughkit.config.common import (
     BudgetConfig,
@@ -41,6 +41,13 @@ class DPTableConfig(TableSection):
         default=None,
         description="Each level's share of the table's ρ, as weights (default: finer levels get "
         "more).",
+    )
+    target_moe95: dict[Level, PositiveFloat] | None = Field(
+        default=None,
+        description="Accuracy first: the 95% margin of error each listed level needs, e.g. "
+        "{oa: 6, ward: 10}, met by every area's cells away from zero. `plan` then finds the "
+        "level split and the smallest ρ that meet it, taken from budget.rho before the other "
+        "tables share the rest. Instead of level_split and weight; count and sum tables only.",
     )
     max_categories_per_person: int = Field(
         description="Contribution bound: the most cells one person may count in per level.",
@@ -114,6 +121,32 @@ class DPTableConfig(TableSection):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _targets_instead_of_split(self) -> DPTableConfig:
+        if self.target_moe95 is None:
+            return self
+        chosen = [key for key in ("level_split", "weight") if key in self.model_fields_set]
+        if chosen:
+            raise refuse(
+                f"target_moe95 chooses the table's level split and ρ itself, so it cannot be "
+                f"given with {' or '.join(chosen)}",
+                "remove " + " and ".join(chosen) + ", or remove target_moe95",
+            )
+        if self.statistic == "mean":
+            raise refuse(
+                "target_moe95 is for count and sum tables (a mean's margin depends on its "
+                "denominator)",
+                "give a level_split for a mean, or publish the count and the sum",
+            )
+        extra = [level for level in self.target_moe95 if level not in self.levels]
+        if extra:
+            raise refuse(
+                f"target_moe95 gives a target for {', '.join(extra)}, which is not in levels "
+                f"({', '.join(self.levels)})",
+                "remove that target, or add the level to levels",
+            )
+        return self
+
     def largest_noise_sd(self, rho: Fraction) -> float:
         """At least the largest noise sd of this table's levels when it gets ``rho`` (an upper
         bound where the default level split applies)."""
@@ -156,8 +189,9 @@ class DPTablesRelease(ReleaseSection):
 
     @model_validator(mode="after")
     def _noise_within_reason(self) -> DPTablesRelease:
-        total_weight = sum(table.weight for table in self.tables)
-        for table in self.tables:
+        shared = [table for table in self.tables if table.target_moe95 is None]
+        total_weight = sum(table.weight for table in shared)
+        for table in shared:
             rho = self.budget.rho.value * table.weight / total_weight
             sd = table.largest_noise_sd(rho)
             if sd > LARGEST_NOISE_SD:

@@ -24,6 +24,12 @@ def describe_plan(plan: Plan) -> str:
             f"most {table.max_categories_per_person} cell(s) and "
             f"{table.max_rows_per_person} row(s) per person"
         )
+        if table.target_moe95:
+            wanted = ", ".join(f"{lv} ±{moe:g}" for lv, moe in table.target_moe95.items())
+            lines.append(
+                f"  target moe95 {wanted} in every area: the level split and the smallest rho "
+                "below were chosen to meet it"
+            )
         for measure in table.measures:
             if len(table.measures) > 1:
                 lines.append(f"  {measure.kind}:")

@@ -9,6 +9,7 @@ from boroughkit.config import LoadedConfig
 from boroughkit.config.models import PipelineConfig
 from boroughkit.disclosure.report import CheckResult
 from boroughkit.disclosure.rules import dp_superseded_results
+from boroughkit.geography import open_bundle
 from boroughkit.geography.bundle import GeographyBundle
 from boroughkit.methods.dp_tables import plan as planning
 from boroughkit.methods.dp_tables.config import DPTablesRelease
@@ -45,12 +46,17 @@ class DPTables:
         """Shares of ρ per table and level, with OpenDP's calibrated noise scales."""
         release = self._release(loaded.config)
         steps = ("load", "geocode", self.name, "disclosure gate", "stage for approval")
+        lookup = None
+        if any(table.target_moe95 is not None for table in release.tables):
+            # Accuracy targets are met on the public geography: the only input a plan reads.
+            lookup = open_bundle(loaded.config.geography.boundaries, base_dir=loaded.base_dir)
+        tables = planning.table_plans(release, None if lookup is None else lookup.lookup)
         return Plan(
             loaded,
             self.name,
             steps,
-            release.budget.rho,
-            tables=planning.table_plans(release),
+            planning.release_rho(release, tables),
+            tables=tables,
             release_method=self,
         )
 
