@@ -80,7 +80,49 @@ def geography() -> None:
     "boroughs",
     multiple=True,
     metavar="CODE",
-    help="Keep only this borough of a multi-borough lookup; repeatable.",
+    help="Keep only this borough (local authority district) of a multi-borough lookup; "
+    "repeatable. Without it every borough of the lookup is kept.",
+)
+@click.option(
+    "--lad",
+    "lads",
+    multiple=True,
+    metavar="CODE",
+    help="The same as --borough.",
+)
+@click.option(
+    "--lookup-fix",
+    "lookup_fix",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV of corrections (oa_code,column,value, e.g. E00019599,ward_code,E05013780) "
+    "applied to the lookup before the rules below.",
+)
+@click.option(
+    "--on-ward-gap",
+    "on_ward_gap",
+    type=click.Choice(["assign", "refuse"]),
+    default="assign",
+    show_default=True,
+    help="An OA without a ward: assign the ward of most other OAs of its LSOA (else MSOA), "
+    "or refuse the lookup.",
+)
+@click.option(
+    "--on-ward-across-lad",
+    "on_ward_across_lad",
+    type=click.Choice(["split", "refuse"]),
+    default="split",
+    show_default=True,
+    help="A ward in two boroughs: split it into one ward per borough (<ward>-<borough>), "
+    "or refuse the lookup.",
+)
+@click.option(
+    "--regions",
+    "regions",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV of lad_code,region_code,region_name for boroughs whose lookup rows name no "
+    "region (London and Welsh boroughs need none).",
 )
 @click.option("--name", "name", default=None, help="Name of the bundle (default: the borough's).")
 @click.option(
@@ -99,6 +141,11 @@ def import_command(
     centroids: str | None,
     columns: tuple[str, ...],
     boroughs: tuple[str, ...],
+    lads: tuple[str, ...],
+    lookup_fix: Path | None,
+    on_ward_gap: str,
+    on_ward_across_lad: str,
+    regions: Path | None,
     name: str | None,
     out: Path,
 ) -> None:
@@ -110,8 +157,15 @@ def import_command(
           --boundaries ward=wards.geojson --boundaries lsoa=lsoa.gpkg \\
           --centroids oa_centroids.geojson --out my-borough
       boroughkit demo residents --geography my-borough --n 50000 --out residents.parquet
+
+    \b
+    Example (every borough of England and Wales, or the 33 of London):
+      boroughkit geography import --lookup oa21_lookup_ew.csv.gz --out england-wales
+      boroughkit geography import --lookup oa21_lookup_ew.csv.gz \
+          --borough E09000001 --borough E09000002 … --borough E09000033 --out london
     """
     from boroughkit.geography import import_bundle
+    from boroughkit.geography.lookup_reader import LookupRules
 
     files: dict[str, Path] = {}
     declared: dict[str, str] = {}
@@ -138,7 +192,13 @@ def import_command(
             name=name,
             boundary_crs=declared,
             centroids_crs=centroid_crs,
-            boroughs=list(boroughs) or None,
+            boroughs=list(dict.fromkeys((*boroughs, *lads))) or None,
+            rules=LookupRules(
+                fixes=lookup_fix,
+                on_ward_gap="refuse" if on_ward_gap == "refuse" else "assign",
+                on_ward_across_lad="refuse" if on_ward_across_lad == "refuse" else "split",
+                regions=regions,
+            ),
         )
     click.echo(report.summary())
 

@@ -41,11 +41,14 @@ class BundleInfo:
     attribution: tuple[str, ...]
     synthetic: bool
     notes: tuple[str, ...] = field(default=())
+    #: What the import changed in the lookup (the analyst's fixes, the ward rules), each a
+    #: ``LookupRepair.to_dict()``: a release's method statement can cite them.
+    lookup_repairs: tuple[dict[str, Any], ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary of the info."""
         data = asdict(self)
-        for key in ("polygon_levels", "attribution", "notes"):
+        for key in ("polygon_levels", "attribution", "notes", "lookup_repairs"):
             data[key] = list(data[key])
         return data
 
@@ -62,6 +65,7 @@ class BundleInfo:
                 attribution=tuple(str(line) for line in data["attribution"]),
                 synthetic=bool(data["synthetic"]),
                 notes=tuple(str(note) for note in data.get("notes", ())),
+                lookup_repairs=tuple(dict(item) for item in data.get("lookup_repairs", ())),
             )
         except (KeyError, TypeError) as error:
             raise GeographyError(
@@ -103,11 +107,30 @@ class GeographyBundle:
         object.__setattr__(self, "postcodes", parts.postcodes)
         object.__setattr__(self, "centroids", parts.centroids)
 
+    @cached_property
+    def levels(self) -> tuple[str, ...]:
+        """The levels this bundle has, finest first (``region`` only when every OA has one)."""
+        return validation.available_levels(self.lookup)
+
+    def require_level(self, level: str, *, where: str = "") -> None:
+        """Raise a GeographyError saying how to add ``level`` when the bundle lacks it."""
+        checked = check_level(level)
+        if checked in self.levels:
+            return
+        raise GeographyError(
+            f"{where + ': ' if where else ''}the geography bundle '{self.info.name}' has no "
+            f"{checked} level (its lookup gave no {checked} for its boroughs)",
+            fix="import the geography again with a region column (--column region_code=RGN22CD)"
+            " or --regions FILE (lad_code,region_code,region_name), or leave region out of the "
+            "levels",
+        )
+
     def areas(self, level: str) -> pd.DataFrame:
         """The areas of ``level`` as ``code, name, population``, sorted by code.
 
         Population is summed from the lookup; it is ``<NA>`` when any OA of the area has an
-        unknown population. OAs are named by their code.
+        unknown population. OAs are named by their code. A level the bundle lacks (see
+        :attr:`levels`) has no areas.
         """
         checked = check_level(level)
         code_column = CODE_COLUMNS[checked]
@@ -188,6 +211,9 @@ class GeographyBundle:
         lines = [f"{self.info.name} ({'synthetic' if self.info.synthetic else self.info.source})"]
         for level in LEVELS:
             count = self.lookup[CODE_COLUMNS[level]].nunique()
+            if level not in self.levels:
+                lines.append(f"  {level:<8}   none (no {level} in the lookup)")
+                continue
             shapes = "no polygons"
             if level in self.boundaries:
                 approximate = bool(self.boundaries[level]["approximate"].any())
@@ -197,6 +223,7 @@ class GeographyBundle:
         if self.postcodes is not None:
             lines.append(f"  postcodes {len(self.postcodes)}")
         lines.extend(f"  note: {note}" for note in self.info.notes)
+        lines.extend(f"  repair: {item.get('text', '')}" for item in self.info.lookup_repairs)
         lines.extend(f"  {line}" for line in self.info.attribution)
         lines.append(f"  fingerprint {self.fingerprint}")
         return "\n".join(lines)

@@ -1,6 +1,7 @@
 """The built-in demo borough: an invented place drawn by code, deterministic from a fixed seed.
 
-About 600 OAs nest exactly in about 120 LSOAs, 25 MSOAs and one borough; 20 wards are unions
+About 600 OAs nest exactly in about 120 LSOAs, 25 MSOAs, one borough and one region (the
+borough's outline); 20 wards are unions
 of OAs (each OA goes to the ward region holding its centroid, the way ONS best-fits real OAs).
 The borough lies over the North Sea so it cannot be taken for a real one, and its codes
 (``DEMO-OA-0001``…) and postcodes (area ``DM``, not a UK postcode area) cannot be mistaken for
@@ -144,6 +145,7 @@ def demo_lookup_sizes() -> dict[str, int]:
         "msoa": MSOA_COUNT,
         "ward": WARD_COUNT,
         "borough": 1,
+        "region": 1,
     }
 
 

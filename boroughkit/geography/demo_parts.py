@@ -18,6 +18,7 @@ WARD_NAMES = (
     "Copperfield", "Larkspur", "Pebble Bay",
 )  # fmt: skip
 BOROUGH_CODE, BOROUGH_NAME = "DEMO-LAD", "Demo Borough"
+REGION_CODE, REGION_NAME = "DEMO-RGN", "Demo Region"
 POSTCODE_AREA = "DM"  # not a UK postcode area
 _UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # letters used in the inward code of UK postcodes
 
@@ -84,6 +85,8 @@ def lookup_frame(
             "ward_name": [f"Demo Ward: {WARD_NAMES[ward - 1]}" for ward in wards],
             "borough_code": BOROUGH_CODE,
             "borough_name": BOROUGH_NAME,
+            "region_code": REGION_CODE,
+            "region_name": REGION_NAME,
             "population": pd.array(population, dtype="Int64"),
             "households": pd.array(households, dtype="Int64"),
         }
@@ -104,7 +107,7 @@ def boundary_frames(
     """Polygons for every level; every level above OA is the union of its OAs."""
     oa_geometry = planar_partition(oa_cells)
     frames = {"oa": _frame(list(lookup["oa_code"]), list(lookup["oa_code"]), oa_geometry)}
-    for level in ("lsoa", "msoa", "ward", "borough"):
+    for level in ("lsoa", "msoa", "ward", "borough", "region"):
         code_column, name_column = CODE_COLUMNS[level], NAME_COLUMNS[level]
         groups = lookup.groupby(code_column, sort=True)
         codes = list(groups.groups)

@@ -22,6 +22,7 @@ DISSOLVE_SOURCES: dict[Level, tuple[Level, ...]] = {
     "msoa": ("lsoa", "oa"),
     # LSOAs first: approximate OAs are clipped to LSOAs, so OAs then nest in the borough too.
     "borough": ("lsoa", "oa", "msoa", "ward"),
+    "region": ("borough", "lsoa", "oa", "msoa", "ward"),
 }
 
 
@@ -59,12 +60,13 @@ def dissolve(
 def dissolve_missing_levels(
     polygons: dict[Level, gpd.GeoDataFrame], lookup: pd.DataFrame
 ) -> tuple[list[str], list[str]]:
-    """Add LSOA, MSOA and borough polygons by dissolving finer ones, in place; notes, warnings."""
+    """Add LSOA, MSOA, borough and region polygons by dissolving finer ones, in place (not for
+    a level the lookup lacks); notes, warnings."""
     notes: list[str] = []
     warnings: list[str] = []
     for target, sources in DISSOLVE_SOURCES.items():
         source = next((level for level in sources if level in polygons), None)
-        if target in polygons or source is None:
+        if target in polygons or source is None or lookup[CODE_COLUMNS[target]].isna().all():
             continue
         polygons[target], problems = dissolve(polygons[source], source, target, lookup)
         notes.append(f"{target} polygons derived by dissolving the {source} polygons")
@@ -147,3 +149,45 @@ def approximate_oa_polygons(
 def finest_parent_level(polygons: dict[Level, gpd.GeoDataFrame]) -> Level | None:
     """The finest level above OA with polygons, to clip approximate OA cells to."""
     return next((level for level in NESTED_LEVELS[1:] if level in polygons), None)
+
+
+def split_ward_polygons(
+    polygons: dict[Level, gpd.GeoDataFrame], parts: dict[str, list[dict[str, str]]]
+) -> list[str]:
+    """Replace the polygon of each ward split by borough (``parts``: ward code → its parts'
+    ``code`` and ``borough_code``) by one polygon per part, in place; returns notes.
+
+    A part is its ward's polygon clipped to its borough's polygon when borough polygons were
+    given; otherwise the whole ward's polygon, marked approximate.
+    """
+    wards = polygons.get("ward")
+    if wards is None or not parts:
+        return []
+    boroughs = polygons.get("borough")
+    outlines = (
+        {}
+        if boroughs is None
+        else dict(zip(boroughs["code"], boroughs.geometry.array, strict=True))
+    )
+    kept = wards[~wards["code"].isin(list(parts))]
+    rows: list[tuple[str, bool, BaseGeometry]] = []
+    notes = []
+    for ward, members in parts.items():
+        found = wards[wards["code"] == ward]
+        if found.empty:
+            continue
+        shape = found.geometry.iloc[0]
+        for part in members:
+            outline = outlines.get(part["borough_code"])
+            clipped = None if outline is None else polygonal_part(shape.intersection(outline))
+            exact = clipped is not None and not clipped.is_empty
+            rows.append((part["code"], not exact, clipped if exact else shape))
+        how = "clipped to each borough" if outlines else "drawn whole for each part (approximate)"
+        notes.append(f"ward {ward}'s polygon {how}")
+    split = _frame([r[0] for r in rows], [r[2] for r in rows], [r[1] for r in rows])
+    polygons["ward"] = gpd.GeoDataFrame(
+        pd.concat([kept[["code", "approximate", "geometry"]], split], ignore_index=True),
+        geometry="geometry",
+        crs=WGS84,
+    )
+    return notes

@@ -17,9 +17,16 @@ from boroughkit.geography.derive import (
     approximate_oa_polygons,
     dissolve_missing_levels,
     finest_parent_level,
+    split_ward_polygons,
 )
 from boroughkit.geography.levels import CODE_COLUMNS, LEVELS, NAME_COLUMNS, Level, check_level
-from boroughkit.geography.lookup_reader import LookupRead, check_column_map, read_lookup
+from boroughkit.geography.lookup_reader import (
+    LookupRead,
+    LookupRules,
+    check_column_map,
+    read_lookup,
+)
+from boroughkit.geography.lookup_repairs import LookupRepair
 from boroughkit.geography.storage import too_large
 
 ONS_SOURCE_LINE = (
@@ -43,17 +50,25 @@ class ImportReport:
     dropped_features: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: What the analyst's fixes and the importer's rules changed in the lookup.
+    repairs: list[LookupRepair] = field(default_factory=list)
 
     def summary(self) -> str:
         """A human-readable account of the import, as the CLI prints it."""
         lines = [f"Geography bundle '{self.name}' written to {self.bundle_path}"]
         for level in LEVELS:
+            if not self.counts.get(level) and level == "region":
+                lines.append(f"  {level:<8}   none (see the note on regions)")
+                continue
             polygons = self.polygons.get(level, 0)
             shapes = f"{polygons} polygons" if polygons else "no polygons"
             if level == "oa" and self.oa_geometry == "approximate":
                 shapes += " (approximate)"
             lines.append(f"  {level:<8} {self.counts.get(level, 0):>6} areas, {shapes}")
         lines.extend(f"  note: {note}" for note in self.notes)
+        if self.repairs:
+            lines.append(f"  lookup repairs ({len(self.repairs)}, kept in bundle.json):")
+            lines.extend(f"    {repair.rule}: {repair.text}" for repair in self.repairs)
         lines.extend(f"  warning: {warning}" for warning in self.warnings)
         lines.append(f"  fingerprint {self.fingerprint}")
         return "\n".join(lines)
@@ -127,6 +142,7 @@ def import_bundle(
     centroids_crs: str | None = None,
     boroughs: Sequence[str] | None = None,
     attribution: Sequence[str] | None = None,
+    rules: LookupRules | None = None,
 ) -> ImportReport:
     """Build a bundle from an ONS-style lookup and boundary files and write it to ``out``.
 
@@ -134,15 +150,18 @@ def import_bundle(
     covering more than the lookup are filtered); ``boundary_crs``/``centroids_crs`` declare the
     CRS of files that lack one. ``column_map`` maps our column names (``oa_code`` …,
     ``population``, or ``<level>_boundary_code``) to the file's. ``boroughs`` keeps only those
-    borough codes of a multi-borough lookup. Without OA polygons, OA centroids and LSOA (or
-    coarser) polygons give approximate OA polygons. A geography too large for this machine's
-    memory is a GeographyError saying how to make it smaller.
+    borough codes of a multi-borough lookup (every borough without it). ``rules`` gives the
+    analyst's lookup fixes, the ward rules and a regions file (see
+    :mod:`~boroughkit.geography.lookup_repairs` and :mod:`~boroughkit.geography.regions`);
+    what they changed is in the report and the bundle. Without OA polygons, OA centroids and
+    LSOA (or coarser) polygons give approximate OA polygons. A geography too large for this
+    machine's memory is a GeographyError saying how to make it smaller.
     """
     try:
         return _import(
             lookup, out, boundaries=boundaries, centroids=centroids, column_map=column_map,
             name=name, boundary_crs=boundary_crs, centroids_crs=centroids_crs,
-            boroughs=boroughs, attribution=attribution,
+            boroughs=boroughs, attribution=attribution, rules=rules,
         )  # fmt: skip
     except MemoryError as error:
         raise too_large(f"importing {lookup}") from error
@@ -160,18 +179,27 @@ def _import(
     centroids_crs: str | None,
     boroughs: Sequence[str] | None,
     attribution: Sequence[str] | None,
+    rules: LookupRules | None,
 ) -> ImportReport:
     mapping = dict(column_map or {})
     check_column_map(mapping)
     files = {check_level(level): Path(path) for level, path in boundaries.items()}
     declared = {check_level(level): crs for level, crs in (boundary_crs or {}).items()}
-    read = read_lookup(Path(lookup), mapping, boroughs)
+    read = read_lookup(Path(lookup), mapping, boroughs, rules)
     frame = read.frame
+    split = {
+        repair.subject: repair.values["parts"]
+        for repair in read.repairs
+        if repair.rule == "ward-across-lad"
+    }
     found = _Findings(notes=list(read.notes), warnings=list(read.warnings))
     polygons: dict[Level, gpd.GeoDataFrame] = {}
     for level in (level for level in LEVELS if level in files):
+        known = set(frame[CODE_COLUMNS[level]].dropna())
+        if level == "ward":  # a split ward's boundary file has the ward whole
+            known = (known - {p["code"] for parts in split.values() for p in parts}) | set(split)
         file = read_geometry_file(
-            files[level], level, set(frame[CODE_COLUMNS[level]]), mapping,
+            files[level], level, known, mapping,
             assume_crs=declared.get(level), option=f"--boundaries {level}",
             lookup_year=read.years.get(level),
         )  # fmt: skip
@@ -186,6 +214,7 @@ def _import(
         )  # fmt: skip
         found.record("centroids", Path(centroids), file)
         centroid_frame = file.frame.rename(columns={"code": "oa_code"})
+    found.notes.extend(split_ward_polygons(polygons, split))
     derived_notes, derived_warnings = dissolve_missing_levels(polygons, frame)
     found.notes.extend(derived_notes)
     found.warnings.extend(derived_warnings)
@@ -197,14 +226,19 @@ def _import(
     }
     sources = [Path(lookup), *files.values(), *([Path(centroids)] if centroids else [])]
     info = BundleInfo(
-        name=name or " + ".join(sorted(frame["borough_name"].unique())),
+        name=name or _default_name(frame),
         source="imported from " + ", ".join(path.name for path in sources),
         polygon_levels=tuple(shapes),
         oa_geometry=oa_geometry,
         oa_code_pattern=read.oa_code_pattern,
         attribution=_attribution(read, found.files, attribution, found.warnings),
         synthetic=False,
-        notes=tuple(note for note in found.notes if note.startswith(("OA polygons", "no OA"))),
+        notes=tuple(
+            note
+            for note in found.notes
+            if note.startswith(("OA polygons", "no OA", "region level", "no region level"))
+        ),
+        lookup_repairs=tuple(repair.to_dict() for repair in read.repairs),
     )
     bundle = GeographyBundle(
         lookup=frame, boundaries=shapes, info=info, postcodes=None, centroids=centroid_frame
@@ -214,6 +248,7 @@ def _import(
         name=info.name,
         fingerprint=bundle.fingerprint,
         counts={level: int(frame[CODE_COLUMNS[level]].nunique()) for level in LEVELS},
+        repairs=read.repairs,
         polygons={level: len(shape) for level, shape in shapes.items()},
         oa_geometry=oa_geometry,
         missing_codes=found.missing,
@@ -221,6 +256,17 @@ def _import(
         warnings=found.warnings,
         notes=found.notes,
     )
+
+
+def _default_name(frame: pd.DataFrame) -> str:
+    """The borough's name; for many, their region's (or how many there are)."""
+    names = sorted(frame["borough_name"].unique())
+    if len(names) <= 3:
+        return " + ".join(names)
+    regions = frame["region_name"].dropna().unique()
+    if len(regions) == 1:
+        return f"{regions[0]} ({len(names)} boroughs)"
+    return f"{len(names)} boroughs ({names[0]} … {names[-1]})"
 
 
 def _oa_geometry(

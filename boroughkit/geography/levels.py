@@ -1,7 +1,8 @@
 """The area levels boroughkit publishes at, and how they relate to each other.
 
-OA → LSOA → MSOA → borough nest exactly. Wards are assigned to OAs by a best-fit lookup, so a
-ward is a set of OAs but does not nest in (or contain) LSOAs or MSOAs.
+OA → LSOA → MSOA → borough → region nest exactly. Wards are assigned to OAs by a best-fit lookup,
+so a ward is a set of OAs in one borough but does not nest in (or contain) LSOAs or MSOAs.
+``region`` is optional: a bundle has it only when every borough's region is known.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from typing import cast
 
 from boroughkit.errors import ConfigError
-from boroughkit.terms import LEVEL_DISPLAY_NAMES, LEVELS, NESTED_LEVELS, Level
+from boroughkit.terms import LEVEL_DISPLAY_NAMES, LEVELS, NESTED_LEVELS, Level, canonical_level
 
 __all__ = ["LEVELS", "LEVEL_DISPLAY_NAMES", "NESTED_LEVELS", "Level"]
 
@@ -21,6 +22,7 @@ CODE_COLUMNS: dict[Level, str] = {
     "msoa": "msoa_code",
     "ward": "ward_code",
     "borough": "borough_code",
+    "region": "region_code",
 }
 
 #: Lookup column holding each level's area name (OAs have no names; their code is used).
@@ -30,6 +32,7 @@ NAME_COLUMNS: dict[Level, str | None] = {
     "msoa": "msoa_name",
     "ward": "ward_name",
     "borough": "borough_name",
+    "region": "region_name",
 }
 
 #: Every column of a bundle's lookup, in order.
@@ -43,22 +46,29 @@ LOOKUP_COLUMNS: tuple[str, ...] = (
     "ward_name",
     "borough_code",
     "borough_name",
+    "region_code",
+    "region_name",
     "population",
     "households",
 )
+
+#: Levels a bundle may lack: their lookup columns are then empty (null) in every row.
+OPTIONAL_LEVELS: tuple[Level, ...] = ("region",)
 
 #: Pattern of an ONS 2021 Output Area code in England or Wales.
 ONS_OA_CODE_PATTERN = r"^[EW]00\d{6}$"
 
 
 def check_level(level: str) -> Level:
-    """Return ``level`` as a :data:`Level`, or raise a ConfigError listing the allowed levels."""
-    if level not in LEVELS:
+    """Return ``level`` as a :data:`Level` (``lad`` reads as ``borough``), or raise a
+    ConfigError listing the allowed levels."""
+    named = canonical_level(level)
+    if named not in LEVELS:
         raise ConfigError(
             f"unknown geography level {level!r}",
-            fix=f"use one of: {', '.join(LEVELS)}",
+            fix=f"use one of: {', '.join(LEVELS)} (or lad for borough)",
         )
-    return cast(Level, level)
+    return cast(Level, named)
 
 
 def display_name(level: str) -> str:
@@ -67,10 +77,11 @@ def display_name(level: str) -> str:
 
 
 def parent_levels(level: str) -> tuple[Level, ...]:
-    """Levels that exactly contain ``level`` (coarser nested levels); empty for wards."""
+    """Levels that exactly contain ``level`` (coarser nested levels); a ward lies in its
+    borough and region."""
     checked = check_level(level)
-    if checked not in NESTED_LEVELS:
-        return ()
+    if checked == "ward":
+        return ("borough", "region")
     return NESTED_LEVELS[NESTED_LEVELS.index(checked) + 1 :]
 
 

@@ -16,8 +16,17 @@ from boroughkit.geography.levels import (
     check_level,
     code_year,
 )
+from boroughkit.geography.lookup_repairs import (
+    LookupRepair,
+    WardAcrossRule,
+    WardGapRule,
+    apply_fixes,
+    fill_ward_gaps,
+    split_wards_across_boroughs,
+)
+from boroughkit.geography.regions import assign_regions
 from boroughkit.geography.storage import file_size
-from boroughkit.geography.validation import check_nesting
+from boroughkit.geography.validation import OPTIONAL_LEVEL_COLUMNS, check_nesting
 
 #: Our lookup column -> the column of ONS's OA21 → LSOA21 → MSOA21 → WD22 → LAD22 lookup.
 DEFAULT_LOOKUP_COLUMNS: dict[str, str] = {
@@ -30,10 +39,14 @@ DEFAULT_LOOKUP_COLUMNS: dict[str, str] = {
     "ward_name": "wd22nm",
     "borough_code": "lad22cd",
     "borough_name": "lad22nm",
+    "region_code": "rgn22cd",
+    "region_name": "rgn22nm",
     "population": "usual_residents",
     "households": "households",
 }
-OPTIONAL_COLUMNS = ("population", "households")
+OPTIONAL_COLUMNS = ("population", "households", *OPTIONAL_LEVEL_COLUMNS)
+# Region columns of any year's ONS lookup (RGN21CD, RGN22NM, …) are found by their shape.
+_COLUMN_SHAPES = {"region_code": r"rgn\d{2}cd", "region_name": r"rgn\d{2}nm"}
 
 
 @dataclass
@@ -47,6 +60,8 @@ class LookupRead:
     warnings: list[str] = field(default_factory=list)
     #: The year of each level's areas, from its code column's name (oa21cd: 2021), if it says.
     years: dict[str, int | None] = field(default_factory=dict)
+    #: What the analyst's fixes and the importer's rules changed (see ``lookup_repairs``).
+    repairs: list[LookupRepair] = field(default_factory=list)
 
 
 def check_column_map(column_map: Mapping[str, str]) -> None:
@@ -71,11 +86,13 @@ def _line_numbers(mask: pd.Series, limit: int = 5) -> str:
     return ", ".join(lines) + (" …" if int(mask.sum()) > limit else "")
 
 
-def _find_column(columns: Sequence[str], wanted: str) -> str | None:
+def _find_column(columns: Sequence[str], wanted: str, shape: str | None = None) -> str | None:
     if wanted in columns:
         return wanted
     folded = {column.casefold(): column for column in columns}
-    return folded.get(wanted.casefold())
+    if wanted.casefold() in folded or shape is None:
+        return folded.get(wanted.casefold())
+    return next((c for c in columns if re.fullmatch(shape, c.strip(), re.IGNORECASE)), None)
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -107,7 +124,11 @@ def _select_columns(raw: pd.DataFrame, path: Path, column_map: Mapping[str, str]
     years: dict[str, int | None] = {}
     for ours in LOOKUP_COLUMNS:
         theirs = column_map.get(ours, DEFAULT_LOOKUP_COLUMNS[ours])
-        found = _find_column(present, theirs)
+        shape = None if ours in column_map else _COLUMN_SHAPES.get(ours)
+        found = _find_column(present, theirs, shape)
+        if found is None and ours in OPTIONAL_LEVEL_COLUMNS and ours not in column_map:
+            selected[ours] = pd.Series(pd.NA, index=raw.index, dtype="object")
+            continue
         if found is None and ours in OPTIONAL_COLUMNS and ours not in column_map:
             selected[ours] = pd.Series(pd.NA, index=raw.index, dtype="object")
             notes.append(
@@ -127,9 +148,18 @@ def _select_columns(raw: pd.DataFrame, path: Path, column_map: Mapping[str, str]
     return LookupRead(pd.DataFrame(selected), ONS_OA_CODE_PATTERN, True, notes, years=years)
 
 
+def _strip(frame: pd.DataFrame) -> None:
+    """Codes and names as stripped text (blank cells stay blank), so the rules compare them."""
+    for column in LOOKUP_COLUMNS:
+        if column not in OPTIONAL_COLUMNS:
+            frame[column] = frame[column].astype("string").str.strip().fillna("").astype(object)
+
+
 def _clean(read: LookupRead, path: Path) -> None:
     frame = read.frame
     for column in LOOKUP_COLUMNS:
+        if column in OPTIONAL_LEVEL_COLUMNS:
+            continue  # filled or cleared, for every OA, by assign_regions
         if column in OPTIONAL_COLUMNS:
             text = frame[column].astype("string").str.strip()
             text = text.mask(text == "")
@@ -175,14 +205,12 @@ def _filter_boroughs(read: LookupRead, path: Path, boroughs: Sequence[str] | Non
                 fix="check the borough code (e.g. E09000002 for Barking and Dagenham)",
             )
         read.frame = read.frame[codes.isin(boroughs).fillna(False).to_numpy()].copy()
-        read.notes.append(f"kept the {len(read.frame)} OAs of {', '.join(boroughs)}")
-    elif len(present) > 1:
-        raise GeographyError(
-            f"lookup file {path} covers {len(present)} boroughs "
-            f"({', '.join(present[:5])}{' …' if len(present) > 5 else ''}); "
-            "a bundle is one borough",
-            fix="choose it with --borough CODE (repeat the option to keep several)",
+        shown = ", ".join(boroughs[:5]) + (
+            f" … ({len(boroughs)} boroughs)" if len(boroughs) > 5 else ""
         )
+        read.notes.append(f"kept the {len(read.frame)} OAs of {shown}")
+    elif len(present) > 1:
+        read.notes.append(f"kept every borough of the lookup ({len(present)})")
 
 
 def _detect_pattern(read: LookupRead) -> None:
@@ -201,15 +229,41 @@ def _detect_pattern(read: LookupRead) -> None:
         )
 
 
+@dataclass(frozen=True)
+class LookupRules:
+    """How the importer treats the lookup: corrections, the two ward rules, regions."""
+
+    fixes: Path | None = None
+    on_ward_gap: WardGapRule = "assign"
+    on_ward_across_lad: WardAcrossRule = "split"
+    regions: Path | None = None
+
+
 def read_lookup(
-    path: Path, column_map: Mapping[str, str], boroughs: Sequence[str] | None = None
+    path: Path,
+    column_map: Mapping[str, str],
+    boroughs: Sequence[str] | None = None,
+    rules: LookupRules | None = None,
 ) -> LookupRead:
-    """Read and check an OA lookup; a GeographyError names the file, column and lines."""
+    """Read and check an OA lookup; a GeographyError names the file, column and lines.
+
+    The analyst's fixes are applied first, then the borough filter, then the ward rules of
+    :mod:`~boroughkit.geography.lookup_repairs` and the regions of
+    :mod:`~boroughkit.geography.regions`; ``read.repairs`` lists every change.
+    """
+    rules = rules or LookupRules()
     raw = _read(path)
     read = _select_columns(raw, path, column_map)
+    del raw
+    if rules.fixes is not None:
+        read.repairs += apply_fixes(read.frame, Path(rules.fixes))
     _filter_boroughs(read, path, boroughs)
     if read.frame.empty:
         raise GeographyError(f"lookup file {path} has no rows", fix="supply a non-empty lookup")
+    _strip(read.frame)
+    read.repairs += fill_ward_gaps(read.frame, rules.on_ward_gap, path)
+    read.repairs += split_wards_across_boroughs(read.frame, rules.on_ward_across_lad, path)
+    read.notes.append(assign_regions(read.frame, rules.regions))
     _clean(read, path)
     read.frame = read.frame.reset_index(drop=True)
     _detect_pattern(read)

@@ -118,7 +118,10 @@ def compute_fingerprint(
 ) -> str:
     """SHA-256 (hex) over a canonical serialisation of every part of a bundle."""
     digest = hashlib.sha256(f"{FORMAT_NAME}/{FORMAT_VERSION}".encode())
-    _hash_frame(digest, "lookup", lookup.sort_values("oa_code"))
+    # Empty optional columns (a bundle without regions) are left out, so that a bundle keeps the
+    # fingerprint it had before those columns existed.
+    empty = [c for c in ("region_code", "region_name") if c in lookup and lookup[c].isna().all()]
+    _hash_frame(digest, "lookup", lookup.drop(columns=empty).sort_values("oa_code"))
     for level in sorted(boundaries):
         frame = boundaries[level].sort_values("code")
         _hash_frame(

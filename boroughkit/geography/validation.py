@@ -15,7 +15,13 @@ import pandas as pd
 import shapely
 
 from boroughkit.errors import GeographyError
-from boroughkit.geography.levels import CODE_COLUMNS, LEVELS, LOOKUP_COLUMNS
+from boroughkit.geography.levels import (
+    CODE_COLUMNS,
+    LEVELS,
+    LOOKUP_COLUMNS,
+    NAME_COLUMNS,
+    OPTIONAL_LEVELS,
+)
 
 if TYPE_CHECKING:
     from boroughkit.geography.bundle import BundleInfo
@@ -23,6 +29,13 @@ if TYPE_CHECKING:
 WGS84 = "EPSG:4326"
 BOUNDARY_COLUMNS = ("code", "name", "approximate", "geometry")
 _COUNT_COLUMNS = ("population", "households")
+#: Columns of optional levels: empty in every row (the bundle lacks the level) or in none.
+OPTIONAL_LEVEL_COLUMNS: tuple[str, ...] = tuple(
+    column
+    for level in OPTIONAL_LEVELS
+    for column in (CODE_COLUMNS[level], NAME_COLUMNS[level])
+    if column is not None
+)
 _FIX = "rebuild the bundle with `boroughkit geography import` or fix the frame before building it"
 
 
@@ -71,7 +84,7 @@ def _rows(mask: pd.Series, limit: int = 5) -> str:
 def normalise_lookup(lookup: pd.DataFrame) -> pd.DataFrame:
     """The lookup with :data:`LOOKUP_COLUMNS` only, string codes and Int64 counts."""
     frame = lookup.copy()
-    for column in _COUNT_COLUMNS:
+    for column in (*_COUNT_COLUMNS, *OPTIONAL_LEVEL_COLUMNS):
         if column not in frame.columns:
             frame[column] = pd.NA
     missing = [column for column in LOOKUP_COLUMNS if column not in frame.columns]
@@ -82,8 +95,9 @@ def normalise_lookup(lookup: pd.DataFrame) -> pd.DataFrame:
             fix=_FIX,
         )
     frame = frame[list(LOOKUP_COLUMNS)].reset_index(drop=True)
+    _normalise_optional_levels(frame)
     for column in LOOKUP_COLUMNS:
-        if column in _COUNT_COLUMNS:
+        if column in _COUNT_COLUMNS or column in OPTIONAL_LEVEL_COLUMNS:
             continue
         blank = frame[column].isna() | (frame[column].astype(str).str.strip() == "")
         if blank.any():
@@ -113,13 +127,46 @@ def normalise_lookup(lookup: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _normalise_optional_levels(frame: pd.DataFrame) -> None:
+    """An optional level's columns: text in every row, or null in every row (no such level)."""
+    for level in OPTIONAL_LEVELS:
+        columns = [CODE_COLUMNS[level], NAME_COLUMNS[level] or CODE_COLUMNS[level]]
+        text = {c: frame[c].astype("string").str.strip() for c in columns}
+        blank = {c: text[c].isna() | (text[c] == "") for c in columns}
+        if all(bool(b.all()) for b in blank.values()):
+            for column in columns:
+                frame[column] = pd.Series(None, index=frame.index, dtype=object)
+            continue
+        for column in columns:
+            if blank[column].any():
+                raise GeographyError(
+                    f"bundle lookup column {column!r} is empty in rows {_rows(blank[column])} "
+                    f"(0-based) but not in others: a {level} must be known for every OA or "
+                    "for none",
+                    fix=_FIX,
+                )
+            frame[column] = text[column].astype(object)
+
+
+def available_levels(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The levels a normalised lookup has (an optional level is absent when its codes are)."""
+    return tuple(
+        level
+        for level in LEVELS
+        if level not in OPTIONAL_LEVELS or frame[CODE_COLUMNS[level]].notna().any()
+    )
+
+
 def check_nesting(frame: pd.DataFrame, *, source: str = "bundle lookup") -> None:
-    """Raise unless every LSOA lies in one MSOA and every MSOA and ward in one borough."""
-    pairs = (
+    """Raise unless every LSOA lies in one MSOA, every MSOA and ward in one borough and every
+    borough in one region (when there are regions)."""
+    pairs = [
         ("lsoa_code", "msoa_code"),
         ("msoa_code", "borough_code"),
         ("ward_code", "borough_code"),
-    )
+    ]
+    if "region_code" in frame.columns and frame["region_code"].notna().any():
+        pairs.append(("borough_code", "region_code"))
     for child, parent in pairs:
         parents = frame.groupby(child)[parent].nunique()
         broken = parents[parents > 1]
@@ -127,7 +174,8 @@ def check_nesting(frame: pd.DataFrame, *, source: str = "bundle lookup") -> None
             examples = ", ".join(map(str, broken.index[:5]))
             raise GeographyError(
                 f"{source}: {len(broken)} {child} value(s) fall in more than one {parent} "
-                f"(e.g. {examples}); OA → LSOA → MSOA → borough must nest exactly",
+                f"(e.g. {examples}); OA → LSOA → MSOA → borough → region must nest exactly "
+                "and a ward lie in one borough",
                 fix=f"give each {child} a single {parent}",
             )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -104,3 +105,39 @@ def test_split_crs() -> None:
     assert split_crs("a/b@c.gpkg") == (Path("a/b@c.gpkg"), None)
     assert split_crs("wards.shp@EPSG:27700") == (Path("wards.shp"), "EPSG:27700")
     assert split_crs("w.geojson@OGC:CRS84") == (Path("w.geojson"), "OGC:CRS84")
+
+
+def _gap_lookup(folder: Path) -> Path:
+    path = folder / "lookup.csv"
+    path.write_text(
+        "oa21cd,lsoa21cd,lsoa21nm,msoa21cd,msoa21nm,lad22cd,lad22nm,wd22cd,wd22nm\n"
+        "E00000001,E01000001,A 001A,E02000001,A 001,E09000001,Alpha,E05000001,North\n"
+        "E00000002,E01000001,A 001A,E02000001,A 001,E09000001,Alpha,,\n"
+        "E00000003,E01000002,B 001A,E02000002,B 001,E09000002,Beta,E05000002,South\n"
+    )
+    return path
+
+
+def test_ward_gaps_are_reported_refused_or_fixed_from_the_command_line(tmp_path: Path) -> None:
+    lookup = _gap_lookup(tmp_path)
+    code, output = _run("import", "--lookup", str(lookup), "--out", str(tmp_path / "a"))
+    assert code == 0, output
+    assert "ward-gap: E00000002 (Alpha) had no ward: assigned E05000001 North" in output
+    assert re.search(r"region +1 areas", output)  # two London boroughs: one region
+    code, output = _run(
+        "import", "--lookup", str(lookup), "--on-ward-gap", "refuse", "--out", str(tmp_path / "b")
+    )
+    assert code == 1 and "1 OA(s) have no ward code: E00000002 (line 3)" in output
+    assert not (tmp_path / "b").exists()
+    fixes = tmp_path / "fixes.csv"
+    fixes.write_text("oa_code,column,value\nE00000002,ward_code,E05000009\n"
+                     "E00000002,ward_name,Riverside\n")  # fmt: skip
+    code, output = _run(
+        "import", "--lookup", str(lookup), "--lookup-fix", str(fixes), "--lad", "E09000001",
+        "--on-ward-gap", "refuse", "--out", str(tmp_path / "c"),
+    )  # fmt: skip
+    assert code == 0, output
+    assert "lookup-fix: E00000002: ward_code (empty) → E05000009 (fixes.csv line 2)" in output
+    bundle = GeographyBundle.load(tmp_path / "c")
+    assert bundle.oa_to_level("ward")["E00000002"] == "E05000009"
+    assert bundle.lookup["borough_code"].unique().tolist() == ["E09000001"]

@@ -11,7 +11,6 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from boroughkit.errors import GeographyError
 from boroughkit.geography import GeographyBundle, ImportReport, geocode, import_bundle
 from boroughkit.geography.importer import ONS_SOURCE_LINE
 from tests.helpers.shared_data import GEO
@@ -41,8 +40,12 @@ def _metric_area(frame: gpd.GeoDataFrame) -> pd.Series:
 
 def test_real_import_counts_and_attribution(imported: tuple[ImportReport, GeographyBundle]) -> None:
     report, bundle = imported
-    assert report.counts == {"oa": 581, "lsoa": 115, "msoa": 22, "ward": 19, "borough": 1}
-    assert report.polygons == {"oa": 581, "lsoa": 115, "msoa": 22, "ward": 19, "borough": 1}
+    assert report.counts == {
+        "oa": 581, "lsoa": 115, "msoa": 22, "ward": 19, "borough": 1, "region": 1
+    }  # fmt: skip
+    assert report.polygons == {
+        "oa": 581, "lsoa": 115, "msoa": 22, "ward": 19, "borough": 1, "region": 1
+    }  # fmt: skip
     assert report.oa_geometry == bundle.info.oa_geometry == "approximate"
     assert report.missing_codes == {"ward": [], "lsoa": [], "msoa": [], "centroids": []}
     assert bundle.info.attribution == (
@@ -143,7 +146,8 @@ def test_london_wide_ward_files_are_filtered(
     path: Path, declared: str | None, imported: tuple[ImportReport, GeographyBundle], tmp_path: Path
 ) -> None:
     report = import_bundle(LOOKUP, tmp_path / "wards", boundaries={"ward": path})
-    assert report.polygons == {"ward": 19, "borough": 1}  # borough dissolved from the wards
+    # borough and region dissolved from the wards (London by the built-in rule)
+    assert report.polygons == {"ward": 19, "borough": 1, "region": 1}
     assert report.dropped_features["ward"] == 704 - 19
     assert report.missing_codes["ward"] == []
     wards = GeographyBundle.load(report.bundle_path).boundaries["ward"]
@@ -161,16 +165,13 @@ def test_london_lsoas_and_a_two_borough_outline(tmp_path: Path) -> None:
             "borough": GEO / "lad24_buc_lbbd_camden.geojson",
         },
     )
-    assert report.polygons == {"lsoa": 115, "msoa": 22, "borough": 1}
+    assert report.polygons == {"lsoa": 115, "msoa": 22, "borough": 1, "region": 1}
     assert report.dropped_features == {"lsoa": 4994 - 115, "borough": 1}
     assert report.oa_geometry == "none"
 
 
-def test_england_and_wales_lookup_needs_the_borough(tmp_path: Path) -> None:
+def test_england_and_wales_lookup_gives_one_borough(tmp_path: Path) -> None:
     national = GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_ew.csv.gz"
-    with pytest.raises(GeographyError, match="boroughs") as error:
-        import_bundle(national, tmp_path / "ew")
-    assert "--borough" in str(error.value)
     report = import_bundle(national, tmp_path / "ew", boroughs=[LBBD])
     bundle = GeographyBundle.load(report.bundle_path)
     local = pd.read_csv(LOOKUP)

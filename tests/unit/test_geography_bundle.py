@@ -33,9 +33,10 @@ def saved(demo: GeographyBundle, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 
 def test_levels_helpers() -> None:
-    assert LEVELS == ("oa", "lsoa", "msoa", "ward", "borough")
-    assert parent_levels("oa") == ("lsoa", "msoa", "borough")
-    assert parent_levels("ward") == ()
+    assert LEVELS == ("oa", "lsoa", "msoa", "ward", "borough", "region")
+    assert parent_levels("oa") == ("lsoa", "msoa", "borough", "region")
+    assert parent_levels("ward") == ("borough", "region")
+    assert parent_levels("lad") == ("region",)
     assert child_levels("msoa") == ("oa", "lsoa")
     assert child_levels("ward") == ("oa",)
     with pytest.raises(ConfigError, match="oa, lsoa, msoa, ward, borough"):

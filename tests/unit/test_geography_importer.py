@@ -22,6 +22,7 @@ CODE_NAMES = {
     "msoa": "MSOA21CD",
     "ward": "WD22CD",
     "borough": "LAD22CD",
+    "region": "RGN22CD",
 }
 
 
@@ -92,17 +93,22 @@ def test_bad_lookup_values_are_named_by_line(small: pd.DataFrame, tmp_path: Path
         import_bundle(_lookup(small, tmp_path, negative), tmp_path / "out")
 
 
-def test_multi_borough_lookup_needs_a_choice(small: pd.DataFrame, tmp_path: Path) -> None:
+def test_multi_borough_lookup_keeps_every_borough_or_those_chosen(
+    small: pd.DataFrame, tmp_path: Path
+) -> None:
     other = small.assign(
         oa21cd=small["oa21cd"] + "X", lsoa21cd=small["lsoa21cd"] + "X",
         msoa21cd=small["msoa21cd"] + "X", wd22cd=small["wd22cd"] + "X", lad22cd="DEMO-LAD-2",
     )  # fmt: skip
     lookup = _lookup(small, tmp_path, pd.concat([small, other]))
-    with pytest.raises(GeographyError, match="covers 2 boroughs") as error:
-        import_bundle(lookup, tmp_path / "out")
-    assert "--borough" in str(error.value)
+    report = import_bundle(lookup, tmp_path / "all")
+    assert report.counts["oa"] == 2 * len(small) and report.counts["borough"] == 2
+    assert "kept every borough of the lookup (2)" in report.notes
     report = import_bundle(lookup, tmp_path / "out", boroughs=["DEMO-LAD-2"])
     assert report.counts["oa"] == len(small) and report.counts["borough"] == 1
+    with pytest.raises(GeographyError, match="no OAs in borough") as error:
+        import_bundle(lookup, tmp_path / "none", boroughs=["DEMO-LAD-3"])
+    assert "--borough" not in str(error.value) or "check the borough code" in str(error.value)
 
 
 def test_unknown_level_and_mapping_are_config_errors(small: pd.DataFrame, tmp_path: Path) -> None:
@@ -230,6 +236,7 @@ def test_oa_polygons_give_every_level_by_dissolving(
         "lsoa": small["lsoa21cd"].nunique(),
         "msoa": 3,
         "borough": 1,
+        "region": 1,
     }
     bundle = GeographyBundle.load(report.bundle_path)
     assert not bundle.boundaries["oa"]["approximate"].any()
