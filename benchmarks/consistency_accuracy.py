@@ -19,8 +19,11 @@ true zeros), the mean published ``moe95`` against the :func:`expected_moe95` pre
 bias non-negativity adds to small OA cells by true count, and the OA/ward/borough trade-off of
 other budget splits.
 
+``--london`` uses the 33 London boroughs imported from the England and Wales lookup (26,369
+OAs, with the region), the national-scale check of ``moe95`` coverage.
+
 Run: ``python benchmarks/consistency_accuracy.py [--repetitions 200] [--rho 0.5]
-[--levels oa,ward,borough] [--lbbd]``.
+[--levels oa,ward,borough] [--lbbd | --london]``.
 """
 
 from __future__ import annotations
@@ -60,6 +63,26 @@ def lbbd_lookup() -> pd.DataFrame:
     renamed = {"oa21cd": "oa_code", "lsoa21cd": "lsoa_code", "msoa21cd": "msoa_code"}
     renamed |= {"wd22cd": "ward_code", "lad22cd": "borough_code", "usual_residents": "population"}
     return raw.rename(columns=renamed)
+
+
+def london_lookup() -> pd.DataFrame:
+    """The 33 London boroughs from the England and Wales lookup, imported as boroughkit does
+    (ward gaps and wards across boroughs repaired by the importer's rules), with their region."""
+    import tempfile
+
+    from boroughkit.geography import open_bundle
+    from boroughkit.geography.importer import import_bundle
+
+    boroughs = [f"E090000{n:02d}" for n in range(1, 34)]
+    with tempfile.TemporaryDirectory() as folder:
+        import_bundle(
+            GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_ew.csv.gz",
+            Path(folder) / "london",
+            boroughs=boroughs,
+        )
+        lookup = open_bundle(Path(folder) / "london").lookup.copy()
+    lookup["population"] = 330  # the E&W lookup has no population: a demo-like table
+    return lookup
 
 
 def true_counts(lookup: pd.DataFrame) -> np.ndarray:
@@ -195,16 +218,24 @@ def main() -> None:
     parser.add_argument("--rho", type=Fraction, default=Fraction(1, 2))
     parser.add_argument("--levels", default="oa,ward,borough")
     parser.add_argument("--lbbd", action="store_true", help="use Barking and Dagenham's lookup")
+    parser.add_argument(
+        "--london", action="store_true", help="use the 33 London boroughs (26,369 OAs)"
+    )
     args = parser.parse_args()
-    lookup = lbbd_lookup() if args.lbbd else demo_lookup()
+    lookup = london_lookup() if args.london else lbbd_lookup() if args.lbbd else demo_lookup()
+    name = (
+        "London (33 boroughs)" if args.london else "LBBD borough" if args.lbbd else "demo borough"
+    )
     counts = true_counts(lookup)
     levels = tuple(
-        lv for lv in ("oa", "lsoa", "msoa", "ward", "borough") if lv in args.levels.split(",")
+        lv
+        for lv in ("oa", "lsoa", "msoa", "ward", "borough", "region")
+        if lv in args.levels.split(",")
     )
     split = default_level_split(levels)
     rng = np.random.default_rng()
     print(
-        f"{'LBBD' if args.lbbd else 'demo'} borough: {len(lookup)} OAs; 8 categories; "
+        f"{name}: {len(lookup)} OAs; 8 categories; "
         f"{(counts < 10).mean():.0%} of OA cells < 10, {(counts == 0).mean():.0%} zero"
     )
     print(

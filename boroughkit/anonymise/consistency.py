@@ -64,7 +64,7 @@ _JITTER_VARIANCE = 1.0 / 6.0
 # Default budget weights: the finest requested level gets _FINEST_WEIGHT, coarser ones these.
 # Tuned on the demo borough (600 OAs, 20 wards) at rho = 0.5: see benchmarks/.
 _FINEST_WEIGHT = 6
-_COARSE_WEIGHTS = {"lsoa": 3, "msoa": 3, "ward": 3, "borough": 1}
+_COARSE_WEIGHTS = {"lsoa": 3, "msoa": 3, "ward": 3, "borough": 1, "region": 1}
 
 
 @dataclass(frozen=True)
@@ -259,12 +259,12 @@ def _triangular(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 def default_level_split(levels: Sequence[str]) -> dict[str, Fraction]:
     """The default share of a table's budget per requested level (exact, summing to 1).
 
-    The finest level gets weight 6, a coarser LSOA, MSOA or ward 3 and the borough 1; shares
-    are weights over their sum. For OA, ward and borough that is 3/5, 3/10 and 1/10: on the demo
-    borough at rho = 0.5 the mean absolute error of wards is 0.32 and of the borough 0.12 of
-    summing OAs measured with the whole budget, and OA errors are 28% larger than with the
-    whole budget at OA. Wards three times better than summed OAs need about 30% of the budget
-    on the ward measurement, so no split also keeps OAs within 5%.
+    The finest level gets weight 6, a coarser LSOA, MSOA or ward 3 and the borough or region
+    1; shares are weights over their sum. For OA, ward and borough that is 3/5, 3/10 and
+    1/10: on the demo borough at rho = 0.5 the mean absolute error of wards is 0.32 and of the
+    borough 0.12 of summing OAs measured with the whole budget, and OA errors are 28% larger
+    than with the whole budget at OA. Wards three times better than summed OAs need about 30%
+    of the budget on the ward measurement, so no split also keeps OAs within 5%.
     """
     if not levels:
         raise ConfigError("a table needs at least one level", fix="list levels, e.g. [oa, ward]")
@@ -272,7 +272,7 @@ def default_level_split(levels: Sequence[str]) -> dict[str, Fraction]:
     if unknown:
         raise ConfigError(
             f"unknown geography level(s) {unknown}",
-            fix="use levels among oa, lsoa, msoa, ward, borough",
+            fix=f"use levels among oa, {', '.join(_COARSE_WEIGHTS)}",
         )
     ordered = order_levels(levels)
     weights = {

@@ -136,15 +136,22 @@ def stacked_design(design, levels, sigmas):
 @pytest.mark.parametrize("boroughs", [1, 3])
 @pytest.mark.parametrize(
     "levels",
-    [("oa", "ward", "borough"), LEVELS, ("ward", "msoa"), ("lsoa", "ward"), ("msoa", "borough")],
+    [
+        ("oa", "ward", "borough"),
+        LEVELS,
+        ("ward", "msoa"),
+        ("lsoa", "ward"),
+        ("msoa", "borough"),
+        (*LEVELS, "region"),
+        ("oa", "ward", "region"),
+        ("lsoa", "ward", "region"),
+        ("msoa", "region"),
+        ("region",),
+    ],
 )
 def test_gls_matches_weighted_least_squares(levels, boroughs):
     """The borough-by-borough solve equals a dense weighted least squares over every atom."""
-    lookup = (
-        demo_like_lookup(n_oa=60, n_lsoa=12, n_msoa=4, n_ward=5)
-        if boroughs == 1
-        else multi_borough_lookup(boroughs)
-    )
+    lookup = multi_borough_lookup(boroughs)
     design = build_design(lookup, levels)
     rng = np.random.default_rng()
     sigmas = {
@@ -310,14 +317,15 @@ def test_expected_moe_previews_the_published_margins():
         assert np.mean(published[level]) == pytest.approx(preview[level], rel=0.06), level
 
 
-def test_several_boroughs_reconcile_exactly_across_boroughs():
+@pytest.mark.parametrize("levels", [LEVELS, (*LEVELS, "region"), ("oa", "msoa", "region")])
+def test_several_boroughs_reconcile_exactly_across_boroughs(levels):
     lookup = multi_borough_lookup(4)
     counts = demo_like_counts(lookup)[:, :4]
     rng = np.random.default_rng()
-    sigmas = {level: 2.0 for level in LEVELS}
+    sigmas = {level: 2.0 for level in levels}
     released = reconcile(lookup, measure(lookup, counts, sigmas, rng), rng)
-    assert len(released["borough"].codes) == 4
-    for coarse in ("lsoa", "msoa", "ward", "borough"):
+    assert len(released[levels[-1]].codes) == (2 if "region" in levels else 4)
+    for coarse in levels[1:]:
         np.testing.assert_array_equal(
             sums_to(lookup, "oa", coarse, released), released[coarse].values
         )
