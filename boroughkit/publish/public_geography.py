@@ -40,9 +40,10 @@ def _key(bundle: GeographyBundle) -> str:
 def geography_documents(bundle: GeographyBundle) -> dict[str, Any]:
     """The public geography documents of ``bundle`` by their path under ``geography/``."""
     lookup = bundle.lookup
-    coarser = {level: LEVELS[i + 1 :] for i, level in enumerate(LEVELS)}
+    levels = [level for level in LEVELS if level in bundle.levels]
+    coarser = {level: levels[i + 1 :] for i, level in enumerate(levels)}
     areas: list[dict[str, Any]] = []
-    for level in LEVELS:
+    for level in levels:
         frame = bundle.areas(level)
         parents: dict[str, dict[str, str]] = {}
         code_column = f"{level}_code"
