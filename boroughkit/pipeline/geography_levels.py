@@ -27,7 +27,7 @@ def requested_levels(section: Any) -> dict[str, str]:
                 walk(item, f"{key}.{name}", "level" in str(name))
         elif isinstance(value, list):
             for position, item in enumerate(value):
-                walk(item, f"{key}[{position}]", about_levels)
+                walk(item, f"{key}[{position}]" if isinstance(item, dict) else key, about_levels)
         elif about_levels and value in LEVELS:
             found.setdefault(str(value), key)
 
