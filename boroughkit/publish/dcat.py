@@ -80,7 +80,10 @@ def _wkt(bbox: Sequence[float]) -> str:
 
 def _distribution(entry: FileEntry, licence_url: str | None) -> dict[str, Any]:
     fmt = entry.format
-    title = f"{entry.table} by {entry.level} ({fmt})" if entry.table else f"{entry.path} ({fmt})"
+    where = f" in {entry.borough}" if entry.borough else ""
+    title = (
+        f"{entry.table} by {entry.level}{where} ({fmt})" if entry.table else f"{entry.path} ({fmt})"
+    )
     item: dict[str, Any] = {
         "@type": "dcat:Distribution",
         "dct:title": title,
