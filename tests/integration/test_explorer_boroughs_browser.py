@@ -13,7 +13,7 @@ from boroughkit.disclosure.report import CheckResult, GateReport
 from boroughkit.geography import GeographyBundle, import_bundle
 from boroughkit.publish import approve_release, publish_release
 from boroughkit.publish.catalogue import commit_release, staged_release
-from boroughkit.publish.public_geography import write_public_geography
+from boroughkit.publish.public_geography import geography_documents, write_public_geography
 from boroughkit.publish.release_writer import licence_block, write_manifest, write_table_files
 from tests.helpers.browser import chromium, serving
 from tests.helpers.publishing import fake_frame
@@ -106,6 +106,19 @@ def test_finer_levels_are_one_geojson_file_per_borough(
     assert len(names) == len(set(names)) and "tenure-ward-e09000007-geojson" in names
 
 
+def test_public_geography_lists_fine_areas_per_borough(london3: GeographyBundle) -> None:
+    documents = geography_documents(london3)
+    (entry,) = documents["index.json"]["bundles"]
+    assert sorted(entry["areas_by_borough"]) == BOROUGHS
+    shared = {a["level"] for a in documents[entry["areas"].split("/", 1)[1]]["areas"]}
+    assert shared == {"msoa", "ward", "borough", "region"}
+    camden = documents[entry["areas_by_borough"]["E09000007"].split("/", 1)[1]]["areas"]
+    assert {a["in"]["borough"] for a in camden} == {"E09000007"}
+    in_camden = london3.lookup["borough_code"] == "E09000007"
+    assert sum(a["level"] == "oa" for a in camden) == int(in_camden.sum())
+    assert camden[0]["in"]["region"] == "E12000007"
+
+
 def test_explorer_shows_one_borough_at_a_time(catalogue: Path, london3: GeographyBundle) -> None:
     from playwright.sync_api import expect
 
@@ -128,6 +141,8 @@ def test_explorer_shows_one_borough_at_a_time(catalogue: Path, london3: Geograph
         assert options == [f"{names[b]} ({b})" for b in BOROUGHS]
         ward_files = [r for r in requests if "/tenure_ward/" in r]
         assert ward_files == [f"{url}releases/{RELEASE}/tenure/tenure_ward/E09000002.geojson"]
+        area_files = [r.rsplit("/", 1)[-1] for r in requests if "/areas/" in r]
+        assert area_files == ["E09000002.json"]  # the OAs and LSOAs of the borough shown
 
         page.select_option("#borough", "E09000012")
         expect(page.locator("svg#map path.area")).to_have_count(int(own["E09000012"]))

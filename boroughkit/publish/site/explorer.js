@@ -164,6 +164,16 @@
     return chosen;
   }
 
+  function boroughAreas(code) {
+    // A bundle of several boroughs lists each borough's OAs and LSOAs in a file of its own.
+    var geo = state.geo, path = geo && code && geo.byBorough[code];
+    if (!path || geo.loaded[code]) return Promise.resolve();
+    geo.loaded[code] = fetchJson(path).then(function (doc) {
+      doc.areas.forEach(function (a) { if (!geo.areas[a.code]) { geo.areas[a.code] = a; geo.list.push(a); } });
+    }).catch(function () { geo.loaded[code] = null; });
+    return geo.loaded[code];
+  }
+
   function chooseLevel(level) {
     state.level = level;
     var borough = chooseBoroughs(level);
@@ -171,7 +181,9 @@
     var release = state.release, table = state.table;
     say("Loading " + humanise(state.table) + " by " + levelLabel(level) +
         (borough ? " in " + boroughName(borough) : "") + "…");
-    return loadLevel(release, table, level, borough).then(function (areas) {
+    return boroughAreas(borough).then(function () {
+      return loadLevel(release, table, level, borough);
+    }).then(function (areas) {
       if (state.release !== release || state.table !== table || state.level !== level || state.borough !== borough && borough) return;
       state.areas = areas;
       var cells = areas.length ? Object.keys(areas[0].cells) : [];
@@ -634,7 +646,8 @@
         .then(function (docs) {
           var areas = {};
           docs[0].areas.forEach(function (a) { areas[a.code] = a; });
-          state.geo = { bundles: doc.bundles, areas: areas, list: docs[0].areas, postcodes: docs[1].postcodes || {} };
+          state.geo = { bundles: doc.bundles, areas: areas, list: docs[0].areas, postcodes: docs[1].postcodes || {},
+                        byBorough: bundle.areas_by_borough || {}, loaded: {} };
         });
     }).catch(function () { state.geo = null; });
   }
