@@ -93,3 +93,29 @@ def test_asking_for_a_region_the_bundle_lacks_is_refused_before_anything_is_read
     path = write_config_file(tmp_path, config)
     with pytest.raises(ConfigError, match=r"release\.tables\[0\]\.levels asks for the region"):
         open_geography(load_config(path))  # as preview_accuracy and run_pipeline do first
+
+
+def test_sdc_tables_publish_the_region_of_several_boroughs(workspace) -> None:
+    folder, _bundle = workspace
+    config = minimal_config(name="three-boroughs-sdc")
+    config["geography"]["boundaries"] = "london3"
+    config["publish"].update(REAL_PUBLISHER)
+    config["publish"]["formats"] = ["parquet", "csv"]
+    config["disclosure"] = {
+        "min_area_population": 0,
+        "min_area_population_reason": "the England and Wales lookup gives no populations",
+    }
+    config["release"] = {
+        "method": "sdc-tables", "threshold": 10, "rounding_base": 5,
+        "tables": [{"name": "tenure", "count_by": ["tenure"], "levels": ["ward", "lad", "region"]}],
+    }  # fmt: skip
+    path = write_config_file(folder, config, "sdc.yaml")
+    release = run_pipeline(build_plan(load_config(path))).release_dir
+    region = pd.read_parquet(release / "tenure" / "tenure_region.parquet")
+    assert set(region["area_code"]) == {"E12000007"} and set(region["area_name"]) == {"London"}
+    assert set(region["level"]) == {"region"}
+    boroughs = pd.read_parquet(release / "tenure" / "tenure_borough.parquet")
+    assert sorted(boroughs["area_code"].unique()) == BOROUGHS
+    total = region.loc[region["tenure"] == "Total", "count"].iloc[0]
+    people = pd.read_parquet(folder / "residents.parquet")["person_id"].nunique()
+    assert abs(total - people) <= 10  # perturbed and rounded to 5
