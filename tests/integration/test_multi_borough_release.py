@@ -3,6 +3,7 @@ exactly consistent with the OAs, across boroughs and up to the region."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -18,8 +19,9 @@ from tests.helpers.ledger import register
 from tests.helpers.shared_data import GEO
 
 NATIONAL = GEO / "lookup_oa21_lsoa21_msoa21_wd22_lad22_ew.csv.gz"
-# City of London (the smallest borough), Barking and Dagenham, Camden.
-BOROUGHS = ["E09000001", "E09000002", "E09000007"]
+# City of London (the smallest borough), Barking and Dagenham, and Richmond upon Thames (where
+# one OA of the ONS lookup has no ward: the import's repair is cited by the manifest).
+BOROUGHS = ["E09000001", "E09000002", "E09000027"]
 FINER = ["oa", "lsoa", "msoa", "ward", "borough"]
 
 
@@ -65,6 +67,9 @@ def _check_consistent(release: Path, bundle: GeographyBundle, levels: list[str])
         assert (summed.reindex(published.index) == published).all(), level
     boroughs = _counts(release, "borough").index.get_level_values(0).unique()
     assert sorted(boroughs) == BOROUGHS
+    manifest = json.loads((release / "manifest.json").read_text())
+    (repair,) = manifest["geography"]["lookup_repairs"]
+    assert repair.startswith("E00019599 (Richmond upon Thames) had no ward: assigned E05013789")
 
 
 def test_three_boroughs_are_consistent_from_oas_to_boroughs(workspace) -> None:
