@@ -99,6 +99,8 @@ def test_finer_levels_are_one_geojson_file_per_borough(
     rows = sum(per_borough[("lsoa", b)]["rows"] for b in BOROUGHS)
     assert rows == london3.lookup["lsoa_code"].nunique()
     index = json.loads((catalogue / "index.json").read_text())
+    # The place a release over three boroughs of London covers is London.
+    assert index["releases"][0]["spatial"]["code"] == "E12000007"
     listed = [f for f in index["releases"][0]["files"] if f.get("borough") == "E09000012"]
     assert {f["level"] for f in listed} == {"lsoa", "ward"}
     package = json.loads((folder / "datapackage.json").read_text())
