@@ -151,6 +151,9 @@
     // Levels split by borough show one borough at a time: the wanted one, the one shown, or the first.
     var formats = level ? (tablesOf(state.release)[state.table] || {})[level] : null;
     var parts = formats && formats.parts ? Object.keys(formats.parts) : [];
+    if (formats && !parts.length && !formats.geojson && filtersCsv(level)) {
+      parts = Object.keys(state.geo.byBorough);  // figures without shapes: listed one borough at a time
+    }
     $("borough-field").hidden = !parts.length;
     if (!parts.length) { fillSelect($("borough"), [], null); return null; }
     parts.sort(function (a, b) { return boroughName(a).localeCompare(boroughName(b)) || a.localeCompare(b); });
@@ -162,6 +165,21 @@
     }), chosen);
     state.borough = chosen;
     return chosen;
+  }
+
+  function filtersCsv(level) {
+    // A table with no shapes (a lookup-only geography) over several boroughs: its rows below the
+    // borough level are shown for the chosen borough only, as the map is for GeoJSON files.
+    var order = levelIds();
+    return !!(state.geo && Object.keys(state.geo.byBorough || {}).length > 1 &&
+              order.indexOf(level) < order.indexOf("borough"));
+  }
+
+  function inBorough(areas, borough) {
+    return areas.filter(function (area) {
+      var known = geoArea(area.code);
+      return known && (known["in"] || {}).borough === borough;
+    });
   }
 
   function boroughAreas(code) {
@@ -185,6 +203,8 @@
       return loadLevel(release, table, level, borough);
     }).then(function (areas) {
       if (state.release !== release || state.table !== table || state.level !== level || state.borough !== borough && borough) return;
+      var formats = (tablesOf(release)[table] || {})[level] || {};
+      if (borough && !formats.parts) areas = inBorough(areas, borough);
       state.areas = areas;
       var cells = areas.length ? Object.keys(areas[0].cells) : [];
       var all = schema.categories.all_cell;
