@@ -35,7 +35,7 @@ def split_pair(text: str, option: str, shape: str) -> tuple[str, str]:
 
 @click.group()
 def geography() -> None:
-    """Geography bundles: OA lookups, boundaries and postcodes of a borough.
+    """Geography bundles: OA lookups, boundaries and postcodes of one borough or many.
 
     \b
     Example:

@@ -19,11 +19,15 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from boroughkit.privacy.budget import Rho
-from boroughkit.terms import LEVELS
-from boroughkit.terms import Level as Level  # re-exported: the method configs import it from here
+from boroughkit.terms import LEVELS, canonical_level
+from boroughkit.terms import Level as AreaLevel
+
+#: An area level in a config (the method configs import it from here): ``lad``, the ONS name
+#: of a borough, is read as ``borough``.
+Level = Annotated[AreaLevel, BeforeValidator(canonical_level)]
 
 LEVEL_ORDER: tuple[str, ...] = LEVELS
-DEFAULT_LEVELS: tuple[Level, ...] = ("oa", "ward", "borough")
+DEFAULT_LEVELS: tuple[AreaLevel, ...] = ("oa", "ward", "borough")
 PublishFormat = Literal["parquet", "geojson", "csv"]
 ALL_FORMATS: tuple[PublishFormat, ...] = ("parquet", "geojson", "csv")
 
@@ -219,7 +223,7 @@ class TableSection(Strict):
         default_factory=list,
     )
     levels: list[Level] = Field(
-        description="The area levels to publish, from oa (finest) to borough.",
+        description="The area levels to publish, from oa (finest) to borough (or lad) and region.",
         default_factory=lambda: list(DEFAULT_LEVELS),
         min_length=1,
     )

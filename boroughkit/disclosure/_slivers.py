@@ -15,7 +15,14 @@ from typing import Literal
 
 import numpy as np
 
-_LEVEL_WORDS = {"oa": "OA", "lsoa": "LSOA", "msoa": "MSOA", "ward": "ward", "borough": "borough"}
+_LEVEL_WORDS = {
+    "oa": "OA",
+    "lsoa": "LSOA",
+    "msoa": "MSOA",
+    "ward": "ward",
+    "borough": "borough",
+    "region": "region",
+}
 # Above this many OAs the exact-derivability test would need a large dense matrix; the sliver
 # is then reported as an overlay atom, which is tested all the same.
 _MAX_OAS_FOR_ALGEBRA = 6000

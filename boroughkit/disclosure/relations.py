@@ -261,7 +261,7 @@ def _level_maps(lookup: pd.DataFrame, custom: Mapping[str, pd.Series]) -> dict[s
         raise DataError("lookup: missing column 'oa_code'", fix="pass one row per OA")
     oa = lookup["oa_code"].astype(str).to_numpy()
     maps = {"oa": pd.Series(oa, index=oa, dtype=object)}
-    for level in ("lsoa", "msoa", "ward", "borough"):
+    for level in ("lsoa", "msoa", "ward", "borough", "region"):
         if f"{level}_code" in lookup.columns:
             codes = lookup[f"{level}_code"]
             maps[level] = pd.Series(

@@ -1,9 +1,9 @@
 """Geography: OA lookups, boundaries, geocoding and the built-in demo borough.
 
-A :class:`GeographyBundle` holds the OAs of one borough and the LSOA, MSOA, ward and borough
-each belongs to, polygons for the levels that have them, and optionally postcodes. Open one with
-:func:`open_bundle` (``"builtin:demo"`` or a folder built by :func:`import_bundle`), and find
-the OA of each record with :func:`geocode`.
+A :class:`GeographyBundle` holds the OAs of one or more boroughs and the LSOA, MSOA, ward,
+borough and (when known) region each belongs to, polygons for the levels that have them, and
+optionally postcodes. Open one with :func:`open_bundle` (``"builtin:demo"`` or a folder built by
+:func:`import_bundle`), and find the OA of each record with :func:`geocode`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A geography bundle: the OA lookup, boundaries and postcodes of one borough, as one value.
+"""A geography bundle: the OA lookup, boundaries and postcodes of one borough or many, as one value.
 
 A bundle is immutable once built. On disk it is a folder written by :meth:`GeographyBundle.save`
 (see :mod:`boroughkit.geography.storage` for the layout) and read back by
@@ -83,7 +83,8 @@ class BundleInfo:
 
 @dataclass(frozen=True, eq=False)
 class GeographyBundle:
-    """The geography of one borough: lookup, boundaries per level, optional postcodes/centroids.
+    """The geography of one or more boroughs: lookup, boundaries per level, optional postcodes
+    and centroids.
 
     ``lookup`` has one row per OA (columns :data:`~boroughkit.geography.levels.LOOKUP_COLUMNS`);
     ``boundaries`` maps a level to a GeoDataFrame (``code, name, approximate, geometry``,

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from boroughkit.config import LoadedConfig, read_config
-from boroughkit.geography import open_bundle
 from boroughkit.methods import CONFIG_MODEL, method_for
+from boroughkit.pipeline.geography_levels import open_geography
 from boroughkit.release.plan import Plan
 
 
@@ -33,9 +33,7 @@ def build_plan(loaded: LoadedConfig) -> Plan:
 def preview_accuracy(plan: Plan) -> Plan:
     """The plan with its expected accuracy (e.g. each level's ``moe95`` after the levels are
     made consistent), computed from the geography bundle's public lookup."""
-    loaded = plan.loaded
-    bundle = open_bundle(loaded.config.geography.boundaries, base_dir=loaded.base_dir)
-    return method_for(plan.method).preview(plan, bundle)
+    return method_for(plan.method).preview(plan, open_geography(plan.loaded))
 
 
 def describe_plan(plan: Plan) -> str:

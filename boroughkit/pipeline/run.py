@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from boroughkit.geography import open_bundle
 from boroughkit.methods import method_for
+from boroughkit.pipeline.geography_levels import open_geography
 from boroughkit.release.budgeting import (
     clean_abandoned_builds,
     commit_hook,
@@ -33,7 +33,7 @@ def open_job(
 ) -> ReleaseJob:
     """Open the plan's geography and resolve its paths, dataset and release id."""
     loaded, config = plan.loaded, plan.loaded.config
-    bundle = open_bundle(config.geography.boundaries, base_dir=loaded.base_dir)
+    bundle = open_geography(loaded)
     source = loaded.resolve(config.source.path)
     return ReleaseJob(
         plan=plan,

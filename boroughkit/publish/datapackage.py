@@ -75,8 +75,11 @@ def table_schema(path: Path) -> dict[str, Any]:
 
 
 def _resource_name(relative: str) -> str:
-    stem, _, suffix = relative.rsplit("/", 1)[-1].rpartition(".")
-    return f"{stem}-{suffix}".lower().replace(" ", "-").replace("_", "-")
+    parts = relative.split("/")
+    stem, _, suffix = parts[-1].rpartition(".")
+    # A per-borough file (table/table_level/E09000002.geojson) is named with its folder too.
+    prefix = f"{parts[-2]}-" if len(parts) > 2 else ""
+    return f"{prefix}{stem}-{suffix}".lower().replace(" ", "-").replace("_", "-")
 
 
 def build_datapackage(

@@ -44,24 +44,33 @@ ADMS_STATUS = {
 
 
 def spatial_coverage(folder: Path, files: Sequence[FileEntry]) -> dict[str, Any]:
-    """Bounding box (from the GeoJSON files) and the borough (from a borough-level table)."""
+    """Bounding box (from the GeoJSON files) and the place covered: the borough (from a
+    borough-level table), or the region of a release over several boroughs of one region."""
     boxes = []
-    area: dict[str, Any] = {}
+    areas: dict[str, dict[str, Any]] = {}
     for entry in files:
         path = folder / entry.path
         if entry.format == "geojson":
             bbox = json.loads(path.read_text(encoding="utf-8")).get("bbox")
             if bbox:
                 boxes.append(bbox)
-        if entry.level == "borough" and not area and entry.format in ("parquet", "csv"):
+        level = entry.level or ""
+        if (
+            level in ("borough", "region")
+            and level not in areas
+            and entry.format in ("parquet", "csv")
+        ):
             frame = (
                 pq.read_table(path, columns=["area_code", "area_name"]).to_pandas()
                 if entry.format == "parquet"
                 else pd.read_csv(path, dtype=str)
             )
             first = frame.iloc[0]
-            area = {"code": str(first["area_code"]), "name": str(first["area_name"])}
-    coverage: dict[str, Any] = dict(area)
+            one = frame["area_code"].nunique() == 1
+            areas[level] = (
+                {"code": str(first["area_code"]), "name": str(first["area_name"])} if one else {}
+            )
+    coverage: dict[str, Any] = dict(areas.get("borough") or areas.get("region") or {})
     if boxes:
         coverage["bbox"] = [
             min(b[0] for b in boxes),
@@ -80,7 +89,10 @@ def _wkt(bbox: Sequence[float]) -> str:
 
 def _distribution(entry: FileEntry, licence_url: str | None) -> dict[str, Any]:
     fmt = entry.format
-    title = f"{entry.table} by {entry.level} ({fmt})" if entry.table else f"{entry.path} ({fmt})"
+    where = f" in {entry.borough}" if entry.borough else ""
+    title = (
+        f"{entry.table} by {entry.level}{where} ({fmt})" if entry.table else f"{entry.path} ({fmt})"
+    )
     item: dict[str, Any] = {
         "@type": "dcat:Distribution",
         "dct:title": title,

@@ -36,6 +36,8 @@ class FileEntry:
     sha256: str
     bytes: int
     media_type: str
+    #: The borough a per-borough GeoJSON file covers (None: every area of the table's level).
+    borough: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ class CatalogueEntry:
     def to_json(self) -> dict[str, Any]:
         """The entry as listed in ``index.json`` (``status`` as its plain string value)."""
         document = asdict(self)
-        document["files"] = [asdict(item) for item in self.files]
+        document["files"] = [_file_json(item) for item in self.files]
         document["status"] = None if self.status is None else self.status.value
         return document
 
@@ -116,6 +118,14 @@ class CatalogueEntry:
 
 
 _ENTRY_FIELDS = tuple(f.name for f in fields(CatalogueEntry))
+
+
+def _file_json(item: FileEntry) -> dict[str, Any]:
+    # ``borough`` only on per-borough files: other entries keep the keys they always had.
+    document = asdict(item)
+    if item.borough is None:
+        del document["borough"]
+    return document
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,6 +30,15 @@ class WrittenFile:
     level: str
     sha256: str
     rows: int
+    #: The borough a per-borough GeoJSON file covers (None: the file covers every area).
+    borough: str | None = None
+
+    def listed(self) -> dict[str, object]:
+        """The file as the manifest lists it (``borough`` only on a per-borough file)."""
+        document = asdict(self)
+        if self.borough is None:
+            del document["borough"]
+        return document
 
 
 def write_parquet(

@@ -10,6 +10,10 @@ the release's geography bundle by :func:`write_public_geography`:
     every area of every level: ``code``, ``name``, ``level`` and the codes of the areas it lies in.
 ``geography/<fingerprint>/postcodes.json``
     the public postcode → OA lookup, only when the bundle has one.
+``geography/<fingerprint>/areas/<borough>.json``
+    in a bundle of several boroughs, the OAs and LSOAs of each borough, which ``areas.json`` then
+    leaves out (the explorer loads a borough's when it shows that borough: a national
+    ``areas.json`` would be tens of megabytes).
 
 Only public geography goes there (codes, names, the OA lookup and the postcode lookup the council
 put in the bundle): no population, household or other count of the bundle, no record.
@@ -32,6 +36,9 @@ GeographyBundle = Any
 
 __all__ = ["GEOGRAPHY", "GEOGRAPHY_INDEX", "geography_documents", "write_public_geography"]
 
+#: Levels listed per borough (``areas/<borough>.json``) in a bundle of several boroughs.
+PER_BOROUGH_LEVELS = ("oa", "lsoa")
+
 
 def _key(bundle: GeographyBundle) -> str:
     return bundle.fingerprint[:16]
@@ -40,9 +47,10 @@ def _key(bundle: GeographyBundle) -> str:
 def geography_documents(bundle: GeographyBundle) -> dict[str, Any]:
     """The public geography documents of ``bundle`` by their path under ``geography/``."""
     lookup = bundle.lookup
-    coarser = {level: LEVELS[i + 1 :] for i, level in enumerate(LEVELS)}
+    levels = [level for level in LEVELS if level in bundle.levels]
+    coarser = {level: levels[i + 1 :] for i, level in enumerate(levels)}
     areas: list[dict[str, Any]] = []
-    for level in LEVELS:
+    for level in levels:
         frame = bundle.areas(level)
         parents: dict[str, dict[str, str]] = {}
         code_column = f"{level}_code"
@@ -63,7 +71,7 @@ def geography_documents(bundle: GeographyBundle) -> dict[str, Any]:
                 }
             )
     key = _key(bundle)
-    documents: dict[str, Any] = {f"{key}/areas.json": {"areas": areas}}
+    documents: dict[str, Any] = {}
     entry: dict[str, Any] = {
         "name": bundle.info.name,
         "fingerprint": bundle.fingerprint,
@@ -71,6 +79,18 @@ def geography_documents(bundle: GeographyBundle) -> dict[str, Any]:
         "areas": f"{GEOGRAPHY}/{key}/areas.json",
         "postcodes": None,
     }
+    if lookup["borough_code"].nunique() > 1:
+        fine = [a for a in areas if a["level"] in PER_BOROUGH_LEVELS]
+        areas = [a for a in areas if a["level"] not in PER_BOROUGH_LEVELS]
+        by_borough: dict[str, list[dict[str, Any]]] = {}
+        for area in fine:
+            by_borough.setdefault(area["in"]["borough"], []).append(area)
+        entry["areas_by_borough"] = {
+            borough: f"{GEOGRAPHY}/{key}/areas/{borough}.json" for borough in sorted(by_borough)
+        }
+        for borough, listed in by_borough.items():
+            documents[f"{key}/areas/{borough}.json"] = {"areas": listed}
+    documents[f"{key}/areas.json"] = {"areas": areas}
     if bundle.postcodes is not None and len(bundle.postcodes):
         pairs = bundle.postcodes[["postcode", "oa_code"]].dropna().drop_duplicates("postcode")
         documents[f"{key}/postcodes.json"] = {

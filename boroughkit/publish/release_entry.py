@@ -42,6 +42,7 @@ def _file_entry(
     table: str | None = None,
     level: str | None = None,
     rows: int | None = None,
+    borough: str | None = None,
 ) -> FileEntry:
     path = folder / relative
     return FileEntry(
@@ -53,6 +54,7 @@ def _file_entry(
         sha256=sha256_of(path),
         bytes=path.stat().st_size,
         media_type=media_type(relative),
+        borough=borough,
     )
 
 
@@ -104,7 +106,13 @@ def prepare_release(
     link_or_copy(staged / "manifest.json", folder / "manifest.json")
     files = [
         _file_entry(
-            folder, e["path"], e["format"], table=e["table"], level=e["level"], rows=e["rows"]
+            folder,
+            e["path"],
+            e["format"],
+            table=e["table"],
+            level=e["level"],
+            rows=e["rows"],
+            borough=e.get("borough"),
         )
         for e in data
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,10 @@ import pandas as pd
 from boroughkit.publish.files import WrittenFile, sha256_of, write_csv, write_geojson, write_parquet
 
 COUNT, STATUS = "count", "status"
+#: A release over more boroughs than this gets one GeoJSON file per borough at the levels finer
+#: than the borough (``<table>/<table>_<level>/<borough>.geojson``): a map of every OA of
+#: England and Wales in one file could not be drawn, and no reader wants to download it.
+SPLIT_GEOJSON_ABOVE_BOROUGHS = 1
 
 LICENCES = {
     "OGL-3.0": (
@@ -45,9 +49,11 @@ def write_table_files(
     boundaries: Any,
     file_metadata: Mapping[str, str],
     geoparquet: bool = False,
+    borough_of: Mapping[str, str] | None = None,
 ) -> list[WrittenFile]:
     """Write one table at one level in each requested format; GeoJSON only where geometry
     exists for the level, and with ``geoparquet`` the Parquet file is GeoParquet there too.
+    With ``borough_of`` (each area's borough code) the GeoJSON is one file per borough.
 
     GeoParquet adds the columns :data:`~boroughkit.publish.columns.GEOMETRY_COLUMNS` (public area
     boundaries), which the disclosure gate must accept as declared outputs.
@@ -67,16 +73,30 @@ def write_table_files(
         write_csv(frame, folder / f"{base}.csv")
         written.append(_entry(folder, f"{base}.csv", "csv", table, level, len(frame)))
     if "geojson" in formats and boundaries is not None:
-        rows = write_geojson(
-            frame,
-            boundaries,
-            folder / f"{base}.geojson",
-            category_columns=category_columns,
-            statistic=statistic,
-            properties={"name": f"{table} by {level}", **file_metadata},
-        )
-        written.append(_entry(folder, f"{base}.geojson", "geojson", table, level, rows))
+        parts = {None: frame} if borough_of is None else _by_borough(frame, borough_of)
+        if borough_of is not None:
+            (folder / base).mkdir(exist_ok=True)
+        for borough, part in parts.items():
+            relative = f"{base}.geojson" if borough is None else f"{base}/{borough}.geojson"
+            title = f"{table} by {level}" + ("" if borough is None else f" in {borough}")
+            rows = write_geojson(
+                part,
+                boundaries,
+                folder / relative,
+                category_columns=category_columns,
+                statistic=statistic,
+                properties={"name": title, **file_metadata},
+            )
+            entry = _entry(folder, relative, "geojson", table, level, rows)
+            written.append(replace(entry, borough=borough))
     return written
+
+
+def _by_borough(frame: pd.DataFrame, borough_of: Mapping[str, str]) -> dict[str | None, Any]:
+    boroughs = frame["area_code"].map(borough_of)
+    return {
+        str(code): part for code, part in frame.groupby(boroughs.to_numpy(), sort=True)
+    }  # every area has a borough: the bundle's lookup nests
 
 
 def _entry(folder: Path, relative: str, fmt: str, table: str, level: str, rows: int) -> WrittenFile:
@@ -109,7 +129,7 @@ def write_manifest(
 ) -> Path:
     """Write ``manifest.json`` listing every file with its checksum and row count; with the
     config's ``publish`` section, also its register fields (DPIA reference, legal basis)."""
-    document = {**manifest, "files": [asdict(item) for item in files]}
+    document = {**manifest, "files": [item.listed() for item in files]}
     if publish is not None:
         document["publication"] = publication_block(publish)
     path = folder / "manifest.json"

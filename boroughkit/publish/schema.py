@@ -40,6 +40,7 @@ LEVEL_LABELS: dict[Level, str] = {
     "msoa": "MSOA",
     "ward": "Ward",
     "borough": "Borough",
+    "region": "Region",
 }
 
 #: The level the explorer shows first when a table is published at it.

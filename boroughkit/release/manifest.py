@@ -108,8 +108,9 @@ def identity_block(
 
 
 def geography_block(bundle: GeographyBundle) -> dict[str, Any]:
-    """Which geography bundle the release used (its fingerprint ties releases together)."""
-    return {
+    """Which geography bundle the release used (its fingerprint ties releases together), and
+    what its import repaired in the ONS lookup (public facts: codes, names and the rule)."""
+    block: dict[str, Any] = {
         "bundle": bundle.info.name,
         "source": bundle.info.source,
         "fingerprint": bundle.fingerprint,
@@ -117,6 +118,9 @@ def geography_block(bundle: GeographyBundle) -> dict[str, Any]:
         "oa_geometry_approximate": bundle.info.oa_geometry == "approximate",
         "synthetic": bundle.info.synthetic,
     }
+    if bundle.info.lookup_repairs:
+        block["lookup_repairs"] = [str(item["text"]) for item in bundle.info.lookup_repairs]
+    return block
 
 
 def approval_commands(job: ReleaseJob) -> list[str]:

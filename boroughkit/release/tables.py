@@ -15,7 +15,11 @@ from boroughkit.disclosure.report import CheckResult
 from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.files import WrittenFile
 from boroughkit.publish.public_geography import write_public_geography
-from boroughkit.publish.release_writer import write_manifest, write_table_files
+from boroughkit.publish.release_writer import (
+    SPLIT_GEOJSON_ABOVE_BOROUGHS,
+    write_manifest,
+    write_table_files,
+)
 from boroughkit.release import manifest as manifest_mod
 from boroughkit.release.budgeting import ChargeHook, state_charge
 from boroughkit.release.gating import run_gate
@@ -24,6 +28,9 @@ from boroughkit.release.manifest import InputFacts
 from boroughkit.release.outcome import RunResult, settle_gate
 from boroughkit.release.records import LoadedRecords
 from boroughkit.version import __version__
+
+#: Levels whose GeoJSON is split by borough in a release over many boroughs.
+FINER_THAN_BOROUGH = ("oa", "lsoa", "msoa", "ward")
 
 
 class TableSource(Protocol):
@@ -123,9 +130,14 @@ def write_tables(
     config, bundle = job.config, job.bundle
     metadata = manifest_mod.file_metadata(job, section)
     files: list[WrittenFile] = []
+    split = bundle.lookup["borough_code"].nunique() > SPLIT_GEOJSON_ABOVE_BOROUGHS
     for table in tables:
         for level, frame in table.frames.items():
             boundaries = bundle.boundaries.get(level) if bundle.has_polygons(level) else None
+            borough_of = None
+            if split and level in FINER_THAN_BOROUGH and boundaries is not None:
+                pairs = bundle.lookup[[f"{level}_code", "borough_code"]].drop_duplicates()
+                borough_of = dict(zip(pairs.iloc[:, 0], pairs.iloc[:, 1], strict=True))
             files += write_table_files(
                 staging,
                 table=table.name,
@@ -137,5 +149,6 @@ def write_tables(
                 boundaries=boundaries,
                 file_metadata=metadata,
                 geoparquet=True,
+                borough_of=borough_of,
             )
     return files

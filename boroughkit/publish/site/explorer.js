@@ -11,7 +11,7 @@
   var schema = null; // schema.json: the published levels and columns, read before anything else
   var number = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 1 });
 
-  var state = { index: null, release: null, table: null, level: null, category: null,
+  var state = { index: null, release: null, table: null, level: null, category: null, borough: null,
                 areas: [], sort: { key: "name", ascending: true }, registers: {},
                 geo: null, manifest: null, wanted: null, selected: null, cache: {} };
   var $ = function (id) { return document.getElementById(id); };
@@ -91,7 +91,9 @@
       if (!file.table || !file.level) return;
       var levels = tables[file.table] = tables[file.table] || {};
       var formats = levels[file.level] = levels[file.level] || {};
-      formats[file.format] = file;
+      // A release over many boroughs has one GeoJSON file per borough at the finer levels.
+      if (file.borough) (formats.parts = formats.parts || {})[file.borough] = file;
+      else formats[file.format] = file;
     });
     return tables;
   }
@@ -140,13 +142,69 @@
     chooseLevel(preferred || null);
   }
 
+  function boroughName(code) {
+    var known = geoArea(code);
+    return known ? known.name : code;
+  }
+
+  function chooseBoroughs(level) {
+    // Levels split by borough show one borough at a time: the wanted one, the one shown, or the first.
+    var formats = level ? (tablesOf(state.release)[state.table] || {})[level] : null;
+    var parts = formats && formats.parts ? Object.keys(formats.parts) : [];
+    if (formats && !parts.length && !formats.geojson && filtersCsv(level)) {
+      parts = Object.keys(state.geo.byBorough);  // figures without shapes: listed one borough at a time
+    }
+    $("borough-field").hidden = !parts.length;
+    if (!parts.length) { fillSelect($("borough"), [], null); return null; }
+    parts.sort(function (a, b) { return boroughName(a).localeCompare(boroughName(b)) || a.localeCompare(b); });
+    var wanted = state.wanted && state.wanted.borough;
+    var chosen = parts.indexOf(wanted) >= 0 ? wanted : parts.indexOf(state.borough) >= 0 ? state.borough : parts[0];
+    fillSelect($("borough"), parts.map(function (code) {
+      var name = boroughName(code);
+      return { value: code, label: name === code ? code : name + " (" + code + ")" };
+    }), chosen);
+    state.borough = chosen;
+    return chosen;
+  }
+
+  function filtersCsv(level) {
+    // A table with no shapes (a lookup-only geography) over several boroughs: its rows below the
+    // borough level are shown for the chosen borough only, as the map is for GeoJSON files.
+    var order = levelIds();
+    return !!(state.geo && Object.keys(state.geo.byBorough || {}).length > 1 &&
+              order.indexOf(level) < order.indexOf("borough"));
+  }
+
+  function inBorough(areas, borough) {
+    return areas.filter(function (area) {
+      var known = geoArea(area.code);
+      return known && (known["in"] || {}).borough === borough;
+    });
+  }
+
+  function boroughAreas(code) {
+    // A bundle of several boroughs lists each borough's OAs and LSOAs in a file of its own.
+    var geo = state.geo, path = geo && code && geo.byBorough[code];
+    if (!path || geo.loaded[code]) return Promise.resolve();
+    geo.loaded[code] = fetchJson(path).then(function (doc) {
+      doc.areas.forEach(function (a) { if (!geo.areas[a.code]) { geo.areas[a.code] = a; geo.list.push(a); } });
+    }).catch(function () { geo.loaded[code] = null; });
+    return geo.loaded[code];
+  }
+
   function chooseLevel(level) {
     state.level = level;
+    var borough = chooseBoroughs(level);
     if (!level) { state.areas = []; fillSelect($("category"), [], null); draw(); return; }
     var release = state.release, table = state.table;
-    say("Loading " + humanise(state.table) + " by " + levelLabel(level) + "…");
-    return loadLevel(release, table, level).then(function (areas) {
-      if (state.release !== release || state.table !== table || state.level !== level) return;
+    say("Loading " + humanise(state.table) + " by " + levelLabel(level) +
+        (borough ? " in " + boroughName(borough) : "") + "…");
+    return boroughAreas(borough).then(function () {
+      return loadLevel(release, table, level, borough);
+    }).then(function (areas) {
+      if (state.release !== release || state.table !== table || state.level !== level || state.borough !== borough && borough) return;
+      var formats = (tablesOf(release)[table] || {})[level] || {};
+      if (borough && !formats.parts) areas = inBorough(areas, borough);
       state.areas = areas;
       var cells = areas.length ? Object.keys(areas[0].cells) : [];
       var all = schema.categories.all_cell;
@@ -193,12 +251,17 @@
     return cells;
   }
 
-  function loadLevel(release, table, level) {
-    var key = release.id + "|" + table + "|" + level;
+  function loadLevel(release, table, level, borough) {
+    var formats = (tablesOf(release)[table] || {})[level];
+    if (!formats) return Promise.resolve([]);
+    var part = null;
+    if (formats.parts) {
+      // Only the chosen borough's shapes are fetched: never every area of a national release.
+      part = formats.parts[borough] || formats.parts[state.borough] || formats.parts[Object.keys(formats.parts).sort()[0]];
+    }
+    var key = release.id + "|" + table + "|" + level + (part ? "|" + part.borough : "");
     if (!state.cache[key]) {
-      var formats = (tablesOf(release)[table] || {})[level];
-      if (!formats) return Promise.resolve([]);
-      state.cache[key] = (formats.geojson ? loadGeojson(release, formats.geojson) : loadCsv(release, formats.csv))
+      state.cache[key] = (part ? loadGeojson(release, part) : formats.geojson ? loadGeojson(release, formats.geojson) : loadCsv(release, formats.csv))
         .then(function (areas) {
           areas.forEach(function (area) { area.level = level; area.name = placeName(area, level); });
           return areas;
@@ -457,17 +520,34 @@
       var group = file.table ? humanise(file.table) : "About this release (metadata)";
       (groups[group] = groups[group] || []).push(file);
     });
+    function link(file, label) {
+      var item = el("li", {});
+      item.appendChild(el("a", { href: releaseUrl(release, file.path), download: "" }, label));
+      item.appendChild(document.createTextNode(" (" + fileSize(file.bytes) +
+        (file.rows ? ", " + file.rows + " rows" : "") + ")"));
+      return item;
+    }
     Object.keys(groups).sort().forEach(function (group) {
       box.appendChild(el("h3", {}, group));
-      var list = el("ul", { "class": "downloads" });
+      var list = el("ul", { "class": "downloads" }), perBorough = {};
       groups[group].forEach(function (file) {
-        var item = el("li", {});
-        var label = file.level ? levelLabel(file.level) + " — " + file.format.toUpperCase()
-          : file.path;
-        item.appendChild(el("a", { href: releaseUrl(release, file.path), download: "" }, label));
-        item.appendChild(document.createTextNode(" (" + fileSize(file.bytes) +
-          (file.rows ? ", " + file.rows + " rows" : "") + ")"));
-        list.appendChild(item);
+        if (file.borough) {
+          // Files of one level split by borough are listed together, folded.
+          var key = file.level + "|" + file.format;
+          if (!perBorough[key]) {
+            var item = el("li", {}), details = el("details", {});
+            perBorough[key] = { files: el("ul", {}), summary: el("summary", {}), count: 0 };
+            details.appendChild(perBorough[key].summary); details.appendChild(perBorough[key].files);
+            item.appendChild(details); list.appendChild(item);
+          }
+          var part = perBorough[key];
+          part.count += 1;
+          part.summary.textContent = levelLabel(file.level) + " — " + file.format.toUpperCase() +
+            ", one file per borough (" + part.count + ")";
+          part.files.appendChild(link(file, boroughName(file.borough)));
+          return;
+        }
+        list.appendChild(link(file, file.level ? levelLabel(file.level) + " — " + file.format.toUpperCase() : file.path));
       });
       box.appendChild(list);
     });
@@ -586,7 +666,8 @@
         .then(function (docs) {
           var areas = {};
           docs[0].areas.forEach(function (a) { areas[a.code] = a; });
-          state.geo = { bundles: doc.bundles, areas: areas, list: docs[0].areas, postcodes: docs[1].postcodes || {} };
+          state.geo = { bundles: doc.bundles, areas: areas, list: docs[0].areas, postcodes: docs[1].postcodes || {},
+                        byBorough: bundle.areas_by_borough || {}, loaded: {} };
         });
     }).catch(function () { state.geo = null; });
   }
@@ -604,8 +685,9 @@
 
   function writeUrl() {
     if (!state.release) return;
+    var split = !$("borough-field").hidden;
     var view = { release: state.release.id, table: state.table, level: state.level,
-                 category: state.category, area: state.selected };
+                 borough: split ? state.borough : null, category: state.category, area: state.selected };
     var hash = "#" + Object.keys(view).filter(function (k) { return view[k]; }).map(function (k) {
       return k + "=" + encodeURIComponent(view[k]);
     }).join("&");
@@ -676,7 +758,9 @@
     }
     $("search-results").textContent = "";
     state.selected = null;
-    state.wanted = { category: state.category, area: code };
+    var known = geoArea(code);
+    state.wanted = { category: state.category, area: code,
+                     borough: known && known["in"].borough || (area.level === level ? area["in"].borough : null) };
     $("level").value = level;
     chooseLevel(level).then(function () {
       var node = document.querySelector("#figures tbody tr[data-code='" + code + "']");
@@ -714,7 +798,7 @@
     var levels = tablesOf(release)[table] || {};
     var find = function (level, code) {
       if (!code || !levels[level]) return Promise.resolve(null);
-      return loadLevel(release, table, level).then(function (areas) {
+      return loadLevel(release, table, level, boroughCode).then(function (areas) {
         return areas.filter(function (a) { return a.code === code; })[0] || null;
       });
     };
@@ -795,7 +879,7 @@
   function previousArea(release, table, area) {
     var before = previousRelease(release);
     if (!before || !(tablesOf(before)[table] || {})[area.level]) return Promise.resolve(null);
-    return loadLevel(before, table, area.level).then(function (areas) {
+    return loadLevel(before, table, area.level, parentOf(area, "borough")).then(function (areas) {
       var match = areas.filter(function (a) { return a.code === area.code; })[0];
       return match ? { release: before, area: match } : null;
     }).catch(function () { return null; });
@@ -864,6 +948,9 @@
   $("release").addEventListener("change", function (e) { chooseRelease(e.target.value); });
   $("table").addEventListener("change", function (e) { chooseTable(e.target.value); });
   $("level").addEventListener("change", function (e) { chooseLevel(e.target.value); });
+  $("borough").addEventListener("change", function (e) {
+    state.borough = e.target.value; state.selected = null; hideArea(); chooseLevel(state.level);
+  });
   $("category").addEventListener("change", function (e) {
     state.category = e.target.value; draw(); writeUrl();
     var area = state.areas.filter(function (a) { return a.code === state.selected; })[0];
