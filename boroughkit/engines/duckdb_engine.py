@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,9 @@ from boroughkit.anonymise.aggregate_source import (
 from boroughkit.anonymise.aggregate_sql import quote_identifier
 from boroughkit.config.engine_models import DuckDBEngine
 from boroughkit.engines.protocol import CellRequest
+
+#: Distinct values fetched from DuckDB at a time.
+BATCH_ROWS = 100_000
 
 
 class DuckDBAggregation:
@@ -61,14 +64,22 @@ class DuckDBAggregation:
 
     def distinct_values(
         self, columns: Sequence[str], opt_out_key: str | None, opt_outs: Sequence[str] | None
-    ) -> dict[str, list[Any]]:
-        """Distinct values of each column, one DuckDB pass per column."""
-        found: dict[str, list[Any]] = {}
+    ) -> dict[str, Iterable[Any]]:
+        """Distinct values of each column, streamed in batches when read (one DuckDB pass per
+        column), so millions of ids never sit in memory at once. The columns are checked now."""
         settings = self.settings
         with duckdb_session(settings.memory_limit, settings.threads, self.spill_dir) as connection:
             scan = scan_expression(self.path, self.fmt)
             wanted = dict.fromkeys([*columns, *filter(None, [opt_out_key])])
             require_columns(connection, self.path, scan, wanted)
+        return {column: self._stream(column, opt_out_key, opt_outs) for column in columns}
+
+    def _stream(
+        self, column: str, opt_out_key: str | None, opt_outs: Sequence[str] | None
+    ) -> Iterator[Any]:
+        settings = self.settings
+        with duckdb_session(settings.memory_limit, settings.threads, self.spill_dir) as connection:
+            scan = scan_expression(self.path, self.fmt)
             kept = ""
             if opt_out_key is not None:
                 register_texts(connection, "opt_outs", (value.strip() for value in opt_outs or ()))
@@ -76,13 +87,12 @@ class DuckDBAggregation:
                     f" AND CAST({quote_identifier(opt_out_key)} AS VARCHAR) "
                     "NOT IN (SELECT id FROM opt_outs)"
                 )
-            for column in columns:
-                name = quote_identifier(column)
-                try:
-                    rows = connection.execute(
-                        f"SELECT DISTINCT {name} FROM {scan} WHERE {name} IS NOT NULL{kept}"
-                    ).fetchall()
-                except duckdb.Error as error:
-                    raise unreadable(self.path, error) from error
-                found[column] = [value for (value,) in rows]
-        return found
+            name = quote_identifier(column)
+            try:
+                result = connection.execute(
+                    f"SELECT DISTINCT {name} FROM {scan} WHERE {name} IS NOT NULL{kept}"
+                )
+                while batch := result.fetchmany(BATCH_ROWS):
+                    yield from (value for (value,) in batch)
+            except duckdb.Error as error:
+                raise unreadable(self.path, error) from error

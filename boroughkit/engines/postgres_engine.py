@@ -7,7 +7,7 @@ means, sdc-tables, synthetic extracts) fetch them in batches through a server-si
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -67,9 +67,9 @@ class PostgresAggregation:
 
     def distinct_values(
         self, columns: Sequence[str], opt_out_key: str | None, opt_outs: Sequence[str] | None
-    ) -> dict[str, list[Any]]:
+    ) -> dict[str, Iterable[Any]]:
         """Distinct values of each column, computed in the database."""
-        found: dict[str, list[Any]] = {}
+        found: dict[str, Iterable[Any]] = {}
         kept = ""
         if opt_out_key is not None:
             kept = (

@@ -9,7 +9,7 @@ every engine must return the same aggregate for the same rows and salt.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -64,6 +64,7 @@ class AggregationEngine(Protocol):
 
     def distinct_values(
         self, columns: Sequence[str], opt_out_key: str | None, opt_outs: Sequence[str] | None
-    ) -> dict[str, list[Any]]:
-        """Per column, the distinct non-empty values of rows not opted out (leak-scan secrets)."""
+    ) -> dict[str, Iterable[Any]]:
+        """Per column, the distinct non-empty values of rows not opted out (leak-scan secrets),
+        possibly streamed: each iterable is read once."""
         ...

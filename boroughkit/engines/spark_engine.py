@@ -9,7 +9,7 @@ each person's distinct counted cells are sorted by the same MD5 bounding key and
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from boroughkit.anonymise.aggregate_result import OACellAggregate
@@ -67,14 +67,14 @@ class SparkAggregation:
 
     def distinct_values(
         self, columns: Sequence[str], opt_out_key: str | None, opt_outs: Sequence[str] | None
-    ) -> dict[str, list[Any]]:
+    ) -> dict[str, Iterable[Any]]:
         """Distinct values of each column, computed on the cluster."""
         frame = self._frame()
         check_columns_present(self.path, frame.columns, [*columns, *filter(None, [opt_out_key])])
         if opt_out_key is not None:
             frame = _with_opt_outs(frame, opt_out_key, opt_outs or ())
             frame = frame.filter("NOT __opted_out")
-        found: dict[str, list[Any]] = {}
+        found: dict[str, Iterable[Any]] = {}
         try:
             for column in columns:
                 values = frame.select(_col(column).alias("v")).where("v IS NOT NULL").distinct()

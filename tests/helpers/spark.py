@@ -9,7 +9,9 @@ TEST_CONF = {
     "spark.ui.enabled": "false",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
-    "spark.sql.shuffle.partitions": "4",
+    # Tiny inputs: few partitions, and no code generation (compiling costs more than it saves).
+    "spark.sql.shuffle.partitions": "2",
+    "spark.sql.codegen.wholeStage": "false",
     "spark.default.parallelism": "2",
     "spark.driver.memory": "1g",
     "spark.ui.showConsoleProgress": "false",

@@ -21,6 +21,9 @@ from boroughkit.geography import build_demo_bundle
 
 SALT = 982_451_653
 
+# One Spark session is costly to start: every test using it runs in the same worker.
+pytestmark = pytest.mark.xdist_group("spark")
+
 
 @pytest.fixture(scope="module")
 def bundle():
@@ -113,7 +116,9 @@ def kept_by_rule(rows: pd.DataFrame, req: CellRequest) -> dict[str, list[int]]:
 @pytest.mark.parametrize("max_cells", [2, 40])
 def test_pre_noise_aggregates_are_equal_across_engines(engines, bundle, rows, max_cells):
     req = request(bundle, rows, max_cells)
-    results = {name: engine.aggregate_cells(req) for name, engine in engines.items()}
+    # CSV (all text) is compared once, with the bound truncating.
+    names = [name for name in engines if max_cells == 2 or not name.endswith("-csv")]
+    results = {name: engines[name].aggregate_cells(req) for name in names}
     reference = results["duckdb"]
     assert reference.opted_out_rows > 0 and reference.missing_person_rows == 3
     assert set(reference.unmatched) == {"missing_value", "malformed_oa_code", "unknown_oa_code"}
@@ -166,8 +171,8 @@ def test_the_kept_cells_follow_the_md5_rule(engines, bundle, rows):
     for person, cells in kept_by_rule(table, req).items():
         for c in cells:
             expected[int(first_oa[person]), c] += 1
-    for name in ("duckdb", "postgresql", "spark"):
-        np.testing.assert_array_equal(engines[name].aggregate_cells(req).counts, expected, name)
+    # The engines were found equal to DuckDB's aggregate above.
+    np.testing.assert_array_equal(engines["duckdb"].aggregate_cells(req).counts, expected)
 
 
 def test_distinct_values_are_equal_across_engines(engines, rows):

@@ -10,6 +10,7 @@ before counting.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,7 +163,7 @@ def _opt_out_ids(plan: Plan) -> list[str] | None:
     return [str(value).strip() for value in table[column].dropna()]
 
 
-def stream_secrets(plan: Plan, source: Path) -> dict[str, list[Any]]:
+def stream_secrets(plan: Plan, source: Path) -> dict[str, Iterable[Any]]:
     """The same secrets as :func:`boroughkit.release.gating.record_secrets` on the loaded
     records: the distinct values of the id, household and identifier columns of every record
     not opted out, read by the aggregation engine, plus the planted canary.
@@ -175,7 +176,7 @@ def stream_secrets(plan: Plan, source: Path) -> dict[str, list[Any]]:
     opt_outs = _opt_out_ids(plan)
     # Opted-out residents' rows are left out, as load_records leaves them out in memory.
     key = None if opt_outs is None else config.source.opt_out_column or config.source.privacy_unit
-    secrets = engine_for(config, source).distinct_values(columns, key, opt_outs)
+    secrets = dict(engine_for(config, source).distinct_values(columns, key, opt_outs))
     if config.disclosure.canary:
         secrets["canary"] = [config.disclosure.canary]
     return secrets
