@@ -104,8 +104,8 @@ class DuckDBEngine(Strict):
     name: Literal["duckdb"] = Field(default="duckdb", description="The engine: duckdb.")
     memory_limit: str = Field(
         default="512MB",
-        description="DuckDB's memory limit; larger intermediate results spill to disk in the "
-        "release's private work folder.",
+        description="DuckDB's memory limit; larger intermediate results spill to disk in a "
+        "private temporary folder (removed after the run).",
     )
     threads: int = Field(default=2, ge=1, description="Threads DuckDB may use.")
 

@@ -7,7 +7,7 @@ means, sdc-tables, synthetic extracts) fetch them in batches through a server-si
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -68,7 +68,7 @@ class PostgresAggregation:
     def distinct_values(
         self, columns: Sequence[str], opt_out_key: str | None, opt_outs: Sequence[str] | None
     ) -> dict[str, Iterable[Any]]:
-        """Distinct values of each column, computed in the database."""
+        """Distinct values of each column, computed in the database and streamed when read."""
         found: dict[str, Iterable[Any]] = {}
         kept = ""
         if opt_out_key is not None:
@@ -79,19 +79,27 @@ class PostgresAggregation:
         values = {"opt_outs": sorted({str(value).strip() for value in opt_outs or ()})}
         with connect(self.database) as connection:
             self._require(connection, [*columns, *filter(None, [opt_out_key])])
+        for column in columns:
+            name = quote_identifier(column)
+            found[column] = self._stream(
+                f"SELECT DISTINCT {name} FROM {self.source} AS src WHERE {name} IS NOT NULL{kept}",
+                values,
+            )
+        return found
+
+    def _stream(self, query: str, values: dict[str, Any]) -> Iterator[Any]:
+        """The first column of ``query``'s rows, fetched in batches by a server-side cursor."""
+        with connect(self.database) as connection:
             try:
-                with connection.cursor() as cursor:
-                    for column in columns:
-                        name = quote_identifier(column)
-                        cursor.execute(
-                            f"SELECT DISTINCT {name} FROM {self.source} AS src "
-                            f"WHERE {name} IS NOT NULL{kept}",
-                            values,
-                        )
-                        found[column] = [value for (value,) in cursor.fetchall()]
+                with (
+                    connection.transaction(),
+                    connection.cursor(name="boroughkit_values") as cursor,
+                ):
+                    cursor.execute(query, values)
+                    while batch := cursor.fetchmany(self.database.batch_rows):
+                        yield from (row[0] for row in batch)
             except psycopg.Error as error:
                 raise query_error(self.database, error) from None
-        return found
 
     def read_rows(self, columns: Sequence[str]) -> pd.DataFrame:
         """The records' ``columns``, fetched in batches of ``batch_rows`` (a server-side cursor).

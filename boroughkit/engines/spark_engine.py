@@ -9,7 +9,7 @@ each person's distinct counted cells are sorted by the same MD5 bounding key and
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from boroughkit.anonymise.aggregate_result import OACellAggregate
@@ -68,20 +68,25 @@ class SparkAggregation:
     def distinct_values(
         self, columns: Sequence[str], opt_out_key: str | None, opt_outs: Sequence[str] | None
     ) -> dict[str, Iterable[Any]]:
-        """Distinct values of each column, computed on the cluster."""
+        """Distinct values of each column, computed on the cluster and streamed when read."""
         frame = self._frame()
         check_columns_present(self.path, frame.columns, [*columns, *filter(None, [opt_out_key])])
         if opt_out_key is not None:
             frame = _with_opt_outs(frame, opt_out_key, opt_outs or ())
             frame = frame.filter("NOT __opted_out")
         found: dict[str, Iterable[Any]] = {}
+        for column in columns:
+            values = frame.select(_col(column).alias("v")).where("v IS NOT NULL").distinct()
+            found[column] = self._stream(values)
+        return found
+
+    def _stream(self, values: Any) -> Iterator[Any]:
+        """The values, brought to the driver one partition at a time."""
         try:
-            for column in columns:
-                values = frame.select(_col(column).alias("v")).where("v IS NOT NULL").distinct()
-                found[column] = [row["v"] for row in values.collect()]
+            for row in values.toLocalIterator():
+                yield row["v"]
         except Exception as error:
             raise spark_error(self.path, error) from None
-        return found
 
 
 def _with_opt_outs(frame: Any, key: str, opt_outs: Sequence[str] | Any) -> Any:
