@@ -60,7 +60,15 @@ def files_holding(folder: Path, secret: str) -> list[Path]:
     ]
 
 
-def test_a_database_release_is_counted_in_the_database_and_published(database, workspace):
+def test_a_database_release_is_counted_in_the_database_and_published(
+    database, workspace, monkeypatch
+):
+    from boroughkit.engines.postgres_engine import PostgresAggregation
+
+    def no_rows(*_: object) -> None:
+        raise AssertionError("counts must be computed in the database, not from fetched rows")
+
+    monkeypatch.setattr(PostgresAggregation, "read_rows", no_rows)
     config = write(workspace, database_config(database))
     release_id = run_ok(config)
     publish_ok(workspace, release_id)
