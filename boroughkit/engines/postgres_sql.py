@@ -2,9 +2,9 @@
 bound, written for PostgreSQL, returning only small tallies.
 
 Each row gets the status DuckDB gives it (:mod:`boroughkit.anonymise.aggregate_sql`), in the same
-order of checks; each person's distinct counted cells are ranked by the same MD5 bounding key in
-a window, and the first ``max_cells`` kept; a group-by counts persons per (OA, cell). Values come
-in as bound parameters; column names are quoted identifiers.
+order of checks; each person's distinct counted cells are gathered by a group-by, sorted by the
+same MD5 bounding key and cut to ``max_cells``; a group-by counts persons per (OA, cell).
+Values come in as bound parameters; column names are quoted identifiers.
 """
 
 from __future__ import annotations
@@ -99,9 +99,14 @@ def rows_sql(request: CellRequest, source: str) -> str:
 
 
 def tallies_sql(request: CellRequest, source: str) -> str:
-    """The whole query: one row per tally, ``(kind, a, b, n, v)``."""
+    """The whole query: one row per tally, ``(kind, a, b, n, v)``.
+
+    One group-by per person gathers the person's OAs and distinct counted cells; only persons
+    with more than ``max_cells`` cells sort theirs by the bounding key, so the bound costs a
+    sort of a few cells per person, not of the whole table.
+    """
     n_columns = len(request.categories)
-    key = "md5(%(salt)s || '|' || person || '|' || cell::text)"
+    key = "md5(%(salt)s || '|' || person || '|' || c::text)"
     undeclared = "".join(
         f"""
     UNION ALL SELECT 'bad', {i}, NULL, count(*), NULL FROM r WHERE bad_{i} IS NOT NULL
@@ -113,23 +118,26 @@ def tallies_sql(request: CellRequest, source: str) -> str:
     return f"""
     WITH {rows_sql(request, source)},
     persons AS (
-        SELECT person, min(oa) AS oa_first, max(oa) AS oa_last
+        SELECT person, min(oa) AS oa_first, max(oa) AS oa_last,
+            coalesce(array_agg(DISTINCT cell) FILTER (WHERE status = 'counted'), '{{}}')
+                AS cells
         FROM r WHERE person IS NOT NULL GROUP BY person
     ),
-    person_cells AS (SELECT DISTINCT person, cell FROM r WHERE status = 'counted'),
-    ranked AS (
-        SELECT person, cell,
-            row_number() OVER (PARTITION BY person ORDER BY {key} COLLATE "C", cell) AS rank
-        FROM person_cells
+    bounded AS MATERIALIZED (
+        SELECT oa_first, oa_last, cardinality(cells) AS n_cells,
+            CASE WHEN cardinality(cells) > %(max_cells)s THEN ARRAY(
+                SELECT c FROM unnest(cells) AS c ORDER BY {key} COLLATE "C", c
+                LIMIT %(max_cells)s
+            ) ELSE cells END AS kept
+        FROM persons
     )
-    SELECT 'cell' AS kind, p.oa_first AS a, k.cell AS b, count(*) AS n, NULL::text AS v
-        FROM ranked AS k JOIN persons AS p USING (person)
-        WHERE k.rank <= %(max_cells)s GROUP BY p.oa_first, k.cell
+    SELECT 'cell' AS kind, oa_first AS a, c::bigint AS b, count(*) AS n, NULL::text AS v
+        FROM bounded, unnest(kept) AS c GROUP BY oa_first, c
     UNION ALL SELECT 'persons', oa_first, NULL, count(*), NULL
-        FROM persons WHERE oa_first IS NOT NULL GROUP BY oa_first
-    UNION ALL SELECT 'movers', NULL, NULL, count(*), NULL FROM persons WHERE oa_first <> oa_last
-    UNION ALL SELECT 'contributions', NULL, NULL, count(*), NULL FROM person_cells
-    UNION ALL SELECT 'kept', NULL, NULL, count(*), NULL FROM ranked WHERE rank <= %(max_cells)s
+        FROM bounded WHERE oa_first IS NOT NULL GROUP BY oa_first
+    UNION ALL SELECT 'movers', NULL, NULL, count(*), NULL FROM bounded WHERE oa_first <> oa_last
+    UNION ALL SELECT 'contributions', NULL, NULL, coalesce(sum(n_cells), 0), NULL FROM bounded
+    UNION ALL SELECT 'kept', NULL, NULL, coalesce(sum(cardinality(kept)), 0), NULL FROM bounded
     UNION ALL SELECT 'status', empty, NULL, count(*), status FROM r GROUP BY status, empty
     {undeclared}
     """

@@ -113,9 +113,10 @@ def _run(command: list[str], as_user: str | None) -> subprocess.CompletedProcess
     return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
 
 
-def start_server(password: str = "s3cret-Pw-for-tests") -> PostgresServer:
+def start_server(password: str = "s3cret-Pw-for-tests", settings: str = "") -> PostgresServer:
     """initdb into a temporary folder and start ``postgres`` on a free loopback port, with a
-    user ``boroughkit`` (password auth over TCP) owning database ``council``."""
+    user ``boroughkit`` (password auth over TCP) owning database ``council``. ``settings``:
+    more server options (``-c name=value ...``)."""
     binaries()
     as_user = "postgres" if os.geteuid() == 0 else None
     folder = Path(tempfile.mkdtemp(prefix="boroughkit-pg-"))
@@ -152,7 +153,8 @@ def start_server(password: str = "s3cret-Pw-for-tests") -> PostgresServer:
     port = free_port()
     options = (
         f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='{folder}' "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB"
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB "
+        + settings
     )
     started = _run(
         ["pg_ctl", "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start"],
