@@ -71,3 +71,30 @@ def new_demo_workspace(tmp_path_factory: pytest.TempPathFactory, demo_residents)
         return folder
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server (one per test process), stopped at the end."""
+    from tests.helpers.postgres import start_server
+
+    server = start_server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local[2] SparkSession (one per test process), stopped at the end."""
+    from tests.helpers.spark import start_spark
+
+    session = start_spark()
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    """A monkeypatch undone at the end of the module (for module-scoped fixtures)."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch

@@ -11,7 +11,8 @@ with a memory limit, few threads and a private spill folder, so a hundred millio
 a few GiB.
 
 Contribution bound. A person keeps the ``max_cells`` of their distinct cells with the smallest
-64-bit hash of (person id, cell, salt), the salt drawn fresh for every run. The bound the noise
+MD5 digest of (salt, person id, cell) (``aggregate_sql.bounding_key_sql``, computed the same
+way by every aggregation engine), the salt drawn fresh for every run. The bound the noise
 is calibrated to (at most ``max_cells`` cells per person, each counted once, in the person's
 one OA) holds whatever rule picks the kept cells, provided the pick for a person depends only
 on that person's own records: then adding or removing one person changes only that person's
@@ -90,6 +91,7 @@ def aggregate_oa_cells(
     memory_limit: str = "3GB",
     threads: int = 2,
     spill_dir: Path | None = None,
+    salt: int | None = None,
 ) -> OACellAggregate:
     """Count persons by OA × category cell in one streaming DuckDB pass over ``path``.
 
@@ -101,7 +103,8 @@ def aggregate_oa_cells(
     empty are counted per column and left out, and are a data error unless the column is in
     ``drop_empty`` (as the pandas path drops them before geocoding, they count neither as
     unmatched nor towards a person's OAs). ``spill_dir`` is where DuckDB may spill (a temporary
-    folder inside it, removed afterwards; default: the system temp folder).
+    folder inside it, removed afterwards; default: the system temp folder). ``salt`` (default:
+    drawn fresh) is given only to compare engines on the same contribution bound.
     """
     if max_cells < 1:
         raise ConfigError(
@@ -156,7 +159,7 @@ def aggregate_oa_cells(
             **declared_parameters([values for _, values in categories]),
             "oa_pattern": pattern,
             "max_cells": max_cells,
-            "salt": secrets.randbits(63),
+            "salt": str(secrets.randbits(63) if salt is None else salt),
         }
         try:
             connection.execute(f"CREATE TEMP TABLE summary AS {aggregate_sql(query)}", parameters)

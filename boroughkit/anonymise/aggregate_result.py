@@ -37,9 +37,9 @@ class EmptyValues:
 
 def empty_values_error(source: str, column: str, rows: int, examples: Sequence[int]) -> DataError:
     """The error for rows with no value in a column that needs one (both read paths)."""
+    where = f" (e.g. rows {list(examples)}, counted from 0 after the header)" if examples else ""
     return DataError(
-        f"{source}: column '{column}' is empty in {rows} row(s) (e.g. rows {list(examples)}, "
-        "counted from 0 after the header)",
+        f"{source}: column '{column}' is empty in {rows} row(s){where}",
         fix=f"fill in '{column}' in those rows, or set source.columns.{column}.on_invalid: drop "
         "to leave such rows out (how many are left out is shown to you and kept in the private "
         "input facts, never published)",
@@ -115,9 +115,10 @@ class OACellAggregate:
                 fix=f"add them to source.columns.{column}.values or recode the data",
             )
         if self.movers:
+            rows = f" (e.g. rows {list(self.mover_rows)}, 0-based)" if self.mover_rows else ""
             raise DataError(
                 f"{source}: {self.movers} person id(s) in column '{self.person_column}' appear "
-                f"in more than one Output Area (e.g. rows {list(self.mover_rows)}, 0-based)",
+                f"in more than one Output Area{rows}",
                 fix="keep each person's current address only (one OA per person) before the run",
             )
 

@@ -151,6 +151,14 @@ def _cells_list(query: AggregateQuery) -> str:
     return joined
 
 
+def bounding_key_sql(salt: str, person: str, cell: str) -> str:
+    """The SQL of a (person, cell) contribution's bounding key: the MD5 hex digest of
+    ``salt|person|cell`` (cell as a decimal number). A person keeps the cells with the smallest
+    keys (ties, which MD5 makes all but impossible, by the smaller cell). The same text and
+    digest are computed in PostgreSQL and in Spark, so every engine keeps the same cells."""
+    return f"md5(concat({salt}, '|', {person}, '|', CAST({cell} AS VARCHAR)))"
+
+
 def _kept_word(word: int) -> str:
     """Word ``word`` of the kept-cells bitmask: the person's own word unless cells were cut."""
     low = word * WORD_BITS
@@ -168,10 +176,10 @@ def aggregate_sql(query: AggregateQuery) -> str:
     """The whole query: rows → per-person groups and tallies → counts per (OA, kept cells).
 
     Parameters: ``$values_i`` (declared values of category column i), ``$oa_pattern``,
-    ``$max_cells`` and ``$salt``; tables ``oa_codes(code, idx)`` and, with an opt-out column,
-    ``opt_outs(id)``. Output columns: ``is_person``, ``oa``, ``kept_0..`` (bitmask words of the
-    kept cells), ``status``, ``empty``, ``bad_0..``, ``n_rows``, ``n_groups``, ``cells_before``,
-    ``cells_after``, ``movers``, ``mover_examples``.
+    ``$max_cells`` and ``$salt`` (decimal text); tables ``oa_codes(code, idx)`` and, with an
+    opt-out column, ``opt_outs(id)``. Output columns: ``is_person``, ``oa``, ``kept_0..``
+    (bitmask words of the kept cells), ``status``, ``empty``, ``bad_0..``, ``n_rows``,
+    ``n_groups``, ``cells_before``, ``cells_after``, ``movers``, ``mover_examples``.
     """
     bad_names = [f"bad_{i}" for i in range(len(query.category_columns))]
     sets = ", ".join(["(person)", "(status, empty)", *(f"({name})" for name in bad_names)])
@@ -189,15 +197,13 @@ def aggregate_sql(query: AggregateQuery) -> str:
     GROUP BY GROUPING SETS ({sets})
     """
     # Most persons have no more than max_cells cells and keep their bitmask as it is; only the
-    # others are decoded. They keep the cells with the smallest salted hashes of (person, cell):
-    # see boroughkit.anonymise.aggregate for why that is a valid contribution bound. DuckDB's
-    # hash of several arguments keeps much of the cells' order whatever the salt (some cells
-    # win more often); hashing it again makes the order uniform and new in every run.
+    # others are decoded. They keep the cells with the smallest bounding keys (see
+    # bounding_key_sql): see boroughkit.anonymise.aggregate for why that is a valid bound.
     cut = f"""
     SELECT *,
         CASE WHEN n_person_cells > $max_cells THEN
             list_transform(list_slice(list_sort(list_transform({_cells_list(query)},
-                lambda c: {{'h': hash(hash(person, c, $salt::UBIGINT)), 'c': c}})),
+                lambda c: {{'h': {bounding_key_sql("$salt::VARCHAR", "person", "c")}, 'c': c}})),
                 1, $max_cells), lambda s: s.c)
         END AS kept_list
     FROM (SELECT *, ({n_person_cells})::BIGINT AS n_person_cells FROM ({grouped}))
@@ -212,7 +218,7 @@ def aggregate_sql(query: AggregateQuery) -> str:
         sum(n_person_cells)::BIGINT AS cells_before,
         sum(least(n_person_cells, $max_cells))::BIGINT AS cells_after,
         (count(*) FILTER (WHERE oa <> oa_last))::BIGINT AS movers,
-        arg_min(person, hash(person, $salt::UBIGINT), 3) FILTER (WHERE oa <> oa_last)
+        arg_min(person, hash(person, $salt::VARCHAR), 3) FILTER (WHERE oa <> oa_last)
             AS mover_examples
     FROM (SELECT *, oa_first AS oa, {kept} FROM ({cut}))
     GROUP BY is_person, oa, {kept_names}, status, empty{bad_select}

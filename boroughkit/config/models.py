@@ -17,6 +17,7 @@ from boroughkit.config.common import (
     Strict,
     refuse,
 )
+from boroughkit.config.engine_models import DatabaseSource, DuckDBEngine, EngineConfig
 from boroughkit.config.publish_models import (
     DEMO_BOUNDARIES,
     PUBLISHER_EXAMPLE,
@@ -95,8 +96,15 @@ class ColumnSchema(Strict):
 class SourceConfig(Strict):
     """Where the resident records come from and who the privacy unit is."""
 
-    path: Path = Field(
-        description="The records file: CSV (UTF-8), Parquet or Excel, relative to the config."
+    path: Path | None = Field(
+        default=None,
+        description="The records file: CSV (UTF-8), Parquet or Excel, relative to the config "
+        "(or set database).",
+    )
+    database: DatabaseSource | None = Field(
+        default=None,
+        description="Records in a PostgreSQL database instead of a file: counts are computed "
+        "in the database.",
     )
     # The ledger's dataset: releases from the same records share one lifetime budget.
     dataset: Name | None = Field(
@@ -129,6 +137,20 @@ class SourceConfig(Strict):
         "published file.",
         default_factory=list,
     )
+
+    @model_validator(mode="after")
+    def _file_or_database(self) -> SourceConfig:
+        if (self.path is None) == (self.database is None):
+            raise refuse(
+                "source needs exactly one of path and database",
+                "give the records file as source.path, or the database as source.database",
+            )
+        if self.database is not None and self.database.query is not None and not self.dataset:
+            raise refuse(
+                "source.dataset is required with source.database.query",
+                "name the ledger dataset the query reads (e.g. dataset: residents)",
+            )
+        return self
 
 
 class GeocodeConfig(Strict):
@@ -317,6 +339,11 @@ class PipelineConfig(Strict):
     disclosure: DisclosureConfig = Field(
         description="The disclosure gate.", default_factory=DisclosureConfig
     )
+    engine: EngineConfig = Field(
+        default_factory=DuckDBEngine,
+        description="Where records are reduced to counts before noise: duckdb (default, in the "
+        "process) or spark (a cluster). A source.database is reduced in the database itself.",
+    )
     # Validated even when left out, so that a non-demo config without it is refused.
     publish: PublishConfig = Field(
         description="Where the release goes and who publishes it.",
@@ -347,3 +374,13 @@ class PipelineConfig(Strict):
                 "add them to the config with your council's values, as in:" + PUBLISHER_EXAMPLE,
             )
         return publish
+
+    @model_validator(mode="after")
+    def _one_engine_for_a_database(self) -> PipelineConfig:
+        if self.source.database is not None and self.engine.name != "duckdb":
+            raise refuse(
+                f"engine {self.engine.name} cannot read source.database: the database itself "
+                "reduces its records",
+                "remove the engine section (or use a file source with the Spark engine)",
+            )
+        return self

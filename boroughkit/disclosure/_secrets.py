@@ -25,6 +25,15 @@ _DIGIT = re.compile(r"\d")
 Hit = tuple[str, str]
 
 
+@dataclass(frozen=True)
+class Present:
+    """What the scanned files hold: every case-folded token and run of letters and digits, and
+    every postcode (spaces removed, upper case); a secret matching none cannot be found."""
+
+    tokens: frozenset[str]
+    postcodes: frozenset[str]
+
+
 @dataclass
 class SecretIndex:
     """The distinctive secrets by shape (value → kind), and counts of what was left out."""
@@ -36,6 +45,7 @@ class SecretIndex:
     searched: Counter[str] = field(default_factory=Counter)
     too_short: Counter[str] = field(default_factory=Counter)
     public: Counter[str] = field(default_factory=Counter)
+    present: Present | None = None
 
 
 def build_secret_index(
@@ -45,10 +55,17 @@ def build_secret_index(
     min_length: int = 6,
     min_digits: int = 8,
     min_phrase_length: int = 10,
+    present: Present | None = None,
 ) -> SecretIndex:
-    """Sort each secret value into the matcher for its shape (see the module docstring)."""
+    """Sort each secret value into the matcher for its shape (see the module docstring).
+
+    ``present``: the tokens and postcodes the files to scan hold. Every value is still counted
+    (searched, too short or public), but only values that could match one of them are kept, so
+    millions of ids from a large input cost memory only for the few a file could expose; the
+    scan finds the same leaks. ``secrets``' values may be any iterables, read once.
+    """
     public = {" ".join(str(value).casefold().split()) for value in public_values}
-    index = SecretIndex()
+    index = SecretIndex(present=present)
     for kind, values in secrets.items():
         is_canary, is_postcode = "canary" in kind.lower(), "postcode" in kind.lower()
         for raw in values:
@@ -62,7 +79,8 @@ def build_secret_index(
                 index.public[kind] += 1
                 continue
             elif is_postcode and FULL_POSTCODE.fullmatch(compact):
-                index.postcodes.setdefault(compact, (kind, folded))
+                if present is None or compact in present.postcodes:
+                    index.postcodes.setdefault(compact, (kind, folded))
             elif not _add_by_shape(
                 index, kind, folded, (min_length, min_digits), min_phrase_length
             ):
@@ -86,12 +104,14 @@ def _add_by_shape(
             needed = minimums[0]
         if len(word) < needed:
             return False
-        index.tokens.setdefault(word, kind)
+        if index.present is None or word in index.present.tokens:
+            index.tokens.setdefault(word, kind)
         return True
     if len(words) < 2 or len(" ".join(words)) < min_phrase_length:
         return False
     anchor = max(range(len(words)), key=lambda position: len(words[position]))
-    index.phrases.setdefault(words[anchor], []).append((tuple(words), anchor, (kind, folded)))
+    if index.present is None or words[anchor] in index.present.tokens:
+        index.phrases.setdefault(words[anchor], []).append((tuple(words), anchor, (kind, folded)))
     return True
 
 

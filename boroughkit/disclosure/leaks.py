@@ -39,6 +39,7 @@ from boroughkit.disclosure._published_text import RAW_TEXT, file_segments
 from boroughkit.disclosure._secrets import (
     TOKEN,
     Hit,
+    Present,
     SecretIndex,
     build_secret_index,
     secret_digest,
@@ -61,15 +62,20 @@ def scan_for_leaks(
     min_digits: int = 8,
     min_phrase_length: int = 10,
 ) -> CheckResult:
-    """Fail when a distinctive secret value appears anywhere in ``files`` (folders recursed)."""
+    """Fail when a distinctive secret value appears anywhere in ``files`` (folders recursed).
+
+    ``secrets``' values are read once and may be streamed: only those a file could expose are
+    kept in memory (see :class:`~boroughkit.disclosure._secrets.Present`).
+    """
+    paths = _expand(files)
     index = build_secret_index(
         secrets,
         public_values=public_values,
         min_length=min_length,
         min_digits=min_digits,
         min_phrase_length=min_phrase_length,
+        present=_present(paths),
     )
-    paths = _expand(files)
     found: defaultdict[tuple[str, str, str], dict[str, set[Any]]] = defaultdict(
         lambda: {"values": set(), "lines": set()}
     )
@@ -90,6 +96,26 @@ def scan_for_leaks(
                 found[(str(path), "raw bytes", hit[0])]["values"].add(hit[1])
     findings = tuple(_finding(key, entry) for key, entry in sorted(found.items()))
     return _result(index, paths, size, findings)
+
+
+def _present(paths: Sequence[Path]) -> Present:
+    """Every token (and run of letters and digits, and whole part of a decimal) and postcode
+    the files hold: a superset of what :func:`_segment_hits` can match."""
+    tokens: set[str] = set()
+    postcodes: set[str] = set()
+    for path in paths:
+        for _, texts in file_segments(path):
+            for text in texts:
+                folded = text.casefold()
+                tokens.add(folded)
+                for token in TOKEN.findall(folded):
+                    tokens.add(token)
+                    tokens.update(_WORD.findall(token))
+                    tokens.add(token.partition(".")[0])
+                upper = folded.upper()
+                postcodes.add(upper)
+                postcodes.update(m.group(1) + m.group(2) for m in _POSTCODE.finditer(upper))
+    return Present(frozenset(tokens), frozenset(postcodes))
 
 
 def _segment_hits(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from boroughkit.engines import source_label
 from boroughkit.methods import method_for
 from boroughkit.pipeline.geography_levels import open_geography
 from boroughkit.release.budgeting import (
@@ -34,7 +35,9 @@ def open_job(
     """Open the plan's geography and resolve its paths, dataset and release id."""
     loaded, config = plan.loaded, plan.loaded.config
     bundle = open_geography(loaded)
-    source = loaded.resolve(config.source.path)
+    # Records in a database are named by their table (or query) and database, never a password.
+    label = source_label(config)
+    source = Path(label) if label is not None else loaded.resolve(Path(str(config.source.path)))
     return ReleaseJob(
         plan=plan,
         bundle=bundle,

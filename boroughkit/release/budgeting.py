@@ -33,8 +33,14 @@ def ledger_for(plan: Plan, catalogue: Path) -> Ledger:
 
 
 def dataset_name(plan: Plan, source: Path) -> str:
-    """The ledger dataset: ``source.dataset`` or the records file's name without suffix."""
-    return plan.loaded.config.source.dataset or source.stem
+    """The ledger dataset: ``source.dataset``, else the records file's name without suffix (or
+    the database table's name)."""
+    config = plan.loaded.config.source
+    if config.dataset:
+        return config.dataset
+    if config.database is not None and config.database.table is not None:
+        return config.database.table.split(".")[-1]
+    return source.stem
 
 
 def recover_abandoned(job: ReleaseJob) -> list[LedgerEntry]:

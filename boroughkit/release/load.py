@@ -205,7 +205,13 @@ def load_records(
 ) -> LoadedRecords:
     """Read ``columns`` of the records at ``path``, drop residents on the opt-out register, and
     check the values by ``rules`` (default: by the columns declared in ``source``)."""
-    frame = read_table(path, source.format, columns, setting="source.path")
+    if source.database is not None:
+        # Fetched in batches; sums, means and record-level methods need the rows themselves.
+        from boroughkit.engines.postgres_engine import PostgresAggregation
+
+        frame = PostgresAggregation(source.database).read_rows(columns)
+    else:
+        frame = read_table(path, source.format, columns, setting="source.path")
     if frame.empty:
         raise DataError(
             f"{shown(path)}: no records in the file", fix="check the export is complete"
@@ -227,7 +233,7 @@ def load_records(
             fix="check the opt-out file",
         )
     opted_out = input_rows - len(frame)
-    typed = _format_of(path, source.format) == "parquet"
+    typed = source.database is not None or _format_of(path, source.format) == "parquet"
     checks = rules if rules is not None else value_rules(source, columns)
     frame, dropped = check_values(frame, checks, shown(path), typed=typed)
     if frame.empty:

@@ -27,7 +27,7 @@ from boroughkit.release.tables import InMemoryTables, TableSource
 
 
 class StreamedTables:
-    """Records reduced by DuckDB straight from the file (large inputs).
+    """Records reduced by the aggregation engine where they are (large inputs).
 
     The file is read, and its data errors raised, when this is made (in the method's
     ``prepare``, before any budget is reserved); :meth:`tables` only draws the noise.
@@ -72,7 +72,8 @@ def table_source(job: ReleaseJob, method_columns: list[str]) -> TableSource:
     # Numbers to check (a declared integer or number column among those read) are checked in
     # memory only.
     if not rules.numbers and can_stream(job.plan, job.source):
-        open_records(job.source)  # a path that cannot be opened says why, on either path
+        if job.config.source.database is None:
+            open_records(job.source)  # a path that cannot be opened says why, on either path
         return StreamedTables(job, rules)
     return InMemoryTables(LoadedRecords(job, method_columns, rules), protect_tables)
 

@@ -1,33 +1,27 @@
-"""The streaming path for large inputs: DuckDB reduces the file, OpenDP noises the small table.
+"""The streaming path for large inputs: an aggregation engine (DuckDB, PostgreSQL or Spark; see
+:mod:`boroughkit.engines`) reduces the records, OpenDP noises the small table.
 
-Used for ``dp-tables`` counts when records carry their OA code and come as Parquet or CSV: the
-records never become a pandas frame, so 100 million rows run in a few GiB. The privacy argument
-is the same as :mod:`boroughkit.anonymise.dp_tables`: DuckDB keeps at most ``k`` distinct cells
-per person (a random choice depending only on that person's rows) before counting.
+Used for ``dp-tables`` counts when records carry their OA code and come as Parquet or CSV, or
+from a database: the records never become a pandas frame, so memory does not grow with rows.
+The privacy argument is the same as :mod:`boroughkit.anonymise.dp_tables`: the engine keeps at
+most ``k`` distinct cells per person (a random choice depending only on that person's rows)
+before counting.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from boroughkit.anonymise.aggregate import OACellAggregate, aggregate_oa_cells
+from boroughkit.anonymise.aggregate import OACellAggregate
 from boroughkit.anonymise.aggregate_files import out_of_memory
-from boroughkit.anonymise.aggregate_source import (
-    duckdb_session,
-    register_texts,
-    require_columns,
-    scan_expression,
-    unreadable,
-)
-from boroughkit.anonymise.aggregate_sql import quote_identifier
 from boroughkit.anonymise.counts import CategoryGrid, category_grid
 from boroughkit.anonymise.dp_tables import release_counts_from_oa
 from boroughkit.anonymise.measures import TablePlan
 from boroughkit.anonymise.released import AreaIndex, ReleasedTable
+from boroughkit.engines import CellRequest, engine_for
 from boroughkit.errors import DataError
 from boroughkit.methods.dp_tables.release import lookup_codes, released_table
 from boroughkit.release.gating import secret_columns
@@ -37,14 +31,18 @@ from boroughkit.release.plan import Plan
 
 
 def can_stream(plan: Plan, source: Path) -> bool:
-    """True when every table is a DP count and records are geocoded by OA code from a file
-    DuckDB reads (Parquet or CSV)."""
+    """True when every table is a DP count and records are geocoded by OA code, from a file
+    DuckDB or Spark reads (Parquet or CSV) or from a database."""
     config = plan.loaded.config
+    from_file = config.source.format in ("auto", "csv", "parquet") and source.suffix.lower() in (
+        ".parquet",
+        ".pq",
+        ".csv",
+    )
     return (
         all(table.statistic == "count" for table in plan.tables)
         and config.geography.geocode.oa is not None
-        and config.source.format in ("auto", "csv", "parquet")
-        and source.suffix.lower() in (".parquet", ".pq", ".csv")
+        and (config.source.database is not None or from_file)
     )
 
 
@@ -72,32 +70,32 @@ class AggregatedTable:
 def aggregate_tables(
     job: ReleaseJob, rules: ValueRules | None = None
 ) -> tuple[list[AggregatedTable], StreamFacts]:
-    """Reduce the file to each table's counts in DuckDB and check the input as the in-memory
-    path does (``rules``: the columns that must hold a value, and those whose empty rows are
-    left out). Raises the data errors; reads the file but draws no noise."""
+    """Reduce the records to each table's counts in the aggregation engine and check the input
+    as the in-memory path does (``rules``: the columns that must hold a value, and those whose
+    empty rows are left out). Raises the data errors; reads the records but draws no noise."""
     plan, bundle, source, config = job.plan, job.bundle, job.source, job.config
     rules = rules or ValueRules()
     declared = {name: column.values for name, column in config.source.columns.items()}
     index = AreaIndex.from_bundle(bundle)
     opt_outs = _opt_out_ids(plan)
+    engine = engine_for(config, source)
     aggregated, facts = [], None
     for table in plan.tables:
         grid = category_grid(table.count_by, declared)
+        request = CellRequest(
+            person=config.source.privacy_unit,
+            oa_column=str(config.geography.geocode.oa),
+            categories=list(zip(grid.columns, grid.values, strict=True)),
+            max_cells=table.max_categories_per_person,
+            oa_codes=index.areas["oa"]["code"].tolist(),
+            oa_code_pattern=bundle.info.oa_code_pattern,
+            opt_outs=opt_outs,
+            opt_out_column=config.source.opt_out_column,
+            required=rules.required,
+            drop_empty=frozenset(rules.drop),
+        )
         try:
-            aggregate = aggregate_oa_cells(
-                source,
-                config.source.format,
-                person=config.source.privacy_unit,
-                oa_column=str(config.geography.geocode.oa),
-                categories=list(zip(grid.columns, grid.values, strict=True)),
-                max_cells=table.max_categories_per_person,
-                oa_codes=index.areas["oa"]["code"].tolist(),
-                oa_code_pattern=bundle.info.oa_code_pattern,
-                opt_outs=opt_outs,
-                opt_out_column=config.source.opt_out_column,
-                required=rules.required,
-                drop_empty=rules.drop,
-            )
+            aggregate = engine.aggregate_cells(request)
         except MemoryError:
             raise out_of_memory(source) from None
         _check(aggregate, plan, source)
@@ -165,10 +163,10 @@ def _opt_out_ids(plan: Plan) -> list[str] | None:
     return [str(value).strip() for value in table[column].dropna()]
 
 
-def stream_secrets(plan: Plan, source: Path) -> dict[str, list[Any]]:
+def stream_secrets(plan: Plan, source: Path) -> dict[str, Iterable[Any]]:
     """The same secrets as :func:`boroughkit.release.gating.record_secrets` on the loaded
     records: the distinct values of the id, household and identifier columns of every record
-    not opted out, read by DuckDB, plus the planted canary.
+    not opted out, read by the aggregation engine, plus the planted canary.
 
     Every value is handed to the leak scan, which keeps the distinctive ones, so the scan
     searches for as many values as the in-memory path would on the same records.
@@ -178,23 +176,7 @@ def stream_secrets(plan: Plan, source: Path) -> dict[str, list[Any]]:
     opt_outs = _opt_out_ids(plan)
     # Opted-out residents' rows are left out, as load_records leaves them out in memory.
     key = None if opt_outs is None else config.source.opt_out_column or config.source.privacy_unit
-    secrets: dict[str, list[Any]] = {}
-    with duckdb_session() as connection:
-        scan = scan_expression(source, config.source.format)
-        require_columns(connection, source, scan, dict.fromkeys([*columns, *filter(None, [key])]))
-        kept = ""
-        if key is not None:
-            register_texts(connection, "opt_outs", (value.strip() for value in opt_outs or ()))
-            kept = f" AND CAST({quote_identifier(key)} AS VARCHAR) NOT IN (SELECT id FROM opt_outs)"
-        for column in columns:
-            name = quote_identifier(column)
-            try:
-                rows = connection.execute(
-                    f"SELECT DISTINCT {name} FROM {scan} WHERE {name} IS NOT NULL{kept}"
-                ).fetchall()
-            except duckdb.Error as error:
-                raise unreadable(source, error) from error
-            secrets[column] = [value for (value,) in rows]
+    secrets = dict(engine_for(config, source).distinct_values(columns, key, opt_outs))
     if config.disclosure.canary:
         secrets["canary"] = [config.disclosure.canary]
     return secrets
