@@ -94,9 +94,28 @@ def london_case(data_dir: Path, per_oa: int) -> Case:
     return Case("london", str(bundle), data, rows, note)
 
 
+def _connect() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    connection.execute("SET enable_progress_bar = false")
+    return connection
+
+
 def _row_count(path: Path) -> int:
-    found = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()
+    found = _connect().execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()
     return int(found[0]) if found else 0
+
+
+def drops_at(case: Case, k: int) -> int:
+    """Contributions (distinct person × cell) a bound of ``k`` cells per person leaves out."""
+    found = (
+        _connect()
+        .execute(
+            f"SELECT sum(greatest(n - {int(k)}, 0)) FROM (SELECT count(DISTINCT service) AS n "
+            f"FROM read_parquet('{case.data}') GROUP BY person_id)"
+        )
+        .fetchone()
+    )
+    return int(found[0]) if found and found[0] is not None else 0
 
 
 def exact_counts(case: Case) -> dict[str, pd.Series]:
@@ -104,7 +123,7 @@ def exact_counts(case: Case) -> dict[str, pd.Series]:
     cell present, indexed by (area_code, service)."""
     bundle = open_bundle(case.geography)
     oa = (
-        duckdb.connect()
+        _connect()
         .execute(
             "SELECT oa_code, service, count(DISTINCT person_id) AS n "
             f"FROM read_parquet('{case.data}') GROUP BY ALL"
