@@ -70,7 +70,7 @@ def _measure(
         LevelMeasurement(lp.level, index.areas[lp.level]["code"].tolist(), values, lp.sigma)
         for lp, values in zip(measure.levels, noisy, strict=True)
     ]
-    noise_sd = {lp.level: lp.sigma for lp in measure.levels}
+    noise_sd = {str(lp.level): lp.sigma for lp in measure.levels}
     return MeasureRelease(measure.kind, reconcile(lookup, measurements, rng), noise_sd)
 
 
