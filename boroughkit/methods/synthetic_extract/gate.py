@@ -50,6 +50,7 @@ def extract_checks(
         max_attack_advantage=limits.max_attack_advantage,
         dcr_margin=limits.dcr_margin,
         exact_match_reference=limits.exact_match_reference,
+        differentially_private=release.synthesiser in DP_SYNTHESIS,
     ).check(evaluation)
     # Everyone, hold-out included: the extract must not carry any unusual real person whole.
     # The share of rows equal to some real row is not limited: common records (a child with no

@@ -43,6 +43,8 @@ SETTLE_COPIES = (
     "a larger hold-out (a tighter chance rate), coarser columns (fewer unique records), or "
     + SETTLE_DP
 )
+# Already differentially private: a smaller budget, not another synthesiser.
+SETTLE_SMALLER_BUDGET = "a smaller privacy budget (ρ), which tightens the DP guarantee"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,13 @@ class ExtractGate:
     # "holdout": the limit is a margin over the chance matches of new people, since a record
     # unique in the training sample is often common in the population; "none": absolute.
     exact_match_reference: str = "holdout"
+    # The extract comes from a DP synthesiser (changes only the advice on settling findings).
+    differentially_private: bool = False
+
+    def _settle(self, text: str) -> str:
+        return (
+            text.replace(SETTLE_DP, SETTLE_SMALLER_BUDGET) if self.differentially_private else text
+        )
 
     def check(self, evaluation: ExtractEvaluation) -> list[CheckResult]:
         """One :class:`CheckResult` per limit."""
@@ -107,7 +116,7 @@ class ExtractGate:
                 measure,
                 estimate,
                 self.max_exact_match_share,
-                SETTLE_COPIES,
+                self._settle(SETTLE_COPIES),
             ),
             "A synthetic row identical to a unique real person reveals that person.",
         )
@@ -134,10 +143,10 @@ class ExtractGate:
                 open_.append(
                     inconclusive(
                         "attack-" + attack.name.replace(":", "-"),
-                        f"{attack.name} attacker advantage",
+                        f"{attack.name} attacker advantage ({estimate.shown_or_not()})",
                         estimate,
                         limit,
-                        _settle_attack(estimate, limit, attack.trials),
+                        self._settle(_settle_attack(estimate, limit, attack.trials)),
                     )
                 )
         skipped = len(evaluation.attacks) - len(informative)
@@ -188,7 +197,7 @@ class ExtractGate:
                     "share of synthetic records closer to the training data than 95% of new people",
                     near,
                     near_limit,
-                    SETTLE_COPIES,
+                    self._settle(SETTLE_COPIES),
                 ),
             ),
             (
@@ -204,7 +213,7 @@ class ExtractGate:
                     "excess share of synthetic records identical to a training record",
                     copies,
                     self.dcr_margin,
-                    SETTLE_COPIES,
+                    self._settle(SETTLE_COPIES),
                 ),
             ),
         ]

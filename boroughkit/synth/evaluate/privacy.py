@@ -109,8 +109,10 @@ def distance_to_closest(
     seed: int = 0,
 ) -> DistanceToClosest:
     """DCR statistics. The hold-out is queried with up to ``max_records`` records, and the
-    synthetic data with ``draws`` samples of as many records (like for like: a larger sample
-    has more chances to come close); distances are to every training record."""
+    synthetic data with samples of as many records (like for like), as many samples as fit in
+    ``max_records`` synthetic queries, at most ``draws`` (nearest-neighbour search is the cost;
+    the shares are means of per-record facts, so more samples only add precision). Distances
+    are to every training record."""
     rng = np.random.default_rng(seed)
     train_enc = encode_for_distance(train, schema)
     holdout_enc = encode_for_distance(holdout, schema)
@@ -127,7 +129,8 @@ def distance_to_closest(
     # more records to be close to.
     reference = min(len(holdout_enc), len(train_enc))
     samples = []
-    for _ in range(draws if len(synth_all) > size else 1):
+    n_draws = max(1, min(draws, max_records // max(size, 1))) if len(synth_all) > size else 1
+    for _ in range(n_draws):
         synth_enc = subset(synth_all, rng.choice(len(synth_all), size, replace=False))
         synth_dcr, _ = nearest(synth_enc, train_enc)
         train_sample = subset(train_enc, rng.choice(len(train_enc), reference, replace=False))
