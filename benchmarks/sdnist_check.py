@@ -104,6 +104,7 @@ def main() -> None:
         print(
             f"{'file':>18} {'SDNist 2.4':>11} {'boroughkit':>11} {'diff':>7} {'max PUMA diff':>14}"
         )
+        largest = 0.0
         for label, path in files.items():
             own = sdnist_kmarginal(
                 target_frame, pd.read_csv(path, na_values="N"), rules=nist_rules(dictionary)
@@ -116,6 +117,9 @@ def main() -> None:
                 f"{label:>18} {ref['score']:>11.3f} {own.score:>11.3f} "
                 f"{own.score - ref['score']:>+7.3f} {per_area:>14.3f}"
             )
+            largest = max(largest, abs(own.score - ref["score"]))
+        verdict = "within" if largest <= 0.5 else "OUTSIDE"
+        print(f"largest headline difference {largest:.3f} points: {verdict} the 0.5 target")
 
 
 def _parse(stdout: str) -> dict[str, dict]:

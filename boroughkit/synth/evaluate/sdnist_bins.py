@@ -67,11 +67,14 @@ def percentile_bin_synthetic(values: pd.Series, maxima: list[tuple[int, int]]) -
 
 
 def density_bins(values: pd.Series, density_max: float) -> np.ndarray:
-    """SDNist's 12 DENSITY bins: (0, 150], then log-spaced bins 8 to 20 of 10 .. max + 500."""
+    """SDNist's 14 DENSITY bins: (0, 150], then the 9th to 21st of 21 log-spaced edges from 10
+    to max + 500; values are first truncated to whole numbers, as SDNist's validation does."""
     n_max = density_max + 500
     edges = np.logspace(start=math.log(10, 10), stop=math.log(n_max, 10), num=21)
     bins = [0, 150, *edges[8:]]
     numbers = pd.to_numeric(values.where(~is_missing(values)), errors="coerce").astype(float)
+    # SDNist's value check casts DENSITY to whole numbers (astype(int)) before binning it.
+    numbers = np.trunc(numbers)
     numbers = numbers.where(numbers >= 0, 0.0).where(numbers <= n_max, float(n_max) - 100)
     numbers = numbers.where(values.notna() & ~is_missing(values))
     cut = pd.cut(numbers, bins=bins, labels=list(range(len(bins) - 1)))
