@@ -39,30 +39,54 @@ def _ledger_option(command: F) -> F:
 @click.argument("release")
 @click.option("--by", required=True, help="Name of the person approving the release.")
 @click.option("--note", default=None, help="Why, or what was checked (kept with the approval).")
+@click.option(
+    "--accept",
+    "accept",
+    multiple=True,
+    metavar="FINDING",
+    help="Accept an inconclusive finding of the risk report by its id (repeat for each); "
+    "required for every one listed, refused for any other.",
+)
 @_catalogue_option
 @_ledger_option
 @translate_errors
 def approve(
-    release: str, by: str, note: str | None, catalogue: Path, ledger_path: Path | None
+    release: str,
+    by: str,
+    note: str | None,
+    accept: tuple[str, ...],
+    catalogue: Path,
+    ledger_path: Path | None,
 ) -> None:
     """Sign off a staged RELEASE after reading its risk report (staging/RELEASE/risk-report.md);
     it is published only by `boroughkit publish`.
 
     A release that spends privacy budget is approved only once the ledger holds its charge.
+    A synthetic extract whose risk report lists inconclusive findings (evidence that neither
+    shows nor rules out a risk) is approved only when every finding is accepted by its id.
 
     \b
     Example (the release id `boroughkit run` printed):
       boroughkit approve demo-tenure-20260401T090000Z-1a2b --by "Asha Patel" \\
           --note "checked with the DPO" --catalogue demo-output/catalogue
+      boroughkit approve demo-extract-dp-20260401T090000Z-3c4d --by "Asha Patel" \\
+          --accept attack-linkage --catalogue demo-output/catalogue
     """
     from boroughkit.pipeline.approving import approve as approve_charged
 
-    record = approve_charged(catalogue, release, by=by, note=note, ledger_path=ledger_path)
+    record = approve_charged(
+        catalogue, release, by=by, note=note, accept=accept, ledger_path=ledger_path
+    )
     where = f"--catalogue {shlex.quote(str(catalogue))}"
     if ledger_path is not None:
         where += f" --ledger {shlex.quote(str(ledger_path))}"
+    accepted = (
+        f" Accepted findings: {', '.join(record.accepted_findings)}."
+        if record.accepted_findings
+        else ""
+    )
     click.echo(
-        f"{release}: approved by {record.approved_by} at {record.approved_at}. "
+        f"{release}: approved by {record.approved_by} at {record.approved_at}.{accepted} "
         f"Publish it with:\n  boroughkit publish {shlex.quote(release)} {where}"
     )
 

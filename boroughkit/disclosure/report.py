@@ -13,12 +13,21 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from boroughkit.disclosure.intruder import scenario_for
+from boroughkit.disclosure.inconclusive import InconclusiveFinding, markdown_section
+from boroughkit.disclosure.report_text import (
+    INTRO,
+    NEXT_FAILED,
+    NEXT_PASSED,
+    cell,
+    check_section,
+    status_words,
+    verdict_inconclusive,
+    where_text,
+)
 
 SCHEMA = "boroughkit.risk-report/1"
 #: The report as a page, written beside ``risk-report.md`` (private like it).
 HTML_NAME = "risk-report.html"
-_MAX_LISTED = 50
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,16 @@ class CheckResult:
     superseded_by_dp: bool = False
     category: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
+    # Measures whose interval straddles the limit: the check does not refuse (``passed``), and
+    # the approver must accept each by id.
+    inconclusive: tuple[InconclusiveFinding, ...] = ()
+
+    @property
+    def status(self) -> str:
+        """``failed``, ``inconclusive`` (passed, with findings to accept) or ``passed``."""
+        if not self.passed:
+            return "failed"
+        return "inconclusive" if self.inconclusive else "passed"
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,17 @@ class GateReport:
         """The checks that failed."""
         return [check for check in self.checks if not check.passed]
 
+    def inconclusive(self) -> list[InconclusiveFinding]:
+        """Every inconclusive finding, in check order: the approver must accept each."""
+        return [finding for check in self.checks for finding in check.inconclusive]
+
+    @property
+    def outcome(self) -> str:
+        """``failed`` (refused), ``inconclusive`` (staged; findings to accept) or ``passed``."""
+        if not self.passed:
+            return "failed"
+        return "inconclusive" if self.inconclusive() else "passed"
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict: every check, every failing item with its coordinates and rule."""
         failing = [
@@ -100,6 +130,8 @@ class GateReport:
             "release_id": self.release_id,
             "method": self.method,
             "passed": self.passed,
+            "outcome": self.outcome,
+            "inconclusive": [finding.to_json() for finding in self.inconclusive()],
             "counts": {
                 "checks": len(self.checks),
                 "failed": len(self.failures()),
@@ -118,6 +150,9 @@ class GateReport:
             CheckResult(
                 **{key: value for key, value in check.items() if key in _CHECK_FIELDS},
                 findings=tuple(Finding(**f) for f in check.get("findings", [])),
+                inconclusive=tuple(
+                    InconclusiveFinding.from_json(f) for f in check.get("inconclusive", [])
+                ),
             )
             for check in data.get("checks", [])
         ]
@@ -132,7 +167,9 @@ class GateReport:
     def to_markdown(self) -> str:
         """A plain-English report for a non-specialist approver."""
         failed = self.failures()
-        if self.passed:
+        if self.inconclusive() and self.passed:
+            verdict = verdict_inconclusive(self)
+        elif self.passed:
             verdict = (
                 f"**All {len(self.checks)} checks passed.** The release can go to a named "
                 "approver, who should read this report before signing it off."
@@ -152,13 +189,16 @@ class GateReport:
             "",
         ]
         lines += ["## In short", "", "| Check | Result | What it found |", "|---|---|---|"]
-        lines += [f"| {_cell(c.name)} | {_status(c)} | {_cell(c.summary)} |" for c in self.checks]
+        lines += [
+            f"| {cell(c.name)} | {status_words(c)} | {cell(c.summary)} |" for c in self.checks
+        ]
         lines += ["", "## What was changed before publication", "", *self._changes(), ""]
-        lines += _INTRO
+        lines += markdown_section(self.inconclusive(), self.release_id)
+        lines += INTRO
         for number, check in enumerate(self.checks, start=1):
-            lines += _check_section(number, check)
+            lines += check_section(number, check)
         lines += ["## What happens next", ""]
-        lines.append(_NEXT_PASSED if self.passed else _NEXT_FAILED)
+        lines.append(NEXT_PASSED if self.passed else NEXT_FAILED)
         if self.notes:
             lines += ["", "## Notes", "", *(f"- {note}" for note in self.notes)]
         return "\n".join(lines) + "\n"
@@ -166,26 +206,30 @@ class GateReport:
     def _changes(self) -> list[str]:
         lines = []
         for item in self.adjustments:
-            where = f" ({_where(item.where)})" if item.where else ""
+            where = f" ({where_text(item.where)})" if item.where else ""
             lines.append(f"- {item.action}: {item.count}{where}, because {item.reason}.")
         for check in self.checks:
             # Passing checks that list items acted on them (e.g. cells they suppressed).
             if check.passed and check.findings:
                 lines.append(
                     f"- {check.name}: {len(check.findings)} item(s), e.g. "
-                    f"{check.findings[0].detail} ({_where(check.findings[0].where)})."
+                    f"{check.findings[0].detail} ({where_text(check.findings[0].where)})."
                 )
         return lines or ["Nothing was changed: the figures are as the method above produced them."]
 
     def to_console(self, *, max_findings: int = 3) -> str:
         """A short summary for the terminal: verdict, one line per check, first failing items."""
-        verdict = "PASSED" if self.passed else "FAILED"
+        verdict = {"passed": "PASSED", "failed": "FAILED", "inconclusive": "INCONCLUSIVE"}[
+            self.outcome
+        ]
         lines = [
             f"Disclosure gate {verdict} for {self.release_id} "
             f"({len(self.failures())} of {len(self.checks)} checks failed)"
         ]
         for check in self.checks:
-            lines.append(f"  {'ok  ' if check.passed else 'FAIL'}  {check.name}")
+            mark = {"passed": "ok  ", "failed": "FAIL", "inconclusive": "?   "}[check.status]
+            lines.append(f"  {mark}  {check.name}")
+            lines += [f"          - to accept: {open_.id}" for open_ in check.inconclusive]
             if not check.passed:
                 for finding in check.findings[:max_findings]:
                     lines.append(f"          - {finding.detail}")
@@ -213,89 +257,12 @@ class GateReport:
         return json_path, md_path
 
 
-_INTRO = [
-    "## The motivated intruder test",
-    "",
-    "The Information Commissioner's Office asks whether a *motivated intruder* could identify "
-    "someone from published data: a person with no specialist skills or inside access, but "
-    "determined, able to search the internet, libraries and public records, and to ask around. "
-    "Each check below takes one way such a person could try, and tests whether it would work "
-    "on this release.",
-    "",
-]
-_NEXT_PASSED = (
-    "A named approver reads this report and signs the release off; only then is it published. "
-    "Passing the checks shows that the known ways of identifying residents were tested; the "
-    "approver decides whether anything about the data or its context needs more care."
-)
-_NEXT_FAILED = (
-    "Fix the causes listed above (coarser areas, a higher threshold, fewer or broader "
-    "categories, removing the leaked values) and run the release again. The full list of "
-    "failing items, with where each one is, is in risk-report.json."
-)
-
-
-_CHECK_FIELDS = {f.name for f in fields(CheckResult)} - {"findings"}
+_CHECK_FIELDS = {f.name for f in fields(CheckResult)} - {"findings", "inconclusive"}
 
 
 def _check_json(check: CheckResult) -> dict[str, Any]:
     data = asdict(check)
-    data["status"] = "passed" if check.passed else "failed"
+    data["status"] = check.status
     data["findings"] = [asdict(finding) for finding in check.findings]
+    data["inconclusive"] = [finding.to_json() for finding in check.inconclusive]
     return data
-
-
-def _check_section(number: int, check: CheckResult) -> list[str]:
-    lines = [f"### {number}. {check.name}: {_status(check)}", ""]
-    scenario = scenario_for(check)
-    if scenario is not None:
-        lines += [
-            f"- **Who might try:** {scenario.who}.",
-            f"- **What they could try:** {scenario.attempt}.",
-            f"- **With which public information:** {scenario.public_information}.",
-            f"- **Why this check answers it:** {scenario.answer}.",
-        ]
-    if check.rationale:
-        lines.append(f"- **Why it matters here:** {check.rationale.rstrip('.')}.")
-    lines.append(f"- **What we found:** {check.summary}")
-    lines.append(f"- **What it means:** {_meaning(check)}")
-    lines.append("")
-    if check.findings:
-        lines += ["Items that failed:" if not check.passed else "Items acted on:", ""]
-        for finding in check.findings[:_MAX_LISTED]:
-            lines.append(f"- {finding.detail} ({_where(finding.where)}; rule: {finding.rule})")
-        if len(check.findings) > _MAX_LISTED:
-            lines.append(
-                f"- … and {len(check.findings) - _MAX_LISTED} more "
-                "(all are listed in risk-report.json)"
-            )
-        lines.append("")
-    return lines
-
-
-def _meaning(check: CheckResult) -> str:
-    if check.superseded_by_dp:
-        return (
-            "this risk is covered by the differential privacy guarantee, which holds "
-            "whatever else an intruder knows or combines."
-        )
-    if check.passed:
-        return "this way of identifying residents does not work on this release."
-    return (
-        "this way of identifying residents would work on this release, so it must not be "
-        "published until the items below are fixed."
-    )
-
-
-def _status(check: CheckResult) -> str:
-    if check.superseded_by_dp:
-        return "covered by differential privacy"
-    return "passed" if check.passed else "**FAILED**"
-
-
-def _where(where: dict[str, Any]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in where.items())
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")

@@ -16,15 +16,13 @@ from typing import Any
 from boroughkit.disclosure.intruder import scenario_for
 
 # report.py imports this module only when it writes the page, so there is no cycle.
-from boroughkit.disclosure.report import (
-    _MAX_LISTED,
-    _NEXT_FAILED,
-    _NEXT_PASSED,
-    CheckResult,
-    GateReport,
-    _meaning,
-    _where,
-)
+from boroughkit.disclosure.report import CheckResult, GateReport
+from boroughkit.disclosure.report_text import MAX_LISTED as _MAX_LISTED
+from boroughkit.disclosure.report_text import NEXT_FAILED as _NEXT_FAILED
+from boroughkit.disclosure.report_text import NEXT_PASSED as _NEXT_PASSED
+from boroughkit.disclosure.report_text import meaning as _meaning
+from boroughkit.disclosure.report_text import verdict_inconclusive
+from boroughkit.disclosure.report_text import where_text as _where
 from boroughkit.publish.html_page import PAGE_END, page_start
 
 # The rule name secondary (complementary) suppression gives its findings.
@@ -38,6 +36,7 @@ _STYLE = """
 .verdict { padding: .8rem 1rem; border-left: .4rem solid; }
 .verdict.passed { border-color: #00703c; background: #e8f5ec; }
 .verdict.failed { border-color: #d4351c; background: #fbe9e6; }
+.verdict.inconclusive { border-color: #f47738; background: #fef4ec; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .92rem; }
 th, td { border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; vertical-align: top; }
 thead th { background: #f0f0f0; }
@@ -45,6 +44,7 @@ td.number, th.number { text-align: right; font-variant-numeric: tabular-nums; }
 .status { font-weight: 600; white-space: nowrap; }
 .status.passed { color: #00703c; }
 .status.failed { color: #d4351c; }
+.status.inconclusive { color: #b45309; }
 .status.superseded { color: #505a5f; }
 section.check { border: 1px solid #ddd; padding: 0 1rem .5rem; margin: 1rem 0; }
 section.check.failed { border-color: #d4351c; }
@@ -64,7 +64,9 @@ def report_html(report: GateReport) -> str:
     """The report as a self-contained HTML page."""
     title = f"Disclosure risk report: {report.release_id}"
     failed = report.failures()
-    if report.passed:
+    if report.outcome == "inconclusive":
+        verdict = escape(verdict_inconclusive(report).replace("**", ""))
+    elif report.passed:
         verdict = (
             f"<strong>All {len(report.checks)} checks passed.</strong> The release can go to "
             "a named approver, who should read this report before signing it off."
@@ -76,7 +78,8 @@ def report_html(report: GateReport) -> str:
         )
     parts = [
         *page_start(title, _STYLE),
-        f'<p class="verdict {"passed" if report.passed else "failed"}">{verdict}</p>',
+        f'<p class="verdict {report.outcome}">{verdict}</p>',
+        *_inconclusive_list(report),
         f"<p>Method: <code>{escape(report.method)}</code>.</p>",
         *_checks_table(report.checks),
         *_suppression_pattern(report),
@@ -94,16 +97,33 @@ def report_html(report: GateReport) -> str:
 
 
 def status_of(check: CheckResult) -> str:
-    """``passed``, ``failed`` or ``superseded`` (covered by differential privacy)."""
+    """``passed``, ``failed``, ``inconclusive`` or ``superseded`` (covered by differential
+    privacy)."""
     if check.superseded_by_dp:
         return "superseded"
-    return "passed" if check.passed else "failed"
+    return check.status
+
+
+def _inconclusive_list(report: GateReport) -> list[str]:
+    found = report.inconclusive()
+    if not found:
+        return []
+    accepts = " ".join(f"--accept {finding.id}" for finding in found)
+    return [
+        "<h2>Inconclusive findings: the approver decides</h2>",
+        "<ul>",
+        *(f"<li>{escape(finding.describe().replace('`', ''))}</li>" for finding in found),
+        "</ul>",
+        f"<p>To accept them: <code>boroughkit approve {escape(report.release_id)} "
+        f'--by "NAME" {escape(accepts)}</code></p>',
+    ]
 
 
 _STATUS_WORDS = {
     "passed": "passed",
     "failed": "FAILED",
     "superseded": "covered by differential privacy",
+    "inconclusive": "inconclusive: to accept",
 }
 
 

@@ -9,6 +9,7 @@ manifest states a charge the ledger does not hold, can be neither approved nor p
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,13 @@ def approve(
     *,
     by: str,
     note: str | None = None,
+    accept: Sequence[str] = (),
     ledger_path: Path | None = None,
 ) -> ApprovalRecord:
-    """Approve a staged release once its charge (if it spends budget) is committed."""
+    """Approve a staged release once its charge (if it spends budget) is committed; ``accept``
+    names each inconclusive finding of its risk report (none for most releases)."""
     require_committed_charge(catalogue, release_id, ledger_path)
-    return approve_release(catalogue, release_id, by=by, note=note)
+    return approve_release(catalogue, release_id, by=by, note=note, accept=accept)
 
 
 def publish(

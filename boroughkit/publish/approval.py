@@ -2,13 +2,16 @@
 
 The approval (``approval.json``) records who, when, and the SHA-256 of the manifest and of the
 risk report they read. Publishing checks both again, and every file against the manifest, so
-that what goes out is exactly what was approved.
+that what goes out is exactly what was approved. When the risk report lists inconclusive
+findings (a synthetic extract whose evidence neither shows nor rules out a risk), the approver
+must accept each by its id; the approval records the ids accepted.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +43,8 @@ class ApprovalRecord:
     manifest_sha256: str
     risk_report_sha256: str
     statement: str = "Approved for publication after reading the disclosure risk report."
+    # Inconclusive findings of the risk report the approver accepted by name.
+    accepted_findings: tuple[str, ...] = ()
 
 
 def find_staged(catalogue: Path, release_id: str) -> Path:
@@ -90,6 +95,13 @@ def check_gate_passed(folder: Path) -> None:
         )
 
 
+def inconclusive_ids(folder: Path) -> list[str]:
+    """The ids of the risk report's inconclusive findings, in report order (none for reports
+    written before such findings existed)."""
+    report = json.loads((folder / RISK_REPORT).read_text(encoding="utf-8"))
+    return [str(finding["id"]) for finding in report.get("inconclusive", [])]
+
+
 def check_unchanged(folder: Path, manifest: dict[str, Any]) -> None:
     """Refuse a release whose files differ from its manifest (changed, missing or added)."""
     listed = {entry["path"]: entry["sha256"] for entry in manifest.get("files", [])}
@@ -117,7 +129,9 @@ def read_approval(folder: Path) -> ApprovalRecord | None:
     path = folder / APPROVAL
     if not path.exists():
         return None
-    return ApprovalRecord(**json.loads(path.read_text(encoding="utf-8")))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["accepted_findings"] = tuple(data.get("accepted_findings", ()))
+    return ApprovalRecord(**data)
 
 
 def approve_release(
@@ -126,11 +140,14 @@ def approve_release(
     *,
     by: str,
     note: str | None = None,
+    accept: Sequence[str] = (),
     now: datetime | None = None,
 ) -> ApprovalRecord:
     """Record that ``by`` approved the staged release ``release_id`` after reading its report.
 
-    Refuses a release whose gate failed, whose files changed, or that is already approved.
+    Refuses a release whose gate failed, whose files changed, or that is already approved, and
+    one whose inconclusive findings ``accept`` does not name exactly (a missing or unknown id);
+    nothing is written then.
     """
     if not by or not by.strip():
         raise ConfigError("--by is empty", fix="give the approver's name, e.g. --by 'A. Smith'")
@@ -138,6 +155,7 @@ def approve_release(
     check_gate_passed(folder)
     manifest = read_manifest(folder)
     check_unchanged(folder, manifest)
+    accepted = check_accepted(inconclusive_ids(folder), accept, release_id=release_id)
     existing = read_approval(folder)
     if existing is not None:
         raise PublishError(
@@ -152,6 +170,7 @@ def approve_release(
         note=note,
         manifest_sha256=sha256_of(folder / "manifest.json"),
         risk_report_sha256=sha256_of(folder / RISK_REPORT),
+        accepted_findings=accepted,
     )
     scratch = folder / SCRATCH
     scratch.write_text(json.dumps(asdict(record), indent=2, ensure_ascii=False) + "\n", "utf-8")
@@ -182,4 +201,29 @@ def check_approved(folder: Path) -> ApprovalRecord:
             fix="build the release again with `boroughkit run` and approve the new one",
         )
     check_unchanged(folder, manifest)
+    check_accepted(inconclusive_ids(folder), approval.accepted_findings, release_id=folder.name)
     return approval
+
+
+def check_accepted(
+    required: Iterable[str], accepted: Iterable[str], *, release_id: str
+) -> tuple[str, ...]:
+    """The accepted ids, in the report's order, when they are exactly the inconclusive
+    findings; otherwise a ConfigError naming the missing and unknown ones."""
+    needed = list(dict.fromkeys(required))
+    given = list(dict.fromkeys(accepted))
+    missing = [finding for finding in needed if finding not in given]
+    unknown = [finding for finding in given if finding not in needed]
+    if not missing and not unknown:
+        return tuple(needed)
+    problems = []
+    if missing:
+        problems.append("not accepted: " + ", ".join(missing))
+    if unknown:
+        problems.append("not findings of this release: " + ", ".join(unknown))
+    listed = " ".join(f"--accept {finding}" for finding in needed) or "no --accept"
+    raise ConfigError(
+        f"release {release_id} has {len(needed)} inconclusive finding(s) "
+        f"({', '.join(needed) or 'none'}); " + "; ".join(problems),
+        fix=f"read its risk-report.md, then approve with {listed}",
+    )

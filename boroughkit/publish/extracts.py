@@ -53,6 +53,7 @@ def sharing_entry(
                 f"{extract.get('area_level')} level) from dataset {manifest.get('dataset')}"
             ),
             release_id=manifest["release_id"],
+            accepted_findings="; ".join(approval.accepted_findings),
         )
     except (KeyError, ValueError) as error:
         raise PublishError(

@@ -65,6 +65,9 @@ class DataSharingEntry:
     withdrawn_on: dt.date | None = None
     withdrawal_reason: str = ""
     withdrawn_by: str = ""
+    # Inconclusive findings of the disclosure gate the approver accepted by name (ids, no
+    # figures), separated by "; ".
+    accepted_findings: str = ""
 
     def check(self) -> None:
         """Refuse an incomplete or inconsistent entry, naming the field."""

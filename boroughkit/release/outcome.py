@@ -42,12 +42,20 @@ def settle_gate(
                 fix="read the report, change the config, check again",
                 report_path=str(kept),
             )
+        open_ = [finding.id for finding in report.inconclusive()]
+        pending = (
+            f" ({len(open_)} inconclusive finding(s) the approver would have to accept: "
+            f"{', '.join(open_)})"
+            if open_
+            else ""
+        )
         return RunResult(
             release_id,
             kept.parent,
             list(files),
             report,
-            f"The gate passes for {release_id}; nothing was staged or charged. Report: {kept}",
+            f"The gate passes for {release_id}{pending}; nothing was staged or charged. "
+            f"Report: {kept}",
         )
     if not report.passed:
         kept = _keep_report(staging, reports_dir, release_id)

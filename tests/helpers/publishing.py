@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from boroughkit.config.publish_models import GovernanceConfig, PublishConfig
+from boroughkit.disclosure.inconclusive import InconclusiveFinding
 from boroughkit.disclosure.report import CheckResult, GateReport
 from boroughkit.publish.catalogue import commit_release, staged_release
 from boroughkit.publish.release_writer import licence_block, write_manifest, write_table_files
@@ -46,6 +47,7 @@ def stage_release(
     levels=("ward", "borough"),
     passed: bool = True,
     publish: PublishConfig | None = None,
+    inconclusive: tuple[str, ...] = (),
 ) -> str:
     """Build a complete release into ``catalogue/staging`` as `boroughkit run` would."""
     created = created or datetime.now(UTC).isoformat()
@@ -97,6 +99,10 @@ def stage_release(
                 passed,
                 "checked",
                 id="min-area-population",
+                inconclusive=tuple(
+                    InconclusiveFinding(name, "a measure", 0.04, (0.0, 0.09), 0.05, "more data")
+                    for name in inconclusive
+                ),
             )
         )
         report.write(building)

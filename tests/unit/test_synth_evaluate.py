@@ -75,7 +75,7 @@ def test_gate_passes_and_fails_on_its_limits(evaluation) -> None:
         evaluation,
         exact_all=replace(evaluation.exact_all, matched=evaluation.exact_all.unique_real),
         exact_same_size=replace(
-            evaluation.exact_same_size, matched=evaluation.exact_same_size.unique_real
+            evaluation.exact_same_size, matched=evaluation.exact_same_size.unique_real, draws=1
         ),
     )
     checks = {check.id: check for check in ExtractGate().check(copied)}
@@ -98,7 +98,10 @@ def test_exact_matches_are_judged_against_the_chance_matches_of_new_people(evalu
                 evaluation.exact_holdout, unique_real=unique, matched=round(holdout * unique)
             ),
             exact_same_size=replace(
-                evaluation.exact_same_size, unique_real=unique, matched=round(synthetic * unique)
+                evaluation.exact_same_size,
+                unique_real=unique,
+                matched=round(synthetic * unique),
+                draws=1,
             ),
             exact_all=replace(evaluation.exact_all, matched=round(whole * unique)),
         )

@@ -48,10 +48,11 @@ class ExtractGateConfig(Strict):
         default="holdout",
         description="holdout: compare with new people's chance matches; none: absolute.",
     )
-    # Upper end of the 95% interval of any linkage or inference attack's advantage.
+    # Refused when an attack's whole 95% interval lies above it; passed when the upper end is
+    # within it; otherwise an inconclusive finding the approver must accept by name.
     max_attack_advantage: float = Field(
-        description="The upper end of the 95% interval of any linkage or inference attack's "
-        "advantage.",
+        description="The limit of any linkage or inference attack's advantage: refused when a "
+        "whole 95% interval lies above it, inconclusive when the interval straddles it.",
         default=0.05,
         ge=0,
         le=1,

@@ -121,7 +121,7 @@ def _build(inputs: PreparedExtract, charge: ChargeHook) -> RunResult:
         synthesiser=described,
         seed=split_seed,
     )
-    checks = extract_checks(release, evaluation, synthetic, inputs.people, inputs.schema)
+    checks = extract_checks(release, evaluation, synthetic, inputs.people, inputs.schema, train)
     # Everything written into the bundle describes real people only in rounded figures.
     shared = for_recipient(evaluation)
     with staged_release(job.catalogue, job.release_id) as staging:
@@ -180,12 +180,32 @@ def _build(inputs: PreparedExtract, charge: ChargeHook) -> RunResult:
         context.step("stage for approval")
         state_charge(staging, document, files, config.publish, charge())
         final = commit_release(job.catalogue, staging, job.release_id)
+    open_ = report.inconclusive()
+    accepts = "".join(f" --accept {finding.id}" for finding in open_)
+    commands = [
+        command + accepts if command.startswith("boroughkit approve") else command
+        for command in approval_commands(job)
+    ]
+    verdict = (
+        f"the gate found no evidence of risk, but {len(open_)} finding(s) are inconclusive "
+        f"({', '.join(finding.id for finding in open_)}): the approver must accept each by name"
+        if open_
+        else "the gate passed"
+    )
     summary = (
         f"Built synthetic extract {job.release_id} ({release.synthesiser}, "
-        f"{len(synthetic)} rows): the gate passed; it waits for approval\n"
+        f"{len(synthetic)} rows): {verdict}; it waits for approval\n"
         f"  staged in: {final}\n  k-marginal {evaluation.fidelity.score:.0f} "
-        f"(real hold-out {evaluation.ceiling.score:.0f}); people read: {len(inputs.people)}\n"
+        f"(real hold-out {evaluation.ceiling.score:.0f}; synthetic samples of the hold-out's "
+        f"size)"
+        + (
+            f"; SDNist k-marginal {evaluation.sdnist.synthetic:.0f} "
+            f"(hold-out {evaluation.sdnist.holdout_ceiling:.0f})"
+            if evaluation.sdnist
+            else ""
+        )
+        + f"; people read: {len(inputs.people)}\n"
         f"  next: read risk-report.md and evaluation.html in {final}, then approve and publish:\n"
-        + "\n".join(f"    {command}" for command in approval_commands(job))
+        + "\n".join(f"    {command}" for command in commands)
     )
     return RunResult(job.release_id, final, files, report, summary)

@@ -117,11 +117,18 @@ def _headline(evaluation: ExtractEvaluation) -> str:
     # A shared copy's shares are rounded to 0.1 %: print no digit beyond that.
     percent = ".1%" if evaluation.shared else ".4%"
     rows: list[list[object]] = [
-        ["2-way k-marginal (synthetic vs training)", f"{evaluation.fidelity.score:.0f}"],
-        ["2-way k-marginal ceiling (hold-out vs training)", f"{evaluation.ceiling.score:.0f}"],
+        [
+            "boroughkit 2-way k-marginal: synthetic samples as large as the hold-out vs training",
+            f"{evaluation.fidelity.score:.0f}",
+        ],
+        [
+            "boroughkit 2-way k-marginal ceiling: hold-out vs training",
+            f"{evaluation.ceiling.score:.0f}",
+        ],
+        *_sdnist_rows(evaluation),
         ["unique exact matches, all columns", f"{evaluation.exact_all.share:{percent}}"],
         [
-            "same, synthetic sample as large as the hold-out",
+            "same, synthetic samples as large as the hold-out (mean)",
             f"{evaluation.exact_like_for_like[0]:{percent}}",
         ],
         [
@@ -157,6 +164,23 @@ def _headline(evaluation: ExtractEvaluation) -> str:
     return _table(["measure", "value"], rows)
 
 
+def _sdnist_rows(evaluation: ExtractEvaluation) -> list[list[object]]:
+    figures = evaluation.sdnist
+    if figures is None:
+        return []
+    name = (
+        "SDNist 2.4 k-marginal"
+        if figures.rules == "nist"
+        else "SDNist-rule k-marginal (SDNist's rules applied to this schema; not comparable "
+        "with published SDNist results)"
+    )
+    return [
+        [f"{name}: synthetic samples as large as the hold-out", f"{figures.synthetic:.0f}"],
+        [f"{name}: the whole synthetic file", f"{figures.synthetic_full_size:.0f}"],
+        [f"{name} ceiling: hold-out vs training", f"{figures.holdout_ceiling:.0f}"],
+    ]
+
+
 def render_html(evaluation: ExtractEvaluation, checks: Sequence[CheckResult] = ()) -> str:
     """The whole report as one HTML string."""
     title = f"Synthetic extract report: {evaluation.method}"
@@ -174,7 +198,7 @@ def render_html(evaluation: ExtractEvaluation, checks: Sequence[CheckResult] = (
         out.append(
             _table(
                 ["check", "result", "why it matters"],
-                [[c.name, "pass" if c.passed else "FAIL", c.rationale] for c in checks],
+                [[c.name, _result(c), c.rationale] for c in checks],
             )
         )
     elif checks:
@@ -182,7 +206,7 @@ def render_html(evaluation: ExtractEvaluation, checks: Sequence[CheckResult] = (
         out.append(
             _table(
                 ["check", "result", "summary"],
-                [[c.name, "pass" if c.passed else "FAIL", c.summary] for c in checks],
+                [[c.name, _result(c), c.summary] for c in checks],
             )
         )
     per_area, ceiling = evaluation.fidelity.per_area, evaluation.ceiling.per_area
@@ -239,3 +263,9 @@ def write_html(
     """Write the report to ``path`` (UTF-8) and return it."""
     path.write_text(render_html(evaluation, checks), encoding="utf-8")
     return path
+
+
+def _result(check: CheckResult) -> str:
+    return {"passed": "pass", "failed": "FAIL", "inconclusive": "inconclusive: approver accepts"}[
+        check.status
+    ]

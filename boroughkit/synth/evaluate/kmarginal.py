@@ -117,3 +117,18 @@ def _per_area(
             ).mean()
         )
     return pd.Series(scores, name="score", dtype=float)
+
+
+def mean_kmarginal(results: Sequence[KMarginalResult]) -> KMarginalResult:
+    """The mean of several scorings (e.g. of samples drawn from one synthetic file)."""
+    pairs = (
+        pd.concat([result.pairs for result in results])
+        .groupby(["a", "b"], sort=False, as_index=False)["score"]
+        .mean()
+    )
+    per_area = pd.concat([result.per_area for result in results], axis=1).mean(axis=1)
+    return KMarginalResult(
+        score=float(np.mean([result.score for result in results])),
+        pairs=pairs,
+        per_area=per_area.rename("score").astype(float),
+    )

@@ -26,12 +26,29 @@ class ExactMatches:
 
     columns: tuple[str, ...]
     unique_real: int
-    matched: int
+    matched: int  # summed over the draws
+    draws: int = 1  # synthetic samples compared (their mean is the share)
 
     @property
     def share(self) -> float:
-        """Matched unique records over unique records (0 when there are none)."""
-        return self.matched / self.unique_real if self.unique_real else 0.0
+        """Matched unique records over unique records, mean over draws (0 when none)."""
+        return self.matched / (self.unique_real * self.draws) if self.unique_real else 0.0
+
+
+def exact_matches_of_samples(
+    real: pd.DataFrame,
+    samples: Sequence[pd.DataFrame],
+    schema: SynthSchema,
+    columns: Sequence[str] | None = None,
+) -> ExactMatches:
+    """Unique exact matches of ``real`` in each of ``samples``, summed (share: their mean)."""
+    found = [exact_matches(real, sample, schema, columns) for sample in samples]
+    return ExactMatches(
+        columns=found[0].columns,
+        unique_real=found[0].unique_real,
+        matched=sum(result.matched for result in found),
+        draws=len(found),
+    )
 
 
 def _row_keys(data: pd.DataFrame, schema: SynthSchema, columns: Sequence[str]) -> pd.Series:
@@ -63,7 +80,8 @@ def exact_matches(
 
 @dataclass(frozen=True)
 class DistanceToClosest:
-    """DCR of synthetic and of hold-out records to the training data."""
+    """DCR of synthetic and of hold-out records to the training data; synthetic figures are
+    means over samples as large as the hold-out's query set."""
 
     synthetic_median: float
     holdout_median: float
@@ -72,6 +90,8 @@ class DistanceToClosest:
     synthetic_zero_share: float  # synthetic records identical to a training record
     holdout_zero_share: float  # hold-out records identical to a training record
     closer_to_train_share: float  # vs an equal-size hold-out; about 0.5 when no memorisation
+    queries: int = 0  # records per side (hold-out, and each synthetic sample)
+    draws: int = 1  # synthetic samples averaged
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values."""
@@ -85,36 +105,54 @@ def distance_to_closest(
     schema: SynthSchema,
     *,
     max_records: int = 3000,
+    draws: int = 5,
     seed: int = 0,
 ) -> DistanceToClosest:
-    """DCR statistics; synthetic and hold-out query records are subsampled to ``max_records``
-    each (distances are still to every training record)."""
+    """DCR statistics. The hold-out is queried with up to ``max_records`` records, and the
+    synthetic data with samples of as many records (like for like), as many samples as fit in
+    ``max_records`` synthetic queries, at most ``draws`` (nearest-neighbour search is the cost;
+    the shares are means of per-record facts, so more samples only add precision). Distances
+    are to every training record."""
     rng = np.random.default_rng(seed)
     train_enc = encode_for_distance(train, schema)
     holdout_enc = encode_for_distance(holdout, schema)
-    synth_enc = encode_for_distance(synthetic, schema)
-    if len(synth_enc) > max_records:
-        synth_enc = subset(synth_enc, rng.choice(len(synth_enc), max_records, replace=False))
+    synth_all = encode_for_distance(synthetic, schema)
     holdout_query = holdout_enc
     if len(holdout_enc) > max_records:
-        rows = rng.choice(len(holdout_enc), max_records, replace=False)
-        holdout_query = subset(holdout_enc, rows)
-    synth_dcr, _ = nearest(synth_enc, train_enc)
+        holdout_query = subset(
+            holdout_enc, rng.choice(len(holdout_enc), max_records, replace=False)
+        )
+    size = min(len(holdout_query), len(synth_all))
     holdout_dcr, _ = nearest(holdout_query, train_enc)
     q05 = float(np.quantile(holdout_dcr, 0.05))
     # Same-size comparison: a training sample as large as the hold-out, so neither side has
     # more records to be close to.
-    size = min(len(holdout_enc), len(train_enc))
-    train_sample = subset(train_enc, rng.choice(len(train_enc), size, replace=False))
-    to_train, _ = nearest(synth_enc, train_sample)
-    to_holdout, _ = nearest(synth_enc, holdout_enc)
-    closer = float(np.mean(to_train < to_holdout) + 0.5 * np.mean(to_train == to_holdout))
+    reference = min(len(holdout_enc), len(train_enc))
+    samples = []
+    n_draws = max(1, min(draws, max_records // max(size, 1))) if len(synth_all) > size else 1
+    for _ in range(n_draws):
+        synth_enc = subset(synth_all, rng.choice(len(synth_all), size, replace=False))
+        synth_dcr, _ = nearest(synth_enc, train_enc)
+        train_sample = subset(train_enc, rng.choice(len(train_enc), reference, replace=False))
+        to_train, _ = nearest(synth_enc, train_sample)
+        to_holdout, _ = nearest(synth_enc, holdout_enc)
+        samples.append(
+            (
+                float(np.median(synth_dcr)),
+                float(np.mean(synth_dcr < q05)),
+                float(np.mean(synth_dcr == 0)),
+                float(np.mean(to_train < to_holdout) + 0.5 * np.mean(to_train == to_holdout)),
+            )
+        )
+    median, below, zero, closer = (float(np.mean(column)) for column in zip(*samples, strict=True))
     return DistanceToClosest(
-        synthetic_median=float(np.median(synth_dcr)),
+        synthetic_median=median,
         holdout_median=float(np.median(holdout_dcr)),
         holdout_q05=q05,
-        synthetic_below_holdout_q05=float(np.mean(synth_dcr < q05)),
-        synthetic_zero_share=float(np.mean(synth_dcr == 0)),
+        synthetic_below_holdout_q05=below,
+        synthetic_zero_share=zero,
         holdout_zero_share=float(np.mean(holdout_dcr == 0)),
         closer_to_train_share=closer,
+        queries=size,
+        draws=len(samples),
     )

@@ -4,6 +4,11 @@ The real data is split before fitting (:func:`split_holdout`); the synthesiser s
 training part; everything here compares the synthetic data with the training part, and uses the
 hold-out both as the fidelity ceiling (how close genuinely new people come) and as the control
 set of the privacy attacks.
+
+Like for like: wherever the synthetic data is set beside the hold-out (k-marginal scores, exact
+matches, distance to closest record), it is scored as samples of the hold-out's size, the mean
+over ``draws`` samples (a smaller sample scores lower and matches less, by chance alone). The
+utility models train on as many synthetic as real records.
 """
 
 from __future__ import annotations
@@ -17,13 +22,15 @@ import pandas as pd
 
 from boroughkit.errors import DataError
 from boroughkit.synth.evaluate.attacks import AttackResult, run_attacks
-from boroughkit.synth.evaluate.kmarginal import KMarginalResult, kmarginal
+from boroughkit.synth.evaluate.kmarginal import KMarginalResult, kmarginal, mean_kmarginal
 from boroughkit.synth.evaluate.privacy import (
     DistanceToClosest,
     ExactMatches,
     distance_to_closest,
     exact_matches,
+    exact_matches_of_samples,
 )
+from boroughkit.synth.evaluate.sdnist_figures import SdnistFigures, sdnist_figures
 from boroughkit.synth.evaluate.shapes import ShapesResult, sdmetrics_quality
 from boroughkit.synth.evaluate.utility import UtilityResult, utility
 from boroughkit.synth.rules import count_violations
@@ -74,6 +81,10 @@ class ExtractEvaluation:
     marginals: dict[str, dict[str, list]] = field(default_factory=dict)
     synthesiser: dict[str, Any] = field(default_factory=dict)
     exact_same_size: ExactMatches | None = None
+    # SDNist 2.4's own k-marginal (see evaluate.sdnist_figures); None when not computed.
+    sdnist: SdnistFigures | None = None
+    # The project's k-marginal of the whole synthetic file (not size-matched), for reference.
+    fidelity_full_size: float | None = None
     # True for the rounded copy made to leave the council (see evaluate.sharing.for_recipient).
     shared: bool = False
 
@@ -90,10 +101,14 @@ class ExtractEvaluation:
             "method": self.method,
             "rows": self.rows,
             "kmarginal": {
+                "definition": "boroughkit's own: schema bins, areas scored on their own rows",
                 "synthetic": self.fidelity.score,
+                "synthetic_size": "samples as large as the hold-out (mean)",
+                "synthetic_full_size": self.fidelity_full_size,
                 "holdout_ceiling": self.ceiling.score,
                 "per_area": self.fidelity.per_area.to_dict(),
                 "per_area_ceiling": self.ceiling.per_area.to_dict(),
+                "sdnist": self.sdnist.to_dict() if self.sdnist else None,
             },
             "sdmetrics": self.shapes.to_dict() if self.shapes else None,
             "utility": self.utility.to_dict() if self.utility else None,
@@ -114,7 +129,12 @@ class ExtractEvaluation:
 
 
 def _exact(result: ExactMatches) -> dict[str, Any]:
-    return {"unique_real": result.unique_real, "matched": result.matched, "share": result.share}
+    return {
+        "unique_real": result.unique_real,
+        "matched": result.matched / result.draws,  # per sample
+        "share": result.share,
+        "samples": result.draws,
+    }
 
 
 def _marginals(train: pd.DataFrame, synthetic: pd.DataFrame, schema: SynthSchema) -> dict:
@@ -130,6 +150,18 @@ def _marginals(train: pd.DataFrame, synthetic: pd.DataFrame, schema: SynthSchema
     return out
 
 
+def same_size_samples(
+    synthetic: pd.DataFrame, size: int, draws: int, seed: int
+) -> list[pd.DataFrame]:
+    """``draws`` samples of ``size`` synthetic rows (the file itself when not larger)."""
+    if len(synthetic) <= size:
+        return [synthetic]
+    return [
+        synthetic.sample(n=size, random_state=seed + draw).reset_index(drop=True)
+        for draw in range(draws)
+    ]
+
+
 def evaluate_extract(
     train: pd.DataFrame,
     holdout: pd.DataFrame,
@@ -141,30 +173,32 @@ def evaluate_extract(
     secrets: Sequence[str] | None = None,
     with_sdmetrics: bool = True,
     with_utility: bool = True,
+    with_sdnist: bool = True,
     n_attack_targets: int = 200_000,
+    draws: int = 5,
     seed: int = 0,
     synthesiser: dict[str, Any] | None = None,
 ) -> ExtractEvaluation:
-    """Score ``synthetic`` (fitted on ``train``) against ``train`` with ``holdout`` as control."""
+    """Score ``synthetic`` (fitted on ``train``) against ``train`` with ``holdout`` as control;
+    comparisons with the hold-out use ``draws`` synthetic samples of its size."""
     train = schema.validate(train, source="training data")
     holdout = schema.validate(holdout, source="hold-out data")
     synthetic = schema.validate(synthetic, source="synthetic data")
     qis = list(schema.quasi_identifiers)
     run_utility = with_utility and (target is not None or bool(schema.flags))
+    samples = same_size_samples(synthetic, len(holdout), draws, seed)
     return ExtractEvaluation(
         method=method,
         rows={"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)},
-        fidelity=kmarginal(train, synthetic, schema),
+        fidelity=mean_kmarginal([kmarginal(train, sample, schema) for sample in samples]),
+        fidelity_full_size=kmarginal(train, synthetic, schema, by_area=False).score,
         ceiling=kmarginal(train, holdout, schema),
+        sdnist=sdnist_figures(train, holdout, synthetic, samples, schema) if with_sdnist else None,
         exact_all=exact_matches(train, synthetic, schema),
         exact_qi=exact_matches(train, synthetic, schema, qis) if qis else None,
         exact_holdout=exact_matches(train, holdout, schema),
-        exact_same_size=exact_matches(
-            train,
-            synthetic.sample(n=min(len(holdout), len(synthetic)), random_state=seed),
-            schema,
-        ),
-        dcr=distance_to_closest(train, holdout, synthetic, schema, seed=seed),
+        exact_same_size=exact_matches_of_samples(train, samples, schema),
+        dcr=distance_to_closest(train, holdout, synthetic, schema, draws=draws, seed=seed),
         attacks=run_attacks(
             train,
             holdout,
@@ -177,7 +211,9 @@ def evaluate_extract(
         if len(qis) >= 2
         else [],
         rule_violations=count_violations(synthetic, schema.rules),
-        utility=utility(train, holdout, synthetic, schema, target) if run_utility else None,
+        utility=utility(train, holdout, synthetic, schema, target, draws=draws, seed=seed)
+        if run_utility
+        else None,
         shapes=sdmetrics_quality(train, synthetic, schema, seed=seed) if with_sdmetrics else None,
         marginals=_marginals(train, synthetic, schema),
         synthesiser=synthesiser or {},

@@ -6,7 +6,8 @@ and are not covered by a DP synthesiser's guarantee. Everything the recipient re
 from the copy made here, in which every figure is rounded:
 
 - counts of people to the nearest :data:`COUNT_BASE` (10);
-- k-marginal scores (0 to 1000, overall, per pair, per area) to whole points;
+- k-marginal scores (0 to 1000, overall, per pair, per area; the project's and SDNist's) to
+  whole points;
 - every other figure (shares of people, attack rates and advantages, accuracy, AUC, SDMetrics
   scores, distances to closest record) to :data:`DIGITS` decimals (a share to 0.1 %).
 
@@ -26,6 +27,7 @@ from boroughkit.synth.evaluate.attacks import AttackResult
 from boroughkit.synth.evaluate.kmarginal import KMarginalResult
 from boroughkit.synth.evaluate.privacy import DistanceToClosest, ExactMatches
 from boroughkit.synth.evaluate.report import ExtractEvaluation
+from boroughkit.synth.evaluate.sdnist_figures import SdnistFigures
 
 COUNT_BASE = 10
 DIGITS = 3
@@ -110,6 +112,7 @@ def _matches(found: ExactMatches | None) -> RoundedMatches | None:
         found.columns,
         count(found.unique_real),
         count(found.matched),
+        found.draws,
         rounded_share=figure(found.share),
     )
 
@@ -134,7 +137,21 @@ def _attack(attack: AttackResult) -> RoundedAttack:
 
 
 def _dcr(dcr: DistanceToClosest) -> DistanceToClosest:
-    return DistanceToClosest(**{key: figure(value) for key, value in dcr.to_dict().items()})
+    rounded: dict[str, Any] = {key: figure(value) for key, value in dcr.to_dict().items()}
+    return replace(dcr, **{**rounded, "queries": count(dcr.queries), "draws": dcr.draws})
+
+
+def _sdnist(figures: SdnistFigures | None) -> SdnistFigures | None:
+    if figures is None:
+        return None
+    return replace(
+        figures,
+        synthetic=points(figures.synthetic),
+        synthetic_full_size=points(figures.synthetic_full_size),
+        holdout_ceiling=points(figures.holdout_ceiling),
+        per_area={area: points(score) for area, score in figures.per_area.items()},
+        per_area_ceiling={area: points(score) for area, score in figures.per_area_ceiling.items()},
+    )
 
 
 def public_synthesiser(described: dict[str, Any], configured_seed: int | None) -> dict[str, Any]:
@@ -183,6 +200,10 @@ def for_recipient(evaluation: ExtractEvaluation) -> ExtractEvaluation:
             for key, value in evaluation.rows.items()
         },
         fidelity=_kmarginal(evaluation.fidelity),
+        fidelity_full_size=None
+        if evaluation.fidelity_full_size is None
+        else points(evaluation.fidelity_full_size),
+        sdnist=_sdnist(evaluation.sdnist),
         ceiling=_kmarginal(evaluation.ceiling),
         exact_all=exact_all,
         exact_qi=_matches(evaluation.exact_qi),

@@ -3,6 +3,8 @@
 A gradient-boosted classifier predicts a flag column from every other column; one copy is trained
 on the synthetic data, one on the real training data, and both are tested on the real hold-out
 (train-synthetic-test-real against train-real-test-real). Rows whose flag is missing are left out.
+Like for like, both models learn from as many records: the larger side is subsampled to the
+smaller's size, and the scores of that side are the mean over several samples.
 """
 
 from __future__ import annotations
@@ -97,8 +99,12 @@ def utility(
     synthetic: pd.DataFrame,
     schema: SynthSchema,
     target: str | None = None,
+    *,
+    draws: int = 5,
+    seed: int = 0,
 ) -> UtilityResult:
-    """Train-synthetic-test-real against train-real-test-real for one flag column."""
+    """Train-synthetic-test-real against train-real-test-real for one flag column, on
+    training sets of equal size."""
     name = target or (schema.flags[0] if schema.flags else None)
     if name is None:
         raise ConfigError("no flag column to predict", fix="declare a flag or pass target=")
@@ -109,10 +115,22 @@ def utility(
     test, y_test = _labelled(holdout, name, positive)
     if len(test) == 0:
         raise DataError(f"the hold-out has no rows with {name!r} present", fix="pick another flag")
-    synth, y_synth = _labelled(synthetic, name, positive)
-    real, y_real = _labelled(train, name, positive)
-    synthetic_accuracy, synthetic_auc = _fit_score(synth, y_synth, test, y_test, schema, name)
-    real_accuracy, real_auc = _fit_score(real, y_real, test, y_test, schema, name)
+    size = min(len(train), len(synthetic))
+
+    def mean_scores(data: pd.DataFrame) -> tuple[float, float]:
+        samples = (
+            [data]
+            if len(data) <= size
+            else [data.sample(n=size, random_state=seed + draw) for draw in range(draws)]
+        )
+        scores = [
+            _fit_score(*_labelled(sample, name, positive), test, y_test, schema, name)
+            for sample in samples
+        ]
+        return float(np.mean([s[0] for s in scores])), float(np.mean([s[1] for s in scores]))
+
+    synthetic_accuracy, synthetic_auc = mean_scores(synthetic)
+    real_accuracy, real_auc = mean_scores(train)
     return UtilityResult(
         target=name,
         positive=str(positive),
