@@ -56,8 +56,10 @@ SPARK_CONF = {
     "spark.ui.enabled": "false",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
-    "spark.driver.memory": "2g",
+    "spark.driver.memory": "4g",
     "spark.sql.shuffle.partitions": "16",
+    # The ids streamed to the leak scan come back one small partition at a time.
+    "spark.sql.adaptive.coalescePartitions.enabled": "false",
 }
 
 
@@ -217,6 +219,8 @@ def compare(args: argparse.Namespace) -> None:
         for engine in args.engines:
             print(f"{engine}: pre-noise aggregate …", flush=True)
             aggregates[engine] = run_worker(engine, "aggregate", args, data, url)
+            found = aggregates[engine]
+            print(f"  {found['seconds']:,.1f} s, peak {found['peak_mib']:,.0f} MiB", flush=True)
         reference = aggregates[args.engines[0]]
         for engine, found in aggregates.items():
             if not np.array_equal(found["counts"], reference["counts"]):
@@ -227,7 +231,11 @@ def compare(args: argparse.Namespace) -> None:
         runs = {}
         for engine in args.engines:
             print(f"{engine}: whole release …", flush=True)
-            runs[engine] = run_worker(engine, "run", args, data, url)
+            try:
+                runs[engine] = run_worker(engine, "run", args, data, url)
+            except subprocess.CalledProcessError as error:
+                runs[engine] = {"failed": f"exit {error.returncode}"}
+            print(f"  {engine}: {describe(aggregates[engine], runs[engine])}", flush=True)
     finally:
         if server is not None:
             server.stop()
@@ -235,8 +243,8 @@ def compare(args: argparse.Namespace) -> None:
     for engine in args.engines:
         agg, run = aggregates[engine], runs[engine]
         jvm = run.get("jvm_peak_mib")
-        rows.append([engine, agg["seconds"], agg["peak_mib"], run["seconds"], run["peak_mib"],
-                     f"{jvm:,.0f}" if jvm else "-"])  # fmt: skip
+        rows.append([engine, agg["seconds"], agg["peak_mib"], run.get("seconds", run.get("failed")),
+                     run.get("peak_mib", "-"), f"{jvm:,.0f}" if jvm else "-"])  # fmt: skip
     print()
     print(f"{args.rows:,} rows, one 8-category table at {', '.join(LEVELS)}, k = {MAX_CELLS}, "
           f"{os.cpu_count()} cores; PostgreSQL on the same machine ({POSTGRES_SETTINGS}); "
@@ -244,6 +252,20 @@ def compare(args: argparse.Namespace) -> None:
     print_table(
         ["engine", "aggregate s", "aggregate peak MiB", "release s", "release peak MiB",
          "JVM peak MiB"], rows)  # fmt: skip
+
+
+def describe(aggregate: dict[str, Any], run: dict[str, Any]) -> str:
+    """One engine's figures as soon as they are known (a long run may be cut short)."""
+    release = (
+        f"release {run['seconds']:,.1f} s, peak {run['peak_mib']:,.0f} MiB"
+        if "seconds" in run
+        else f"release failed ({run['failed']})"
+    )
+    jvm = f", JVM peak {run['jvm_peak_mib']:,.0f} MiB" if run.get("jvm_peak_mib") else ""
+    return (
+        f"aggregate {aggregate['seconds']:,.1f} s, peak {aggregate['peak_mib']:,.0f} MiB; "
+        f"{release}{jvm}"
+    )
 
 
 def sweep(args: argparse.Namespace) -> None:
