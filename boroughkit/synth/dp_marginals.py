@@ -11,8 +11,10 @@ module plans the budget shares and post-processes what those queries release.
   2-way tables are measured with OpenDP's Gaussian (zCDP) or Laplace (pure ε) noise, and the tree
   model is fitted and sampled by post-processing (:mod:`boroughkit.synth.dp_model`). Seconds, not
   minutes.
-- ``aim`` runs OpenDP's AIM contingency table (``mbi.AIM``); slow on wide data, so its rounds
-  and model size are capped.
+- ``aim`` runs OpenDP's AIM contingency table (``mbi.AIM``). Not recommended on wide data: every
+  round refits a Private-PGM model and scores every candidate marginal against it, which on NIST's
+  24-column Massachusetts excerpt takes minutes per round and gigabytes of memory (3 rounds:
+  about 400 s and 3.2 GB on two shared cores). ``mst`` is the DP method to use there.
 - A numeric column's value inside its public bin is drawn from a noisy one-way table of finer
   public cells (``detail_share`` of the budget; :mod:`boroughkit.synth.dp_detail`) rather than
   uniformly, so spikes and skew inside a bin survive.
