@@ -3,7 +3,11 @@
 The only module importing ``sdv``. SDV metadata is built from the declared schema, never detected
 from the data:
 
-- categories, areas and flags are SDV ``categorical`` columns;
+- categories and areas are SDV ``categorical`` columns;
+- a flag is an ``ordinal`` column ordered missing, no, yes, so that the copula's correlations
+  carry "older people have a difficulty more often" (in SDV's order of first appearance, with
+  missing between the two values, they did not: a classifier trained on the synthetic rows then
+  did no better than chance);
 - a whole-number column whose public range holds at most ``ORDERED_INTEGER_LIMIT`` values (ages,
   household sizes, poverty ratios) is an ``ordinal`` column over every value of that range, in
   order. GaussianCopula then keeps the column's observed distribution exactly instead of fitting
@@ -66,12 +70,20 @@ def ordered_values(spec: ColumnSpec) -> list[str] | None:
     return ([MISSING] if spec.nullable else []) + [str(value) for value in range(low, high + 1)]
 
 
+def flag_order(spec: ColumnSpec) -> list[str]:
+    """A flag's labels in order: missing, then the other values, then the positive value."""
+    others = [str(v) for v in spec.values if v != spec.positive]
+    return ([MISSING] if spec.nullable else []) + others + [str(spec.positive)]
+
+
 def sdv_metadata_dict(schema: SynthSchema) -> dict[str, Any]:
     """SDV metadata (spec V1) for the synthesised columns of ``schema``."""
     columns: dict[str, dict[str, Any]] = {}
     for spec in schema.synthesised:
         order = ordered_values(spec)
-        if spec.is_discrete:
+        if spec.kind == "flag":
+            columns[spec.name] = {"sdtype": "ordinal", "range_values": flag_order(spec)}
+        elif spec.is_discrete:
             columns[spec.name] = {"sdtype": "categorical"}
         elif order is not None:
             columns[spec.name] = {"sdtype": "ordinal", "range_values": order}

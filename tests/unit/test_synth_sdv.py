@@ -17,11 +17,31 @@ def test_metadata_comes_from_the_schema() -> None:
     columns = metadata["tables"]["extract"]["columns"]
     assert columns["tenure"] == {"sdtype": "categorical"}
     assert columns["area"] == {"sdtype": "categorical"}
-    assert columns["benefit"] == {"sdtype": "categorical"}
+    # Flags in order: no, then yes (missing first when allowed), whatever order the data has.
+    assert columns["benefit"] == {"sdtype": "ordinal", "range_values": ["False", "True"]}
     # Whole numbers over a small public range: every value of the range, in order.
     assert columns["age"] == {"sdtype": "ordinal", "range_values": [str(a) for a in range(100)]}
     assert columns["income"] == {"sdtype": "numerical"}
     assert "person_id" not in columns
+
+
+def test_gaussian_copula_keeps_what_predicts_a_flag() -> None:
+    schema = SynthSchema(
+        columns=(
+            ColumnSpec("age", "integer", lower=0, upper=99, bins=(0, 5, 65, 99)),
+            ColumnSpec("difficulty", "flag", values=(1, 2), positive=1, nullable=True),
+        ),
+        name="difficulty",
+    )
+    rng = np.random.default_rng(6)
+    age = rng.integers(0, 95, 4000)
+    # ACS style: 1 = yes, 2 = no, missing under 5; a difficulty far more common with age.
+    difficulty = np.where(rng.random(4000) < np.where(age >= 65, 0.45, 0.03), 1.0, 2.0)
+    real = pd.DataFrame({"age": age, "difficulty": np.where(age < 5, np.nan, difficulty)})
+    drawn = make_synthesiser("gaussian_copula", schema, seed=2).fit(real).sample(4000)
+    old, adult = drawn["age"] >= 65, drawn["age"].between(5, 40)
+    gap = (drawn.loc[old, "difficulty"] == 1).mean() - (drawn.loc[adult, "difficulty"] == 1).mean()
+    assert gap > 0.15
 
 
 def _children_schema(upper: int) -> SynthSchema:
