@@ -103,6 +103,15 @@ def target_rows(rows: list[dict[str, Any]]) -> list[tuple[str, str, str, bool | 
                 out.append(
                     (f"{name}: reach the non-DP target or not recommended", measured, status, True)
                 )
+    if not any(name in by_name for name in NEURAL):
+        out.append(
+            (
+                "ctgan/tvae: reach the non-DP target or not recommended",
+                "not run (slow)",
+                "documented: not recommended",
+                True,
+            )
+        )
     return out
 
 

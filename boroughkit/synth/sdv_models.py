@@ -51,8 +51,9 @@ ORDERED_INTEGER_LIMIT = 1000
 MISSING = "<missing>"
 NEURAL_MODELS_NOTE = (
     "CTGAN and TVAE are not recommended for extracts of a few thousand people: on NIST's "
-    "Massachusetts excerpt (6,107 training rows) they score below GaussianCopula and CART at "
-    "SDV's default 300 epochs and take many minutes on a CPU (see benchmarks/synth.py)."
+    "Massachusetts excerpt (6,107 training rows, two CPU cores) SDV's own CTGAN needed more than "
+    "7 CPU-minutes for a tenth of its default 300 epochs, and at 20 epochs CTGAN did worse than "
+    "chance on the utility test; use cart, or gaussian_copula (see benchmarks/synth.py)."
 )
 
 
@@ -113,7 +114,8 @@ def _seeded(seed: int) -> Iterator[None]:
 class SDVSynthesiser(Synthesiser):
     """An SDV single-table model fitted on the declared schema.
 
-    ``epochs`` and ``batch_size`` apply to CTGAN and TVAE (small values for tests).
+    ``epochs`` and ``batch_size`` apply to CTGAN and TVAE (small values for tests). CTGAN and
+    TVAE are not recommended for small extracts: see ``NEURAL_MODELS_NOTE``.
     """
 
     def __init__(
