@@ -93,13 +93,18 @@ class ColumnSchema(Strict):
         return self
 
 
+def is_url(path: str | None) -> bool:
+    """Whether a source path is a URL (``s3a://bucket/…``, ``hdfs://…``) rather than a file."""
+    return path is not None and "://" in path
+
+
 class SourceConfig(Strict):
     """Where the resident records come from and who the privacy unit is."""
 
-    path: Path | None = Field(
+    path: str | None = Field(
         default=None,
         description="The records file: CSV (UTF-8), Parquet or Excel, relative to the config "
-        "(or set database).",
+        "(or set database). With engine: spark, also any URL Spark reads (s3a://, hdfs://).",
     )
     database: DatabaseSource | None = Field(
         default=None,
@@ -374,6 +379,15 @@ class PipelineConfig(Strict):
                 "add them to the config with your council's values, as in:" + PUBLISHER_EXAMPLE,
             )
         return publish
+
+    @model_validator(mode="after")
+    def _urls_for_spark(self) -> PipelineConfig:
+        if is_url(self.source.path) and self.engine.name != "spark":
+            raise refuse(
+                f"source.path {self.source.path!r} is a URL, which only engine: spark reads",
+                "give a local path, or add engine: {name: spark, master: ...}",
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_engine_for_a_database(self) -> PipelineConfig:

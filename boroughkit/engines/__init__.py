@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boroughkit.config.models import PipelineConfig
+from boroughkit.config.models import PipelineConfig, is_url
 from boroughkit.engines.protocol import AggregationEngine, CellRequest
 
 __all__ = ["AggregationEngine", "CellRequest", "engine_for", "source_label"]
@@ -27,7 +27,9 @@ def engine_for(config: PipelineConfig, source: Path) -> AggregationEngine:
     if engine.name == "spark":
         from boroughkit.engines.spark_engine import SparkAggregation
 
-        return SparkAggregation(str(source), config.source.format, engine)
+        # A URL stays as written: a Path would fold its "//".
+        location = config.source.path if is_url(config.source.path) else str(source)
+        return SparkAggregation(str(location), config.source.format, engine)
     from boroughkit.engines.duckdb_engine import DuckDBAggregation
 
     return DuckDBAggregation(source, config.source.format, engine)

@@ -33,6 +33,7 @@ def test_existing_configs_keep_duckdb_by_default(write_config):
           "dataset": "residents"}, None, "read-only"),
         ({"path": None, "database": DATABASE}, {"name": "spark"}, "cannot read source.database"),
         ({}, {"name": "flink"}, "engine"),
+        ({"path": "s3a://council-data/residents.parquet"}, None, "only engine: spark reads"),
     ],
 )  # fmt: skip
 def test_bad_source_and_engine_sections_are_refused(write_config, source, engine, words):
@@ -51,3 +52,16 @@ def test_a_spark_engine_section_is_read(write_config):
                                     "conf": {"spark.executor.memory": "4g"}})  # fmt: skip
     engine = load_config(write_config(config)).config.engine
     assert engine.name == "spark" and engine.conf == {"spark.executor.memory": "4g"}
+
+
+def test_a_url_reaches_spark_as_written(write_config):
+    from pathlib import Path
+
+    from boroughkit.engines import engine_for
+
+    url = "s3a://council-data/records/residents.parquet"
+    config = minimal_config(engine={"name": "spark", "master": "local[2]"})
+    config["source"]["path"] = url
+    loaded = load_config(write_config(config))
+    engine = engine_for(loaded.config, Path(url))  # a Path alone would fold the "//"
+    assert engine.path == url  # type: ignore[attr-defined]

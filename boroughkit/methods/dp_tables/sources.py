@@ -9,6 +9,7 @@ import pandas as pd
 
 from boroughkit.anonymise.aggregate_files import open_records
 from boroughkit.anonymise.released import ReleasedTable
+from boroughkit.config.models import is_url
 from boroughkit.methods.dp_tables.config import DPTablesRelease
 from boroughkit.methods.dp_tables.release import protect_tables
 from boroughkit.methods.dp_tables.streaming import (
@@ -72,7 +73,7 @@ def table_source(job: ReleaseJob, method_columns: list[str]) -> TableSource:
     # Numbers to check (a declared integer or number column among those read) are checked in
     # memory only.
     if not rules.numbers and can_stream(job.plan, job.source):
-        if job.config.source.database is None:
+        if job.config.source.database is None and not is_url(job.config.source.path):
             open_records(job.source)  # a path that cannot be opened says why, on either path
         return StreamedTables(job, rules)
     return InMemoryTables(LoadedRecords(job, method_columns, rules), protect_tables)
