@@ -53,7 +53,7 @@ NEURAL_MODELS_NOTE = (
     "CTGAN and TVAE are not recommended for extracts of a few thousand people: on NIST's "
     "Massachusetts excerpt (6,107 training rows, two shared CPU cores) SDV's own CTGAN took 29 "
     "minutes for a tenth of its default 300 epochs and scored 0.78 of the hold-out's SDNist "
-    "k-marginal (CART 0.99, GaussianCopula 0.85; TVAE at 30 epochs 0.38); at 20 epochs CTGAN did "
+    "k-marginal (CART 0.99, GaussianCopula 0.85, TVAE at 300 epochs 0.83); at 20 epochs CTGAN did "
     "worse than chance on the utility test. Use cart, or gaussian_copula (see benchmarks/synth.py)."
 )
 
