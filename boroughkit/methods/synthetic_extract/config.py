@@ -82,7 +82,9 @@ class SyntheticExtractRelease(ReleaseSection):
     )
     synthesiser: SynthesisMethod = Field(
         default="cart",
-        description="The synthesiser (dp_mst and dp_aim are differentially private).",
+        description="The synthesiser (dp_mst and dp_aim are differentially private). "
+        "Recommended: cart, gaussian_copula, dp_mst; ctgan and tvae are slow on a CPU and "
+        "less faithful on small extracts, dp_aim is too slow on wide data.",
     )
     area_level: Level = Field(
         default="ward",
