@@ -25,8 +25,9 @@ class LoadedConfig:
     path: Path | None
     base_dir: Path
 
-    def resolve(self, path: Path) -> Path:
+    def resolve(self, path: Path | str) -> Path:
         """An input or output path made absolute relative to the config file's folder."""
+        path = Path(path)
         if path.is_absolute():
             return path
         try:

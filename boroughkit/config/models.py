@@ -6,7 +6,7 @@ silently ignored setting.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -142,6 +142,12 @@ class SourceConfig(Strict):
         "published file.",
         default_factory=list,
     )
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _path_as_written(cls, value: object) -> object:
+        # A Path from Python callers is kept as text: a URL must keep its "//".
+        return str(value) if isinstance(value, PurePath) else value
 
     @model_validator(mode="after")
     def _file_or_database(self) -> SourceConfig:
