@@ -104,3 +104,15 @@ def extract_config(**release: object) -> dict:
         **release,
     }
     return config
+
+
+def arrears_sum_table() -> dict:
+    """A sum table of rent arrears (clipped to £3,000) by tenure, at ward and borough."""
+    return {
+        "name": "arrears",
+        "statistic": "sum",
+        "value": "rent_arrears_gbp",
+        "bounds": [0, 3000],
+        "count_by": ["tenure"],
+        "levels": ["ward", "borough"],
+    }

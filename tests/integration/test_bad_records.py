@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from boroughkit import build_plan, load_config
 from boroughkit.cli import main
 from boroughkit.methods.dp_tables.streaming import can_stream
-from tests.helpers.configs import minimal_config
+from tests.helpers.configs import arrears_sum_table, minimal_config
 from tests.helpers.files import tree_snapshot
 from tests.helpers.ledger import catalogue_ledger
 
@@ -57,16 +57,7 @@ def config_for(reader: str, path: str, **source: object) -> dict:
     if reader == "postcode":
         config["geography"]["geocode"] = {"postcode": "postcode"}
     elif reader == "sums":
-        config["release"]["tables"] = [
-            {
-                "name": "arrears",
-                "statistic": "sum",
-                "value": "rent_arrears_gbp",
-                "bounds": [0, 3000],
-                "count_by": ["tenure"],
-                "levels": ["ward", "borough"],
-            }
-        ]
+        config["release"]["tables"] = [arrears_sum_table()]
     return config
 
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.helpers.budget import cli, ledger_of, manifest, publish_ok, run_ok, staged
-from tests.helpers.configs import minimal_config
+from tests.helpers.configs import arrears_sum_table, minimal_config
 from tests.helpers.ledger import register
 
 PASSWORD_ENV = "BOROUGHKIT_TEST_DB_PASSWORD"
@@ -87,16 +87,7 @@ def test_a_database_release_is_counted_in_the_database_and_published(
 
 def test_rows_are_fetched_in_batches_for_sums(database, workspace):
     config = database_config(database, name="db-sums", batch_rows=1000)
-    config["release"]["tables"] = [
-        {
-            "name": "arrears",
-            "statistic": "sum",
-            "value": "rent_arrears_gbp",
-            "bounds": [0, 3000],
-            "count_by": ["tenure"],
-            "levels": ["ward", "borough"],
-        }
-    ]
+    config["release"]["tables"] = [arrears_sum_table()]
     release_id = run_ok(write(workspace, config))
     publish_ok(workspace, release_id)
     assert files_holding(workspace, database.password) == []
