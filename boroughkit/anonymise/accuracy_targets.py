@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.optimize
 
-from boroughkit.anonymise.consistency import area_moe95, default_level_split
+from boroughkit.anonymise.consistency import area_moe95, areas_moe95, default_level_split
 from boroughkit.anonymise.gls import gls_variance
 from boroughkit.anonymise.hierarchy import build_design, order_levels, small_matrix_threads
 from boroughkit.errors import ConfigError
@@ -81,13 +81,7 @@ def plan_for_targets(
 
 def worst_area_moe95(lookup: pd.DataFrame, levels_sigma: Mapping[str, float]) -> dict[str, float]:
     """The expected ``moe95`` of the worst area of each level with these noise sds."""
-    design = build_design(lookup, list(levels_sigma))
-    with small_matrix_threads():
-        variances = gls_variance(design, levels_sigma)
-    return {
-        level: float(area_moe95(variances[level], levels_sigma[level]).max())
-        for level in design.requested
-    }
+    return {level: float(moe.max()) for level, moe in areas_moe95(lookup, levels_sigma).items()}
 
 
 class _Problem:

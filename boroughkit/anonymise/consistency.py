@@ -289,13 +289,17 @@ def expected_moe95(lookup: pd.DataFrame, levels_sigma: Mapping[str, float]) -> d
     Uses the exact GLS variance of each area and the mean rounding variance of a value whose
     part not from its own measurement is Gaussian; it previews cells away from zero.
     """
+    return {
+        level: float(np.median(moe)) for level, moe in areas_moe95(lookup, levels_sigma).items()
+    }
+
+
+def areas_moe95(lookup: pd.DataFrame, levels_sigma: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """The expected ``moe95`` of every area of each requested level, from the exact variances."""
     design = build_design(lookup, list(levels_sigma))
     with small_matrix_threads():
         variances = gls_variance(design, levels_sigma)
-    return {
-        level: float(np.median(area_moe95(variances[level], levels_sigma[level])))
-        for level in design.requested
-    }
+    return {level: area_moe95(variances[level], levels_sigma[level]) for level in design.requested}
 
 
 def area_moe95(variance: np.ndarray, sigma: float) -> np.ndarray:

@@ -30,7 +30,7 @@ from boroughkit.terms import LEVELS
 LEVEL_ORDER: tuple[str, ...] = LEVELS
 #: The level above the borough, when the bundle has one: the top of the chain.
 REGION = "region"
-CODE_COLUMN: dict[str, str] = {level: f"{level}_code" for level in (*LEVEL_ORDER, REGION)}
+CODE_COLUMN: dict[str, str] = {level: f"{level}_code" for level in LEVEL_ORDER}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from boroughkit.geography.bundle import GeographyBundle
-from boroughkit.terms import LEVELS
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,9 @@ class AreaIndex:
     def from_bundle(cls, bundle: GeographyBundle) -> AreaIndex:
         """Build from a geography bundle."""
         areas: dict[str, pd.DataFrame] = {
-            level: bundle.areas(level).reset_index(drop=True) for level in LEVELS
+            # Only the levels the bundle has: a bundle may lack the region.
+            level: bundle.areas(level).reset_index(drop=True)
+            for level in bundle.levels
         }
         oa_codes = areas["oa"]["code"]
         position: dict[str, np.ndarray] = {

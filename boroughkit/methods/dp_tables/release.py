@@ -53,7 +53,6 @@ def lookup_codes(index: AreaIndex) -> pd.DataFrame:
         {
             f"{level}_code": index.areas[level]["code"].to_numpy()[index.oa_position[level]]
             for level in index.areas
-            if len(index.areas[level])  # a level the bundle lacks (e.g. no region)
         }
     ).assign(oa_code=oa.to_numpy())
 
