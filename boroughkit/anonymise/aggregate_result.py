@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -46,6 +46,31 @@ def empty_values_error(source: str, column: str, rows: int, examples: Sequence[i
     )
 
 
+def stored_as_error(source: str, column: str, stored: str, dtype: str) -> DataError:
+    """The error for a Parquet column of values to sum stored as text or true/false values."""
+    return DataError(
+        f"{source}: column '{column}' is stored as {stored} (type {dtype}) in the "
+        "file, where numbers are needed",
+        fix=f"write '{column}' as a numeric column (e.g. float64 or int64) in the Parquet "
+        "file, or name a numeric column",
+    )
+
+
+def numbers_error(
+    source: str, column: str, count: int, kinds: dict[str, int], examples: list[int]
+) -> DataError:
+    """The error for rows of a number column that are empty or not finite numbers, by kind."""
+    described = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+    return DataError(
+        f"{source}: column '{column}' needs finite numbers, but {count} row(s) are not "
+        f"({described}; e.g. rows {examples}, counted from 0 after the header)",
+        fix=f"correct those rows (plain numbers like 1234.5, without currency signs or "
+        f"thousands separators), or declare source.columns.{column} with on_invalid: drop "
+        "(e.g. {type: number, on_invalid: drop}) to leave such rows out (how many are left out "
+        "is shown to you and kept in the private input facts, never published)",
+    )
+
+
 @dataclass(frozen=True)
 class OACellAggregate:
     """The bounded OA × cell counts of one table and what happened to the input rows.
@@ -76,6 +101,13 @@ class OACellAggregate:
     contributions: int
     kept_contributions: int
     persons_per_oa: np.ndarray
+    #: Rows per number column that is empty or not a finite number (left out, like ``empty``).
+    not_numbers: dict[str, int] = field(default_factory=dict)
+    #: Sums: ``counts`` are kept rows and ``sums`` their clipped values, by OA × cell.
+    sums: np.ndarray | None = None
+    #: Cell-key counts: the sum of the counted persons' record keys by OA × cell, and by OA.
+    key_sums: np.ndarray | None = None
+    person_key_sums: np.ndarray | None = None
 
     @property
     def truncated_contributions(self) -> int:
@@ -85,7 +117,11 @@ class OACellAggregate:
     @property
     def dropped(self) -> dict[str, int]:
         """Rows left out per column whose empty rows may be dropped (a row may count twice)."""
-        return {column: e.rows for column, e in self.empty.items() if column in self.drop_empty}
+        found = {column: e.rows for column, e in self.empty.items() if column in self.drop_empty}
+        for column, rows in self.not_numbers.items():
+            if column in self.drop_empty:
+                found[column] = found.get(column, 0) + rows
+        return found
 
     @property
     def empty_errors(self) -> list[str]:
@@ -108,6 +144,16 @@ class OACellAggregate:
         for column in self.empty_errors:
             empty = self.empty[column]
             raise empty_values_error(source, column, empty.rows, empty.examples)
+        for column, bad_rows in self.not_numbers.items():
+            if column not in self.drop_empty:
+                raise DataError(
+                    f"{source}: column '{column}' needs finite numbers, but {bad_rows} row(s) are "
+                    "empty or not finite numbers",
+                    fix=f"correct those rows (plain numbers like 1234.5, without currency signs "
+                    f"or thousands separators), or declare source.columns.{column} with "
+                    "on_invalid: drop to leave such rows out (how many are left out is shown to "
+                    "you and kept in the private input facts, never published)",
+                )
         for column, bad in self.undeclared.items():
             raise DataError(
                 f"{source}: column '{column}' has values not declared in the config: "

@@ -86,14 +86,25 @@ def perturb_counts(
     counts = np.bincount(cell_of_record, minlength=len(cells))
     # float sums are exact here: at most 255 × rows, far below 2**53
     key_sums = np.bincount(cell_of_record, weights=keys, minlength=len(cells))
-    cell_keys = key_sums.astype(np.int64) % KEY_RANGE
-    perturbed = counts + ptable.lookup(counts, cell_keys)
+    table = cells.copy()
+    table["count"], table["status"] = perturb_cells(
+        counts, key_sums.astype(np.int64), ptable, threshold, rounding_base
+    )
+    return CellKeyResult(table, threshold, rounding_base, ptable.label)
+
+
+def perturb_cells(
+    counts: np.ndarray, key_sums: np.ndarray, ptable: PTable, threshold: int, rounding_base: int
+) -> tuple[pd.arrays.IntegerArray, np.ndarray]:
+    """Steps 2–5 on cells' true ``counts`` and the sums of their contributors' record keys:
+    the published counts (<NA> where suppressed) and each cell's status."""
+    flat_counts = np.asarray(counts, dtype=np.int64).reshape(-1)
+    cell_keys = np.asarray(key_sums, dtype=np.int64).reshape(-1) % KEY_RANGE
+    perturbed = flat_counts + ptable.lookup(flat_counts, cell_keys)
     suppressed = perturbed < threshold
     rounded = (perturbed + rounding_base // 2) // rounding_base * rounding_base
-    table = cells.copy()
-    table["count"] = pd.arrays.IntegerArray(rounded.astype(np.int64), mask=suppressed)
-    table["status"] = np.where(suppressed, "suppressed", "published")
-    return CellKeyResult(table, threshold, rounding_base, ptable.label)
+    published = pd.arrays.IntegerArray(rounded.astype(np.int64), mask=suppressed)
+    return published, np.where(suppressed, "suppressed", "published")
 
 
 def _check_arguments(

@@ -103,7 +103,7 @@ def release_dp_table(
             )
         )
         oa_counts = counts.oa_cell_counts(cells, oa_codes, n_cells)
-        return release_counts_from_oa(
+        return release_from_oa(
             oa_counts,
             index=index,
             lookup=lookup,
@@ -125,13 +125,17 @@ def release_dp_table(
         rng=rng,
         source=source,
     )
-    released: dict[str, MeasureRelease] = {}
-    for measure in plan.measures:
-        weights = rows["value"].to_numpy() if measure.kind == "sum" else None
-        oa_values = counts.oa_cell_counts(rows, oa_codes, n_cells, weights=weights)
-        released[measure.kind] = _measure(oa_values, measure, index, lookup, rng)
-    before = int(rows.attrs["rows_before"])
-    return TableRelease(plan, grid, released, before, before - len(rows), _names(index))
+    return release_from_oa(
+        counts.oa_cell_counts(rows, oa_codes, n_cells),
+        oa_sums=counts.oa_cell_counts(rows, oa_codes, n_cells, weights=rows["value"].to_numpy()),
+        index=index,
+        lookup=lookup,
+        plan=plan,
+        grid=grid,
+        rng=rng,
+        contributions=int(rows.attrs["rows_before"]),
+        kept=len(rows),
+    )
 
 
 def _names(index: AreaIndex) -> dict[str, dict[str, str]]:
@@ -141,9 +145,10 @@ def _names(index: AreaIndex) -> dict[str, dict[str, str]]:
     }
 
 
-def release_counts_from_oa(
+def release_from_oa(
     oa_counts: np.ndarray,
     *,
+    oa_sums: np.ndarray | None = None,
     index: AreaIndex,
     lookup: pd.DataFrame,
     plan: TablePlan,
@@ -152,8 +157,19 @@ def release_counts_from_oa(
     contributions: int,
     kept: int,
 ) -> TableRelease:
-    """Measure and reconcile bounded OA × cell counts (however they were computed)."""
-    released = {"count": _measure(oa_counts, plan.measure("count"), index, lookup, rng)}
+    """Measure and reconcile bounded OA × cell tallies, however they were computed: persons
+    (``oa_counts``) for a count table; for a sum or mean table, rows (``oa_counts``) and the
+    sums of their clipped values (``oa_sums``)."""
+    released: dict[str, MeasureRelease] = {
+        measure.kind: _measure(
+            oa_sums if measure.kind == "sum" and oa_sums is not None else oa_counts,
+            measure,
+            index,
+            lookup,
+            rng,
+        )
+        for measure in plan.measures
+    }
     return TableRelease(plan, grid, released, contributions, contributions - kept, _names(index))
 
 

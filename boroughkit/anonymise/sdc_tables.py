@@ -1,32 +1,83 @@
 """The ``sdc-tables`` release: the ONS cell-key method, then threshold suppression and rounding.
 
-Each person has one record key (0–255) kept in a key store, so the same people get the same
+Each person has one record key (0–255, see :class:`KeyStore`), so the same people get the same
 perturbation in every table and level. Counts are of distinct persons per cell (no truncation:
-this method protects by perturbation and suppression, not by a sensitivity bound).
+this method protects by perturbation and suppression, not by a sensitivity bound). Everything
+starts from :class:`KeyedCounts`, the exact OA × cell tallies an aggregation engine computes
+where the records are (or :func:`keyed_counts` from records in memory): a person lives in one
+OA, so every level's counts and key sums are sums of OAs'.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from boroughkit.anonymise.cellkey import perturb_counts
-from boroughkit.anonymise.counts import TOTAL, CategoryGrid, as_category_text
+from boroughkit.anonymise.cellkey import perturb_cells
+from boroughkit.anonymise.counts import (
+    TOTAL,
+    CategoryGrid,
+    bounded_cells,
+    oa_cell_counts,
+    roll_up,
+)
 from boroughkit.anonymise.keystore import KeyStore
 from boroughkit.anonymise.ptable import PTable
 from boroughkit.anonymise.released import AreaIndex, ReleasedTable
 
 
+@dataclass(frozen=True)
+class KeyedCounts:
+    """Exact, never published: distinct persons and the sums of their record keys by OA ×
+    cell (``counts``, ``key_sums``) and by OA (``persons``, ``person_key_sums``)."""
+
+    counts: np.ndarray
+    key_sums: np.ndarray
+    persons: np.ndarray
+    person_key_sums: np.ndarray
+
+    def at_level(self, index: AreaIndex, level: str) -> KeyedCounts:
+        """The same tallies summed into the areas of ``level``."""
+        position, n_areas = index.oa_position[level], len(index.areas[level])
+        return KeyedCounts(
+            roll_up(self.counts, position, n_areas),
+            roll_up(self.key_sums, position, n_areas),
+            roll_up(self.persons[:, None], position, n_areas)[:, 0],
+            roll_up(self.person_key_sums[:, None], position, n_areas)[:, 0],
+        )
+
+
+def keyed_counts(
+    records: pd.DataFrame, *, person: str, grid: CategoryGrid, oa_codes: list[str], keys: KeyStore
+) -> KeyedCounts:
+    """The :class:`KeyedCounts` of geocoded records in memory (rows with an empty category are
+    left out; an undeclared value is a DataError)."""
+    cells = bounded_cells(
+        records, person=person, grid=grid, max_cells=len(grid.cells), rng=np.random.default_rng()
+    )
+    cell_keys = keys.keys_for(cells[person]).to_numpy()
+    people = cells.drop_duplicates(person)
+    person_keys = keys.keys_for(people[person]).to_numpy()
+    oa_index = pd.Categorical(people["oa_code"], categories=oa_codes).codes
+    n_oas = len(oa_codes)
+    return KeyedCounts(
+        oa_cell_counts(cells, oa_codes, len(grid.cells)),
+        oa_cell_counts(cells, oa_codes, len(grid.cells), weights=cell_keys.astype(float)),
+        np.bincount(oa_index, minlength=n_oas).astype(np.int64),
+        np.bincount(oa_index, weights=person_keys.astype(float), minlength=n_oas).astype(np.int64),
+    )
+
+
 def release_sdc_table(
-    records: pd.DataFrame,
+    keyed: KeyedCounts,
     *,
     name: str,
     grid: CategoryGrid,
     levels: list[str],
     index: AreaIndex,
-    person: str,
-    keys: KeyStore,
     ptable: PTable,
     threshold: int,
     rounding_base: int,
@@ -34,38 +85,20 @@ def release_sdc_table(
 ) -> ReleasedTable:
     """Perturb, suppress and round one table at each level (``unit``: who it counts)."""
     columns = list(grid.columns)
-    frame = records[[person, "oa_code", *columns]].copy()
-    for column in columns:
-        frame[column] = as_category_text(frame[column])
-    frame = frame.dropna()
-    frame["record_key"] = keys.keys_for(frame[person]).to_numpy()
     frames: dict[str, pd.DataFrame] = {}
     for level in levels:
-        frame["area_code"] = index.area_of_oa(frame["oa_code"], level).to_numpy()
+        tallies = keyed.at_level(index, level)
         areas = index.areas[level]
-        cells = frame.drop_duplicates([person, "area_code", *columns])
-        groups = pd.MultiIndex.from_product(
+        by_cell = pd.MultiIndex.from_product(
             [areas["code"], *grid.values], names=["area_code", *columns]
         ).to_frame(index=False)
-        by_cell = perturb_counts(
-            cells,
-            group_by=["area_code", *columns],
-            record_key="record_key",
-            ptable=ptable,
-            all_groups=groups,
-            threshold=threshold,
-            rounding_base=rounding_base,
-        ).table
-        people = frame.drop_duplicates([person, "area_code"])
-        totals = perturb_counts(
-            people,
-            group_by=["area_code"],
-            record_key="record_key",
-            ptable=ptable,
-            all_groups=areas[["code"]].rename(columns={"code": "area_code"}),
-            threshold=threshold,
-            rounding_base=rounding_base,
-        ).table
+        by_cell["count"], by_cell["status"] = perturb_cells(
+            tallies.counts, tallies.key_sums, ptable, threshold, rounding_base
+        )
+        totals = pd.DataFrame({"area_code": areas["code"].to_numpy()})
+        totals["count"], totals["status"] = perturb_cells(
+            tallies.persons, tallies.person_key_sums, ptable, threshold, rounding_base
+        )
         for column in columns:
             totals[column] = TOTAL
         table = pd.concat([by_cell, totals[by_cell.columns]], ignore_index=True)

@@ -46,7 +46,8 @@ class DatabaseSource(Strict):
     batch_rows: int = Field(
         default=50_000,
         ge=1000,
-        description="Rows fetched per batch by releases that need the records themselves.",
+        description="Rows fetched per batch by releases that need the records themselves "
+        "(synthetic extracts; tables placed by postcode).",
     )
 
     @field_validator("password_env")

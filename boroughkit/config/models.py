@@ -219,8 +219,9 @@ class PipelineConfig(Strict):
     )
     engine: EngineConfig = Field(
         default_factory=DuckDBEngine,
-        description="Where records are reduced to counts before noise: duckdb (default, in the "
-        "process) or spark (a cluster). A source.database is reduced in the database itself.",
+        description="Where records are reduced to counts, sums and cell-key sums before "
+        "noise or perturbation: duckdb (default, in the process) or spark (a cluster). A "
+        "source.database is reduced in the database itself.",
     )
     # Validated even when left out, so that a non-demo config without it is refused.
     publish: PublishConfig = Field(

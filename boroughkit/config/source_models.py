@@ -96,8 +96,8 @@ class SourceConfig(Strict):
     )
     database: DatabaseSource | None = Field(
         default=None,
-        description="Records in a PostgreSQL database instead of a file: counts are computed "
-        "in the database.",
+        description="Records in a PostgreSQL database instead of a file: counts, sums and "
+        "cell-key sums are computed in the database.",
     )
     # The ledger's dataset: releases from the same records share one lifetime budget.
     dataset: Name | None = Field(

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from boroughkit.anonymise.aggregate import aggregate_oa_cells
 from boroughkit.anonymise.aggregate_result import OACellAggregate
 from boroughkit.anonymise.aggregate_source import (
+    check_pattern,
     duckdb_session,
     register_texts,
     require_columns,
@@ -19,7 +23,11 @@ from boroughkit.anonymise.aggregate_source import (
 )
 from boroughkit.anonymise.aggregate_sql import quote_identifier
 from boroughkit.config.engine_models import DuckDBEngine
+from boroughkit.engines.duckdb_examples import check_number_types, explained
 from boroughkit.engines.protocol import CellRequest
+from boroughkit.engines.sql_rows import DUCKDB
+from boroughkit.engines.tallies import assemble, tally_rows
+from boroughkit.engines.window_sql import tallies_sql, window_parameters
 
 #: Distinct values fetched from DuckDB at a time.
 BATCH_ROWS = 100_000
@@ -42,7 +50,10 @@ class DuckDBAggregation:
         self.spill_dir = spill_dir
 
     def aggregate_cells(self, request: CellRequest) -> OACellAggregate:
-        """One streaming pass over the file (see :func:`aggregate_oa_cells`)."""
+        """One streaming pass over the file: counts by :func:`aggregate_oa_cells`; sums and
+        cell-key sums by the window query :mod:`boroughkit.engines.window_sql`."""
+        if not request.plain_counts:
+            return self._window_aggregate(request)
         return aggregate_oa_cells(
             self.path,
             self.fmt,
@@ -61,6 +72,40 @@ class DuckDBAggregation:
             spill_dir=self.spill_dir,
             salt=request.salt,
         )
+
+    def _window_aggregate(self, request: CellRequest) -> OACellAggregate:
+        settings = self.settings
+        with duckdb_session(settings.memory_limit, settings.threads, self.spill_dir) as connection:
+            scan = scan_expression(self.path, self.fmt)
+            require_columns(connection, self.path, scan, dict.fromkeys(request.read_columns))
+            check_number_types(connection, self.path, self.fmt, scan, request)
+            codes = [str(code) for code in request.oa_codes]
+            connection.register(
+                "oa_codes",
+                pa.table({"code": codes, "idx": pa.array(range(len(codes)), pa.int32())}),
+            )
+            register_texts(connection, "opt_outs", (str(v).strip() for v in request.opt_outs or ()))
+            keys = request.record_keys
+            connection.register(
+                "stored_keys",
+                pa.table(
+                    {
+                        "id": pa.array(keys.stored_ids if keys else [], pa.string()),
+                        "key": pa.array(keys.stored_keys if keys else [], pa.int32()),
+                    }
+                ),
+            )
+            salt = secrets.randbits(63) if request.salt is None else request.salt
+            parameters = window_parameters(request, salt)
+            check_pattern(connection, str(parameters["oa_pattern"]))
+            query = tallies_sql(request, DUCKDB, scan)
+            used = {k: v for k, v in parameters.items() if re.search(rf"\${k}\b", query)}
+            try:
+                rows = connection.execute(query, used).fetchall()
+            except duckdb.Error as error:
+                raise unreadable(self.path, error) from error
+            aggregate = assemble(tally_rows(rows), request)
+            return explained(connection, self.path, self.fmt, request, aggregate)
 
     def distinct_values(
         self, columns: Sequence[str], opt_out_key: str | None, opt_outs: Sequence[str] | None

@@ -1,7 +1,9 @@
-"""PostgreSQL as the engine: counts computed in the database, so only tallies cross the network.
+"""PostgreSQL as the engine: counts, sums and cell-key sums computed in the database, so only
+tallies cross the network.
 
-Everything runs in read-only transactions. Releases that need the records themselves (sums and
-means, sdc-tables, synthetic extracts) fetch them in batches through a server-side cursor.
+Everything runs in read-only transactions. Releases that need the records themselves (synthetic
+extracts, and tables whose records are placed otherwise than by OA code) fetch them in batches
+through a server-side cursor.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from boroughkit.config.engine_models import DatabaseSource
 from boroughkit.engines.postgres_connect import connect, label, query_error
 from boroughkit.engines.postgres_sql import parameters, source_sql, tallies_sql
 from boroughkit.engines.protocol import CellRequest
-from boroughkit.engines.tallies import Tallies, assemble
+from boroughkit.engines.tallies import assemble, tally_rows
 from boroughkit.errors import DataError, check_columns_present
 
 
@@ -49,11 +51,11 @@ class PostgresAggregation:
         check_columns_present(self.label, self.columns(connection), dict.fromkeys(wanted))
 
     def aggregate_cells(self, request: CellRequest) -> OACellAggregate:
-        """One query: statuses, bound and group-by in the database; tallies back."""
+        """One query: statuses, bound and group-by in the database; tallies back (counts, sums
+        or cell-key sums alike)."""
         salt = secrets.randbits(63) if request.salt is None else request.salt
-        wanted = [request.person, request.oa_column, *request.required_columns]
         with connect(self.database) as connection:
-            self._require(connection, [*wanted, *filter(None, [request.opt_out_key])])
+            self._require(connection, request.read_columns)
             try:
                 with connection.cursor() as cursor:
                     cursor.execute(
@@ -63,7 +65,7 @@ class PostgresAggregation:
                     rows = cursor.fetchall()
             except psycopg.Error as error:
                 raise query_error(self.database, error) from None
-        return assemble(_tallies(rows), request)
+        return assemble(tally_rows(rows), request)
 
     def distinct_values(
         self, columns: Sequence[str], opt_out_key: str | None, opt_outs: Sequence[str] | None
@@ -128,24 +130,3 @@ class PostgresAggregation:
 
 def _plain(value: object) -> object:
     return float(value) if isinstance(value, Decimal) else value
-
-
-def _tallies(rows: list[tuple[Any, ...]]) -> Tallies:
-    cells, persons, statuses = [], [], []
-    undeclared: dict[int, tuple[int, list[str]]] = {}
-    totals = {"movers": 0, "contributions": 0, "kept": 0}
-    for kind, a, b, n, value in rows:
-        if kind == "cell":
-            cells.append((int(a), int(b), int(n)))
-        elif kind == "persons":
-            persons.append((int(a), int(n)))
-        elif kind == "status":
-            statuses.append((str(value), int(a), int(n)))
-        elif kind == "bad":
-            undeclared[int(a)] = (int(n), undeclared.get(int(a), (0, []))[1])
-        elif kind == "bad_value":
-            rows_, examples = undeclared.get(int(a), (0, []))
-            undeclared[int(a)] = (rows_, [*examples, str(value)])
-        else:
-            totals[kind] = int(n)
-    return Tallies(cells, persons, statuses, undeclared, **totals)

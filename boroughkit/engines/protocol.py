@@ -14,6 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from boroughkit.anonymise.aggregate_result import OACellAggregate
+from boroughkit.anonymise.keystore import RecordKeys
+
+
+@dataclass(frozen=True)
+class ValueSums:
+    """Sum ``column`` instead of counting persons: each person keeps at most ``max_rows`` rows
+    (of their kept cells), each value clipped to ``bounds`` and rounded half to even."""
+
+    column: str
+    bounds: tuple[int, int]
+    max_rows: int
 
 
 @dataclass(frozen=True)
@@ -25,8 +36,13 @@ class CellRequest:
     None: no register); OA codes are trimmed and upper-cased, must match ``oa_code_pattern``
     (anchored at the start) and be one of ``oa_codes``; the category columns and ``required``
     columns must hold a value (rows where one is empty are left out, and are an error unless
-    the column is in ``drop_empty``). ``salt`` (None: drawn fresh) picks the cells a person
-    keeps beyond ``max_cells``; it is fixed only to compare engines.
+    the column is in ``drop_empty``); ``numbers`` columns must hold finite numbers (the same
+    rule). ``salt`` (None: drawn fresh) picks the cells a person keeps beyond ``max_cells``; it
+    is fixed only to compare engines.
+
+    Three kinds: persons per cell (the default); ``sums`` of a value column (rows per cell are
+    counted too); or, with ``record_keys``, every distinct cell of every person (no bound: the
+    cell-key method protects by perturbation) with the sum of the persons' record keys.
     """
 
     person: str
@@ -40,6 +56,14 @@ class CellRequest:
     required: Sequence[str] = ()
     drop_empty: frozenset[str] = field(default_factory=frozenset)
     salt: int | None = None
+    numbers: Sequence[str] = ()
+    sums: ValueSums | None = None
+    record_keys: RecordKeys | None = None
+
+    @property
+    def plain_counts(self) -> bool:
+        """True for persons per cell with no number column to check."""
+        return self.sums is None and self.record_keys is None and not self.numbers
 
     @property
     def opt_out_key(self) -> str | None:
@@ -50,6 +74,19 @@ class CellRequest:
     def required_columns(self) -> tuple[str, ...]:
         """Columns that must hold a value, the ``required`` ones first (the order errors use)."""
         return tuple(dict.fromkeys([*self.required, *(column for column, _ in self.categories)]))
+
+    @property
+    def number_columns(self) -> tuple[str, ...]:
+        """Columns that must hold finite numbers: ``numbers`` and the summed column."""
+        value = [self.sums.column] if self.sums is not None else []
+        return tuple(dict.fromkeys([*self.numbers, *value]))
+
+    @property
+    def read_columns(self) -> tuple[str, ...]:
+        """Every column the aggregation reads."""
+        optional = [self.opt_out_key] if self.opt_out_key is not None else []
+        wanted = [self.person, self.oa_column, *self.required_columns, *self.number_columns]
+        return tuple(dict.fromkeys([*wanted, *optional]))
 
 
 class AggregationEngine(Protocol):

@@ -1,9 +1,10 @@
-"""Apache Spark as the engine: the DuckDB query's statuses, bound and group-by as DataFrame
+"""Apache Spark as the engine: the SQL engines' statuses, bounds and group-by as DataFrame
 operations, so the same config runs on a cluster (``local[N]`` on one machine).
 
-Rows get the statuses of :mod:`boroughkit.anonymise.aggregate_sql` in the same order of checks;
-each person's distinct counted cells are sorted by the same MD5 bounding key and cut to
-``max_cells``; only small tallies are collected to the driver.
+Rows get their statuses by :mod:`boroughkit.engines.spark_rows`; for counts, each person's
+distinct counted cells are sorted by the same MD5 bounding key and cut to ``max_cells`` (sums
+and cell-key sums: :mod:`boroughkit.engines.spark_window`); only small tallies are collected to
+the driver.
 """
 
 from __future__ import annotations
@@ -13,20 +14,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from boroughkit.anonymise.aggregate_result import OACellAggregate
-from boroughkit.anonymise.aggregate_sql import WHITESPACE
 from boroughkit.config.engine_models import SparkEngine
 from boroughkit.engines.protocol import CellRequest
+from boroughkit.engines.spark_rows import quoted_column, spark_rows, with_opt_outs
 from boroughkit.engines.spark_session import spark_error, spark_session
-from boroughkit.engines.tallies import PLACED, Tallies, assemble
+from boroughkit.engines.tallies import Tallies, assemble
 from boroughkit.errors import check_columns_present
 
 EXAMPLES = 5
-
-
-def _col(name: str) -> Any:
-    from pyspark.sql import functions as F
-
-    return F.col("`" + name.replace("`", "``") + "`")
 
 
 class SparkAggregation:
@@ -54,10 +49,7 @@ class SparkAggregation:
     def aggregate_cells(self, request: CellRequest) -> OACellAggregate:
         """Statuses, bound and group-by on the cluster; tallies back to the driver."""
         frame = self._frame()
-        wanted = [request.person, request.oa_column, *request.required_columns]
-        check_columns_present(
-            self.path, frame.columns, dict.fromkeys([*wanted, *filter(None, [request.opt_out_key])])
-        )
+        check_columns_present(self.path, frame.columns, dict.fromkeys(request.read_columns))
         salt = secrets.randbits(63) if request.salt is None else request.salt
         try:
             tallies = _tallies(frame, request, salt)
@@ -72,11 +64,13 @@ class SparkAggregation:
         frame = self._frame()
         check_columns_present(self.path, frame.columns, [*columns, *filter(None, [opt_out_key])])
         if opt_out_key is not None:
-            frame = _with_opt_outs(frame, opt_out_key, opt_outs or ())
+            frame = with_opt_outs(frame, opt_out_key, opt_outs or ())
             frame = frame.filter("NOT __opted_out")
         found: dict[str, Iterable[Any]] = {}
         for column in columns:
-            values = frame.select(_col(column).alias("v")).where("v IS NOT NULL").distinct()
+            values = (
+                frame.select(quoted_column(column).alias("v")).where("v IS NOT NULL").distinct()
+            )
             found[column] = self._stream(values)
         return found
 
@@ -89,88 +83,25 @@ class SparkAggregation:
             raise spark_error(self.path, error) from None
 
 
-def _with_opt_outs(frame: Any, key: str, opt_outs: Sequence[str] | Any) -> Any:
-    from pyspark.sql import functions as F
-
-    ids = sorted({str(value).strip() for value in opt_outs})
-    register = frame.sparkSession.createDataFrame([(i,) for i in ids], "__opt_out_id string")
-    joined = frame.join(
-        F.broadcast(register), _col(key).cast("string") == F.col("__opt_out_id"), "left"
-    )
-    return joined.withColumn("__opted_out", F.col("__opt_out_id").isNotNull()).drop("__opt_out_id")
-
-
-def _rows(frame: Any, request: CellRequest) -> Any:
-    """Per row: person, status, OA index, cell, empty-columns mask and undeclared values."""
-    from pyspark.sql import functions as F
-
-    spark = frame.sparkSession
-    if request.opt_out_key is not None:
-        frame = _with_opt_outs(frame, request.opt_out_key, request.opt_outs or ())
-    else:
-        frame = frame.withColumn("__opted_out", F.lit(False))
-    codes = spark.createDataFrame(
-        [(str(code), i) for i, code in enumerate(request.oa_codes)], "__oa_code string, __oa int"
-    )
-    oa_text = F.upper(F.btrim(_col(request.oa_column).cast("string"), F.lit(WHITESPACE)))
-    empty: Any = F.lit(0).cast("long")
-    for i, column in enumerate(request.required_columns):
-        empty = empty + F.when(_col(column).isNull(), F.lit(1 << i)).otherwise(0).cast("long")
-    frame = frame.select(
-        _col(request.person).cast("string").alias("person"),
-        F.col("__opted_out").alias("opted_out"),
-        F.when(oa_text == "", None).otherwise(oa_text).alias("oa_text"),
-        empty.alias("empty"),
-        *(
-            _col(column).cast("string").alias(f"text_{i}")
-            for i, (column, _) in enumerate(request.categories)
-        ),
-    )
-    frame = frame.join(F.broadcast(codes), F.col("oa_text") == F.col("__oa_code"), "left")
-    cell: Any = F.lit(0)
-    undeclared: Any = F.lit(False)
-    indexes = []
-    for i, (_, values) in enumerate(request.categories):
-        positions = F.create_map(*(F.lit(x) for j, v in enumerate(values) for x in (str(v), j)))
-        index = positions[F.col(f"text_{i}")]
-        indexes.append(index)
-        cell = cell * len(values) + index
-        undeclared = undeclared | (F.col(f"text_{i}").isNotNull() & index.isNull())
-    status = (
-        F.when(F.col("person").isNull(), "missing_person")
-        .when(F.col("opted_out"), "opted_out")
-        .when(F.col("empty") != 0, "empty_value")
-        .when(F.col("oa_text").isNull(), "missing_value")
-        .when(~F.col("oa_text").rlike(f"^(?:{request.oa_code_pattern})"), "malformed_oa_code")
-        .when(F.col("__oa").isNull(), "unknown_oa_code")
-        .when(undeclared, "undeclared_value")
-        .otherwise("counted")
-    )
-    frame = frame.withColumn("status", status).withColumn("cell", cell)
-    bad = [
-        F.when(
-            (F.col("status") == "undeclared_value") & F.col(f"text_{i}").isNotNull() & idx.isNull(),
-            F.col(f"text_{i}"),
-        ).alias(f"bad_{i}")
-        for i, idx in enumerate(indexes)
-    ]
-    return frame.select(
-        "person",
-        "status",
-        F.when(F.col("status").isin(*PLACED), F.col("__oa")).alias("oa"),
-        "cell",
-        "empty",
-        *bad,
-    )
-
-
 def _tallies(frame: Any, request: CellRequest, salt: int) -> Tallies:
-    """The tallies, in two jobs: per status (with the undeclared values), and per (OA, kept
-    cell) after the per-person bound (with each person counted once for the totals)."""
+    """The tallies: per status (with the undeclared values), then the bounded cells (counts
+    here; sums and cell-key sums by :mod:`boroughkit.engines.spark_window`)."""
+    rows = spark_rows(frame, request)
+    statuses, undeclared = _status_tallies(rows, len(request.categories))
+    if request.sums is not None or request.record_keys is not None:
+        from boroughkit.engines.spark_window import window_tallies
+
+        cells, persons, movers, contributions, kept = window_tallies(rows, request, salt)
+        return Tallies(cells, persons, statuses, undeclared, movers, contributions, kept)
+    return _count_tallies(rows, request, salt, statuses, undeclared)
+
+
+def _status_tallies(
+    rows: Any, n_columns: int
+) -> tuple[list[tuple[str, int, int]], dict[int, tuple[int, list[str]]]]:
+    """Rows per (status, empty mask), and per category column the undeclared values."""
     from pyspark.sql import functions as F
 
-    rows = _rows(frame, request)
-    n_columns = len(request.categories)
     by_status = rows.groupBy("status", "empty").agg(
         F.count(F.lit(1)).alias("n"),
         *(F.count(f"bad_{i}").alias(f"bad_{i}") for i in range(n_columns)),
@@ -179,6 +110,28 @@ def _tallies(frame: Any, request: CellRequest, salt: int) -> Tallies:
             for i in range(n_columns)
         ),
     )
+    statuses = []
+    undeclared: dict[int, tuple[int, list[str]]] = {}
+    for row in by_status.collect():
+        statuses.append((str(row["status"]), int(row["empty"]), int(row["n"])))
+        for i in range(n_columns):
+            if row[f"bad_{i}"]:
+                count, examples = undeclared.get(i, (0, []))
+                undeclared[i] = (count + int(row[f"bad_{i}"]), [*examples, *row[f"values_{i}"]])
+    return statuses, undeclared
+
+
+def _count_tallies(
+    rows: Any,
+    request: CellRequest,
+    salt: int,
+    statuses: list[tuple[str, int, int]],
+    undeclared: dict[int, tuple[int, list[str]]],
+) -> Tallies:
+    """Per (OA, kept cell) after the per-person bound, each person counted once for the
+    totals."""
+    from pyspark.sql import functions as F
+
     persons = (
         rows.where(F.col("person").isNotNull())
         .groupBy("person")
@@ -210,25 +163,17 @@ def _tallies(frame: Any, request: CellRequest, salt: int) -> Tallies:
         F.sum(F.when(F.col("first") & F.col("mover"), 1).otherwise(0)).alias("movers"),
         F.sum(F.when(F.col("first"), F.col("n_cells")).otherwise(0)).alias("contributions"),
     )
-    cells, statuses = [], []
+    cells: list[tuple[int, int, int, int | None]] = []
     persons_per_oa: dict[int, int] = {}
-    undeclared: dict[int, tuple[int, list[str]]] = {}
     movers = contributions = kept_total = 0
     for row in by_cell.collect():
         oa, n = row["oa_first"], int(row["n"])
         if oa is not None:
             persons_per_oa[int(oa)] = persons_per_oa.get(int(oa), 0) + int(row["persons"])
             if row["cell"] is not None:
-                cells.append((int(oa), int(row["cell"]), n))
+                cells.append((int(oa), int(row["cell"]), n, None))
         movers += int(row["movers"])
         contributions += int(row["contributions"])
         kept_total += n
-    for row in by_status.collect():
-        statuses.append((str(row["status"]), int(row["empty"]), int(row["n"])))
-        for i in range(n_columns):
-            if row[f"bad_{i}"]:
-                count, examples = undeclared.get(i, (0, []))
-                undeclared[i] = (count + int(row[f"bad_{i}"]), [*examples, *row[f"values_{i}"]])
-    return Tallies(
-        cells, list(persons_per_oa.items()), statuses, undeclared, movers, contributions, kept_total
-    )
+    placed = [(oa, n, None) for oa, n in persons_per_oa.items()]
+    return Tallies(cells, placed, statuses, undeclared, movers, contributions, kept_total)

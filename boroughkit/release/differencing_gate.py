@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 
 from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.config.models import CustomAreasConfig
@@ -26,6 +25,7 @@ from boroughkit.disclosure.report import CheckResult
 from boroughkit.errors import ConfigError, DataError
 from boroughkit.geography.bundle import GeographyBundle
 from boroughkit.release.load import read_table
+from boroughkit.release.oa_truth import OATruth
 from boroughkit.release.plan import Plan
 
 DP_NOTE = (
@@ -35,7 +35,7 @@ DP_NOTE = (
 
 
 def geographic_differencing(
-    plan: Plan, bundle: GeographyBundle, tables: list[ReleasedTable], records: pd.DataFrame | None
+    plan: Plan, bundle: GeographyBundle, tables: list[ReleasedTable], truth: OATruth | None
 ) -> CheckResult:
     """Fail when subtracting overlapping published areas isolates a small group.
 
@@ -56,16 +56,14 @@ def geographic_differencing(
     names = names_from_lookup(bundle.lookup, levels)
     for custom in plan.loaded.config.disclosure.custom_areas:
         areas[custom.name], names[custom.name] = _custom(custom, plan, bundle)
-    person = plan.loaded.config.source.privacy_unit
-    assert records is not None, "sdc releases are built from loaded records"
-    people = records.drop_duplicates(person)
-    population = people["oa_code"].astype(str).value_counts()
+    assert truth is not None, "sdc releases know their exact tallies"
+    population = truth.population()
     population = population.reindex(bundle.lookup["oa_code"].astype(str), fill_value=0)
     publications = [
         Publication(
             table.name,
             (*table.frames, *(c.name for c in plan.loaded.config.disclosure.custom_areas)),
-            _oa_counts(records, person, table),
+            truth.oa_counts(table),
         )
         for table in tables
     ]
@@ -77,15 +75,6 @@ def geographic_differencing(
         min_cell=plan.loaded.config.disclosure.min_cell,
         names=names,
     )
-
-
-def _oa_counts(records: pd.DataFrame, person: str, table: ReleasedTable) -> pd.DataFrame:
-    columns = list(table.category_columns)
-    cells = records[[person, "oa_code", *columns]].astype(str).drop_duplicates()
-    if not columns:
-        return cells.groupby("oa_code").size().to_frame("all")
-    labels = cells[columns].agg(" / ".join, axis=1)
-    return cells.assign(_cell=labels).groupby(["oa_code", "_cell"]).size().unstack(fill_value=0)
 
 
 def _custom(
@@ -148,7 +137,7 @@ def cross_release(
     release_id: str,
     catalogue: Path,
     dataset: str,
-    records: pd.DataFrame | None,
+    truth: OATruth | None,
 ) -> CheckResult:
     """Compare this release with earlier releases of the same dataset in the catalogue."""
     protection: Protection = "dp" if plan.spends_budget else "cell-key"
@@ -175,9 +164,8 @@ def cross_release(
                     manifest["release_id"], kind, areas_from_lookup(bundle.lookup, old_levels)
                 )
             )
-    person = plan.loaded.config.source.privacy_unit
-    if records is not None:
-        population = records.drop_duplicates(person)["oa_code"].astype(str).value_counts()
+    if truth is not None:
+        population = truth.population()
     else:
         population = bundle.lookup.set_index("oa_code")["population"].fillna(0)
     return check_cross_release(

@@ -18,6 +18,7 @@ from boroughkit.geography.bundle import GeographyBundle
 from boroughkit.publish.columns import FIXED_COLUMNS, GEOMETRY_COLUMNS
 from boroughkit.release.differencing_gate import cross_release, geographic_differencing
 from boroughkit.release.job import ReleaseJob
+from boroughkit.release.oa_truth import OATruth
 from boroughkit.release.plan import Plan
 from boroughkit.release.populations import published_populations
 from boroughkit.terms import LEVELS
@@ -31,7 +32,7 @@ def run_gate(
     tables: list[ReleasedTable],
     secrets: Mapping[str, Any],
     populations: pd.DataFrame,
-    records: pd.DataFrame | None,
+    truth: OATruth | None,
     method_checks: Sequence[CheckResult],
 ) -> GateReport:
     """Every check a table release must pass before anything is published: the shared ones,
@@ -53,9 +54,9 @@ def run_gate(
     ]
     for table in tables:
         report.checks += list(table.checks)
-    report.checks.append(geographic_differencing(plan, bundle, tables, records))
+    report.checks.append(geographic_differencing(plan, bundle, tables, truth))
     report.checks.append(
-        cross_release(plan, bundle, tables, job.release_id, job.catalogue, job.dataset, records)
+        cross_release(plan, bundle, tables, job.release_id, job.catalogue, job.dataset, truth)
     )
     return report
 

@@ -28,7 +28,11 @@ from boroughkit.anonymise.aggregate_files import (
     require_kind,
     shown,
 )
-from boroughkit.anonymise.aggregate_result import empty_values_error
+from boroughkit.anonymise.aggregate_result import (
+    empty_values_error,
+    numbers_error,
+    stored_as_error,
+)
 from boroughkit.anonymise.aggregate_source import duckdb_session, require_columns, scan_expression
 from boroughkit.anonymise.aggregate_sql import quote_identifier
 from boroughkit.config.models import SourceConfig
@@ -206,7 +210,7 @@ def load_records(
     """Read ``columns`` of the records at ``path``, drop residents on the opt-out register, and
     check the values by ``rules`` (default: by the columns declared in ``source``)."""
     if source.database is not None:
-        # Fetched in batches; sums, means and record-level methods need the rows themselves.
+        # Fetched in batches: extracts, and tables placed by postcode, need the rows themselves.
         from boroughkit.engines.postgres_engine import PostgresAggregation
 
         frame = PostgresAggregation(source.database).read_rows(columns)
@@ -279,7 +283,7 @@ def check_values(
         examples = [int(row) for row in frame.index[bad][:EXAMPLE_ROWS]]
         if not kinds:
             raise empty_values_error(source, column, count, examples)
-        raise _numbers_error(source, column, count, kinds, examples)
+        raise numbers_error(source, column, count, kinds, examples)
     return (frame[~leave_out] if leave_out.any() else frame), dropped
 
 
@@ -297,12 +301,7 @@ def _not_numbers(
         typed and not pd.api.types.is_numeric_dtype(series.dtype) and series.notna().any()
     ):
         stored = "true/false values" if pd.api.types.is_bool_dtype(series.dtype) else "text"
-        raise DataError(
-            f"{source}: column '{column}' is stored as {stored} (type {series.dtype}) in the "
-            "file, where numbers are needed",
-            fix=f"write '{column}' as a numeric column (e.g. float64 or int64) in the Parquet "
-            "file, or name a numeric column",
-        )
+        raise stored_as_error(source, column, stored, str(series.dtype))
     if pd.api.types.is_numeric_dtype(series.dtype):
         values = series.to_numpy(dtype=float, na_value=np.nan)
         empty = np.isnan(values)
@@ -326,20 +325,6 @@ def _not_numbers(
         "not a number": int(text_values.sum()),
     }
     return bad, {kind: n for kind, n in kinds.items() if n}
-
-
-def _numbers_error(
-    source: str, column: str, count: int, kinds: dict[str, int], examples: list[int]
-) -> DataError:
-    described = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
-    return DataError(
-        f"{source}: column '{column}' needs finite numbers, but {count} row(s) are not "
-        f"({described}; e.g. rows {examples}, counted from 0 after the header)",
-        fix=f"correct those rows (plain numbers like 1234.5, without currency signs or "
-        f"thousands separators), or declare source.columns.{column} with on_invalid: drop "
-        "(e.g. {type: number, on_invalid: drop}) to leave such rows out (how many are left out "
-        "is shown to you and kept in the private input facts, never published)",
-    )
 
 
 def _remove_opt_outs(frame: pd.DataFrame, source: SourceConfig, register: Path) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from boroughkit.release.budgeting import ChargeHook, state_charge
 from boroughkit.release.gating import run_gate
 from boroughkit.release.job import ReleaseJob
 from boroughkit.release.manifest import InputFacts
+from boroughkit.release.oa_truth import OATruth, RecordsTruth
 from boroughkit.release.outcome import RunResult, settle_gate
 from boroughkit.release.records import LoadedRecords
 from boroughkit.version import __version__
@@ -47,8 +48,9 @@ class TableSource(Protocol):
         ...
 
     @property
-    def frame(self) -> pd.DataFrame | None:
-        """Geocoded records, where they are in memory (differencing checks use them)."""
+    def truth(self) -> OATruth | None:
+        """Exact persons per OA and OA × cell, for the differencing checks (None where the
+        records are not in memory and the method does not need them: DP tables)."""
         ...
 
 
@@ -72,9 +74,9 @@ class InMemoryTables:
         return self._records.evidence(paths, levels)
 
     @property
-    def frame(self) -> pd.DataFrame | None:
-        """The geocoded records."""
-        return self._records.frame
+    def truth(self) -> OATruth | None:
+        """The geocoded records' facts."""
+        return RecordsTruth(self._records.frame, self._records.job.config.source.privacy_unit)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ class PreparedTables:
             job.context.step("run the disclosure gate")
             secrets, populations = source.evidence(paths, levels)
             report = run_gate(
-                job, paths, tables, secrets, populations, source.frame, self.method_checks
+                job, paths, tables, secrets, populations, source.truth, self.method_checks
             )
             report.write(staging)
             checked = settle_gate(

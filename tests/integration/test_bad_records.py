@@ -1,8 +1,8 @@
 """Bad records files, and bad values in them, through `boroughkit run` (issue 12).
 
 Every case is a clear error (the file, the line or rows, the column, the fix) with its exit
-code, on each read path: records streamed by DuckDB (dp-tables counts by OA code) and records
-loaded by pandas (postcode geocoding; sums). A failed run leaves the catalogue and the ledger
+code, on each read path: records streamed by DuckDB (dp-tables counts and sums by OA code) and
+records loaded by pandas (postcode geocoding). A failed run leaves the catalogue and the ledger
 as they were. Values may be left out only where the config says so (``on_invalid: drop``), and
 then how many were left out is told to the analyst and kept in the private input facts.
 """
@@ -23,13 +23,13 @@ from click.testing import CliRunner
 
 from boroughkit import build_plan, load_config
 from boroughkit.cli import main
-from boroughkit.methods.dp_tables.streaming import can_stream
+from boroughkit.release.streamed import can_stream
 from tests.helpers.configs import arrears_sum_table, minimal_config
 from tests.helpers.files import tree_snapshot
 from tests.helpers.ledger import catalogue_ledger
 
-#: How records reach a release: streamed by DuckDB, or loaded by pandas (for postcode
-#: geocoding, or for a sum).
+#: How records reach a release: streamed by DuckDB (counts; a sum, whose values the engine
+#: checks), or loaded by pandas (for postcode geocoding).
 READERS = ("stream", "postcode", "sums")
 
 
@@ -89,11 +89,11 @@ def write_csv_lines(workspace: Path, residents: pd.DataFrame, edit) -> None:
 
 @pytest.mark.parametrize("reader", READERS)
 def test_the_readers_are_the_two_read_paths(workspace, reader):
-    """``stream`` is read by DuckDB, ``postcode`` and ``sums`` by pandas (not streamed)."""
+    """``stream`` and ``sums`` are read by DuckDB, ``postcode`` by pandas (not streamed)."""
     path = workspace / "check.yaml"
     path.write_text(yaml.safe_dump(config_for(reader, "residents.parquet")))
     plan = build_plan(load_config(path))
-    assert can_stream(plan, workspace / "residents.parquet") == (reader == "stream")
+    assert can_stream(plan, workspace / "residents.parquet") == (reader != "postcode")
 
 
 # 1. Files pandas could not parse, and files DuckDB accepted or explained badly.
@@ -391,6 +391,7 @@ def test_out_of_memory_while_reading(workspace, reader, monkeypatch):
 
     monkeypatch.setattr("boroughkit.release.load._read_parquet", exhausted)
     monkeypatch.setattr("boroughkit.anonymise.aggregate.read_summary", exhausted)
+    monkeypatch.setattr("boroughkit.engines.duckdb_engine.tally_rows", exhausted)
     result = run(workspace, config_for(reader, "residents.parquet"))
     assert result.exit_code == 1, result.output
     text = error_of(result)

@@ -1,5 +1,6 @@
 """Records in a real PostgreSQL server: a release runs, is approved and published, with counts
-computed in the database (and rows fetched in batches for sums); bad connections, credentials,
+sums and cell-key sums computed in the database (rows are fetched in batches only where records
+are placed by postcode); bad connections, credentials,
 tables and queries that write are refused before anything is reserved or staged; the password
 is never written anywhere."""
 
@@ -85,9 +86,29 @@ def test_a_database_release_is_counted_in_the_database_and_published(
     assert files_holding(workspace, database.password) == []
 
 
-def test_rows_are_fetched_in_batches_for_sums(database, workspace):
-    config = database_config(database, name="db-sums", batch_rows=1000)
-    config["release"]["tables"] = [arrears_sum_table()]
+@pytest.mark.parametrize("statistic", ["sum", "mean"])
+def test_sums_and_means_are_computed_in_the_database(database, workspace, monkeypatch, statistic):
+    from boroughkit.engines.postgres_engine import PostgresAggregation
+
+    def no_rows(*_: object) -> None:
+        raise AssertionError("sums must be computed in the database, not from fetched rows")
+
+    monkeypatch.setattr(PostgresAggregation, "read_rows", no_rows)
+    config = database_config(database, name=f"db-{statistic}")
+    config["release"]["tables"] = [{**arrears_sum_table(), "statistic": statistic}]
+    release_id = run_ok(write(workspace, config))
+    publish_ok(workspace, release_id)
+    [folder] = (workspace / "catalogue" / "releases").glob(f"*{release_id}*")
+    assert sorted(path.name for path in folder.glob("arrears/*.parquet")) == [
+        "arrears_borough.parquet",
+        "arrears_ward.parquet",
+    ]
+    assert files_holding(workspace, database.password) == []
+
+
+def test_rows_are_fetched_in_batches_where_records_are_placed_by_postcode(database, workspace):
+    config = database_config(database, name="db-postcodes", batch_rows=1000)
+    config["geography"]["geocode"] = {"postcode": "postcode"}
     release_id = run_ok(write(workspace, config))
     publish_ok(workspace, release_id)
     assert files_holding(workspace, database.password) == []

@@ -5,17 +5,19 @@ counts. Noise comes later, in boroughkit, on this aggregate; only the aggregate 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from boroughkit.anonymise.keystore import RecordKeys, derived_key
 from boroughkit.config.engine_models import DatabaseSource, SparkEngine
 from boroughkit.demo import generate_residents
 from boroughkit.demo.schema import AGE_BANDS, SERVICES, SEXES
 from boroughkit.engines.duckdb_engine import DuckDBAggregation
 from boroughkit.engines.postgres_engine import PostgresAggregation
-from boroughkit.engines.protocol import CellRequest
+from boroughkit.engines.protocol import CellRequest, ValueSums
 from boroughkit.engines.spark_engine import SparkAggregation
 from boroughkit.geography import build_demo_bundle
 
@@ -58,6 +60,11 @@ def rows(bundle) -> pd.DataFrame:
     person = frame["person_id"].to_numpy(dtype=object)
     person[picks[80:83]] = None  # no privacy unit
     frame["person_id"] = person
+    # Values to sum: beyond the bounds, halves (rounded to even), empty and infinite.
+    amount = np.round(rng.uniform(-60, 700, n) * 2) / 2
+    amount[picks[90:96]] = np.nan
+    amount[picks[96:99]] = np.inf
+    frame["amount"] = amount
     return frame.sample(frac=1, random_state=3).reset_index(drop=True)
 
 
@@ -146,6 +153,112 @@ def test_pre_noise_aggregates_are_equal_across_engines(engines, bundle, rows, ma
             c: v.rows for c, v in reference.empty.items()
         }
         assert result.undeclared == reference.undeclared, name
+
+
+SECRET = "5" * 64
+KINDS = {
+    "sums": {"sums": ValueSums("amount", (0, 500), max_rows=1)},
+    "cell-key": {
+        # One person's key stored by an earlier version, the others derived from the secret.
+        "record_keys": RecordKeys(SECRET, ("P-any",), (7,)),
+        "numbers": ("amount",),
+    },
+}
+
+
+def kind_request(bundle, rows: pd.DataFrame, kind: str) -> CellRequest:
+    base = request(bundle, rows, 2)
+    return replace(base, drop_empty=frozenset({"sex", "amount"}), **KINDS[kind])
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_sums_and_cell_key_sums_are_equal_across_engines(engines, bundle, rows, kind):
+    req = kind_request(bundle, rows, kind)
+    results = {name: engine.aggregate_cells(req) for name, engine in engines.items()}
+    reference = results["duckdb"]
+    assert reference.not_numbers == {"amount": 9}
+    values = reference.sums if kind == "sums" else reference.key_sums
+    assert values is not None and values.sum() > 0
+    if kind == "sums":
+        assert reference.truncated_contributions > 50
+    for name, result in results.items():
+        for field in ("counts", "sums", "key_sums", "persons_per_oa", "person_key_sums"):
+            mine, theirs = getattr(result, field), getattr(reference, field)
+            assert (mine is None) == (theirs is None), (name, field)
+            if mine is not None:
+                np.testing.assert_array_equal(mine, theirs, err_msg=f"{name} {field}")
+        for field in ("input_rows", "empty_rows", "not_numbers", "contributions", "undeclared"):
+            assert getattr(result, field) == getattr(reference, field), (name, field)
+        assert result.kept_contributions == reference.kept_contributions, name
+
+
+def _clean_cells(rows: pd.DataFrame, req: CellRequest, placed: bool = False) -> pd.DataFrame:
+    """The rows every engine counts (``placed``: or places in an OA, undeclared values too),
+    with their OA and cell indexes, found in pandas."""
+    grid = {
+        "sex": {v: i for i, v in enumerate(SEXES)},
+        "age_band": {v: i for i, v in enumerate(AGE_BANDS)},
+        "service": {v: i for i, v in enumerate(SERVICES)},
+    }
+    clean = rows.dropna(subset=["person_id", "sex"])
+    opted = {value.strip() for value in req.opt_outs or ()}
+    sexes = [*SEXES, "X"] if placed else SEXES
+    clean = clean[~clean["person_id"].isin(opted) & clean["sex"].isin(sexes)]
+    if req.number_columns:
+        clean = clean[np.isfinite(clean["amount"].astype(float))]
+    codes = {code: i for i, code in enumerate(req.oa_codes)}
+    oa = clean["oa_code"].map(lambda v: v.strip().upper() if isinstance(v, str) else v)
+    clean = clean.assign(oa=oa.map(codes)).dropna(subset=["oa"])
+    cell = (
+        clean["sex"].map(grid["sex"]) * len(AGE_BANDS) + clean["age_band"].map(grid["age_band"])
+    ) * len(SERVICES) + clean["service"].map(grid["service"])
+    return pd.DataFrame(
+        {
+            "person": clean["person_id"],
+            "oa": clean["oa"].astype(int),
+            "cell": cell,
+            "amount": clean["amount"],
+        }
+    )
+
+
+def test_sums_follow_the_md5_rule_and_clip_and_round_half_to_even(engines, bundle, rows):
+    req = kind_request(bundle, rows, "sums")
+    assert req.sums is not None
+    table = _clean_cells(rows, req)
+    table["value"] = np.rint(np.clip(table["amount"].astype(float), 0, 500)).astype(int)
+    n_cells = 2 * len(AGE_BANDS) * len(SERVICES)
+    expected = np.zeros((len(req.oa_codes), n_cells), dtype=np.int64)
+    kept_cells = kept_by_rule(table, req)
+    for person, own in table.groupby("person"):
+        own = own[own["cell"].isin(kept_cells[person])]
+        keyed = sorted(
+            (hashlib.md5(f"{req.salt}|{person}|{c}|{v}".encode()).hexdigest(), c, v, oa)
+            for c, v, oa in zip(own["cell"], own["value"], own["oa"], strict=True)
+        )
+        for _, c, v, oa in keyed[: req.sums.max_rows]:
+            expected[oa, c] += v
+    result = engines["duckdb"].aggregate_cells(req)
+    assert result.sums is not None
+    np.testing.assert_array_equal(result.sums, expected)
+
+
+def test_cell_key_sums_are_the_persons_record_keys(engines, bundle, rows):
+    req = kind_request(bundle, rows, "cell-key")
+    table = _clean_cells(rows, req).drop_duplicates(["person", "oa", "cell"])
+    table["key"] = [derived_key(SECRET, person) for person in table["person"]]
+    n_cells = 2 * len(AGE_BANDS) * len(SERVICES)
+    expected = np.zeros((len(req.oa_codes), n_cells), dtype=np.int64)
+    np.add.at(expected, (table["oa"].to_numpy(), table["cell"].to_numpy()), table["key"])
+    result = engines["duckdb"].aggregate_cells(req)
+    assert result.key_sums is not None
+    np.testing.assert_array_equal(result.key_sums, expected)
+    # A person's key counts once in their OA's total, as does every person placed there.
+    people = _clean_cells(rows, req, placed=True).drop_duplicates("person")
+    people["key"] = [derived_key(SECRET, person) for person in people["person"]]
+    per_oa = np.bincount(people["oa"], weights=people["key"], minlength=len(req.oa_codes))
+    assert result.person_key_sums is not None
+    np.testing.assert_array_equal(result.person_key_sums, per_oa.astype(np.int64))
 
 
 def test_the_kept_cells_follow_the_md5_rule(engines, bundle, rows):

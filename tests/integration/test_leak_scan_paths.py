@@ -19,7 +19,7 @@ from boroughkit.geography import open_bundle
 from boroughkit.geography.bundle import GeographyBundle
 from boroughkit.geography.storage import write_bundle
 from boroughkit.methods.dp_tables import sources
-from boroughkit.methods.dp_tables.streaming import can_stream
+from boroughkit.release.streamed import can_stream
 from tests.helpers.configs import REAL_PUBLISHER, minimal_config
 
 CANARY = "QX-CANARY-5150-OKAPI"

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from scipy.stats import chisquare
 
 from boroughkit.anonymise.cellkey import perturb_counts
-from boroughkit.anonymise.keystore import KeyStore
+from boroughkit.anonymise.keystore import KeyStore, derived_key
 from boroughkit.anonymise.ptable import PTable, generate_ptable
 from boroughkit.errors import ConfigError, DataError
 
@@ -200,7 +202,7 @@ def test_bad_rules_raise_config_errors(rules):
 # ---- the record-key store -------------------------------------------------------------------
 
 
-def test_keys_persist_and_new_people_are_added(tmp_path: Path):
+def test_keys_persist_across_stores_and_id_types(tmp_path: Path):
     path = tmp_path / "keys" / "record_keys.parquet"
     first = KeyStore(path).keys_for(pd.Series([101, 102, 103], index=[7, 8, 9], name="pid"))
     assert list(first.index) == [7, 8, 9]
@@ -208,20 +210,36 @@ def test_keys_persist_and_new_people_are_added(tmp_path: Path):
     again = KeyStore(path).keys_for(pd.Series(["103", "104", "101", "101"]))
     assert again.iloc[0] == first.loc[9] and again.iloc[2] == first.loc[7]
     assert again.iloc[2] == again.iloc[3]
-    assert len(KeyStore(path)) == 4
+    secret = KeyStore(path).record_keys().secret
+    assert [derived_key(secret, pid) for pid in ["101", "102", "103"]] == first.tolist()
     assert (path.stat().st_mode & 0o077) == 0  # owner only
     assert [p.name for p in path.parent.iterdir() if p.name.startswith(".")] == []
+    # a new store has a new secret: the keys are not a function of the ids alone
+    other = KeyStore(tmp_path / "other.parquet").keys_for(pd.Series(np.arange(200)))
+    assert (other.to_numpy() != KeyStore(path).keys_for(pd.Series(np.arange(200)))).any()
+
+
+def test_keys_stored_per_id_by_earlier_versions_are_kept(tmp_path: Path):
+    path = tmp_path / "k.parquet"
+    legacy = pa.table({"person_id": ["a", "b"], "record_key": pa.array([7, 250], pa.uint8())})
+    pq.write_table(legacy, path)
+    store = KeyStore(path)
+    keys = store.keys_for(pd.Series(["b", "c", "a"]))
+    secret = store.record_keys().secret
+    assert keys.tolist() == [250, derived_key(secret, "c"), 7]
+    assert store.record_keys().stored_ids == ("a", "b")
+    assert store.record_keys().stored_keys == (7, 250)
 
 
 def test_keys_are_uniform_over_0_to_255(tmp_path: Path):
     keys = KeyStore(tmp_path / "k.parquet").keys_for(pd.Series(np.arange(256 * 400)))
     frequencies = np.bincount(keys, minlength=256)
     assert len(frequencies) == 256
-    # a fair CSPRNG fails this only once in a million runs
+    # a uniform key fails this only once in a million runs
     assert chisquare(frequencies).pvalue > 1e-6
 
 
-def test_concurrent_callers_never_lose_a_drawn_key(tmp_path: Path):
+def test_concurrent_callers_agree_on_one_secret(tmp_path: Path):
     path = tmp_path / "k.parquet"
     results: dict[int, pd.Series] = {}
 
@@ -234,9 +252,7 @@ def test_concurrent_callers_never_lose_a_drawn_key(tmp_path: Path):
         thread.start()
     for thread in threads:
         thread.join()
-    store = KeyStore(path)
-    final = store.keys_for(pd.Series(np.arange(3500)))
-    assert len(store) == 3500
+    final = KeyStore(path).keys_for(pd.Series(np.arange(3500)))
     for worker, keys in results.items():
         assert (keys.to_numpy() == final.to_numpy()[worker * 500 : worker * 500 + 2000]).all()
 

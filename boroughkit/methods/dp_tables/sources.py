@@ -10,20 +10,17 @@ import pandas as pd
 from boroughkit.anonymise.aggregate_files import open_records
 from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.config.models import is_url
+from boroughkit.engines import engine_for
 from boroughkit.methods.dp_tables.config import DPTablesRelease
 from boroughkit.methods.dp_tables.release import protect_tables
-from boroughkit.methods.dp_tables.streaming import (
-    aggregate_tables,
-    can_stream,
-    release_aggregated,
-    stream_secrets,
-)
+from boroughkit.methods.dp_tables.streaming import aggregate_tables, release_aggregated
 from boroughkit.release.gating import require_population_figures
 from boroughkit.release.job import ReleaseJob
 from boroughkit.release.load import ValueRules, value_rules
-from boroughkit.release.manifest import InputFacts
+from boroughkit.release.oa_truth import OATruth
 from boroughkit.release.populations import published_populations
 from boroughkit.release.records import LoadedRecords, needed_columns
+from boroughkit.release.streamed import can_stream, stream_secrets
 from boroughkit.release.tables import InMemoryTables, TableSource
 
 
@@ -36,14 +33,7 @@ class StreamedTables:
 
     def __init__(self, job: ReleaseJob, rules: ValueRules | None = None) -> None:
         self.job = job
-        self._aggregated, stream = aggregate_tables(job, rules)
-        self.facts = InputFacts(
-            stream.input_rows,
-            stream.opted_out_rows,
-            stream.unmatched,
-            stream.dropped_rows,
-            stream.dropped,
-        )
+        self._aggregated, self.facts = aggregate_tables(job, rules)
 
     def tables(self) -> list[ReleasedTable]:
         """Measure and reconcile each table aggregated from the file."""
@@ -53,13 +43,13 @@ class StreamedTables:
         """The input's identifier values (read by DuckDB) and the canary, as the in-memory
         path collects them, and the areas' public populations."""
         return (
-            stream_secrets(self.job.plan, self.job.source),
+            stream_secrets(self.job, engine_for(self.job.config, self.job.source)),
             published_populations(self.job.plan.loaded, self.job.bundle, levels),
         )
 
     @property
-    def frame(self) -> pd.DataFrame | None:
-        """No records in memory on this path."""
+    def truth(self) -> OATruth | None:
+        """None: DP tables need no exact facts for the differencing checks."""
         return None
 
 
@@ -70,9 +60,8 @@ def table_source(job: ReleaseJob, method_columns: list[str]) -> TableSource:
         job, sorted({level.level for table in job.plan.tables for level in table.levels})
     )
     rules = table_rules(job, method_columns)
-    # Numbers to check (a declared integer or number column among those read) are checked in
-    # memory only.
-    if not rules.numbers and can_stream(job.plan, job.source):
+    # A number column that may be empty (declared optional) is checked in memory only.
+    if not rules.optional and can_stream(job.plan, job.source):
         if job.config.source.database is None and not is_url(job.config.source.path):
             open_records(job.source)  # a path that cannot be opened says why, on either path
         return StreamedTables(job, rules)

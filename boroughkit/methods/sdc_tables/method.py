@@ -10,13 +10,16 @@ from boroughkit.disclosure.report import CheckResult
 from boroughkit.geography.bundle import GeographyBundle
 from boroughkit.methods.sdc_tables.config import SDCTablesRelease
 from boroughkit.methods.sdc_tables.release import manifest_section, protect_tables, sdc_release
+from boroughkit.methods.sdc_tables.streamed import StreamedSDCTables
 from boroughkit.privacy.budget import Rho
 from boroughkit.release.columns import check_declared_categories
 from boroughkit.release.gating import require_population_figures
 from boroughkit.release.job import ReleaseJob
+from boroughkit.release.load import value_rules
 from boroughkit.release.plan import Plan
-from boroughkit.release.records import LoadedRecords
-from boroughkit.release.tables import InMemoryTables, PreparedTables
+from boroughkit.release.records import LoadedRecords, needed_columns
+from boroughkit.release.streamed import can_stream
+from boroughkit.release.tables import InMemoryTables, PreparedTables, TableSource
 
 
 class SDCTables:
@@ -78,8 +81,9 @@ class SDCTables:
         return []
 
     def prepare(self, job: ReleaseJob) -> PreparedTables:
-        """Load and geocode the records (record keys need every person's row), once the
-        published areas are known to have public population figures."""
+        """Tally the records in the aggregation engine (or load and geocode them when the
+        engine cannot place them by OA code), once the published areas are known to have
+        public population figures."""
         require_population_figures(
             job,
             sorted(
@@ -90,10 +94,13 @@ class SDCTables:
                 }
             ),
         )
-        records = LoadedRecords(job, self.needed_columns(job.config))
+        columns = self.needed_columns(job.config)
+        rules = value_rules(job.config.source, needed_columns(job.config, columns))
+        source: TableSource
+        if not rules.optional and can_stream(job.plan, job.source):
+            source = StreamedSDCTables(job, rules)
+        else:
+            source = InMemoryTables(LoadedRecords(job, columns, rules), protect_tables)
         return PreparedTables(
-            job,
-            InMemoryTables(records, protect_tables),
-            self.manifest_section(job.plan),
-            self.gate_checks(job.plan),
+            job, source, self.manifest_section(job.plan), self.gate_checks(job.plan)
         )

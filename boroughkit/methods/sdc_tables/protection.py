@@ -10,13 +10,14 @@ width. The suppression found is applied to the perturbed tables before they are 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from boroughkit.anonymise.counts import TOTAL, as_category_text
-from boroughkit.anonymise.released import ReleasedTable
+from boroughkit.anonymise.counts import TOTAL
+from boroughkit.anonymise.released import AreaIndex, ReleasedTable
+from boroughkit.anonymise.sdc_tables import KeyedCounts
 from boroughkit.disclosure.report import CheckResult
 from boroughkit.disclosure.rules import RuleSettings, apply_rules, area_populations
 from boroughkit.disclosure.suppression import secondary_suppression
@@ -24,15 +25,23 @@ from boroughkit.disclosure.tables import SUPPRESSED, CellTable
 from boroughkit.geography.bundle import GeographyBundle
 
 
+@dataclass(frozen=True)
+class TableTruth:
+    """One table's exact tallies and the label of each of its cells (as :func:`_key` gives)."""
+
+    keyed: KeyedCounts
+    labels: list[str]
+
+
 def protect(
     tables: list[ReleasedTable],
-    records: pd.DataFrame,
-    person: str,
+    truths: dict[str, TableTruth],
+    index: AreaIndex,
     bundle: GeographyBundle,
     settings: RuleSettings,
 ) -> tuple[list[ReleasedTable], list[CheckResult]]:
     """Tables with primary and secondary suppression applied, and the checks that say so."""
-    cells = CellTable.from_frame(_cells(tables, records, person, bundle), source="release")
+    cells = CellTable.from_frame(_cells(tables, truths, index), source="release")
     primary, rule_checks = apply_rules(
         cells, settings, area_populations=area_populations(bundle.lookup)
     )
@@ -59,23 +68,20 @@ def _key(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
 
 
 def _cells(
-    tables: list[ReleasedTable], records: pd.DataFrame, person: str, bundle: GeographyBundle
+    tables: list[ReleasedTable], truths: dict[str, TableTruth], index: AreaIndex
 ) -> pd.DataFrame:
     frames = []
     for table in tables:
-        columns = table.category_columns
-        people = records[[person, "oa_code", *columns]].copy()
-        for column in columns:
-            people[column] = as_category_text(records[column]).astype(str)
+        truth = truths[table.name]
+        label_position = {label: j for j, label in enumerate(truth.labels)}
         for level, published in table.frames.items():
-            area = people["oa_code"].astype(str).map(bundle.oa_to_level(level))
-            scoped = people.assign(area_code=area)
-            by_cell = scoped.drop_duplicates([person, "area_code", *columns])
-            truth = by_cell.groupby(["area_code", _key(by_cell, columns)]).size()
-            totals = scoped.drop_duplicates([person, "area_code"]).groupby("area_code").size()
-            keys = _key(published, columns)
+            tallies = truth.keyed.at_level(index, level)
+            area_position = {code: i for i, code in enumerate(index.areas[level]["code"])}
+            keys = _key(published, table.category_columns)
             value = [
-                truth.get((a, k), 0) if k != TOTAL else totals.get(a, 0)
+                int(tallies.persons[area_position[a]])
+                if k == TOTAL
+                else int(tallies.counts[area_position[a], label_position[k]])
                 for a, k in zip(published["area_code"], keys, strict=True)
             ]
             frames.append(
@@ -96,6 +102,11 @@ def _cells(
                 )
             )
     return pd.concat(frames, ignore_index=True)
+
+
+def cell_labels(cells: list[tuple[str, ...]]) -> list[str]:
+    """Each cell's label as :func:`_key` writes it for a published row."""
+    return [" / ".join(cell) if cell else TOTAL for cell in cells]
 
 
 def _apply(tables: list[ReleasedTable], cells: pd.DataFrame) -> list[ReleasedTable]:

@@ -12,10 +12,10 @@ from boroughkit.anonymise import counts
 from boroughkit.anonymise.keystore import KeyStore
 from boroughkit.anonymise.ptable import PTable, generate_ptable, load_ptable
 from boroughkit.anonymise.released import AreaIndex, ReleasedTable
-from boroughkit.anonymise.sdc_tables import default_key_store, release_sdc_table
+from boroughkit.anonymise.sdc_tables import default_key_store, keyed_counts, release_sdc_table
 from boroughkit.config import LoadedConfig
 from boroughkit.methods.sdc_tables.config import SDCTablesRelease
-from boroughkit.methods.sdc_tables.protection import protect
+from boroughkit.methods.sdc_tables.protection import TableTruth, cell_labels, protect
 from boroughkit.release.gating import rule_settings
 from boroughkit.release.job import ReleaseJob
 
@@ -34,28 +34,58 @@ def ptable_for(release: SDCTablesRelease, loaded: LoadedConfig) -> PTable:
     return generate_ptable(D=parameters.D, V=parameters.V, js=parameters.js)
 
 
-def protect_tables(job: ReleaseJob, frame: pd.DataFrame) -> list[ReleasedTable]:
-    """Every table perturbed with the dataset's record keys, then protected together."""
-    loaded, config = job.plan.loaded, job.config
-    release = sdc_release(config.release)
-    index = AreaIndex.from_bundle(job.bundle)
-    declared = {name: column.values for name, column in config.source.columns.items()}
-    store = KeyStore(
-        loaded.resolve(release.key_store)
+def key_store(job: ReleaseJob) -> KeyStore:
+    """The dataset's record-key store (beside the catalogue unless the config names one)."""
+    release = sdc_release(job.config.release)
+    return KeyStore(
+        job.plan.loaded.resolve(release.key_store)
         if release.key_store
         else default_key_store(job.catalogue, job.dataset)
     )
-    ptable = ptable_for(release, loaded)
-    person = config.source.privacy_unit
+
+
+def table_grids(job: ReleaseJob) -> dict[str, counts.CategoryGrid]:
+    """Each table's public cells, by table name."""
+    declared = {name: column.values for name, column in job.config.source.columns.items()}
+    return {
+        table.name: counts.category_grid(table.count_by, declared)
+        for table in sdc_release(job.config.release).tables
+    }
+
+
+def protect_tables(job: ReleaseJob, frame: pd.DataFrame) -> list[ReleasedTable]:
+    """Every table perturbed with the dataset's record keys, from records in memory."""
+    store = key_store(job)
+    oa_codes = AreaIndex.from_bundle(job.bundle).areas["oa"]["code"].tolist()
+    truths = {
+        name: TableTruth(
+            keyed_counts(
+                frame,
+                person=job.config.source.privacy_unit,
+                grid=grid,
+                oa_codes=oa_codes,
+                keys=store,
+            ),
+            cell_labels(grid.cells),
+        )
+        for name, grid in table_grids(job).items()
+    }
+    return protect_truths(job, truths)
+
+
+def protect_truths(job: ReleaseJob, truths: dict[str, TableTruth]) -> list[ReleasedTable]:
+    """Every table perturbed from its exact tallies, then protected together."""
+    release = sdc_release(job.config.release)
+    index = AreaIndex.from_bundle(job.bundle)
+    ptable = ptable_for(release, job.plan.loaded)
+    grids = table_grids(job)
     tables = [
         release_sdc_table(
-            frame,
+            truths[table.name].keyed,
             name=table.name,
-            grid=counts.category_grid(table.count_by, declared),
+            grid=grids[table.name],
             levels=list(table.levels),
             index=index,
-            person=person,
-            keys=store,
             ptable=ptable,
             threshold=release.threshold,
             rounding_base=release.rounding_base,
@@ -63,7 +93,8 @@ def protect_tables(job: ReleaseJob, frame: pd.DataFrame) -> list[ReleasedTable]:
         )
         for table in release.tables
     ]
-    protected, checks = protect(tables, frame, person, job.bundle, rule_settings(config.disclosure))
+    settings = rule_settings(job.config.disclosure)
+    protected, checks = protect(tables, truths, index, job.bundle, settings)
     return [replace(protected[0], checks=tuple(checks)), *protected[1:]]
 
 
