@@ -11,12 +11,16 @@ PostgreSQL server the script starts and stops. Each engine runs in a fresh proce
    the peak resident memory of the boroughkit process (for Spark, also of its JVM; the
    PostgreSQL server's own memory is not the boroughkit process's and is not counted).
 
+``--statistic sum`` makes the table a sum of rent arrears (clipped to £0–3,000, at most 2 rows
+per person) instead of a count, so the sums' bound and clipping are compared too (the counts of
+kept rows and their sums must be equal before anything is timed).
 ``--memory-sweep`` runs DuckDB's whole release at several sizes and prints its peak memory.
 On one small machine Spark is the slowest: it is there so the same config runs unchanged on a
 cluster, not to win here.
 
     python benchmarks/engines.py                      # 20 million rows, three engines
     python benchmarks/engines.py --rows 1000000       # a quick check
+    python benchmarks/engines.py --rows 5000000 --statistic sum
     python benchmarks/engines.py --memory-sweep 1000000 5000000 20000000 --engines duckdb
 """
 
@@ -30,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +50,12 @@ from _data import ensure_data  # noqa: E402
 from boroughkit.demo.schema import SERVICES  # noqa: E402
 
 ENGINES = ("duckdb", "postgresql", "spark")
-COLUMNS = ["person_id", "uprn", "oa_code", "service"]
+COLUMNS = ["person_id", "uprn", "oa_code", "service", "rent_arrears_gbp"]
 LEVELS = ["oa", "ward", "borough"]
 MAX_CELLS = 3
 SALT = 20_241_205
+#: The sum table's value, bounds and rows per person.
+VALUE, BOUNDS, MAX_ROWS = "rent_arrears_gbp", (0, 3000), 2
 PASSWORD_ENV = "BOROUGHKIT_BENCH_DB_PASSWORD"
 #: A warehouse's server is tuned for large queries; the tests' throwaway server is not.
 POSTGRES_SETTINGS = "-c work_mem=256MB -c shared_buffers=512MB -c max_parallel_workers_per_gather=2"
@@ -71,8 +78,20 @@ def peak_rss_mib(pid: int | str = "self") -> float:
     return float("nan")
 
 
-def config(engine: str, data: Path, url: str | None, catalogue: Path) -> dict[str, Any]:
+def config(
+    engine: str, data: Path, url: str | None, catalogue: Path, statistic: str
+) -> dict[str, Any]:
     """The release's config: only the source (or engine) differs between engines."""
+    table: dict[str, Any] = {
+        "name": f"residents_by_service_{statistic}",
+        "count_by": ["service"],
+        "levels": LEVELS,
+        "max_categories_per_person": MAX_CELLS,
+    }
+    if statistic == "sum":
+        table.update(
+            statistic="sum", value=VALUE, bounds=list(BOUNDS), max_rows_per_person=MAX_ROWS
+        )
     source: dict[str, Any] = {
         "dataset": "bench",
         "privacy_unit": "person_id",
@@ -90,14 +109,7 @@ def config(engine: str, data: Path, url: str | None, catalogue: Path) -> dict[st
         "release": {
             "method": "dp-tables",
             "budget": {"rho": 0.5},
-            "tables": [
-                {
-                    "name": "residents_by_service",
-                    "count_by": ["service"],
-                    "levels": LEVELS,
-                    "max_categories_per_person": MAX_CELLS,
-                }
-            ],
+            "tables": [table],
         },
         "publish": {"to": str(catalogue)},
     }
@@ -112,6 +124,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
 
     from boroughkit import build_plan, load_config, run_pipeline
     from boroughkit.engines import CellRequest, engine_for
+    from boroughkit.engines.protocol import ValueSums
     from boroughkit.geography import open_bundle
     from boroughkit.privacy.budget import Rho
     from boroughkit.privacy.ledger import Ledger, default_ledger_path
@@ -122,7 +135,8 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
         "bench", lifetime=Rho.parse("100"), by="benchmark", reason="benchmark residents"
     )
     path = folder / "bench.yaml"
-    path.write_text(yaml.safe_dump(config(args.worker, args.data, args.url, catalogue)))
+    document = config(args.worker, args.data, args.url, catalogue, args.statistic)
+    path.write_text(yaml.safe_dump(document))
     loaded = load_config(path)
     started = time.perf_counter()
     result: dict[str, Any] = {}
@@ -138,8 +152,13 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
             required=["service"],
             salt=SALT,
         )
+        if args.statistic == "sum":
+            request = replace(request, numbers=[VALUE], sums=ValueSums(VALUE, BOUNDS, MAX_ROWS))
         aggregate = engine_for(loaded.config, args.data).aggregate_cells(request)
-        np.save(args.out.with_suffix(".npy"), aggregate.counts)
+        tallies = (
+            [aggregate.counts] if aggregate.sums is None else [aggregate.counts, aggregate.sums]
+        )
+        np.save(args.out.with_suffix(".npy"), np.stack(tallies))
         result.update(
             rows=aggregate.input_rows,
             contributions=aggregate.contributions,
@@ -164,7 +183,7 @@ def run_worker(engine: str, stage: str, args: argparse.Namespace, data: Path, ur
         out = Path(folder) / "result.json"
         command = [sys.executable, __file__, "--worker", engine, "--stage", stage,
                    "--data", str(data), "--url", url, "--out", str(out),
-                   "--data-dir", str(args.data_dir)]  # fmt: skip
+                   "--data-dir", str(args.data_dir), "--statistic", args.statistic]  # fmt: skip
         subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(REPO)})
         report = dict(json.loads(out.read_text()))
         counts = out.with_suffix(".npy")
@@ -180,7 +199,7 @@ def load_postgres(server: Any, data: Path) -> float:
         cursor.execute("DROP TABLE IF EXISTS residents")
         cursor.execute(
             "CREATE UNLOGGED TABLE residents (person_id text, uprn text, oa_code text, "
-            "service text)"
+            "service text, rent_arrears_gbp double precision)"
         )
         with cursor.copy("COPY residents FROM STDIN WITH (FORMAT csv)") as copy:
             for batch in pq.ParquetFile(data).iter_batches(1_000_000, columns=COLUMNS):
@@ -224,10 +243,10 @@ def compare(args: argparse.Namespace) -> None:
         reference = aggregates[args.engines[0]]
         for engine, found in aggregates.items():
             if not np.array_equal(found["counts"], reference["counts"]):
-                raise SystemExit(f"pre-noise counts of {engine} differ from {args.engines[0]}")
+                raise SystemExit(f"pre-noise tallies of {engine} differ from {args.engines[0]}")
         print(f"Pre-noise aggregates equal across {', '.join(args.engines)}: "
               f"{reference['rows']:,} rows, {reference['contributions']:,} contributions, "
-              f"{reference['kept']:,} kept after the bound of {MAX_CELLS}")  # fmt: skip
+              f"{reference['kept']:,} kept after the bound")  # fmt: skip
         runs = {}
         for engine in args.engines:
             print(f"{engine}: whole release …", flush=True)
@@ -246,7 +265,9 @@ def compare(args: argparse.Namespace) -> None:
         rows.append([engine, agg["seconds"], agg["peak_mib"], run.get("seconds", run.get("failed")),
                      run.get("peak_mib", "-"), f"{jvm:,.0f}" if jvm else "-"])  # fmt: skip
     print()
-    print(f"{args.rows:,} rows, one 8-category table at {', '.join(LEVELS)}, k = {MAX_CELLS}, "
+    what = "count" if args.statistic == "count" else f"sum of {VALUE} (m = {MAX_ROWS})"
+    print(f"{args.rows:,} rows, one 8-category {what} table at {', '.join(LEVELS)}, "
+          f"k = {MAX_CELLS}, "
           f"{os.cpu_count()} cores; PostgreSQL on the same machine ({POSTGRES_SETTINGS}); "
           "peak MiB is the boroughkit (Python) process, the JVM's separately")  # fmt: skip
     print_table(
@@ -283,6 +304,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000_000)
     parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
+    parser.add_argument("--statistic", choices=["count", "sum"], default="count")
     parser.add_argument("--memory-sweep", type=int, nargs="*", help="DuckDB peak memory at sizes")
     parser.add_argument(
         "--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "boroughkit-bench"

@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from boroughkit.anonymise.aggregate_files import out_of_memory
+from boroughkit.anonymise.aggregate_files import open_records, out_of_memory
 from boroughkit.anonymise.aggregate_result import OACellAggregate
 from boroughkit.anonymise.counts import CategoryGrid
 from boroughkit.anonymise.keystore import RecordKeys
 from boroughkit.anonymise.released import AreaIndex
+from boroughkit.config.models import is_url
 from boroughkit.engines import AggregationEngine, CellRequest
 from boroughkit.engines.protocol import ValueSums
 from boroughkit.errors import DataError
@@ -39,6 +40,16 @@ def can_stream(plan: Plan, source: Path) -> bool:
     return config.geography.geocode.oa is not None and (
         config.source.database is not None or from_file
     )
+
+
+def can_stream_checked(job: ReleaseJob, rules: ValueRules) -> bool:
+    """Whether ``job``'s tables are streamed (no number column may be empty: that is checked in
+    memory only); a records file that cannot be opened says why, as on the in-memory path."""
+    if rules.optional or not can_stream(job.plan, job.source):
+        return False
+    if job.config.source.database is None and not is_url(job.config.source.path):
+        open_records(job.source)
+    return True
 
 
 def cell_request(

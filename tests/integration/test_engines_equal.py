@@ -264,21 +264,7 @@ def test_cell_key_sums_are_the_persons_record_keys(engines, bundle, rows):
 def test_the_kept_cells_follow_the_md5_rule(engines, bundle, rows):
     """One person per row set with many cells: the counts equal the rule computed in Python."""
     req = request(bundle, rows, 2)
-    grid = {
-        "sex": {v: i for i, v in enumerate(SEXES)},
-        "age_band": {v: i for i, v in enumerate(AGE_BANDS)},
-        "service": {v: i for i, v in enumerate(SERVICES)},
-    }
-    clean = rows.dropna(subset=["person_id", "sex"])
-    opted = {value.strip() for value in req.opt_outs or ()}
-    clean = clean[~clean["person_id"].isin(opted) & clean["sex"].isin(SEXES)]
-    codes = {code: i for i, code in enumerate(req.oa_codes)}
-    oa = clean["oa_code"].map(lambda v: v.strip().upper() if isinstance(v, str) else v)
-    clean = clean.assign(oa=oa.map(codes)).dropna(subset=["oa"])
-    cell = (
-        clean["sex"].map(grid["sex"]) * len(AGE_BANDS) + clean["age_band"].map(grid["age_band"])
-    ) * len(SERVICES) + clean["service"].map(grid["service"])
-    table = pd.DataFrame({"person": clean["person_id"], "oa": clean["oa"], "cell": cell})
+    table = _clean_cells(rows, req)
     expected = np.zeros((len(req.oa_codes), 2 * len(AGE_BANDS) * len(SERVICES)), dtype=np.int64)
     first_oa = table.groupby("person")["oa"].min()
     for person, cells in kept_by_rule(table, req).items():

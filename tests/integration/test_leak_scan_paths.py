@@ -34,7 +34,7 @@ def _run(workspace, config, name):
 
 def _in_memory(monkeypatch):
     # The same records through the pandas path: DuckDB is not allowed to take them.
-    monkeypatch.setattr(sources, "can_stream", lambda plan, source: False)
+    monkeypatch.setattr(sources, "can_stream_checked", lambda job, rules: False)
 
 
 def _leak_scan(report):

@@ -60,7 +60,7 @@ def published(new_demo_workspace, demo_residents, postgres_server, spark, monkey
     monkeypatch_module.setenv(PASSWORD_ENV, postgres_server.password)
     found = {"duckdb": staged_tables(workspace, sdc_config())}
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sdc_method, "can_stream", lambda plan, source: False)
+        patch.setattr(sdc_method, "can_stream_checked", lambda job, rules: False)
         found["pandas"] = staged_tables(workspace, sdc_config())
     with pytest.MonkeyPatch.context() as patch:
 
@@ -115,7 +115,7 @@ def test_the_differencing_check_sees_the_same_people_on_both_paths(new_demo_work
     config = sdc_config(levels=("lsoa", "ward"))
     streamed = differencing_verdict(workspace, config)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sdc_method, "can_stream", lambda plan, source: False)
+        patch.setattr(sdc_method, "can_stream_checked", lambda job, rules: False)
         in_memory = differencing_verdict(workspace, config)
     assert "**FAILED**" in streamed and "sliver" in streamed
     assert streamed == in_memory

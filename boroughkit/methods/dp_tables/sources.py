@@ -7,9 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from boroughkit.anonymise.aggregate_files import open_records
 from boroughkit.anonymise.released import ReleasedTable
-from boroughkit.config.models import is_url
 from boroughkit.engines import engine_for
 from boroughkit.methods.dp_tables.config import DPTablesRelease
 from boroughkit.methods.dp_tables.release import protect_tables
@@ -20,7 +18,7 @@ from boroughkit.release.load import ValueRules, value_rules
 from boroughkit.release.oa_truth import OATruth
 from boroughkit.release.populations import published_populations
 from boroughkit.release.records import LoadedRecords, needed_columns
-from boroughkit.release.streamed import can_stream, stream_secrets
+from boroughkit.release.streamed import can_stream_checked, stream_secrets
 from boroughkit.release.tables import InMemoryTables, TableSource
 
 
@@ -61,9 +59,7 @@ def table_source(job: ReleaseJob, method_columns: list[str]) -> TableSource:
     )
     rules = table_rules(job, method_columns)
     # A number column that may be empty (declared optional) is checked in memory only.
-    if not rules.optional and can_stream(job.plan, job.source):
-        if job.config.source.database is None and not is_url(job.config.source.path):
-            open_records(job.source)  # a path that cannot be opened says why, on either path
+    if can_stream_checked(job, rules):
         return StreamedTables(job, rules)
     return InMemoryTables(LoadedRecords(job, method_columns, rules), protect_tables)
 

@@ -18,7 +18,7 @@ from boroughkit.release.job import ReleaseJob
 from boroughkit.release.load import value_rules
 from boroughkit.release.plan import Plan
 from boroughkit.release.records import LoadedRecords, needed_columns
-from boroughkit.release.streamed import can_stream
+from boroughkit.release.streamed import can_stream_checked
 from boroughkit.release.tables import InMemoryTables, PreparedTables, TableSource
 
 
@@ -97,7 +97,7 @@ class SDCTables:
         columns = self.needed_columns(job.config)
         rules = value_rules(job.config.source, needed_columns(job.config, columns))
         source: TableSource
-        if not rules.optional and can_stream(job.plan, job.source):
+        if can_stream_checked(job, rules):
             source = StreamedSDCTables(job, rules)
         else:
             source = InMemoryTables(LoadedRecords(job, columns, rules), protect_tables)
