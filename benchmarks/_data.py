@@ -14,14 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from boroughkit.demo import generate_residents
-from boroughkit.demo.schema import SERVICES
 from boroughkit.geography import GeographyBundle, build_demo_bundle
 
 #: Levels of the benchmark tables.
@@ -121,25 +118,3 @@ def ensure_data(path: Path, rows: int) -> Path:
     written = write_demo_residents(path, rows, seed=2024, echo=True)
     print(f"  done in {written.seconds:.0f} s ({written.chunks} chunks)")
     return path
-
-
-def true_counts(path: Path) -> dict[str, pd.Series]:
-    """Exact persons per (area, service) at each level (no contribution bound), every public
-    cell present, indexed by (area_code, service)."""
-    bundle = demo_bundle()
-    oa = (
-        duckdb.connect()
-        .execute(
-            "SELECT oa_code, service, count(DISTINCT person_id) AS n "
-            f"FROM read_parquet('{path}') GROUP BY ALL"
-        )
-        .df()
-    )
-    truth = {}
-    for level in LEVELS:
-        codes = bundle.areas(level)["code"]
-        area = oa["oa_code"].map(bundle.oa_to_level(level))
-        sums = oa.groupby([area.rename("area_code"), oa["service"]])["n"].sum()
-        grid = pd.MultiIndex.from_product([codes, SERVICES], names=["area_code", "service"])
-        truth[level] = sums.reindex(grid, fill_value=0).astype(np.int64)
-    return truth

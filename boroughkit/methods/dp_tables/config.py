@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Literal
 
@@ -112,14 +113,18 @@ class DPTableConfig(TableSection):
                     f"level_split needs a positive share for {', '.join(missing)}",
                     "give a share for every level in levels, e.g. {oa: 6, ward: 3, borough: 1}",
                 )
-            extra = [level for level in self.level_split if level not in self.levels]
-            if extra:
-                raise refuse(
-                    f"level_split gives a share for {', '.join(extra)}, which is not "
-                    f"in levels ({', '.join(self.levels)})",
-                    "remove that share, or add the level to levels",
-                )
+            self._only_levels("level_split", "a share", self.level_split)
         return self
+
+    def _only_levels(self, setting: str, what: str, given: Iterable[str]) -> None:
+        """Refuse a per-level ``setting`` that names a level the table does not publish."""
+        extra = [level for level in given if level not in self.levels]
+        if extra:
+            raise refuse(
+                f"{setting} gives {what} for {', '.join(extra)}, which is not in levels "
+                f"({', '.join(self.levels)})",
+                f"remove that {what.split()[-1]}, or add the level to levels",
+            )
 
     @model_validator(mode="after")
     def _targets_instead_of_split(self) -> DPTableConfig:
@@ -138,13 +143,7 @@ class DPTableConfig(TableSection):
                 "denominator)",
                 "give a level_split for a mean, or publish the count and the sum",
             )
-        extra = [level for level in self.target_moe95 if level not in self.levels]
-        if extra:
-            raise refuse(
-                f"target_moe95 gives a target for {', '.join(extra)}, which is not in levels "
-                f"({', '.join(self.levels)})",
-                "remove that target, or add the level to levels",
-            )
+        self._only_levels("target_moe95", "a target", self.target_moe95)
         return self
 
     def largest_noise_sd(self, rho: Fraction) -> float:
