@@ -160,16 +160,12 @@ def release_from_oa(
     """Measure and reconcile bounded OA × cell tallies, however they were computed: persons
     (``oa_counts``) for a count table; for a sum or mean table, rows (``oa_counts``) and the
     sums of their clipped values (``oa_sums``)."""
-    released: dict[str, MeasureRelease] = {
-        measure.kind: _measure(
-            oa_sums if measure.kind == "sum" and oa_sums is not None else oa_counts,
-            measure,
-            index,
-            lookup,
-            rng,
-        )
-        for measure in plan.measures
-    }
+    tallies = {"count": oa_counts, "sum": oa_sums}
+    released: dict[str, MeasureRelease] = {}
+    for measure in plan.measures:
+        values = tallies[measure.kind]
+        assert values is not None, "a sum measure is released from the sums"
+        released[measure.kind] = _measure(values, measure, index, lookup, rng)
     return TableRelease(plan, grid, released, contributions, contributions - kept, _names(index))
 
 

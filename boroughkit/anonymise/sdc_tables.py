@@ -58,9 +58,9 @@ def keyed_counts(
     cells = bounded_cells(
         records, person=person, grid=grid, max_cells=len(grid.cells), rng=np.random.default_rng()
     )
-    cell_keys = keys.keys_for(cells[person]).to_numpy()
     people = cells.drop_duplicates(person)
     person_keys = keys.keys_for(people[person]).to_numpy()
+    cell_keys = person_keys[pd.Index(people[person]).get_indexer(cells[person])]
     oa_index = pd.Categorical(people["oa_code"], categories=oa_codes).codes
     n_oas = len(oa_codes)
     return KeyedCounts(

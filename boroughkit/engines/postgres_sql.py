@@ -17,9 +17,6 @@ from boroughkit.engines.protocol import CellRequest
 from boroughkit.engines.sql_rows import POSTGRESQL, rows_sql
 from boroughkit.engines.window_sql import window_parameters
 
-#: Undeclared values returned per column, at most (the first ones in byte order).
-EXAMPLES = 5
-
 
 def source_sql(table: str | None, query: str | None) -> str:
     """The records as a table expression: a (schema-qualified) table, or the read-only query."""
@@ -51,16 +48,7 @@ def tallies_sql(request: CellRequest, source: str) -> str:
     """
     if not request.plain_counts:
         return window_sql.tallies_sql(request, POSTGRESQL, source, PRELUDE)
-    n_columns = len(request.categories)
     key = "md5(%(salt)s || '|' || person || '|' || c::text)"
-    undeclared = "".join(
-        f"""
-    UNION ALL SELECT 'bad', {i}, NULL, count(*), NULL, NULL FROM r WHERE bad_{i} IS NOT NULL
-    UNION ALL (SELECT 'bad_value', {i}, NULL, NULL, bad_{i}, NULL
-        FROM (SELECT DISTINCT bad_{i} FROM r WHERE bad_{i} IS NOT NULL) AS d
-        ORDER BY bad_{i} COLLATE "C" LIMIT {EXAMPLES})"""
-        for i in range(n_columns)
-    )
     return f"""
     WITH {PRELUDE}{rows_sql(request, POSTGRESQL, source)},
     persons AS (
@@ -88,8 +76,7 @@ def tallies_sql(request: CellRequest, source: str) -> str:
         FROM bounded
     UNION ALL SELECT 'kept', NULL, NULL, coalesce(sum(cardinality(kept)), 0), NULL, NULL
         FROM bounded
-    UNION ALL SELECT 'status', empty, NULL, count(*), status, NULL FROM r GROUP BY status, empty
-    {undeclared}
+    {window_sql.status_tallies_sql(request, POSTGRESQL)}
     """
 
 

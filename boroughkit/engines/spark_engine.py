@@ -13,15 +13,13 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from boroughkit.anonymise.aggregate_result import OACellAggregate
+from boroughkit.anonymise.aggregate_result import EXAMPLE_VALUES, OACellAggregate
 from boroughkit.config.engine_models import SparkEngine
 from boroughkit.engines.protocol import CellRequest
 from boroughkit.engines.spark_rows import quoted_column, spark_rows, with_opt_outs
 from boroughkit.engines.spark_session import spark_error, spark_session
 from boroughkit.engines.tallies import Tallies, assemble
 from boroughkit.errors import check_columns_present
-
-EXAMPLES = 5
 
 
 class SparkAggregation:
@@ -106,7 +104,7 @@ def _status_tallies(
         F.count(F.lit(1)).alias("n"),
         *(F.count(f"bad_{i}").alias(f"bad_{i}") for i in range(n_columns)),
         *(
-            F.slice(F.array_sort(F.collect_set(f"bad_{i}")), 1, EXAMPLES).alias(f"values_{i}")
+            F.slice(F.array_sort(F.collect_set(f"bad_{i}")), 1, EXAMPLE_VALUES).alias(f"values_{i}")
             for i in range(n_columns)
         ),
     )

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from boroughkit.anonymise.aggregate_result import EXAMPLE_VALUES
 from boroughkit.anonymise.aggregate_sql import WHITESPACE
 from boroughkit.engines.protocol import CellRequest
 from boroughkit.engines.sql_rows import NUMBER_PATTERN, Dialect, record_key_sql, rows_sql
-
-EXAMPLES = 5
 
 
 def _bounded_sql(request: CellRequest, dialect: Dialect) -> str:
@@ -73,14 +72,6 @@ def tallies_sql(request: CellRequest, dialect: Dialect, source: str, prelude: st
         derived = record_key_sql(dialect, "persons.person")
         keyed = f"""SELECT persons.*, coalesce(stored_keys.key, {derived}) AS rkey
         FROM persons LEFT JOIN stored_keys ON stored_keys.id = persons.person"""
-    undeclared = "".join(
-        f"""
-    UNION ALL SELECT 'bad', {i}, NULL, count(*), NULL, NULL FROM r WHERE bad_{i} IS NOT NULL
-    UNION ALL (SELECT 'bad_value', {i}, NULL, NULL, bad_{i}, NULL
-        FROM (SELECT DISTINCT bad_{i} FROM r WHERE bad_{i} IS NOT NULL) AS d
-        ORDER BY bad_{i}{dialect.collate_c} LIMIT {EXAMPLES})"""
-        for i in range(len(request.categories))
-    )
     text = dialect.text
     return f"""
     WITH {prelude}{rows_sql(request, dialect, source)},
@@ -99,9 +90,23 @@ def tallies_sql(request: CellRequest, dialect: Dialect, source: str, prelude: st
         FROM persons WHERE oa_first <> oa_last
     UNION ALL SELECT 'contributions', NULL, NULL, count(*), NULL, NULL FROM bounded
     UNION ALL SELECT 'kept', NULL, NULL, count(*), NULL, NULL FROM bounded WHERE kept
-    UNION ALL SELECT 'status', empty, NULL, count(*), status, NULL FROM r GROUP BY status, empty
-    {undeclared}
+    {status_tallies_sql(request, dialect)}
     """
+
+
+def status_tallies_sql(request: CellRequest, dialect: Dialect) -> str:
+    """The tallies of ``r`` every query ends with: rows per (status, empty mask), and per
+    category column the undeclared rows and the first values in byte order."""
+    undeclared = "".join(
+        f"""
+    UNION ALL SELECT 'bad', {i}, NULL, count(*), NULL, NULL FROM r WHERE bad_{i} IS NOT NULL
+    UNION ALL (SELECT 'bad_value', {i}, NULL, NULL, bad_{i}, NULL
+        FROM (SELECT DISTINCT bad_{i} FROM r WHERE bad_{i} IS NOT NULL) AS d
+        ORDER BY bad_{i}{dialect.collate_c} LIMIT {EXAMPLE_VALUES})"""
+        for i in range(len(request.categories))
+    )
+    return f"""UNION ALL SELECT 'status', empty, NULL, count(*), status, NULL FROM r
+        GROUP BY status, empty{undeclared}"""
 
 
 def window_parameters(request: CellRequest, salt: int) -> dict[str, Any]:

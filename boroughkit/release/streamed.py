@@ -9,8 +9,11 @@ the input checks the in-memory path makes, the input facts and the leak scan's s
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from boroughkit.anonymise.aggregate_files import open_records, out_of_memory
 from boroughkit.anonymise.aggregate_result import OACellAggregate
@@ -18,7 +21,7 @@ from boroughkit.anonymise.counts import CategoryGrid
 from boroughkit.anonymise.keystore import RecordKeys
 from boroughkit.anonymise.released import AreaIndex
 from boroughkit.config.models import is_url
-from boroughkit.engines import AggregationEngine, CellRequest
+from boroughkit.engines import AggregationEngine, CellRequest, engine_for
 from boroughkit.engines.protocol import ValueSums
 from boroughkit.errors import DataError
 from boroughkit.release.gating import secret_columns
@@ -26,6 +29,7 @@ from boroughkit.release.job import ReleaseJob
 from boroughkit.release.load import ValueRules, read_table
 from boroughkit.release.manifest import InputFacts
 from boroughkit.release.plan import Plan
+from boroughkit.release.populations import published_populations
 
 
 def can_stream(plan: Plan, source: Path) -> bool:
@@ -52,22 +56,15 @@ def can_stream_checked(job: ReleaseJob, rules: ValueRules) -> bool:
     return True
 
 
-def cell_request(
-    job: ReleaseJob,
-    grid: CategoryGrid,
-    rules: ValueRules,
-    *,
-    max_cells: int,
-    sums: ValueSums | None = None,
-    record_keys: RecordKeys | None = None,
-) -> CellRequest:
-    """The engine request of one table of ``job`` over ``grid``, checked by ``rules``."""
+def job_request(job: ReleaseJob, rules: ValueRules) -> CellRequest:
+    """What every table's request of ``job`` shares (columns, geography, opt-outs, ``rules``),
+    read once; :func:`table_request` adds a table's cells and bound."""
     config = job.config
     return CellRequest(
         person=config.source.privacy_unit,
         oa_column=str(config.geography.geocode.oa),
-        categories=list(zip(grid.columns, grid.values, strict=True)),
-        max_cells=max_cells,
+        categories=[],
+        max_cells=1,
         oa_codes=AreaIndex.from_bundle(job.bundle).areas["oa"]["code"].tolist(),
         oa_code_pattern=job.bundle.info.oa_code_pattern,
         opt_outs=opt_out_ids(job.plan),
@@ -75,8 +72,21 @@ def cell_request(
         required=rules.required,
         drop_empty=frozenset(rules.drop),
         numbers=rules.numbers,
-        sums=sums,
-        record_keys=record_keys,
+    )
+
+
+def table_request(
+    shared: CellRequest,
+    grid: CategoryGrid,
+    *,
+    max_cells: int,
+    sums: ValueSums | None = None,
+    record_keys: RecordKeys | None = None,
+) -> CellRequest:
+    """The engine request of one table over ``grid``."""
+    categories = list(zip(grid.columns, grid.values, strict=True))
+    return replace(
+        shared, categories=categories, max_cells=max_cells, sums=sums, record_keys=record_keys
     )
 
 
@@ -131,6 +141,15 @@ def opt_out_ids(plan: Plan) -> list[str] | None:
     key = config.source.opt_out_column or config.source.privacy_unit
     column = key if key in table.columns else table.columns[0]
     return [str(value).strip() for value in table[column].dropna()]
+
+
+def streamed_evidence(
+    job: ReleaseJob, levels: list[str]
+) -> tuple[dict[str, Iterable[Any]], pd.DataFrame]:
+    """The gate's evidence of a streamed release: the leak scan's secrets (as
+    :func:`stream_secrets`) and the published areas' public populations."""
+    secrets = stream_secrets(job, engine_for(job.config, job.source))
+    return secrets, published_populations(job.plan.loaded, job.bundle, levels)
 
 
 def stream_secrets(job: ReleaseJob, engine: AggregationEngine) -> dict[str, Iterable[Any]]:

@@ -8,7 +8,6 @@ from typing import Any
 import pandas as pd
 
 from boroughkit.anonymise.released import ReleasedTable
-from boroughkit.engines import engine_for
 from boroughkit.methods.dp_tables.config import DPTablesRelease
 from boroughkit.methods.dp_tables.release import protect_tables
 from boroughkit.methods.dp_tables.streaming import aggregate_tables, release_aggregated
@@ -16,9 +15,8 @@ from boroughkit.release.gating import require_population_figures
 from boroughkit.release.job import ReleaseJob
 from boroughkit.release.load import ValueRules, value_rules
 from boroughkit.release.oa_truth import OATruth
-from boroughkit.release.populations import published_populations
 from boroughkit.release.records import LoadedRecords, needed_columns
-from boroughkit.release.streamed import can_stream_checked, stream_secrets
+from boroughkit.release.streamed import can_stream_checked, streamed_evidence
 from boroughkit.release.tables import InMemoryTables, TableSource
 
 
@@ -38,12 +36,9 @@ class StreamedTables:
         return release_aggregated(self.job, self._aggregated)
 
     def evidence(self, paths: list[Path], levels: list[str]) -> tuple[Any, pd.DataFrame]:
-        """The input's identifier values (read by DuckDB) and the canary, as the in-memory
+        """The input's identifier values (read by the engine) and the canary, as the in-memory
         path collects them, and the areas' public populations."""
-        return (
-            stream_secrets(self.job, engine_for(self.job.config, self.job.source)),
-            published_populations(self.job.plan.loaded, self.job.bundle, levels),
-        )
+        return streamed_evidence(self.job, levels)
 
     @property
     def truth(self) -> OATruth | None:

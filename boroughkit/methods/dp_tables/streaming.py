@@ -23,7 +23,12 @@ from boroughkit.methods.dp_tables.release import lookup_codes, released_table
 from boroughkit.release.job import ReleaseJob
 from boroughkit.release.load import ValueRules
 from boroughkit.release.manifest import InputFacts
-from boroughkit.release.streamed import aggregate_checked, cell_request, input_facts
+from boroughkit.release.streamed import (
+    aggregate_checked,
+    input_facts,
+    job_request,
+    table_request,
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ def aggregate_tables(
     rules = rules or ValueRules()
     declared = {name: column.values for name, column in job.config.source.columns.items()}
     engine = engine_for(job.config, job.source)
+    shared = job_request(job, rules)
     aggregated = []
     for table in job.plan.tables:
         grid = category_grid(table.count_by, declared)
@@ -52,9 +58,7 @@ def aggregate_tables(
         if table.statistic != "count":
             assert table.value is not None and table.bounds is not None
             sums = ValueSums(table.value, table.bounds, table.max_rows_per_person)
-        request = cell_request(
-            job, grid, rules, max_cells=table.max_categories_per_person, sums=sums
-        )
+        request = table_request(shared, grid, max_cells=table.max_categories_per_person, sums=sums)
         aggregated.append(AggregatedTable(table, grid, aggregate_checked(engine, request, job)))
     return aggregated, input_facts(aggregated[-1].aggregate)
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from boroughkit.anonymise.released import AreaIndex, ReleasedTable
+from boroughkit.anonymise.released import ReleasedTable
 from boroughkit.anonymise.sdc_tables import KeyedCounts
 from boroughkit.engines import engine_for
 from boroughkit.methods.sdc_tables.protection import TableTruth, cell_labels
@@ -19,8 +19,13 @@ from boroughkit.methods.sdc_tables.release import key_store, protect_truths, tab
 from boroughkit.release.job import ReleaseJob
 from boroughkit.release.load import ValueRules
 from boroughkit.release.oa_truth import OATruth
-from boroughkit.release.populations import published_populations
-from boroughkit.release.streamed import aggregate_checked, cell_request, input_facts, stream_secrets
+from boroughkit.release.streamed import (
+    aggregate_checked,
+    input_facts,
+    job_request,
+    streamed_evidence,
+    table_request,
+)
 
 
 class StreamedSDCTables:
@@ -31,9 +36,10 @@ class StreamedSDCTables:
         self.job = job
         engine = engine_for(job.config, job.source)
         keys = key_store(job).record_keys()
+        shared = job_request(job, rules)
         self._truths: dict[str, TableTruth] = {}
         for name, grid in table_grids(job).items():
-            request = cell_request(job, grid, rules, max_cells=len(grid.cells), record_keys=keys)
+            request = table_request(shared, grid, max_cells=len(grid.cells), record_keys=keys)
             aggregate = aggregate_checked(engine, request, job)
             assert aggregate.key_sums is not None and aggregate.person_key_sums is not None
             keyed = KeyedCounts(
@@ -44,19 +50,16 @@ class StreamedSDCTables:
             )
             self._truths[name] = TableTruth(keyed, cell_labels(grid.cells))
         self.facts = input_facts(aggregate)
-        self._oa_codes = AreaIndex.from_bundle(job.bundle).areas["oa"]["code"].tolist()
+        self._oa_codes = list(shared.oa_codes)
 
     def tables(self) -> list[ReleasedTable]:
         """Perturb, suppress, round and protect every table."""
         return protect_truths(self.job, self._truths)
 
     def evidence(self, paths: list[Path], levels: list[str]) -> tuple[Any, pd.DataFrame]:
-        """The input's identifier values (read by the engine) and the canary, and the areas'
-        public populations."""
-        return (
-            stream_secrets(self.job, engine_for(self.job.config, self.job.source)),
-            published_populations(self.job.plan.loaded, self.job.bundle, levels),
-        )
+        """The input's identifier values (read by the engine) and the canary, as the in-memory
+        path collects them, and the areas' public populations."""
+        return streamed_evidence(self.job, levels)
 
     @property
     def truth(self) -> OATruth | None:
