@@ -1,14 +1,13 @@
-"""The privacy ledger: budgets per dataset, reservations, refusals, and tamper detection.
+"""The privacy ledger: budgets per dataset, reservations and refusals.
 
-Populations shared by several datasets, raised lifetimes, charges and the recovery of
-abandoned reservations are in ``test_ledger_population.py``.
+Tamper detection (a missing or foreign file, edits, deletions) is in
+``test_ledger_tampering.py``; populations shared by several datasets, raised lifetimes, charges
+and the recovery of abandoned reservations in ``test_ledger_population.py``.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
-import sqlite3
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -21,47 +20,14 @@ from hypothesis import strategies as st
 
 from boroughkit.errors import BudgetError, ConfigError
 from boroughkit.privacy.budget import Rho
-from boroughkit.privacy.ledger import LEDGER_FILENAME, Ledger, Reservation, default_ledger_path
+from boroughkit.privacy.ledger import Ledger, Reservation, default_ledger_path
 from boroughkit.privacy.owner import current_owner
-
-
-def ticking_clock(
-    start: datetime = datetime(2025, 3, 1, 9, 0, tzinfo=UTC),
-) -> Callable[[], datetime]:
-    """A clock that moves one minute per call, so entry times are predictable."""
-    ticks = itertools.count()
-    return lambda: start + timedelta(minutes=next(ticks))
-
-
-def register(book: Ledger, dataset: str, lifetime: object, by: str = "alice") -> None:
-    """Register ``dataset`` with a population of its own (the only way a ledger is created)."""
-    book.register(dataset, lifetime=lifetime, by=by, reason="DPIA-TEST: test budget")  # type: ignore[arg-type]
+from tests.helpers.ledger_book import new_ledger, register, ticking_clock
 
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Ledger:
-    book = Ledger(tmp_path / "catalogue" / LEDGER_FILENAME, clock=ticking_clock(), user="tester")
-    register(book, "council-tax", Rho(1))
-    return book
-
-
-def sql(path: Path, *statements: str) -> None:
-    """Edit the ledger file behind the ledger's back, as someone with sqlite3 could."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        for statement in statements:
-            connection.execute(statement)
-    finally:
-        connection.close()
-
-
-UNGUARD = ("DROP TRIGGER ledger_entries_no_update", "DROP TRIGGER ledger_entries_no_delete")
-REGUARD = (
-    "CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON entries "
-    "BEGIN SELECT RAISE(ABORT, 'the privacy ledger is append-only'); END",
-    "CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON entries "
-    "BEGIN SELECT RAISE(ABORT, 'the privacy ledger is append-only'); END",
-)
+    return new_ledger(tmp_path)
 
 
 def test_default_path_is_beside_the_catalogue(tmp_path: Path) -> None:
@@ -280,97 +246,6 @@ def test_invalid_arguments_are_config_errors(
     with pytest.raises(ConfigError, match=message):
         call(ledger)
     assert len(ledger.status("council-tax").entries) == 1
-
-
-def test_a_missing_ledger_is_never_created_implicitly(tmp_path: Path) -> None:
-    book = Ledger(tmp_path / "nowhere" / "l.sqlite")
-    assert book.datasets() == [] and book.populations() == []
-    assert book.recover_abandoned(by="x") == []
-    calls: list[Callable[[], object]] = [
-        lambda: book.status("d"),
-        book.verify,
-        book.entries,
-        book.charges,
-        lambda: book.charge_of("r1"),
-        lambda: book.population_of("d"),
-        lambda: book.reserve("d", "r1", Rho("0.1"), tables=["t"], by="x"),
-        lambda: book.raise_lifetime("d", Rho(2), by="x", reason="r"),
-        lambda: book.cancel_stale("d", "r1", reason="r", by="x"),
-    ]
-    for call in calls:
-        with pytest.raises(BudgetError, match="no privacy ledger") as caught:
-            call()
-        assert caught.value.exit_code == 4 and "restore it from a backup" in caught.value.fix
-    assert not (tmp_path / "nowhere").exists()
-    register(book, "d", Rho(1))  # registering is the one call that creates it
-    assert book.path.exists() and book.datasets() == ["d"]
-
-
-def test_a_file_that_is_not_a_ledger_is_refused(tmp_path: Path) -> None:
-    garbage = tmp_path / "garbage.sqlite"
-    garbage.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(BudgetError, match="cannot be used"):
-        register(Ledger(garbage), "d", Rho(1), by="a")
-    other = tmp_path / "other.sqlite"
-    sql(
-        other, "CREATE TABLE meta (key TEXT, value TEXT)", "INSERT INTO meta VALUES ('format', 'x')"
-    )
-    with pytest.raises(BudgetError, match="not a boroughkit privacy ledger"):
-        register(Ledger(other), "d", Rho(1), by="a")
-
-
-def test_edits_are_blocked_by_the_append_only_guards(ledger: Ledger) -> None:
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        sql(ledger.path, "UPDATE entries SET rho = '100' WHERE seq = 1")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        sql(ledger.path, "DELETE FROM entries")
-    ledger.verify()
-
-
-def _spend_some(ledger: Ledger) -> None:
-    for i in range(4):
-        ledger.reserve("council-tax", f"r{i}", Rho("0.2"), tables=["a"], by="bob").commit()
-
-
-def test_verify_names_an_edited_entry_and_spending_stops(ledger: Ledger) -> None:
-    _spend_some(ledger)
-    ledger.verify()
-    # Someone lowers the cost of release r1 to win budget back.
-    sql(ledger.path, *UNGUARD, "UPDATE entries SET rho = '0.0001' WHERE seq = 4", *REGUARD)
-    with pytest.raises(BudgetError, match=r"entry #4 \(reserve .* 'r1'\) does not match its hash"):
-        ledger.verify()
-    with pytest.raises(BudgetError, match="#4"):
-        ledger.reserve("council-tax", "r9", Rho("0.1"), tables=["a"], by="bob")
-    with pytest.raises(BudgetError, match="#4"):
-        ledger.status("council-tax")
-
-
-def test_verify_detects_a_deleted_entry(ledger: Ledger) -> None:
-    _spend_some(ledger)
-    sql(ledger.path, *UNGUARD, "DELETE FROM entries WHERE seq = 3", *REGUARD)
-    with pytest.raises(BudgetError, match=r"entry #4 .* entries were deleted"):
-        ledger.verify()
-
-
-def test_verify_detects_the_newest_entry_deleted(ledger: Ledger) -> None:
-    _spend_some(ledger)
-    last = len(ledger.status("council-tax").entries)
-    sql(ledger.path, *UNGUARD, f"DELETE FROM entries WHERE seq = {last}", *REGUARD)
-    with pytest.raises(BudgetError, match="last entries were deleted"):
-        ledger.verify()
-
-
-def test_verify_detects_removed_guards(ledger: Ledger) -> None:
-    sql(ledger.path, *UNGUARD)
-    with pytest.raises(BudgetError, match="guards were removed"):
-        ledger.verify()
-
-
-def test_head_changes_with_every_entry(ledger: Ledger) -> None:
-    before = ledger.head()
-    ledger.reserve("council-tax", "r1", Rho("0.2"), tables=["a"], by="bob")
-    assert ledger.head() != before
-    assert ledger.head() == ledger.status("council-tax").entries[-1].hash
 
 
 def test_status_as_epsilon_converts_each_budget(ledger: Ledger) -> None:

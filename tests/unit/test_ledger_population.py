@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,20 +17,16 @@ from boroughkit.privacy import owner as owner_module
 from boroughkit.privacy.budget import Rho
 from boroughkit.privacy.ledger import Ledger
 from boroughkit.privacy.owner import current_owner, owner_is_gone
+from tests.helpers.ledger_book import ticking_clock
 
 REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 
 
-def ticking_clock() -> Callable[[], datetime]:
-    ticks = itertools.count()
-    return lambda: START + timedelta(minutes=next(ticks))
-
-
 @pytest.fixture
 def book(tmp_path: Path) -> Ledger:
     """Council tax and housing records describe one population, ``residents``, with ρ = 1."""
-    ledger = Ledger(tmp_path / "l.sqlite", clock=ticking_clock(), user="tester")
+    ledger = Ledger(tmp_path / "l.sqlite", clock=ticking_clock(START), user="tester")
     ledger.register(
         "council-tax", lifetime=Rho(1), by="alice", reason="DPIA-1", population="residents"
     )
